@@ -1,0 +1,65 @@
+import Hummingbird
+import HeraldCore
+
+/// Settings of the HTTP API, taken from Herald's configuration.
+public struct APISettings: Sendable {
+    /// Refuse `http://` endpoint URLs.
+    public var httpsOnly: Bool
+    /// Largest request body accepted.
+    public var maxBodyBytes: Int
+    /// Kind of secret generated for endpoints created without one.
+    public var defaultSecretKind: EndpointSecret.Kind
+    /// Base URL the app-portal link points at.
+    public var publicURL: String
+
+    public init(
+        httpsOnly: Bool = false, maxBodyBytes: Int = 1 << 20, defaultSecretKind: EndpointSecret.Kind = .hmac,
+        publicURL: String = "http://localhost:8071"
+    ) {
+        self.httpsOnly = httpsOnly
+        self.maxBodyBytes = maxBodyBytes
+        self.defaultSecretKind = defaultSecretKind
+        self.publicURL = publicURL
+    }
+}
+
+/// What every route needs: storage, tokens, settings and the clock.
+public struct APIEnvironment: Sendable {
+    public var store: any HeraldStore
+    public var tokens: TokenAuthority
+    public var settings: APISettings
+    public var clock: any WallClock
+
+    public init(store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock()) {
+        self.store = store
+        self.tokens = tokens
+        self.settings = settings
+        self.clock = clock
+    }
+
+    /// Decodes a bounded JSON body.
+    func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
+        let buffer = try await RequestDecoding.body(of: request, limit: settings.maxBodyBytes)
+        return try RequestDecoding.decode(type, from: buffer)
+    }
+
+    /// The application named in the path (id or uid), as the caller may see it: an app token reaches only its own
+    /// application, and any other is reported as not found.
+    func application(_ context: HeraldRequestContext) async throws -> Application {
+        let principal = try context.requirePrincipal()
+        let idOrUID = try context.parameters.require("app_id")
+        guard let application = try await store.application(orgID: principal.orgID, idOrUID: idOrUID),
+            principal.appID == nil || principal.appID == application.id
+        else { throw HeraldError.notFound() }
+        return application
+    }
+
+    /// The endpoint named in the path, within `application`.
+    func endpoint(_ context: HeraldRequestContext, in application: Application) async throws -> Endpoint {
+        let idOrUID = try context.parameters.require("endpoint_id")
+        guard let endpoint = try await store.endpoint(appID: application.id, idOrUID: idOrUID) else {
+            throw HeraldError.notFound()
+        }
+        return endpoint
+    }
+}

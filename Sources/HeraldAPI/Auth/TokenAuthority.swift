@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import HeraldCore
+import JWTKit
+
+/// Mints and verifies Herald's bearer tokens: HS256 JWTs, `sub` = org id (org tokens) or app id with an `org` claim
+/// (app tokens), as the Svix server does.
+public struct TokenAuthority: Sendable {
+    /// The org `herald token create` uses when none is given (the Svix server's default).
+    public static let defaultOrgID = "org_23rb8YdGqMT0qIzpgGwdXfHirMu"
+    /// HMAC-SHA256 wants a key at least as long as its output.
+    public static let minimumSecretBytes = 32
+    /// Lifetime of org tokens minted by the CLI.
+    public static let orgTokenLifetimeSeconds: Int64 = 10 * 365 * 24 * 3600
+    /// Lifetime of app-portal tokens.
+    public static let appTokenLifetimeSeconds: Int64 = 28 * 24 * 3600
+
+    private let keys: JWTKeyCollection
+    private let rawSecret: [UInt8]
+
+    /// A token authority over `secret`; refuses secrets shorter than `minimumSecretBytes`.
+    public init(secret: [UInt8]) async throws {
+        guard secret.count >= Self.minimumSecretBytes else {
+            throw HeraldError.badRequest(
+                "the JWT secret must be at least \(Self.minimumSecretBytes) bytes; set HERALD_JWT_SECRET to a longer value")
+        }
+        self.rawSecret = secret
+        self.keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
+    }
+
+    /// An org token for `orgID`.
+    public func orgToken(orgID: String, now: Timestamp = .now()) async throws -> String {
+        let claims = HeraldClaims(
+            iss: "herald", sub: orgID, org: nil, featureFlags: nil, iat: Double(now.seconds),
+            exp: Double(now.seconds + Self.orgTokenLifetimeSeconds), nbf: nil)
+        return try await keys.sign(claims)
+    }
+
+    /// An app token for one application, valid 28 days.
+    public func appToken(orgID: String, appID: String, featureFlags: [String], now: Timestamp = .now()) async throws -> String {
+        let claims = HeraldClaims(
+            iss: "herald", sub: appID, org: orgID, featureFlags: featureFlags.isEmpty ? nil : featureFlags,
+            iat: Double(now.seconds), exp: Double(now.seconds + Self.appTokenLifetimeSeconds), nbf: nil)
+        return try await keys.sign(claims)
+    }
+
+    /// Verifies a bearer token and says whom it speaks for. Only HS256 is accepted; `exp` and `nbf` are checked.
+    public func verify(_ token: String) async throws -> Principal {
+        switch Self.algorithm(of: token) {
+        case "HS256": break
+        case nil: throw HeraldError.unauthorized("Invalid token")
+        case let other?: throw HeraldError.unauthorized("Invalid token: algorithm \(other) is not accepted; use HS256")
+        }
+        let claims: HeraldClaims
+        do {
+            claims = try await keys.verify(token, as: HeraldClaims.self)
+        } catch let error as HeraldError {
+            throw error
+        } catch {
+            if Array(token.utf8) == rawSecret {
+                throw HeraldError.unauthorized("Invalid token: the JWT signing secret itself was sent; send a token made with it")
+            }
+            throw HeraldError.unauthorized("Invalid token")
+        }
+        guard let subject = claims.sub, !subject.isEmpty else {
+            throw HeraldError.unauthorized("Invalid token (missing `sub`)")
+        }
+        if let orgID = claims.org {
+            guard orgID.hasPrefix(IDPrefix.organization.rawValue), IDPrefix.application.isID(subject)
+            else { throw HeraldError.badRequest("Invalid token: bad app or org id", code: "bad_token") }
+            return .application(orgID: orgID, appID: subject, featureFlags: Set(claims.featureFlags ?? []))
+        }
+        guard subject.hasPrefix(IDPrefix.organization.rawValue), subject.utf8.count > 4, subject.utf8.count <= 64,
+            FieldRules.isIdentifierLike(subject)
+        else { throw HeraldError.badRequest("Invalid token: `sub` is not an org id", code: "bad_token") }
+        return .organization(subject)
+    }
+
+    /// The `alg` of a compact JWS header, read before verification so that `none` and other algorithms are refused
+    /// outright rather than tried against the HMAC key.
+    static func algorithm(of token: String) -> String? {
+        guard let header = token.split(separator: ".", omittingEmptySubsequences: false).first,
+            let data = Data(base64URLEncoded: String(header)),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return object["alg"] as? String
+    }
+}
+
+/// The claims Herald reads and writes.
+struct HeraldClaims: JWTPayload {
+    var iss: String?
+    var sub: String?
+    var org: String?
+    var featureFlags: [String]?
+    // Seconds; Double because some JWT libraries write fractional times.
+    var iat: Double?
+    var exp: Double?
+    var nbf: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, org, iat, exp, nbf
+        case featureFlags = "feature_flags"
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) throws {
+        let now = Double(Timestamp.now().milliseconds) / 1000
+        if let exp, now >= exp { throw HeraldError.unauthorized("Invalid token: expired") }
+        if let nbf, now < nbf { throw HeraldError.unauthorized("Invalid token: not yet valid") }
+    }
+}
+
+extension Data {
+    init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}

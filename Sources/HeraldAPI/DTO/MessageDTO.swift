@@ -1,0 +1,79 @@
+import Foundation
+import HeraldCore
+
+/// `MessageIn`. The payload is also located in the raw body so it is stored exactly as sent.
+struct MessageIn: Decodable, Sendable {
+    var eventType: String
+    var payload: JSONValue
+    var eventId: String?
+    var channels: [String]?
+    var payloadRetentionPeriod: Int?
+    var application: ApplicationIn?
+
+    enum CodingKeys: String, CodingKey {
+        case eventType, payload, data, eventId, channels, payloadRetentionPeriod, application
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        eventType = try container.decode(String.self, forKey: .eventType)
+        if container.contains(.payload) {
+            payload = try container.decode(JSONValue.self, forKey: .payload)
+        } else {
+            payload = try container.decode(JSONValue.self, forKey: .data)
+        }
+        eventId = try container.decodeIfPresent(String.self, forKey: .eventId)
+        channels = try container.decodeIfPresent([String].self, forKey: .channels)
+        payloadRetentionPeriod = try container.decodeIfPresent(Int.self, forKey: .payloadRetentionPeriod)
+        application = try container.decodeIfPresent(ApplicationIn.self, forKey: .application)
+    }
+
+    /// Retention bounds of the Svix server, in days.
+    static let retentionDays = 5...90
+
+    func validate() throws {
+        var issues = FieldRules.checkEventTypeName(eventType, loc: ["body", "eventType"])
+        if payload.objectValue == nil {
+            issues.append(ValidationIssue(loc: ["body", "payload"], msg: "Payload must be an object."))
+        }
+        if let eventId { issues += FieldRules.checkUID(eventId, prefix: .message, loc: ["body", "eventId"]) }
+        if let channels { issues += FieldRules.checkChannels(channels, maxCount: 5, loc: ["body", "channels"]) }
+        if let days = payloadRetentionPeriod, !Self.retentionDays.contains(days) {
+            issues.append(ValidationIssue(loc: ["body", "payloadRetentionPeriod"], msg: "must be between 5 and 90 days"))
+        }
+        if !issues.isEmpty { throw HeraldError.validation(issues) }
+    }
+
+    /// The payload's bytes as they appear in `body`.
+    static func rawPayload(in body: [UInt8]) -> [UInt8]? {
+        (RawJSON.member("payload", in: body) ?? RawJSON.member("data", in: body)).map(Array.init)
+    }
+}
+
+/// `MessageOut`. `payload` is always present: `{}` when content was not asked for or has been expunged.
+struct MessageOut: Encodable {
+    var id: String
+    var eventType: String
+    var eventId: String?
+    var channels: [String]?
+    var payload: JSONValue
+    var timestamp: Timestamp
+
+    init(_ message: Message, withContent: Bool, now: Timestamp = .now()) {
+        id = message.id
+        eventType = message.eventType
+        eventId = message.eventID
+        channels = message.channels
+        timestamp = message.createdAt
+        payload = MessageOut.payload(of: message, withContent: withContent, now: now)
+    }
+
+    static func payload(of message: Message, withContent: Bool, now: Timestamp) -> JSONValue {
+        guard withContent else { return .object([:]) }
+        if message.payloadExpiresAt <= now { return .object(["expired": .bool(true)]) }
+        guard let bytes = message.payload,
+            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        else { return .object([:]) }
+        return value
+    }
+}

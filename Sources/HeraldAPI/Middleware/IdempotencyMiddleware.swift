@@ -1,0 +1,98 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+import HeraldCore
+import NIOCore
+
+/// `idempotency-key` on POST, as Svix does it: the first request under (authorization, key, URI) runs; a successful
+/// response is kept 12 hours and replayed verbatim; concurrent duplicates wait for it; failures are not kept, so a
+/// retry runs again. State lives in the store, so every instance answers alike.
+struct IdempotencyMiddleware: RouterMiddleware {
+    typealias Context = HeraldRequestContext
+    let store: any IdempotencyStore
+    let clock: any WallClock
+
+    static let lockSeconds: Int64 = 5
+    static let retentionSeconds: Int64 = 12 * 3600
+    static let pollInterval: Duration = .milliseconds(200)
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, let key = request.headers[HTTPField.Name("idempotency-key")!],
+            let authorization = request.headers[.authorization]
+        else {
+            return try await next(request, context)
+        }
+        let cacheKey = Self.cacheKey(authorization: authorization, key: key, uri: request.uri.string)
+        let deadline = clock.now().adding(seconds: Self.lockSeconds)
+        while true {
+            let now = clock.now()
+            switch try await store.claimIdempotencyKey(cacheKey, now: now, lockUntil: now.adding(seconds: Self.lockSeconds)) {
+            case .completed(let stored):
+                return Self.replay(stored)
+            case .inProgress where now < deadline:
+                try await Task.sleep(for: Self.pollInterval)
+                continue
+            case .inProgress, .acquired:
+                return try await run(request, context: context, next: next, cacheKey: cacheKey)
+            }
+        }
+    }
+
+    private func run(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response, cacheKey: String
+    ) async throws -> Response {
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            try? await store.releaseIdempotencyKey(cacheKey)
+            throw error
+        }
+        guard (200..<300).contains(response.status.code) else {
+            try await store.releaseIdempotencyKey(cacheKey)
+            return response
+        }
+        let collector = BodyCollector()
+        try await response.body.write(collector)
+        let stored = StoredResponse(
+            status: response.status.code,
+            headers: response.headers.map { [$0.name.rawName, $0.value] },
+            body: Array(collector.buffer.readableBytesView))
+        try await store.completeIdempotencyKey(
+            cacheKey, response: stored, expiresAt: clock.now().adding(seconds: Self.retentionSeconds))
+        return Self.replay(stored)
+    }
+
+    static func cacheKey(authorization: String, key: String, uri: String) -> String {
+        let digest = SHA256.hash(data: Array("\(authorization):\(key):\(uri)".utf8))
+        return digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+    }
+
+    static func replay(_ stored: StoredResponse) -> Response {
+        var headers = HTTPFields()
+        for pair in stored.headers where pair.count == 2 {
+            if let name = HTTPField.Name(pair[0]) { headers.append(HTTPField(name: name, value: pair[1])) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+    }
+}
+
+/// Gathers a response body so it can be kept for replay. A class, because `ResponseBody.write` consumes its writer
+/// and the bytes must be read back afterwards.
+private final class BodyCollector: ResponseBodyWriter {
+    var buffer = ByteBuffer()
+
+    func write(_ part: ByteBuffer) async throws {
+        var part = part
+        buffer.writeBuffer(&part)
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,94 @@
+import Hummingbird
+import HeraldCore
+
+/// `/app/{app_id}/msg`: the events an application is sent.
+struct MessageRoutes {
+    let environment: APIEnvironment
+
+    /// Default payload retention, in days.
+    static let defaultRetentionDays = 90
+
+    var routes: [RouteSpec] {
+        [
+        RouteSpec(.get, "app/:app_id/msg", list),
+        RouteSpec(.post, "app/:app_id/msg", create),
+        RouteSpec(.get, "app/:app_id/msg/:msg_id", get),
+        RouteSpec(.delete, "app/:app_id/msg/:msg_id/content", expungeContent),
+        ]
+    }
+
+    @Sendable func list(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let application = try await environment.application(context)
+        let query = QueryParameters(request)
+        let page = try query.page(defaultOrder: .descending, orderable: false)
+        let now = environment.clock.now()
+        let range = ListWindow.idRange(
+            prefix: .message, before: try query.timestamp("before"), after: try query.timestamp("after"), page: page, now: now)
+        let messageQuery = MessageQuery(page: page, eventTypes: query.list("event_types"), channel: query.string("channel"), idRange: range)
+        let result = try await environment.store.listMessages(appID: application.id, query: messageQuery)
+        let withContent = try query.bool("with_content", default: true)
+        return try JSONResponse.make(ListResponse(page: result, key: \.id) { MessageOut($0, withContent: withContent, now: now) })
+    }
+
+    @Sendable func create(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let orgID = try context.requireOrgToken()
+        let withContent = try QueryParameters(request).bool("with_content", default: true)
+        let body = try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes)
+        let input = try RequestDecoding.decode(MessageIn.self, from: body)
+        try input.validate()
+        let bodyBytes = Array(body.readableBytesView)
+        guard let payload = MessageIn.rawPayload(in: bodyBytes) else {
+            throw HeraldError.validation(loc: ["body", "payload"], "field required", type: "value_error.missing")
+        }
+        let application = try await applicationForMessage(input, orgID: orgID, context: context)
+        let now = environment.clock.now()
+        let retentionDays = input.payloadRetentionPeriod ?? Self.defaultRetentionDays
+        let message = Message(
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds), appID: application.id, eventType: input.eventType,
+            eventID: input.eventId, channels: input.channels, payload: payload,
+            payloadExpiresAt: now.adding(seconds: Int64(retentionDays) * 86_400), createdAt: now)
+        try await environment.store.createMessage(message)
+        return try JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
+    }
+
+    @Sendable func get(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let application = try await environment.application(context)
+        let message = try await find(context, appID: application.id)
+        let withContent = try QueryParameters(request).bool("with_content", default: true)
+        return try JSONResponse.make(MessageOut(message, withContent: withContent, now: environment.clock.now()))
+    }
+
+    @Sendable func expungeContent(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        _ = try context.requireOrgToken()
+        let application = try await environment.application(context)
+        let message = try await find(context, appID: application.id)
+        try await environment.store.expungeMessagePayload(appID: application.id, messageID: message.id)
+        return JSONResponse.noContent()
+    }
+
+    private func find(_ context: HeraldRequestContext, appID: String) async throws -> Message {
+        let idOrEventID = try context.parameters.require("msg_id")
+        guard let message = try await environment.store.message(appID: appID, idOrEventID: idOrEventID) else {
+            throw HeraldError.notFound()
+        }
+        return message
+    }
+
+    /// The path's application, or — when it does not exist and the body brings an `application` whose uid is the
+    /// path value — a new one made from it.
+    private func applicationForMessage(_ input: MessageIn, orgID: String, context: HeraldRequestContext) async throws -> Application {
+        let idOrUID = try context.parameters.require("app_id")
+        if let existing = try await environment.store.application(orgID: orgID, idOrUID: idOrUID) {
+            return existing
+        }
+        guard let applicationIn = input.application else { throw HeraldError.notFound() }
+        try AuthRoutes.checkEmbeddedApplication(applicationIn, pathValue: idOrUID)
+        do {
+            return try await ApplicationRoutes.create(applicationIn, orgID: orgID, environment: environment)
+        } catch let error as HeraldError where error.kind == .conflict {
+            // Another request created it first.
+            guard let existing = try await environment.store.application(orgID: orgID, idOrUID: idOrUID) else { throw error }
+            return existing
+        }
+    }
+}

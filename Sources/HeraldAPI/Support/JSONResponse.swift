@@ -1,0 +1,28 @@
+import Foundation
+import Hummingbird
+
+/// Builds JSON responses. Every body Herald sends is JSON with `content-type: application/json`.
+enum JSONResponse {
+    static func make<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        return make(bytes: data, status: status)
+    }
+
+    static func make(bytes: some Sequence<UInt8>, status: HTTPResponse.Status) -> Response {
+        let buffer = ByteBuffer(bytes: bytes)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+
+    static func noContent() -> Response {
+        Response(status: .noContent)
+    }
+}
+
+/// `{}`: the body of resend and similar accepted-for-later responses.
+struct EmptyResponse: Encodable {}

@@ -1,0 +1,93 @@
+/// Herald's settings, built once at start: command-line flags over `HERALD_*` environment variables over defaults.
+public struct HeraldConfiguration: Sendable {
+    public var host: String = "0.0.0.0"
+    public var port: Int = 8071
+    public var database: DatabaseLocation = .sqlite(path: "herald.db")
+    /// `HERALD_JWT_SECRET`; nil means "use (or create) the secret file beside the database".
+    public var jwtSecret: String?
+    public var httpsOnly: Bool = false
+    public var maxBodyBytes: Int = 1 << 20
+    public var defaultSignature: EndpointSecret.Kind = .hmac
+    /// `HERALD_PUBLIC_URL`: how clients reach this server (app-portal links); derived from host and port if unset.
+    public var publicURL: String?
+
+    public init() {}
+
+    /// Reads the `HERALD_*` variables of `environment`; a malformed value is an error naming the variable.
+    public init(environment: [String: String]) throws {
+        if let host = environment["HERALD_HOST"], !host.isEmpty { self.host = host }
+        if let port = environment["HERALD_PORT"] { self.port = try Self.parsePort(port, source: "HERALD_PORT") }
+        if let url = environment["HERALD_DATABASE_URL"], !url.isEmpty { self.database = try DatabaseLocation(parsing: url) }
+        if let secret = environment["HERALD_JWT_SECRET"], !secret.isEmpty { self.jwtSecret = secret }
+        if let value = environment["HERALD_HTTPS_ONLY"] { self.httpsOnly = try Self.parseBool(value, source: "HERALD_HTTPS_ONLY") }
+        if let value = environment["HERALD_MAX_BODY_BYTES"] {
+            guard let bytes = Int(value), bytes >= 1024 else {
+                throw ConfigurationError("HERALD_MAX_BODY_BYTES must be a whole number of bytes, at least 1024")
+            }
+            self.maxBodyBytes = bytes
+        }
+        if let value = environment["HERALD_DEFAULT_SIGNATURE"] {
+            guard let kind = EndpointSecret.Kind(rawValue: value) else {
+                throw ConfigurationError("HERALD_DEFAULT_SIGNATURE must be 'hmac' or 'ed25519'")
+            }
+            self.defaultSignature = kind
+        }
+        if let url = environment["HERALD_PUBLIC_URL"], !url.isEmpty { self.publicURL = url }
+    }
+
+    /// The URL clients use to reach this server.
+    public var effectivePublicURL: String {
+        if let publicURL { return publicURL }
+        let shownHost = (host == "0.0.0.0" || host == "::") ? "localhost" : host
+        return "http://\(shownHost):\(port)"
+    }
+
+    public static func parsePort(_ value: String, source: String) throws -> Int {
+        guard let port = Int(value), (0...65535).contains(port) else {
+            throw ConfigurationError("\(source) must be a port number between 0 and 65535, not '\(value)'")
+        }
+        return port
+    }
+
+    static func parseBool(_ value: String, source: String) throws -> Bool {
+        switch value.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no", "": return false
+        default: throw ConfigurationError("\(source) must be true or false, not '\(value)'")
+        }
+    }
+}
+
+/// Where Herald keeps its data.
+public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
+    case sqlite(path: String)
+
+    /// Parses `sqlite:PATH` (also `sqlite://PATH`).
+    public init(parsing text: String) throws {
+        if text.hasPrefix("sqlite:") {
+            var path = String(text.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            guard !path.isEmpty else { throw ConfigurationError("the database URL 'sqlite:' needs a file path, e.g. sqlite:herald.db") }
+            self = .sqlite(path: path)
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            throw ConfigurationError("PostgreSQL is not supported by this build yet; use sqlite:PATH")
+        } else {
+            throw ConfigurationError("unknown database URL '\(text)'; use sqlite:PATH")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        }
+    }
+}
+
+/// A configuration value Herald cannot start with; its message says which one and why.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

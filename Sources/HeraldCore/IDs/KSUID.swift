@@ -1,0 +1,81 @@
+/// A KSUID with millisecond precision, as Svix uses (`KsuidMs`): 4 bytes of seconds since the KSUID epoch,
+/// 1 byte of sub-second time in 4 ms units, then 15 random bytes, written as 27 base62 characters.
+///
+/// Compared as strings, ids sort by creation time (to 4 ms), which is what pagination and time windows rely on.
+public enum KSUID {
+    /// Seconds between the Unix epoch and the KSUID epoch.
+    public static let epoch: Int64 = 1_400_000_000
+    /// Length of the base62 form.
+    public static let encodedLength = 27
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new id for `timestamp` (milliseconds since the Unix epoch).
+    public static func make(timestampMs: Int64) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = timeBytes(timestampMs: timestampMs)
+        for _ in 0..<15 { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
+        return encode(bytes)
+    }
+
+    /// The smallest id of `timestampMs`'s 4 ms slot: used to turn a time bound into an id bound.
+    public static func start(timestampMs: Int64) -> String {
+        var bytes = timeBytes(timestampMs: timestampMs)
+        bytes.append(contentsOf: repeatElement(0, count: 15))
+        return encode(bytes)
+    }
+
+    /// The time (milliseconds since the Unix epoch, to 4 ms) at which an encoded KSUID was made, or nil if it is not one.
+    public static func timestampMs(of encoded: Substring) -> Int64? {
+        guard let bytes = decode(encoded) else { return nil }
+        let seconds = bytes[0..<4].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        return (seconds + epoch) * 1000 + Int64(bytes[4]) * 4
+    }
+
+    private static func timeBytes(timestampMs: Int64) -> [UInt8] {
+        let seconds = UInt32(clamping: timestampMs / 1000 - epoch)
+        let subsecond = UInt8((timestampMs % 1000) / 4)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        bytes.append(UInt8(truncatingIfNeeded: seconds >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: seconds >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: seconds >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: seconds))
+        bytes.append(subsecond)
+        return bytes
+    }
+
+    /// Base62 of a 20-byte big-endian number, left-padded with `0` to 27 characters.
+    static func encode(_ bytes: [UInt8]) -> String {
+        var number = bytes
+        var digits = [UInt8](repeating: alphabet[0], count: encodedLength)
+        var position = encodedLength
+        while position > 0, number.contains(where: { $0 != 0 }) {
+            var remainder = 0
+            for index in number.indices {
+                let value = remainder << 8 | Int(number[index])
+                number[index] = UInt8(value / 62)
+                remainder = value % 62
+            }
+            position -= 1
+            digits[position] = alphabet[remainder]
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    static func decode(_ encoded: Substring) -> [UInt8]? {
+        guard encoded.utf8.count == encodedLength else { return nil }
+        var number = [UInt8](repeating: 0, count: 20)
+        for character in encoded.utf8 {
+            guard let digit = alphabet.firstIndex(of: character) else { return nil }
+            var carry = digit
+            for index in number.indices.reversed() {
+                let value = Int(number[index]) * 62 + carry
+                number[index] = UInt8(value & 0xFF)
+                carry = value >> 8
+            }
+            guard carry == 0 else { return nil }
+        }
+        return number
+    }
+}

@@ -1,0 +1,26 @@
+/// An event sent to an application: its type, optional idempotent event id, channels and the payload bytes.
+public struct Message: Sendable, Hashable {
+    public var id: String
+    public var appID: String
+    public var eventType: String
+    public var eventID: String?
+    public var channels: [String]?
+    /// The payload's JSON text exactly as received; nil once expunged or expired.
+    public var payload: [UInt8]?
+    public var payloadExpiresAt: Timestamp
+    public var createdAt: Timestamp
+
+    public init(
+        id: String, appID: String, eventType: String, eventID: String?, channels: [String]?, payload: [UInt8]?,
+        payloadExpiresAt: Timestamp, createdAt: Timestamp
+    ) {
+        self.id = id
+        self.appID = appID
+        self.eventType = eventType
+        self.eventID = eventID
+        self.channels = channels
+        self.payload = payload
+        self.payloadExpiresAt = payloadExpiresAt
+        self.createdAt = createdAt
+    }
+}

@@ -1,0 +1,38 @@
+/// A response kept for replay under an idempotency key.
+public struct StoredResponse: Sendable, Hashable, Codable {
+    public var status: Int
+    public var headers: [[String]]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [[String]], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// What claiming an idempotency key found.
+public enum IdempotencyClaim: Sendable, Hashable {
+    /// The caller holds the key and runs the request.
+    case acquired
+    /// Another request with this key is running and its lock has not expired.
+    case inProgress
+    /// A request with this key succeeded; replay its response.
+    case completed(StoredResponse)
+}
+
+/// Shared idempotency state, so that every instance gives the same answer for the same key.
+public protocol IdempotencyStore: Sendable {
+    /// Takes the key unless it holds a finished response or an unexpired lock.
+    func claimIdempotencyKey(_ key: String, now: Timestamp, lockUntil: Timestamp) async throws -> IdempotencyClaim
+    /// Records the successful response for replay until `expiresAt`.
+    func completeIdempotencyKey(_ key: String, response: StoredResponse, expiresAt: Timestamp) async throws
+    /// Forgets the key (the request failed, so a retry must run again).
+    func releaseIdempotencyKey(_ key: String) async throws
+}
+
+/// Everything Herald stores, behind one value per backend.
+public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, IdempotencyStore {
+    /// Throws when the database cannot answer.
+    func checkHealth() async throws
+}

@@ -1,0 +1,40 @@
+/// Filters of a message listing.
+public struct MessageQuery: Sendable, Hashable {
+    public var page: PageRequest
+    /// Only these event types, when set.
+    public var eventTypes: [String]?
+    /// Only messages carrying this channel, when set.
+    public var channel: String?
+    /// Bounds on the message id, derived from `before`/`after` and the look-back window (see `MessageWindow`).
+    public var idRange: IDRange
+
+    public init(page: PageRequest, eventTypes: [String]? = nil, channel: String? = nil, idRange: IDRange) {
+        self.page = page
+        self.eventTypes = eventTypes
+        self.channel = channel
+        self.idRange = idRange
+    }
+}
+
+/// An id interval `lower ≤ id < upper` for time-sortable ids.
+public struct IDRange: Sendable, Hashable {
+    public var lower: String
+    public var upper: String
+
+    public init(lower: String, upper: String) {
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
+/// Where messages and their payloads live.
+public protocol MessageStore: Sendable {
+    /// Stores a message durably; throws 409 when its event id is taken in the application.
+    func createMessage(_ message: Message) async throws
+    /// The message with this id or event id, if any.
+    func message(appID: String, idOrEventID: String) async throws -> Message?
+    /// Lists messages newest first.
+    func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message>
+    /// Deletes a message's payload, keeping the message.
+    func expungeMessagePayload(appID: String, messageID: String) async throws
+}

@@ -1,0 +1,19 @@
+import GRDB
+
+/// Herald's SQLite schema: numbered, append-only migrations of plain SQL, each applied in one transaction.
+/// The PostgreSQL backend keeps the same numbering.
+enum SQLiteMigrations {
+    static let all: [(identifier: String, sql: String)] = [
+        ("0001_core", migration0001Core)
+    ]
+
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in all {
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: migration.sql)
+            }
+        }
+        return migrator
+    }
+}

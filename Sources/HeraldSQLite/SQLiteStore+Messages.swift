@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+extension SQLiteStore {
+    public func createMessage(_ message: Message) async throws {
+        try await write(conflict: .conflict("A message with this eventId already exists")) { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    message.id, message.appID, message.eventType, message.eventID, JSONColumn.encode(message.channels),
+                    message.payload.map { Data($0) }, message.payloadExpiresAt.milliseconds, message.createdAt.milliseconds,
+                ]
+            )
+        }
+    }
+
+    public func message(appID: String, idOrEventID: String) async throws -> Message? {
+        let column = IDPrefix.message.isID(idOrEventID) ? "id" : "event_id"
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE app_id = ? AND \(column) = ?", arguments: [appID, idOrEventID])
+                .map(Message.init(row:))
+        }
+    }
+
+    public func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message> {
+        var sql = "SELECT * FROM messages WHERE app_id = ? AND id >= ? AND id < ?"
+        var arguments: StatementArguments = [appID, query.idRange.lower, query.idRange.upper]
+        if let eventTypes = query.eventTypes, !eventTypes.isEmpty {
+            sql += " AND event_type IN (\(Array(repeating: "?", count: eventTypes.count).joined(separator: ", ")))"
+            arguments += StatementArguments(eventTypes)
+        }
+        if let channel = query.channel {
+            sql += " AND EXISTS (SELECT 1 FROM json_each(messages.channels) WHERE json_each.value = ?)"
+            arguments += [channel]
+        }
+        let paging = PagingClause(column: "id", page: query.page)
+        let statement = sql + paging.sql
+        let allArguments = arguments + paging.arguments
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: statement, arguments: allArguments).map(Message.init(row:))
+        }
+        return query.page.page(fromScanned: rows)
+    }
+
+    public func expungeMessagePayload(appID: String, messageID: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", arguments: [appID, messageID])
+        }
+    }
+}
+
+extension Message {
+    init(row: Row) throws {
+        let payload: Data? = row["payload"]
+        self.init(
+            id: row["id"],
+            appID: row["app_id"],
+            eventType: row["event_type"],
+            eventID: row["event_id"],
+            channels: try JSONColumn.decode([String].self, row["channels"]),
+            payload: payload.map { Array($0) },
+            payloadExpiresAt: Timestamp(milliseconds: row["payload_expires_at"]),
+            createdAt: Timestamp(milliseconds: row["created_at"])
+        )
+    }
+}

@@ -1,0 +1,1 @@
+import Hummingbird; import HummingbirdTesting; public enum Placeholder3 {}

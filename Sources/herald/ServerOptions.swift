@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+
+/// Flags shared by commands that open the database; each overrides its `HERALD_*` variable.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Address to listen on (HERALD_HOST, default 0.0.0.0).")
+    var host: String?
+
+    @Option(help: "Port to listen on (HERALD_PORT, default 8071).")
+    var port: Int?
+
+    @Option(help: "Database URL: sqlite:PATH (HERALD_DATABASE_URL, default sqlite:herald.db).")
+    var database: String?
+
+    /// Flags over environment over defaults.
+    func configuration() throws -> HeraldConfiguration {
+        var configuration = try HeraldConfiguration(environment: ProcessInfo.processInfo.environment)
+        if let host { configuration.host = host }
+        if let port { configuration.port = try HeraldConfiguration.parsePort(String(port), source: "--port") }
+        if let database { configuration.database = try DatabaseLocation(parsing: database) }
+        return configuration
+    }
+}
+
+extension HeraldConfiguration {
+    /// The JWT secret and where it came from: `HERALD_JWT_SECRET`, or a `0600` file beside the SQLite database.
+    func resolveJWTSecret() throws -> (secret: String, source: String) {
+        if let jwtSecret { return (jwtSecret, "HERALD_JWT_SECRET") }
+        switch database {
+        case .sqlite(let path):
+            let secretPath = path + ".jwt-secret"
+            return (try SecretFile.loadOrCreate(at: secretPath), secretPath)
+        }
+    }
+}
