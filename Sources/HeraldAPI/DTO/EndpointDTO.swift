@@ -183,9 +183,11 @@ struct EndpointHeadersIn: Decodable {
     var headers: [String: String]
 }
 
-/// `EndpointHeadersPatchIn`: a `null` value deletes that header.
+/// `EndpointHeadersPatchIn`: headers to set or replace; a `null` value (Svix OSS) or a name in `deleteHeaders`
+/// (the newer SDKs) deletes that header.
 struct EndpointHeadersPatchIn: Decodable {
     var headers: [String: String?]
+    var deleteHeaders: [String]?
 }
 
 /// `EndpointHeadersOut`: sensitive headers are named, not shown.

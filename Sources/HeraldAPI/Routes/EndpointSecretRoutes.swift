@@ -83,7 +83,8 @@ struct EndpointSecretRoutes {
         let input = try await environment.decode(EndpointHeadersPatchIn.self, from: request)
         var issues = EndpointHeaderRules.check(input.headers, loc: ["body", "headers"])
         var merged = endpoint.headers
-        for (name, value) in input.headers {
+        let changes = input.headers.map { ($0.key, $0.value) } + (input.deleteHeaders ?? []).map { ($0, String?.none) }
+        for (name, value) in changes {
             // Header names are case-insensitive: a patch replaces or deletes whatever case was stored.
             for existing in merged.keys where existing.lowercased() == name.lowercased() { merged[existing] = nil }
             if let value { merged[name] = value }

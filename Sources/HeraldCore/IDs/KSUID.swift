@@ -1,7 +1,11 @@
+import Synchronization
+
 /// A KSUID with millisecond precision, as Svix uses (`KsuidMs`): 4 bytes of seconds since the KSUID epoch,
 /// 1 byte of sub-second time in 4 ms units, then 15 random bytes, written as 27 base62 characters.
 ///
-/// Compared as strings, ids sort by creation time (to 4 ms), which is what pagination and time windows rely on.
+/// Compared as strings, ids sort by creation time, which is what pagination and time windows rely on. Within one
+/// process ids are strictly increasing: an id made in the same 4 ms slot as the previous one (or while the clock
+/// stepped back) is the previous one plus one, so rows created in a burst list in the order they were made.
 public enum KSUID {
     /// Seconds between the Unix epoch and the KSUID epoch.
     public static let epoch: Int64 = 1_400_000_000
@@ -12,10 +16,31 @@ public enum KSUID {
 
     /// A new id for `timestamp` (milliseconds since the Unix epoch).
     public static func make(timestampMs: Int64) -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = timeBytes(timestampMs: timestampMs)
-        for _ in 0..<15 { bytes.append(UInt8.random(in: 0...255, using: &generator)) }
+        let time = timeBytes(timestampMs: timestampMs)
+        let bytes = last.withLock { last -> [UInt8] in
+            var next: [UInt8]
+            if let previous = last, previous[0..<5].lexicographicallyPrecedes(time) == false {
+                next = previous
+                increment(&next)
+            } else {
+                var generator = SystemRandomNumberGenerator()
+                next = time
+                for _ in 0..<15 { next.append(UInt8.random(in: 0...255, using: &generator)) }
+            }
+            last = next
+            return next
+        }
         return encode(bytes)
+    }
+
+    /// The last id this process made, as bytes.
+    private static let last = Mutex<[UInt8]?>(nil)
+
+    private static func increment(_ bytes: inout [UInt8]) {
+        for index in bytes.indices.reversed() {
+            bytes[index] &+= 1
+            if bytes[index] != 0 { return }
+        }
     }
 
     /// The smallest id of `timestampMs`'s 4 ms slot: used to turn a time bound into an id bound.
