@@ -17,10 +17,10 @@ struct MessageIn: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         eventType = try container.decode(String.self, forKey: .eventType)
-        if container.contains(.payload) {
-            payload = try container.decode(JSONValue.self, forKey: .payload)
-        } else {
+        if container.contains(.data), !container.contains(.payload) {
             payload = try container.decode(JSONValue.self, forKey: .data)
+        } else {
+            payload = try container.decode(JSONValue.self, forKey: .payload)
         }
         eventId = try container.decodeIfPresent(String.self, forKey: .eventId)
         channels = try container.decodeIfPresent([String].self, forKey: .channels)

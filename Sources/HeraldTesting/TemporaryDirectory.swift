@@ -1,0 +1,21 @@
+import Foundation
+
+/// A directory under the system temporary folder, removed when the value is released.
+public final class TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.path = path
+    }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String {
+        path + "/" + name
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

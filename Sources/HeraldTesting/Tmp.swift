@@ -1,1 +1,0 @@
-import Hummingbird; import HummingbirdTesting; public enum Placeholder3 {}

@@ -1,0 +1,45 @@
+import HeraldTesting
+import HTTPTypes
+import Testing
+
+@Suite struct IdempotencyTests {
+    @Test func aRepeatedKeyReplaysTheFirstSuccess() async throws {
+        try await APIHarness().run { api in
+            let key: HTTPFields = [.init("idempotency-key")!: "k1"]
+            let otherKey: HTTPFields = [.init("idempotency-key")!: "k2"]
+            let first = try await api.request(.post, "/api/v1/app", body: #"{"name":"Once"}"#, headers: key)
+            let second = try await api.request(.post, "/api/v1/app", body: #"{"name":"Twice"}"#, headers: key)
+            #expect(first.status == 201)
+            #expect(second.status == 201)
+            #expect(second.body == first.body)
+            #expect(try await api.request(.get, "/api/v1/app").json?["data"]?.arrayValue?.count == 1)
+
+            let other = try await api.request(.post, "/api/v1/app", body: #"{"name":"Other"}"#, headers: otherKey)
+            #expect(other.json?["id"] != first.json?["id"])
+        }
+    }
+
+    @Test func failuresAreNotKept() async throws {
+        try await APIHarness().run { api in
+            let key: HTTPFields = [.init("idempotency-key")!: "retry-me"]
+            let failed = try await api.request(.post, "/api/v1/app", body: #"{"name":""}"#, headers: key)
+            let retried = try await api.request(.post, "/api/v1/app", body: #"{"name":"Fixed"}"#, headers: key)
+            #expect(failed.status == 422)
+            #expect(retried.status == 201)
+        }
+    }
+
+    @Test func theKeyIsScopedByPathAndToken() async throws {
+        let harness = try await APIHarness()
+        let stranger = Credentials.bearer(try await harness.token(org: "org_2other0000000000000000000"))
+        try await harness.run { api in
+            let key: HTTPFields = [.init("idempotency-key")!: "shared"]
+            let mine = try await api.request(.post, "/api/v1/app", body: #"{"name":"Mine"}"#, headers: key)
+            let theirs = try await api.request(.post, "/api/v1/app", body: #"{"name":"Theirs"}"#, auth: stranger, headers: key)
+            #expect(theirs.json?["name"]?.string == "Theirs")
+            #expect(theirs.json?["id"] != mine.json?["id"])
+            let elsewhere = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"a.b","description":"d"}"#, headers: key)
+            #expect(elsewhere.json?["name"]?.string == "a.b")
+        }
+    }
+}
