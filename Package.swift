@@ -77,7 +77,7 @@ let package = Package(
             dependencies: ["HeraldCore"]
         ),
         .testTarget(
-            name: "HeraldSQLiteTests",
+            name: "HeraldStorageTests",
             dependencies: ["HeraldCore", "HeraldSQLite", "HeraldTesting"]
         ),
         .testTarget(

@@ -13,16 +13,21 @@ public final class SQLiteStore: HeraldStore {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` when it enables WAL on the writer; a 202 must mean "on disk", so every
+        // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator().migrate(pool)
     }
 
     public func checkHealth() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// The value of a PRAGMA, for checks of the durability settings.
+    public func pragma(_ name: String) throws -> String? {
+        try pool.write { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 
     /// The applied migration identifiers, oldest first.

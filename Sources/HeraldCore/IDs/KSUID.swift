@@ -3,9 +3,9 @@ import Synchronization
 /// A KSUID with millisecond precision, as Svix uses (`KsuidMs`): 4 bytes of seconds since the KSUID epoch,
 /// 1 byte of sub-second time in 4 ms units, then 15 random bytes, written as 27 base62 characters.
 ///
-/// Compared as strings, ids sort by creation time, which is what pagination and time windows rely on. Within one
-/// process ids are strictly increasing: an id made in the same 4 ms slot as the previous one (or while the clock
-/// stepped back) is the previous one plus one, so rows created in a burst list in the order they were made.
+/// Compared as strings, ids sort by creation time, which is what pagination and time windows rely on. An id made in
+/// the same 4 ms slot as the generator's previous one is that one plus one, so rows created in a burst list in the
+/// order they were made.
 public enum KSUID {
     /// Seconds between the Unix epoch and the KSUID epoch.
     public static let epoch: Int64 = 1_400_000_000
@@ -15,31 +15,42 @@ public enum KSUID {
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// A new id for `timestamp` (milliseconds since the Unix epoch).
+    /// A new id for `timestampMs` (milliseconds since the Unix epoch), from the process-wide generator.
     public static func make(timestampMs: Int64) -> String {
-        let time = timeBytes(timestampMs: timestampMs)
-        let bytes = last.withLock { last -> [UInt8] in
-            var next: [UInt8]
-            if let previous = last, previous[0..<5].lexicographicallyPrecedes(time) == false {
-                next = previous
-                increment(&next)
-            } else {
-                var generator = SystemRandomNumberGenerator()
-                next = time
-                for _ in 0..<15 { next.append(UInt8.random(in: 0...255, using: &generator)) }
-            }
-            last = next
-            return next
-        }
-        return encode(bytes)
+        shared.make(timestampMs: timestampMs)
     }
 
-    /// The last id this process made, as bytes.
-    private static let last = Mutex<[UInt8]?>(nil)
+    private static let shared = Generator()
 
-    private static func increment(_ bytes: inout [UInt8]) {
-        for index in bytes.indices.reversed() {
-            bytes[index] &+= 1
-            if bytes[index] != 0 { return }
+    /// Makes ids that increase within a 4 ms slot; one shared instance serves the process.
+    public final class Generator: Sendable {
+        private let last = Mutex<[UInt8]?>(nil)
+
+        public init() {}
+
+        public func make(timestampMs: Int64) -> String {
+            let time = KSUID.timeBytes(timestampMs: timestampMs)
+            let bytes = last.withLock { last -> [UInt8] in
+                var next: [UInt8]
+                if let previous = last, previous[0..<5].elementsEqual(time) {
+                    next = previous
+                    Self.increment(&next)
+                } else {
+                    var generator = SystemRandomNumberGenerator()
+                    next = time
+                    for _ in 0..<15 { next.append(UInt8.random(in: 0...255, using: &generator)) }
+                }
+                last = next
+                return next
+            }
+            return KSUID.encode(bytes)
+        }
+
+        private static func increment(_ bytes: inout [UInt8]) {
+            for index in bytes.indices.reversed() {
+                bytes[index] &+= 1
+                if bytes[index] != 0 { return }
+            }
         }
     }
 
@@ -57,7 +68,7 @@ public enum KSUID {
         return (seconds + epoch) * 1000 + Int64(bytes[4]) * 4
     }
 
-    private static func timeBytes(timestampMs: Int64) -> [UInt8] {
+    static func timeBytes(timestampMs: Int64) -> [UInt8] {
         let seconds = UInt32(clamping: timestampMs / 1000 - epoch)
         let subsecond = UInt8((timestampMs % 1000) / 4)
         var bytes: [UInt8] = []

@@ -1,0 +1,160 @@
+import HeraldCore
+import HeraldTesting
+import Testing
+
+/// The storage contract, written once over the protocols and run against every available backend.
+@Suite struct StoreContractTests {
+    static let org = "org_contract0000000000000000000"
+    static let now = Timestamp(milliseconds: 1_800_000_000_000)
+
+    static func application(uid: String? = nil, at time: Timestamp = now) -> Application {
+        Application(
+            id: IDPrefix.application.makeID(timestampMs: time.milliseconds), orgID: org, uid: uid, name: "App", throttleRate: nil,
+            metadata: ["k": "v"], createdAt: time, updatedAt: time)
+    }
+
+    static func endpoint(appID: String, uid: String? = nil) -> Endpoint {
+        Endpoint(
+            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds), appID: appID, uid: uid, url: "https://example.com",
+            description: "", disabled: false, eventTypes: ["a.b"], channels: nil, throttleRate: 5, metadata: [:],
+            headers: ["X-A": "1"], secret: .generate(.hmac),
+            previousSecrets: [ExpiringSecret(secret: .generate(.ed25519), expiresAt: now.adding(seconds: 60))],
+            createdAt: now, updatedAt: now)
+    }
+
+    static func message(appID: String, eventID: String? = nil, eventType: String = "a.b", channels: [String]? = nil, at time: Timestamp = now)
+        -> Message
+    {
+        Message(
+            id: IDPrefix.message.makeID(timestampMs: time.milliseconds), appID: appID, eventType: eventType, eventID: eventID,
+            channels: channels, payload: Array(#"{"a": 1}"#.utf8), payloadExpiresAt: time.adding(seconds: 3600), createdAt: time)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func applicationsRoundTripAndReleaseTheirUidOnDelete(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        let app = Self.application(uid: "acme")
+        try await store.createApplication(app)
+        #expect(try await store.application(orgID: Self.org, idOrUID: app.id) == app)
+        #expect(try await store.application(orgID: Self.org, idOrUID: "acme") == app)
+        #expect(try await store.application(orgID: "org_other", idOrUID: app.id) == nil)
+
+        await #expect(throws: HeraldError.self) { try await store.createApplication(Self.application(uid: "acme")) }
+        try await store.deleteApplication(orgID: Self.org, id: app.id)
+        #expect(try await store.application(orgID: Self.org, idOrUID: app.id) == nil)
+        try await store.createApplication(Self.application(uid: "acme"))
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func listingsPageInBothDirections(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        var ids: [String] = []
+        for offset in 0..<5 {
+            let app = Self.application(at: Self.now.adding(seconds: Int64(offset)))
+            try await store.createApplication(app)
+            ids.append(app.id)
+        }
+        let first = try await store.listApplications(orgID: Self.org, page: PageRequest(limit: 2, order: .ascending))
+        #expect(first.items.map(\.id) == Array(ids[0..<2]))
+        #expect(!first.done)
+        let next = try await store.listApplications(orgID: Self.org, page: PageRequest(limit: 2, iterator: ids[1], order: .ascending))
+        #expect(next.items.map(\.id) == Array(ids[2..<4]))
+        let back = try await store.listApplications(
+            orgID: Self.org, page: PageRequest(limit: 2, iterator: ids[4], backwards: true, order: .ascending))
+        #expect(back.items.map(\.id) == Array(ids[2..<4]))
+        let descending = try await store.listApplications(orgID: Self.org, page: PageRequest(limit: 10, order: .descending))
+        #expect(descending.items.map(\.id) == ids.reversed())
+        #expect(descending.done)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func endpointsKeepEveryField(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        let app = Self.application()
+        try await store.createApplication(app)
+        var endpoint = Self.endpoint(appID: app.id, uid: "main")
+        try await store.createEndpoint(endpoint)
+        #expect(try await store.endpoint(appID: app.id, idOrUID: "main") == endpoint)
+        await #expect(throws: HeraldError.self) { try await store.createEndpoint(Self.endpoint(appID: app.id, uid: "main")) }
+
+        endpoint.channels = ["eu"]
+        endpoint.eventTypes = nil
+        endpoint.disabled = true
+        try await store.updateEndpoint(endpoint)
+        #expect(try await store.endpoint(appID: app.id, idOrUID: endpoint.id) == endpoint)
+        #expect(try await store.listEndpoints(appID: app.id, page: PageRequest(order: .descending)).items == [endpoint])
+        try await store.deleteEndpoint(appID: app.id, id: endpoint.id)
+        #expect(try await store.endpoint(appID: app.id, idOrUID: endpoint.id) == nil)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func eventTypesArchiveAndRevive(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        var type = EventType(
+            orgID: Self.org, name: "a.b", description: "d", archived: false, deprecated: false, featureFlag: nil,
+            schemas: #"{"1":{}}"#, createdAt: Self.now, updatedAt: Self.now)
+        try await store.createEventType(type)
+        await #expect(throws: HeraldError.self) { try await store.createEventType(type) }
+        #expect(try await store.existingEventTypeNames(orgID: Self.org, among: ["a.b", "c.d"]) == ["a.b"])
+        type.archived = true
+        try await store.updateEventType(type)
+        #expect(try await store.existingEventTypeNames(orgID: Self.org, among: ["a.b"]).isEmpty)
+        #expect(try await store.listEventTypes(orgID: Self.org, includeArchived: false, page: PageRequest(order: .ascending)).items.isEmpty)
+        type.archived = false
+        try await store.createEventType(type)
+        #expect(try await store.eventType(orgID: Self.org, name: "a.b") == type)
+        try await store.deleteEventType(orgID: Self.org, name: "a.b")
+        #expect(try await store.eventType(orgID: Self.org, name: "a.b") == nil)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func messagesFilterAndKeepPayloadBytes(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        let app = Self.application()
+        try await store.createApplication(app)
+        let first = Self.message(appID: app.id, eventID: "e1", channels: ["eu"])
+        let second = Self.message(appID: app.id, eventType: "c.d", at: Self.now.adding(seconds: 1))
+        try await store.createMessage(first)
+        try await store.createMessage(second)
+        await #expect(throws: HeraldError.self) { try await store.createMessage(Self.message(appID: app.id, eventID: "e1")) }
+        #expect(try await store.message(appID: app.id, idOrEventID: "e1") == first)
+
+        let window = ListWindow.idRange(prefix: .message, before: nil, after: nil, page: PageRequest(order: .descending), now: Self.now)
+        func list(_ types: [String]? = nil, channel: String? = nil) async throws -> [String] {
+            try await store.listMessages(
+                appID: app.id, query: MessageQuery(page: PageRequest(order: .descending), eventTypes: types, channel: channel, idRange: window)
+            ).items.map(\.id)
+        }
+        #expect(try await list() == [second.id, first.id])
+        #expect(try await list(["a.b"]) == [first.id])
+        #expect(try await list(channel: "eu") == [first.id])
+        #expect(try await list(channel: "us").isEmpty)
+
+        try await store.expungeMessagePayload(appID: app.id, messageID: first.id)
+        #expect(try await store.message(appID: app.id, idOrEventID: first.id)?.payload == nil)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func idempotencyKeysLockCompleteAndRelease(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        let lock = Self.now.adding(seconds: 5)
+        #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .acquired)
+        #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .inProgress)
+        #expect(try await store.claimIdempotencyKey("k", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6)) == .acquired)
+
+        let response = StoredResponse(status: 201, headers: [["content-type", "application/json"]], body: Array("{}".utf8))
+        try await store.completeIdempotencyKey("k", response: response, expiresAt: Self.now.adding(seconds: 100))
+        #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .completed(response))
+        #expect(try await store.claimIdempotencyKey("k", now: Self.now.adding(seconds: 101), lockUntil: lock.adding(seconds: 101)) == .acquired)
+
+        #expect(try await store.claimIdempotencyKey("r", now: Self.now, lockUntil: lock) == .acquired)
+        try await store.releaseIdempotencyKey("r")
+        #expect(try await store.claimIdempotencyKey("r", now: Self.now, lockUntil: lock) == .acquired)
+    }
+}
