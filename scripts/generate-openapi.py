@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Writes Herald's OpenAPI document into Sources/HeraldAPI/OpenAPI/OpenAPIDocument.swift.
+
+Herald's routes are listed below; request and response shapes are the Svix API v1 models (the contract Herald
+implements), taken by name from the Svix OSS server's published document. Run after adding a route:
+
+    python3 scripts/generate-openapi.py [path/to/svix-openapi.json]
+
+The test `OpenAPIDocumentTests` fails when a registered route is missing here.
+"""
+
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SVIX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "reference", "svix-openapi.json")
+OUT = os.path.join(ROOT, "Sources", "HeraldAPI", "OpenAPI", "OpenAPIDocument.swift")
+
+ORG, APP, NONE = "org token", "org or app token", "none"
+
+# method, path, tag, summary, auth, request model, success status, response model, extra query parameters
+ROUTES = [
+    ("get", "/api/v1/health", "Health", "Database health: 200 when it answers, 503 when it does not", NONE, None, "200", "HealthOut", []),
+    ("get", "/api/v1/health/ping", "Health", "Liveness: 204, no checks", NONE, None, "204", None, []),
+    ("get", "/api/v1/openapi.json", "Health", "This document", NONE, None, "200", None, []),
+    ("get", "/api/v1/app", "Application", "List applications", ORG, None, "200", "ListResponse_ApplicationOut_", ["limit", "iterator", "order"]),
+    ("post", "/api/v1/app", "Application", "Create an application (200 with the existing one when get_if_exists and its uid exists)", ORG, "ApplicationIn", "201", "ApplicationOut", ["get_if_exists"]),
+    ("get", "/api/v1/app/{app_id}", "Application", "Get an application by id or uid", APP, None, "200", "ApplicationOut", []),
+    ("put", "/api/v1/app/{app_id}", "Application", "Update an application, or create it (201)", ORG, "ApplicationIn", "200", "ApplicationOut", []),
+    ("patch", "/api/v1/app/{app_id}", "Application", "Partially update an application; null clears", ORG, "ApplicationPatch", "200", "ApplicationOut", []),
+    ("delete", "/api/v1/app/{app_id}", "Application", "Delete an application", ORG, None, "204", None, []),
+    ("get", "/api/v1/app/{app_id}/endpoint", "Endpoint", "List endpoints", APP, None, "200", "ListResponse_EndpointOut_", ["limit", "iterator", "order"]),
+    ("post", "/api/v1/app/{app_id}/endpoint", "Endpoint", "Create an endpoint", APP, "EndpointIn", "201", "EndpointOut", []),
+    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Get an endpoint by id or uid", APP, None, "200", "EndpointOut", []),
+    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Update an endpoint, or create it (201)", APP, "EndpointUpdate", "200", "EndpointOut", []),
+    ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Partially update an endpoint; null clears", APP, "EndpointPatch", "200", "EndpointOut", []),
+    ("delete", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Delete an endpoint", APP, None, "204", None, []),
+    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret", "Endpoint", "Get the endpoint's signing secret", APP, None, "200", "EndpointSecretOut", []),
+    ("post", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate", "Endpoint", "Rotate the signing secret; the old one signs too during the grace period", APP, "EndpointSecretRotateIn", "200", "EndpointSecretOut", []),
+    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Get custom headers; sensitive values are named, not shown", APP, None, "200", "EndpointHeadersOut", []),
+    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Replace custom headers", APP, "EndpointHeadersIn", "204", None, []),
+    ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Merge custom headers; null or deleteHeaders removes", APP, "EndpointHeadersPatchIn", "204", None, []),
+    ("get", "/api/v1/event-type", "Event Type", "List event types by name", APP, None, "200", "ListResponse_EventTypeOut_", ["limit", "iterator", "include_archived", "with_content"]),
+    ("post", "/api/v1/event-type", "Event Type", "Create an event type (revives an archived one)", ORG, "EventTypeIn", "201", "EventTypeOut", []),
+    ("get", "/api/v1/event-type/{event_type_name}", "Event Type", "Get an event type", APP, None, "200", "EventTypeOut", []),
+    ("put", "/api/v1/event-type/{event_type_name}", "Event Type", "Update an event type, or create it (201)", ORG, "EventTypeUpdate", "200", "EventTypeOut", []),
+    ("patch", "/api/v1/event-type/{event_type_name}", "Event Type", "Partially update an event type", ORG, "EventTypePatch", "200", "EventTypeOut", []),
+    ("delete", "/api/v1/event-type/{event_type_name}", "Event Type", "Archive an event type; expunge=true deletes it", ORG, None, "204", None, ["expunge"]),
+    ("get", "/api/v1/app/{app_id}/msg", "Message", "List messages, newest first", APP, None, "200", "ListResponse_MessageOut_", ["limit", "iterator", "event_types", "channel", "before", "after", "with_content"]),
+    ("post", "/api/v1/app/{app_id}/msg", "Message", "Create a message: stored durably, then fanned out; the payload is kept byte for byte", ORG, "MessageIn", "202", "MessageOut", ["with_content"]),
+    ("get", "/api/v1/app/{app_id}/msg/{msg_id}", "Message", "Get a message by id or eventId", APP, None, "200", "MessageOut", ["with_content"]),
+    ("delete", "/api/v1/app/{app_id}/msg/{msg_id}/content", "Message", "Delete a message's payload", ORG, None, "204", None, []),
+    ("post", "/api/v1/auth/app-portal-access/{app_id}", "Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
+    ("post", "/api/v1/auth/dashboard-access/{app_id}", "Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
+    ("post", "/api/v1/auth/logout", "Authentication", "Not implemented: tokens are stateless JWTs that expire on their own (501)", APP, None, "501", None, []),
+]
+
+QUERY = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 250, "default": 50},
+    "iterator": {"type": "string", "description": "Continue after this key; a leading '-' pages backwards"},
+    "order": {"type": "string", "enum": ["ascending", "descending"]},
+    "get_if_exists": {"type": "boolean", "default": False},
+    "include_archived": {"type": "boolean", "default": False},
+    "with_content": {"type": "boolean"},
+    "expunge": {"type": "boolean", "default": False},
+    "event_types": {"type": "array", "items": {"type": "string"}, "description": "Comma-separated, repeated, or event_types[]"},
+    "channel": {"type": "string"},
+    "before": {"type": "string", "format": "date-time"},
+    "after": {"type": "string", "format": "date-time"},
+}
+
+LOCAL_SCHEMAS = {
+    "HealthOut": {
+        "type": "object",
+        "required": ["database"],
+        "properties": {"database": {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok", "error"]}}}},
+    },
+}
+
+
+def referenced(schema, found):
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if ref:
+            found.add(ref.split("/")[-1])
+        for value in schema.values():
+            referenced(value, found)
+    elif isinstance(schema, list):
+        for value in schema:
+            referenced(value, found)
+
+
+def main():
+    svix = json.load(open(SVIX))["components"]["schemas"]
+    schemas = dict(LOCAL_SCHEMAS)
+    pending = {name for route in ROUTES for name in (route[5], route[7]) if name} | {"HttpErrorOut", "HTTPValidationError"}
+    while pending:
+        name = pending.pop()
+        if name in schemas:
+            continue
+        schemas[name] = svix[name]
+        found = set()
+        referenced(svix[name], found)
+        pending |= found - set(schemas)
+    paths = {}
+    for method, path, tag, summary, auth, request, status, response, query in ROUTES:
+        operation = {"tags": [tag], "summary": summary, "description": f"Authentication: {auth}."}
+        if auth != NONE:
+            operation["security"] = [{"HTTPBearer": []}]
+        else:
+            operation["security"] = []
+        parameters = [
+            {"name": segment[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for segment in path.split("/") if segment.startswith("{")
+        ]
+        parameters += [{"name": name, "in": "query", "required": False, "schema": QUERY[name]} for name in query]
+        if method == "post":
+            parameters.append({"name": "idempotency-key", "in": "header", "required": False, "schema": {"type": "string"}})
+        if parameters:
+            operation["parameters"] = parameters
+        if request:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}}}
+        success = {"description": "success"}
+        if response:
+            success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}
+        operation["responses"] = {
+            status: success,
+            "4XX": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HttpErrorOut"}}}},
+            "422": {"description": "validation error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}},
+        }
+        paths.setdefault(path, {})[method] = operation
+    document = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Herald",
+            "version": "1.0.0",
+            "description": "Herald's webhook API, compatible with the Svix API v1: the official svix SDKs work unchanged.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {"HTTPBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+    text = json.dumps(document, indent=1, ensure_ascii=True)
+    assert '"""#' not in text
+    with open(OUT, "w") as out:
+        out.write("// Generated by scripts/generate-openapi.py; edit the script, not this file.\n\n")
+        out.write("/// Herald's OpenAPI document, served at `/api/v1/openapi.json`.\n")
+        out.write("enum OpenAPIDocument {\n    static let json = #\"\"\"\n")
+        out.write(text)
+        out.write("\n\"\"\"#\n}\n")
+
+
+if __name__ == "__main__":
+    main()
