@@ -29,12 +29,32 @@ public struct APIEnvironment: Sendable {
     public var tokens: TokenAuthority
     public var settings: APISettings
     public var clock: any WallClock
+    /// Where `endpoint.*` operational events go, when configured.
+    public var operational: OperationalWebhooks?
 
-    public init(store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock()) {
+    public init(
+        store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock(),
+        operational: OperationalWebhooks? = nil
+    ) {
         self.store = store
         self.tokens = tokens
         self.settings = settings
         self.clock = clock
+        self.operational = operational
+    }
+
+    /// Queues an `endpoint.*` operational event. The change it reports is already committed, so a failure to queue
+    /// is logged rather than failing the request.
+    func emit(_ type: OperationalWebhooks.EventType, endpoint: Endpoint, in application: Application, context: HeraldRequestContext) async {
+        guard let operational else { return }
+        var data: [String: JSONValue] = ["appId": .string(application.id), "endpointId": .string(endpoint.id)]
+        if let uid = application.uid { data["appUid"] = .string(uid) }
+        if let uid = endpoint.uid { data["endpointUid"] = .string(uid) }
+        do {
+            try await operational.emit(type, orgID: application.orgID, data: data)
+        } catch {
+            context.logger.error("queueing an operational webhook failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+        }
     }
 
     /// Decodes a bounded JSON body.
@@ -52,6 +72,15 @@ public struct APIEnvironment: Sendable {
             principal.appID == nil || principal.appID == application.id
         else { throw HeraldError.notFound() }
         return application
+    }
+
+    /// The message named in the path (id or eventId), within `application`.
+    func message(_ context: HeraldRequestContext, in application: Application) async throws -> Message {
+        let idOrEventID = try context.parameters.require("msg_id")
+        guard let message = try await store.message(appID: application.id, idOrEventID: idOrEventID) else {
+            throw HeraldError.notFound()
+        }
+        return message
     }
 
     /// The endpoint named in the path, within `application`.

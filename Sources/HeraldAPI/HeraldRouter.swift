@@ -38,6 +38,8 @@ public enum HeraldRouter {
             + EndpointSecretRoutes(environment: environment).routes
             + EventTypeRoutes(environment: environment).routes
             + MessageRoutes(environment: environment).routes
+            + AttemptRoutes(environment: environment).routes
+            + EndpointDeliveryRoutes(environment: environment).routes
             + AuthRoutes(environment: environment).routes
     }
 

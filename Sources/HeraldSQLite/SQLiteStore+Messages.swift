@@ -3,8 +3,10 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    public func createMessage(_ message: Message) async throws {
-        try await write(conflict: .conflict("A message with this eventId already exists")) { db in
+    /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction,
+    /// then wakes the dispatcher.
+    public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
+        let fannedOut = try await write(conflict: .conflict("A message with this eventId already exists")) { db -> Int in
             try db.execute(
                 sql: """
                     INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
@@ -15,7 +17,46 @@ extension SQLiteStore {
                     message.payload.map { Data($0) }, message.payloadExpiresAt.milliseconds, message.createdAt.milliseconds,
                 ]
             )
+            guard let endpointID else { return try Self.fanOut(message, db: db) }
+            try db.execute(
+                sql: """
+                    INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, ?, 1, 1, ?, ?, ?)
+                    """,
+                arguments: [
+                    message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
+                    message.createdAt.milliseconds,
+                ])
+            return 1
         }
+        if fannedOut > 0 { newWork.signal() }
+    }
+
+    /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it.
+    static func fanOut(_ message: Message, db: Database) throws -> Int {
+        let candidates = try Row.fetchAll(
+            db,
+            sql: "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0",
+            arguments: [message.appID])
+        var count = 0
+        for row in candidates {
+            let eventTypes = try JSONColumn.decode([String].self, row["event_types"])
+            let channels = try JSONColumn.decode([String].self, row["channels"])
+            guard EndpointMatching.matches(
+                eventTypes: eventTypes, channels: channels, eventType: message.eventType, messageChannels: message.channels)
+            else { continue }
+            try db.execute(
+                sql: """
+                    INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                    VALUES (?, ?, ?, 0, 1, ?, ?, ?)
+                    """,
+                arguments: [
+                    message.id, message.appID, row["id"] as String, message.createdAt.milliseconds, message.createdAt.milliseconds,
+                    message.createdAt.milliseconds,
+                ])
+            count += 1
+        }
+        return count
     }
 
     public func message(appID: String, idOrEventID: String) async throws -> Message? {

@@ -8,6 +8,8 @@ public final class SQLiteStore: HeraldStore {
     let pool: DatabasePool
     /// The database file's path.
     public let path: String
+    /// Signalled after a commit that made deliveries due.
+    public let newWork = WorkSignal()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import HeraldAPI
 import HeraldCore
+import HeraldDelivery
 import HeraldSQLite
 import Hummingbird
 import Logging
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Herald server.")
+    static let configuration = CommandConfiguration(abstract: "Run the Herald server: the API and the delivery dispatcher.")
 
     @OptionGroup var options: ServerOptions
 
@@ -27,18 +28,42 @@ struct Serve: AsyncParsableCommand {
         case .sqlite(let path):
             store = try SQLiteStore(path: path)
         }
+        let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
         let environment = APIEnvironment(
             store: store, tokens: tokens,
             settings: APISettings(
                 httpsOnly: configuration.httpsOnly, maxBodyBytes: configuration.maxBodyBytes,
-                defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL))
+                defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL),
+            operational: operational)
+        let dispatcher = Dispatcher(
+            store: store, settings: configuration.delivery, operational: operational, releaseAllLeasesAtStart: true,
+            logger: Logger(label: "herald.delivery"))
         let app = buildApplication(environment: environment, host: configuration.host, port: configuration.port, logger: logger) { port in
             logger.notice(
                 "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); JWT secret from \(secretSource); get a token with: herald token create"
             )
         }
         let services = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [dispatcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await services.run()
+    }
+
+    private func setUpOperationalWebhooks(
+        _ configuration: HeraldConfiguration, store: any HeraldStore, logger: Logger
+    ) async throws -> OperationalWebhooks? {
+        guard let url = configuration.operationalWebhookURL else { return nil }
+        let secret: EndpointSecret
+        if let configured = configuration.operationalWebhookSecret {
+            secret = configured
+        } else {
+            let path = try configuration.sideFilePath(suffix: ".operational-secret")
+            let text = try SecretFile.loadOrCreate(at: path) { EndpointSecret.generate(.hmac).description }
+            guard let parsed = EndpointSecret(parsing: text) else { throw ConfigurationError("\(path) does not hold a whsec_ secret") }
+            secret = parsed
+        }
+        let (webhooks, endpointID) = try await OperationalWebhooks.setUp(store: store, url: url, secret: secret)
+        logger.notice(
+            "operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))")
+        return webhooks
     }
 }

@@ -27,10 +27,14 @@ extension HeraldConfiguration {
     /// The JWT secret and where it came from: `HERALD_JWT_SECRET`, or a `0600` file beside the SQLite database.
     func resolveJWTSecret() throws -> (secret: String, source: String) {
         if let jwtSecret { return (jwtSecret, "HERALD_JWT_SECRET") }
+        let path = try sideFilePath(suffix: ".jwt-secret")
+        return (try SecretFile.loadOrCreate(at: path), path)
+    }
+
+    /// A file kept beside the SQLite database (generated secrets).
+    func sideFilePath(suffix: String) throws -> String {
         switch database {
-        case .sqlite(let path):
-            let secretPath = path + ".jwt-secret"
-            return (try SecretFile.loadOrCreate(at: secretPath), secretPath)
+        case .sqlite(let path): return path + suffix
         }
     }
 }

@@ -29,6 +29,7 @@ struct EndpointRoutes {
         let secret = try input.validate(httpsOnly: environment.settings.httpsOnly, acceptSecret: true)
         let endpoint = try await makeEndpoint(input, secret: secret, in: application)
         try await environment.store.createEndpoint(endpoint)
+        await environment.emit(.endpointCreated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint), status: .created)
     }
 
@@ -45,6 +46,7 @@ struct EndpointRoutes {
         guard var endpoint = try await environment.store.endpoint(appID: application.id, idOrUID: idOrUID) else {
             let created = try await makeEndpoint(input, secret: nil, in: application)
             try await environment.store.createEndpoint(created)
+            await environment.emit(.endpointCreated, endpoint: created, in: application, context: context)
             return try JSONResponse.make(EndpointOut(created), status: .created)
         }
         try await checkEventTypesExist(input.eventTypes, orgID: application.orgID)
@@ -59,6 +61,7 @@ struct EndpointRoutes {
         if let headers = input.headers { endpoint.headers = headers }
         endpoint.updatedAt = environment.clock.now()
         try await environment.store.updateEndpoint(endpoint)
+        await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint))
     }
 
@@ -70,6 +73,7 @@ struct EndpointRoutes {
         try await checkEventTypesExist(input.eventTypes.value, orgID: application.orgID)
         endpoint.updatedAt = environment.clock.now()
         try await environment.store.updateEndpoint(endpoint)
+        await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint))
     }
 
@@ -77,6 +81,7 @@ struct EndpointRoutes {
         let application = try await environment.application(context)
         let endpoint = try await environment.endpoint(context, in: application)
         try await environment.store.deleteEndpoint(appID: application.id, id: endpoint.id)
+        await environment.emit(.endpointDeleted, endpoint: endpoint, in: application, context: context)
         return JSONResponse.noContent()
     }
 

@@ -56,6 +56,7 @@ struct EndpointSecretRoutes {
         endpoint.secret = newSecret
         endpoint.updatedAt = now
         try await environment.store.updateEndpoint(endpoint)
+        await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointSecretOut(key: newSecret.description))
     }
 

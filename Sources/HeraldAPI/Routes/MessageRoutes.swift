@@ -53,7 +53,7 @@ struct MessageRoutes {
 
     @Sendable func get(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
-        let message = try await find(context, appID: application.id)
+        let message = try await environment.message(context, in: application)
         let withContent = try QueryParameters(request).bool("with_content", default: true)
         return try JSONResponse.make(MessageOut(message, withContent: withContent, now: environment.clock.now()))
     }
@@ -61,17 +61,9 @@ struct MessageRoutes {
     @Sendable func expungeContent(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         _ = try context.requireOrgToken()
         let application = try await environment.application(context)
-        let message = try await find(context, appID: application.id)
+        let message = try await environment.message(context, in: application)
         try await environment.store.expungeMessagePayload(appID: application.id, messageID: message.id)
         return JSONResponse.noContent()
-    }
-
-    private func find(_ context: HeraldRequestContext, appID: String) async throws -> Message {
-        let idOrEventID = try context.parameters.require("msg_id")
-        guard let message = try await environment.store.message(appID: appID, idOrEventID: idOrEventID) else {
-            throw HeraldError.notFound()
-        }
-        return message
     }
 
     /// The path's application, or — when it does not exist and the body brings an `application` whose uid is the

@@ -10,6 +10,11 @@ public struct HeraldConfiguration: Sendable {
     public var defaultSignature: EndpointSecret.Kind = .hmac
     /// `HERALD_PUBLIC_URL`: how clients reach this server (app-portal links); derived from host and port if unset.
     public var publicURL: String?
+    public var delivery = DeliverySettings()
+    /// `HERALD_OPERATIONAL_WEBHOOK_URL`: where operational events go; none are sent when unset.
+    public var operationalWebhookURL: String?
+    /// `HERALD_OPERATIONAL_WEBHOOK_SECRET`: the key they are signed with; generated and kept beside the database if unset.
+    public var operationalWebhookSecret: EndpointSecret?
 
     public init() {}
 
@@ -33,6 +38,52 @@ public struct HeraldConfiguration: Sendable {
             self.defaultSignature = kind
         }
         if let url = environment["HERALD_PUBLIC_URL"], !url.isEmpty { self.publicURL = url }
+        try readDeliverySettings(environment)
+        if let url = environment["HERALD_OPERATIONAL_WEBHOOK_URL"], !url.isEmpty {
+            guard EndpointURL.check(url, httpsOnly: false, loc: []).isEmpty else {
+                throw ConfigurationError("HERALD_OPERATIONAL_WEBHOOK_URL must be an http(s) URL, not '\(url)'")
+            }
+            self.operationalWebhookURL = url
+        }
+        if let secret = environment["HERALD_OPERATIONAL_WEBHOOK_SECRET"], !secret.isEmpty {
+            guard let parsed = EndpointSecret(parsing: secret) else {
+                throw ConfigurationError("HERALD_OPERATIONAL_WEBHOOK_SECRET must be a whsec_ or whsk_ secret")
+            }
+            self.operationalWebhookSecret = parsed
+        }
+    }
+
+    private mutating func readDeliverySettings(_ environment: [String: String]) throws {
+        if let value = environment["HERALD_MAX_CONCURRENCY"] {
+            guard let count = Int(value), (1...100_000).contains(count) else {
+                throw ConfigurationError("HERALD_MAX_CONCURRENCY must be a whole number from 1 to 100000")
+            }
+            delivery.maxConcurrency = count
+        }
+        if let value = environment["HERALD_REQUEST_TIMEOUT"] {
+            guard let seconds = Int(value), (1...30).contains(seconds) else {
+                throw ConfigurationError("HERALD_REQUEST_TIMEOUT must be whole seconds from 1 to 30")
+            }
+            delivery.requestTimeoutSeconds = seconds
+        }
+        if let value = environment["HERALD_RETRY_SCHEDULE"] {
+            guard let policy = RetryPolicy(parsing: value) else {
+                throw ConfigurationError("HERALD_RETRY_SCHEDULE must be comma-separated seconds, e.g. 5,300,1800")
+            }
+            delivery.retryPolicy = policy
+        }
+        if let value = environment["HERALD_HEADERS"] {
+            guard let names = DeliverySettings.HeaderNames(rawValue: value) else {
+                throw ConfigurationError("HERALD_HEADERS must be webhook, svix or both")
+            }
+            delivery.headerNames = names
+        }
+        if let value = environment["HERALD_DISABLE_AFTER"] {
+            guard let seconds = Int64(value), seconds > 0 else {
+                throw ConfigurationError("HERALD_DISABLE_AFTER must be a positive number of seconds")
+            }
+            delivery.disableAfterSeconds = seconds
+        }
     }
 
     /// The URL clients use to reach this server.

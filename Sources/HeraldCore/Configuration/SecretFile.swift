@@ -8,15 +8,15 @@ import Foundation
 /// A secret kept in a `0600` file beside the database, created on first use, so that `herald serve` and
 /// `herald token create` agree with zero configuration.
 public enum SecretFile {
-    /// The secret in `path`, or a new random one written there (64 hex characters, owner read/write only).
-    public static func loadOrCreate(at path: String) throws -> String {
+    /// The secret in `path`, or a new one from `make` written there (owner read/write only). By default a new
+    /// secret is 32 random bytes as 64 hex characters.
+    public static func loadOrCreate(at path: String, make: () -> String = randomHex) throws -> String {
         if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
             let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { throw ConfigurationError("the secret file \(path) is empty; delete it to have a new one made") }
             return trimmed
         }
-        var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let secret = make()
         // Written to a private temporary file, then linked into place: link() fails if another process won the
         // race, and nobody ever reads a half-written secret.
         let temporary = path + ".tmp.\(getpid())"
@@ -32,9 +32,14 @@ public enum SecretFile {
             throw ConfigurationError("cannot write the secret file \(path): \(String(cString: strerror(errno)))")
         }
         if link(temporary, path) != 0 {
-            if errno == EEXIST { return try loadOrCreate(at: path) }
+            if errno == EEXIST { return try loadOrCreate(at: path, make: make) }
             throw ConfigurationError("cannot create the secret file \(path): \(String(cString: strerror(errno)))")
         }
         return secret
+    }
+
+    public static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

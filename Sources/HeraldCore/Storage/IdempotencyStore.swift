@@ -32,7 +32,9 @@ public protocol IdempotencyStore: Sendable {
 }
 
 /// Everything Herald stores, behind one value per backend.
-public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, IdempotencyStore {
+public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, IdempotencyStore, DeliveryQueue,
+    AttemptStore
+{
     /// Throws when the database cannot answer.
     func checkHealth() async throws
 }

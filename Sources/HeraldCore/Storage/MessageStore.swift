@@ -29,12 +29,20 @@ public struct IDRange: Sendable, Hashable {
 
 /// Where messages and their payloads live.
 public protocol MessageStore: Sendable {
-    /// Stores a message durably; throws 409 when its event id is taken in the application.
-    func createMessage(_ message: Message) async throws
+    /// Stores a message durably with its deliveries, in one transaction: to every matching endpoint, or — for an
+    /// example sent to one endpoint — a single manual delivery to `endpointID`. Throws 409 when the event id is taken.
+    func createMessage(_ message: Message, onlyTo endpointID: String?) async throws
     /// The message with this id or event id, if any.
     func message(appID: String, idOrEventID: String) async throws -> Message?
     /// Lists messages newest first.
     func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message>
     /// Deletes a message's payload, keeping the message.
     func expungeMessagePayload(appID: String, messageID: String) async throws
+}
+
+extension MessageStore {
+    /// Stores a message and fans it out to every matching endpoint.
+    public func createMessage(_ message: Message) async throws {
+        try await createMessage(message, onlyTo: nil)
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, for the parts of the API that carry user JSON (payloads on read, event-type schemas).
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
@@ -48,5 +50,14 @@ public enum JSONValue: Sendable, Hashable, Codable {
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
+    }
+}
+
+extension JSONValue {
+    /// Compact JSON text of the value, keys sorted.
+    public func encodedJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
     }
 }

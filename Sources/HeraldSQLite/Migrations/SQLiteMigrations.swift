@@ -4,7 +4,8 @@ import GRDB
 /// The PostgreSQL backend keeps the same numbering.
 enum SQLiteMigrations {
     static let all: [(identifier: String, sql: String)] = [
-        ("0001_core", migration0001Core)
+        ("0001_core", migration0001Core),
+        ("0002_delivery", migration0002Delivery),
     ]
 
     static func migrator() -> DatabaseMigrator {

@@ -1,0 +1,199 @@
+import AsyncHTTPClient
+import HeraldCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The delivery loop, as a `Service`: claims due deliveries in batches with a lease, sends them concurrently up to
+/// a hard cap (and a cap per endpoint), records every attempt and schedules retries. It is woken at once by new work
+/// and by freed capacity; a slow poll is only a safety net for retries falling due.
+///
+/// On graceful shutdown it stops claiming and lets requests in flight finish (each is bounded by the request
+/// timeout); anything claimed but unfinished becomes due again when its lease runs out.
+public final class Dispatcher: Service {
+    let store: any HeraldStore
+    let sender: WebhookSender
+    let settings: DeliverySettings
+    let clock: any WallClock
+    let operational: OperationalWebhooks?
+    let logger: Logger
+    /// Identifies this dispatcher's leases.
+    let owner: String
+    /// Whether this process owns the database alone, so every lease found at start is a dead process's.
+    let releaseAllLeasesAtStart: Bool
+
+    private let inFlight = Mutex(InFlight())
+
+    struct InFlight {
+        var total = 0
+        var perEndpoint: [String: Int] = [:]
+    }
+
+    public init(
+        store: any HeraldStore, settings: DeliverySettings, clock: any WallClock = SystemWallClock(), operational: OperationalWebhooks?,
+        releaseAllLeasesAtStart: Bool, logger: Logger
+    ) {
+        self.store = store
+        self.settings = settings
+        self.sender = WebhookSender(settings: settings)
+        self.clock = clock
+        self.operational = operational
+        self.releaseAllLeasesAtStart = releaseAllLeasesAtStart
+        self.logger = logger
+        self.owner = "dispatcher-" + KSUID.make(timestampMs: clock.now().milliseconds)
+    }
+
+    /// Wakes the loop (tests use it after moving a manual clock).
+    public func wake() {
+        store.newWork.signal()
+    }
+
+    public func run() async throws {
+        try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                    let free = settings.maxConcurrency - inFlight.withLock(\.total)
+                    var claimed: [DeliveryTask] = []
+                    if free > 0 {
+                        claimed = await claim(limit: free)
+                        for task in claimed {
+                            guard await reserve(task) else { continue }
+                            group.addTask {
+                                await self.process(task)
+                                self.finish(task)
+                            }
+                        }
+                    }
+                    if claimed.count < free || free == 0 {
+                        await store.newWork.wait(timeout: await idleWait(atCapacity: free == 0))
+                    }
+                }
+            } onGracefulShutdown: {
+                self.store.newWork.signal()
+            }
+        }
+        try await sender.shutdown()
+    }
+
+    private func claim(limit: Int) async -> [DeliveryTask] {
+        let now = clock.now()
+        do {
+            return try await store.claimDeliveries(limit: limit, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), owner: owner)
+        } catch {
+            logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            return []
+        }
+    }
+
+    /// Takes a slot for the task's endpoint, or hands the task back for a moment when that endpoint is at its cap.
+    private func reserve(_ task: DeliveryTask) async -> Bool {
+        let reserved = inFlight.withLock { state -> Bool in
+            guard state.perEndpoint[task.endpointID, default: 0] < settings.maxConcurrencyPerEndpoint else { return false }
+            state.perEndpoint[task.endpointID, default: 0] += 1
+            state.total += 1
+            return true
+        }
+        if !reserved {
+            try? await store.deferDelivery(task, owner: owner, dueAt: clock.now().adding(milliseconds: 200))
+        }
+        return reserved
+    }
+
+    private func finish(_ task: DeliveryTask) {
+        inFlight.withLock { state in
+            state.total -= 1
+            let remaining = state.perEndpoint[task.endpointID, default: 1] - 1
+            state.perEndpoint[task.endpointID] = remaining > 0 ? remaining : nil
+        }
+        store.newWork.signal()
+    }
+
+    /// How long to sleep when there is nothing to claim: until the next delivery falls due, at most one poll interval.
+    private func idleWait(atCapacity: Bool) async -> Duration {
+        let poll = Duration.milliseconds(settings.pollIntervalMilliseconds)
+        guard !atCapacity, let due = try? await store.nextDueTime() else { return poll }
+        let until = due.milliseconds - clock.now().milliseconds
+        return until <= 0 ? .milliseconds(1) : min(poll, .milliseconds(until))
+    }
+
+    /// Sends one delivery (or ends it without sending when its endpoint or payload is gone) and records the result.
+    func process(_ task: DeliveryTask) async {
+        let now = clock.now()
+        let result: DeliveryResult
+        if task.endpointInactive {
+            result = DeliveryResult(attempt: nil, next: .failed)
+        } else if let payload = task.payload, task.payloadExpiresAt > now {
+            let outcome = await sender.send(sender.request(for: task, payload: payload, now: now))
+            result = decide(task, outcome: outcome, sentAt: now)
+        } else {
+            result = DeliveryResult(attempt: nil, next: .failed)
+        }
+        do {
+            let effects = try await store.completeDelivery(
+                task, result: result, owner: owner, now: clock.now(), disableAfterSeconds: settings.disableAfterSeconds)
+            await report(task, result: result, effects: effects)
+        } catch {
+            // The lease runs out and the delivery is tried again: at least once, never lost.
+            logger.error(
+                "recording a delivery failed", metadata: ["herald.msg.id": "\(task.messageID)", "herald.error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Turns an HTTP outcome into the attempt row and the delivery's next state.
+    func decide(_ task: DeliveryTask, outcome: SendOutcome, sentAt: Timestamp) -> DeliveryResult {
+        let attempt = Attempt(
+            id: IDPrefix.attempt.makeID(timestampMs: sentAt.milliseconds), messageID: task.messageID, endpointID: task.endpointID,
+            appID: task.appID, url: task.url, response: outcome.response, responseStatusCode: outcome.statusCode,
+            responseDurationMs: outcome.durationMs, status: outcome.succeeded ? .success : .fail, triggerType: task.triggerType,
+            createdAt: sentAt)
+        if outcome.succeeded { return DeliveryResult(attempt: attempt, next: .succeeded) }
+        if outcome.statusCode == 410 { return DeliveryResult(attempt: attempt, next: .failed, disableEndpoint: true) }
+        guard task.triggerType == .scheduled else { return DeliveryResult(attempt: attempt, next: .failed) }
+        var random = SystemRandomNumberGenerator()
+        guard
+            let delay = settings.retryPolicy.delay(
+                afterFailedAttempt: task.attemptNumber, throttled: outcome.timedOut || outcome.statusCode == 429,
+                retryAfter: outcome.retryAfter, using: &random)
+        else { return DeliveryResult(attempt: attempt, next: .failed) }
+        return DeliveryResult(attempt: attempt, next: .retry(at: clock.now().adding(milliseconds: Int64(delay * 1000))))
+    }
+
+    /// Logs the result and sends the operational events it calls for.
+    private func report(_ task: DeliveryTask, result: DeliveryResult, effects: DeliveryEffects) async {
+        var metadata: Logger.Metadata = ["herald.msg.id": "\(task.messageID)", "herald.endpoint.id": "\(task.endpointID)"]
+        metadata["herald.attempt"] = "\(task.attemptNumber)"
+        if let attempt = result.attempt { metadata["herald.status_code"] = "\(attempt.responseStatusCode)" }
+        logger.debug("delivery attempt", metadata: metadata)
+        guard let operational else { return }
+        var data: [String: JSONValue] = ["appId": .string(task.appID), "endpointId": .string(task.endpointID)]
+        if let uid = task.appUID { data["appUid"] = .string(uid) }
+        do {
+            if let since = effects.endpointDisabled {
+                var disabled = data
+                if let uid = task.endpointUID { disabled["endpointUid"] = .string(uid) }
+                disabled["failSince"] = .string(since.description)
+                try await operational.emit(.endpointDisabled, orgID: task.orgID, data: disabled)
+            }
+            guard task.triggerType == .scheduled, let attempt = result.attempt else { return }
+            data["msgId"] = .string(task.messageID)
+            if let eventID = task.eventID { data["msgEventId"] = .string(eventID) }
+            data["lastAttempt"] = .object([
+                "id": .string(attempt.id), "responseStatusCode": .integer(Int64(attempt.responseStatusCode)),
+                "timestamp": .string(attempt.createdAt.description),
+            ])
+            switch result.next {
+            case .retry where task.attemptNumber == 3:
+                try await operational.emit(.attemptFailing, orgID: task.orgID, data: data)
+            case .failed:
+                try await operational.emit(.attemptExhausted, orgID: task.orgID, data: data)
+            case .succeeded where task.attemptNumber >= 4:
+                try await operational.emit(.attemptRecovered, orgID: task.orgID, data: data)
+            default:
+                break
+            }
+        } catch {
+            logger.error("queueing an operational webhook failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+        }
+    }
+}

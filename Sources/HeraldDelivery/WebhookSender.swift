@@ -1,0 +1,125 @@
+import AsyncHTTPClient
+import Foundation
+import HeraldCore
+import NIOCore
+import NIOHTTP1
+
+/// What came back from one webhook request.
+struct SendOutcome: Sendable {
+    /// 0 when no HTTP response arrived.
+    var statusCode: Int
+    /// The response body (capped) or the transport error's text.
+    var response: String
+    var durationMs: Int64
+    var timedOut: Bool
+    /// Seconds the receiver asked to wait (`Retry-After`), if it did.
+    var retryAfter: Double?
+
+    var succeeded: Bool { (200..<300).contains(statusCode) }
+}
+
+/// Sends signed webhook requests over Herald's own HTTP client: no redirects, bounded time, many connections per host.
+public final class WebhookSender: Sendable {
+    let client: HTTPClient
+    let settings: DeliverySettings
+
+    public init(settings: DeliverySettings) {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.requestTimeoutSeconds))),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrencyPerEndpoint),
+            ignoreUncleanSSLShutdown: false,
+            decompression: .disabled
+        )
+        configuration.httpVersion = .automatic
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.settings = settings
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// The request for one attempt: the stored payload bytes, the endpoint's headers, and a fresh timestamp and
+    /// signature from every valid key.
+    func request(for task: DeliveryTask, payload: [UInt8], now: Timestamp) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: task.url)
+        request.method = .POST
+        for (name, value) in task.headers.sorted(by: { $0.key < $1.key }) {
+            request.headers.add(name: name, value: value)
+        }
+        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
+        request.headers.replaceOrAdd(name: "user-agent", value: "Herald/\(HeraldVersion.current)")
+        let timestamp = now.seconds
+        let signature = WebhookSigner.signature(
+            messageID: task.messageID, timestamp: timestamp, body: payload, secrets: task.signingSecrets(at: now))
+        let prefixes: [String] =
+            switch settings.headerNames {
+            case .webhook: ["webhook"]
+            case .svix: ["svix"]
+            case .both: ["webhook", "svix"]
+            }
+        for prefix in prefixes {
+            request.headers.replaceOrAdd(name: "\(prefix)-id", value: task.messageID)
+            request.headers.replaceOrAdd(name: "\(prefix)-timestamp", value: String(timestamp))
+            request.headers.replaceOrAdd(name: "\(prefix)-signature", value: signature)
+        }
+        request.body = .bytes(ByteBuffer(bytes: payload))
+        return request
+    }
+
+    func send(_ request: HTTPClientRequest) async -> SendOutcome {
+        let started = ContinuousClock.now
+        func elapsed() -> Int64 {
+            let duration = ContinuousClock.now - started
+            return duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        }
+        do {
+            let response = try await client.execute(request, timeout: .seconds(Int64(settings.requestTimeoutSeconds)))
+            var captured = ByteBuffer()
+            var drained = 0
+            for try await part in response.body {
+                drained += part.readableBytes
+                if captured.readableBytes < settings.responseCaptureBytes {
+                    var part = part
+                    let take = min(part.readableBytes, settings.responseCaptureBytes - captured.readableBytes)
+                    if let slice = part.readSlice(length: take) {
+                        var slice = slice
+                        captured.writeBuffer(&slice)
+                    }
+                }
+                // A receiver streaming a huge body is not read to the end: the connection is dropped instead.
+                if drained > 1 << 20 { break }
+            }
+            let bytes = Array(captured.readableBytesView)
+            let text = String(validating: bytes, as: UTF8.self) ?? Data(bytes).base64EncodedString()
+            return SendOutcome(
+                statusCode: Int(response.status.code), response: text, durationMs: elapsed(), timedOut: false,
+                retryAfter: response.headers.first(name: "retry-after").flatMap(RetryAfter.parse))
+        } catch {
+            let timedOut = [HTTPClientError.deadlineExceeded, .readTimeout, .connectTimeout].contains(error as? HTTPClientError)
+            return SendOutcome(
+                statusCode: 0, response: timedOut ? "request timed out" : Self.describe(error), durationMs: elapsed(), timedOut: timedOut,
+                retryAfter: nil)
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "request failed: \(error.shortDescription)" }
+        return "request failed: \(String(describing: error))"
+    }
+}
+
+/// `Retry-After`: seconds (fractions allowed) or an HTTP date.
+enum RetryAfter {
+    static func parse(_ value: String) -> Double? {
+        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed) { return seconds >= 0 && seconds.isFinite ? seconds : nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: trimmed) else { return nil }
+        return max(0, date.timeIntervalSinceNow)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import GRDB
+import HeraldCore
+
+extension SQLiteStore {
+    public func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String) async throws -> [DeliveryTask] {
+        try await pool.write { db in
+            // The lease is the due time: a holder that dies leaves the row due again when the lease runs out.
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
+                    WHERE id IN (
+                        SELECT id FROM deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                    )
+                    RETURNING id
+                    """,
+                arguments: [leaseUntil.milliseconds, owner, now.milliseconds, limit])
+            guard !ids.isEmpty else { return [] }
+            let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id AS delivery_id, d.trigger_type, d.attempt_count,
+                        a.org_id, a.id AS app_id, a.uid AS app_uid,
+                        m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                        e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
+                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive
+                    FROM deliveries d
+                    JOIN messages m ON m.id = d.msg_id
+                    JOIN endpoints e ON e.id = d.endpoint_id
+                    JOIN applications a ON a.id = d.app_id
+                    WHERE d.id IN (\(placeholders))
+                    ORDER BY d.id
+                    """,
+                arguments: StatementArguments(ids)
+            ).map(DeliveryTask.init(row:))
+        }
+    }
+
+    public func completeDelivery(
+        _ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp, disableAfterSeconds: Int64
+    ) async throws -> DeliveryEffects {
+        try await pool.write { db in
+            if let attempt = result.attempt {
+                try Self.insert(attempt, db: db)
+            }
+            let stillOurs = try Bool.fetchOne(
+                db, sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?", arguments: [owner, task.deliveryID]) ?? false
+            // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
+            guard stillOurs else { return DeliveryEffects() }
+            var effects = DeliveryEffects()
+            if result.disableEndpoint {
+                try db.execute(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
+                effects.endpointDisabled = now
+            }
+            let attempted = result.attempt == nil ? 0 : 1
+            switch task.triggerType {
+            case .manual:
+                try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
+                if case .succeeded = result.next {
+                    try db.execute(
+                        sql: """
+                            UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
+                            WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
+                            """,
+                        arguments: [now.milliseconds, task.messageID, task.endpointID])
+                    try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+                }
+            case .scheduled:
+                let (status, next): (MessageStatus, Int64?) =
+                    switch result.next {
+                    case .succeeded: (.success, nil)
+                    case .retry(let at): (.sending, at.milliseconds)
+                    case .failed: (.fail, nil)
+                    }
+                try db.execute(
+                    sql: """
+                        UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
+                            attempt_count = attempt_count + ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID])
+                if case .succeeded = result.next {
+                    try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+                } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
+                    if let since = try Self.recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: disableAfterSeconds, db: db) {
+                        effects.endpointDisabled = since
+                    }
+                }
+            }
+            return effects
+        }
+    }
+
+    /// Auto-disable, as Svix does it: the first exhausted delivery starts the clock; one exhausted after
+    /// `disableAfterSeconds` with no success in between disables the endpoint. Returns when failures began if it did.
+    static func recordExhaustion(endpointID: String, now: Timestamp, disableAfterSeconds: Int64, db: Database) throws -> Timestamp? {
+        let row = try Row.fetchOne(
+            db, sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?", arguments: [endpointID])
+        let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
+        guard let row, (row["expires_at"] as Int64) > now.milliseconds else {
+            try db.execute(
+                sql: """
+                    INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
+                    """,
+                arguments: [endpointID, now.milliseconds, expiresAt])
+            return nil
+        }
+        let firstFailure: Int64 = row["first_failure_at"]
+        guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
+        try db.execute(
+            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0", arguments: [now.milliseconds, endpointID])
+        return db.changesCount > 0 ? Timestamp(milliseconds: firstFailure) : nil
+    }
+
+    static func insert(_ attempt: Attempt, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code, response_duration_ms,
+                    status, trigger_type, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                attempt.id, attempt.messageID, attempt.endpointID, attempt.appID, attempt.url, attempt.response,
+                attempt.responseStatusCode, attempt.responseDurationMs, attempt.status.rawValue, attempt.triggerType.rawValue,
+                attempt.createdAt.milliseconds,
+            ])
+    }
+
+    public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND lease_owner = ?",
+                arguments: [dueAt.milliseconds, task.deliveryID, owner])
+        }
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL")
+                .map(Timestamp.init(milliseconds:))
+        }
+    }
+
+    public func releaseLeases(owner: String?, now: Timestamp) async throws {
+        try await pool.write { db in
+            if let owner {
+                try db.execute(
+                    sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner = ?",
+                    arguments: [now.milliseconds, owner])
+            } else {
+                try db.execute(
+                    sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner IS NOT NULL",
+                    arguments: [now.milliseconds])
+            }
+        }
+        newWork.signal()
+    }
+}
+
+extension DeliveryTask {
+    init(row: Row) throws {
+        guard let secret = EndpointSecret(parsing: row["secret"]) else {
+            throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
+        }
+        let payload: Data? = row["payload"]
+        self.init(
+            deliveryID: row["delivery_id"],
+            triggerType: TriggerType(rawValue: row["trigger_type"]) ?? .scheduled,
+            attemptNumber: row["attempt_count"],
+            orgID: row["org_id"],
+            appID: row["app_id"],
+            appUID: row["app_uid"],
+            messageID: row["msg_id"],
+            eventID: row["event_id"],
+            eventType: row["event_type"],
+            payload: payload.map { Array($0) },
+            payloadExpiresAt: Timestamp(milliseconds: row["payload_expires_at"]),
+            endpointID: row["endpoint_id"],
+            endpointUID: row["endpoint_uid"],
+            url: row["url"],
+            secret: secret,
+            previousSecrets: try JSONColumn.decode([ExpiringSecret].self, row["previous_secrets"]) ?? [],
+            headers: try JSONColumn.decode([String: String].self, row["headers"]) ?? [:],
+            endpointInactive: row["inactive"]
+        )
+    }
+}
