@@ -69,6 +69,7 @@ let package = Package(
                 "HeraldCore",
                 "HeraldSQLite",
                 "HeraldAPI",
+                "HeraldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -80,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "HeraldStorageTests",
             dependencies: ["HeraldCore", "HeraldSQLite", "HeraldTesting"]
+        ),
+        .testTarget(
+            name: "HeraldDeliveryTests",
+            dependencies: ["HeraldCore", "HeraldDelivery", "HeraldTesting"]
         ),
         .testTarget(
             name: "HeraldAPITests",

@@ -1990,6 +1990,1242 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats": {
+   "get": {
+    "tags": [
+     "Endpoint"
+    ],
+    "summary": "Counts of the endpoint's deliveries by state (window at most 28 days)",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "since",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "until",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EndpointStats"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover": {
+   "post": {
+    "tags": [
+     "Endpoint"
+    ],
+    "summary": "Re-queue the endpoint's failed deliveries since a time (window at most 14 days)",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/RecoverIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "202": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RecoverOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": {
+   "post": {
+    "tags": [
+     "Endpoint"
+    ],
+    "summary": "Send the event type's first schema example to this endpoint only",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/EventExampleIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "202": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MessageOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "List an endpoint's attempts, newest first",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        1,
+        2,
+        3
+       ],
+       "description": "0 success, 1 pending, 2 fail, 3 sending"
+      }
+     },
+     {
+      "name": "status_code_class",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        100,
+        200,
+        300,
+        400,
+        500
+       ]
+      }
+     },
+     {
+      "name": "event_types",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       },
+       "description": "Comma-separated, repeated, or event_types[]"
+      }
+     },
+     {
+      "name": "channel",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "with_content",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "boolean"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_MessageAttemptOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/attempt/msg/{msg_id}": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "List a message's attempts, newest first",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        1,
+        2,
+        3
+       ],
+       "description": "0 success, 1 pending, 2 fail, 3 sending"
+      }
+     },
+     {
+      "name": "status_code_class",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        100,
+        200,
+        300,
+        400,
+        500
+       ]
+      }
+     },
+     {
+      "name": "event_types",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       },
+       "description": "Comma-separated, repeated, or event_types[]"
+      }
+     },
+     {
+      "name": "channel",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "with_content",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "boolean"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_MessageAttemptOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/attempt": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "Deprecated: list a message's attempts",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        1,
+        2,
+        3
+       ],
+       "description": "0 success, 1 pending, 2 fail, 3 sending"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_MessageAttemptOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/attempt": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "Deprecated: list a message's attempts to one endpoint",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        1,
+        2,
+        3
+       ],
+       "description": "0 success, 1 pending, 2 fail, 3 sending"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_MessageAttemptOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "List messages sent to an endpoint with their delivery status and next attempt",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "enum": [
+        0,
+        1,
+        2,
+        3
+       ],
+       "description": "0 success, 1 pending, 2 fail, 3 sending"
+      }
+     },
+     {
+      "name": "event_types",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "array",
+       "items": {
+        "type": "string"
+       },
+       "description": "Comma-separated, repeated, or event_types[]"
+      }
+     },
+     {
+      "name": "channel",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "with_content",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "boolean"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_EndpointMessageOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/endpoint": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "List the endpoints a message went to, with status and next attempt",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_MessageEndpointOut_"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}": {
+   "get": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "Get an attempt",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "attempt_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/MessageAttemptOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content": {
+   "delete": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "Delete an attempt's stored response",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "attempt_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "success"
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": {
+   "post": {
+    "tags": [
+     "Message Attempt"
+    ],
+    "summary": "One manual attempt now, never retried",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "msg_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "202": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EmptyResponse"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/auth/app-portal-access/{app_id}": {
    "post": {
     "tags": [
@@ -2346,6 +3582,21 @@ enum OpenAPIDocument {
     },
     "type": "object"
    },
+   "BackgroundTaskStatus": {
+    "enum": [
+     "running"
+    ],
+    "type": "string"
+   },
+   "BackgroundTaskType": {
+    "enum": [
+     "endpoint.recover"
+    ],
+    "type": "string"
+   },
+   "EmptyResponse": {
+    "type": "object"
+   },
    "EndpointHeadersIn": {
     "properties": {
      "headers": {
@@ -2499,6 +3750,79 @@ enum OpenAPIDocument {
     },
     "required": [
      "url"
+    ],
+    "type": "object"
+   },
+   "EndpointMessageOut": {
+    "description": "A model containing information on a given message plus additional fields on the last attempt for that message.",
+    "properties": {
+     "channels": {
+      "description": "List of free-form identifiers that endpoints can filter by",
+      "example": [
+       "project_123",
+       "group_2"
+      ],
+      "items": {
+       "example": "project_1337",
+       "maxLength": 128,
+       "pattern": "^[a-zA-Z0-9\\-_.]+$",
+       "type": "string"
+      },
+      "maxItems": 5,
+      "minItems": 1,
+      "nullable": true,
+      "type": "array",
+      "uniqueItems": true
+     },
+     "eventId": {
+      "description": "Optional unique identifier for the message",
+      "example": "unique-msg-identifier",
+      "maxLength": 256,
+      "minLength": 1,
+      "nullable": true,
+      "pattern": "^[a-zA-Z0-9\\-_.]+$",
+      "type": "string"
+     },
+     "eventType": {
+      "example": "user.signup",
+      "maxLength": 256,
+      "pattern": "^[a-zA-Z0-9\\-_.]+$",
+      "type": "string"
+     },
+     "id": {
+      "example": "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+      "type": "string"
+     },
+     "nextAttempt": {
+      "format": "date-time",
+      "nullable": true,
+      "type": "string"
+     },
+     "payload": {
+      "example": {
+       "email": "test@example.com",
+       "username": "test_user"
+      },
+      "type": "object"
+     },
+     "status": {
+      "$ref": "#/components/schemas/MessageStatus"
+     },
+     "statusText": {
+      "$ref": "#/components/schemas/MessageStatusText"
+     },
+     "timestamp": {
+      "format": "date-time",
+      "type": "string"
+     }
+    },
+    "required": [
+     "eventType",
+     "id",
+     "payload",
+     "status",
+     "statusText",
+     "timestamp"
     ],
     "type": "object"
    },
@@ -2693,6 +4017,38 @@ enum OpenAPIDocument {
     },
     "type": "object"
    },
+   "EndpointStats": {
+    "properties": {
+     "canceled": {
+      "format": "int64",
+      "type": "integer"
+     },
+     "fail": {
+      "format": "int64",
+      "type": "integer"
+     },
+     "pending": {
+      "format": "int64",
+      "type": "integer"
+     },
+     "sending": {
+      "format": "int64",
+      "type": "integer"
+     },
+     "success": {
+      "format": "int64",
+      "type": "integer"
+     }
+    },
+    "required": [
+     "canceled",
+     "fail",
+     "pending",
+     "sending",
+     "success"
+    ],
+    "type": "object"
+   },
    "EndpointUpdate": {
     "properties": {
      "channels": {
@@ -2772,6 +4128,20 @@ enum OpenAPIDocument {
     },
     "required": [
      "url"
+    ],
+    "type": "object"
+   },
+   "EventExampleIn": {
+    "properties": {
+     "eventType": {
+      "example": "user.signup",
+      "maxLength": 256,
+      "pattern": "^[a-zA-Z0-9\\-_.]+$",
+      "type": "string"
+     }
+    },
+    "required": [
+     "eventType"
     ],
     "type": "object"
    },
@@ -3095,6 +4465,34 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "ListResponse_EndpointMessageOut_": {
+    "properties": {
+     "data": {
+      "items": {
+       "$ref": "#/components/schemas/EndpointMessageOut"
+      },
+      "type": "array"
+     },
+     "done": {
+      "type": "boolean"
+     },
+     "iterator": {
+      "example": "iterator",
+      "nullable": true,
+      "type": "string"
+     },
+     "prevIterator": {
+      "example": "-iterator",
+      "nullable": true,
+      "type": "string"
+     }
+    },
+    "required": [
+     "data",
+     "done"
+    ],
+    "type": "object"
+   },
    "ListResponse_EndpointOut_": {
     "properties": {
      "data": {
@@ -3151,6 +4549,62 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "ListResponse_MessageAttemptOut_": {
+    "properties": {
+     "data": {
+      "items": {
+       "$ref": "#/components/schemas/MessageAttemptOut"
+      },
+      "type": "array"
+     },
+     "done": {
+      "type": "boolean"
+     },
+     "iterator": {
+      "example": "iterator",
+      "nullable": true,
+      "type": "string"
+     },
+     "prevIterator": {
+      "example": "-iterator",
+      "nullable": true,
+      "type": "string"
+     }
+    },
+    "required": [
+     "data",
+     "done"
+    ],
+    "type": "object"
+   },
+   "ListResponse_MessageEndpointOut_": {
+    "properties": {
+     "data": {
+      "items": {
+       "$ref": "#/components/schemas/MessageEndpointOut"
+      },
+      "type": "array"
+     },
+     "done": {
+      "type": "boolean"
+     },
+     "iterator": {
+      "example": "iterator",
+      "nullable": true,
+      "type": "string"
+     },
+     "prevIterator": {
+      "example": "-iterator",
+      "nullable": true,
+      "type": "string"
+     }
+    },
+    "required": [
+     "data",
+     "done"
+    ],
+    "type": "object"
+   },
    "ListResponse_MessageOut_": {
     "properties": {
      "data": {
@@ -3176,6 +4630,186 @@ enum OpenAPIDocument {
     "required": [
      "data",
      "done"
+    ],
+    "type": "object"
+   },
+   "MessageAttemptOut": {
+    "properties": {
+     "endpointId": {
+      "example": "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+      "type": "string"
+     },
+     "id": {
+      "example": "atmpt_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+      "type": "string"
+     },
+     "msgId": {
+      "example": "msg_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+      "type": "string"
+     },
+     "response": {
+      "example": "{}",
+      "type": "string"
+     },
+     "responseDurationMs": {
+      "description": "Response duration in milliseconds.",
+      "format": "int64",
+      "type": "integer"
+     },
+     "responseStatusCode": {
+      "example": 200,
+      "format": "int16",
+      "type": "integer"
+     },
+     "status": {
+      "$ref": "#/components/schemas/MessageStatus"
+     },
+     "statusText": {
+      "$ref": "#/components/schemas/MessageStatusText"
+     },
+     "timestamp": {
+      "format": "date-time",
+      "type": "string"
+     },
+     "triggerType": {
+      "$ref": "#/components/schemas/MessageAttemptTriggerType"
+     },
+     "url": {
+      "example": "https://example.com/webhook/",
+      "format": "uri",
+      "maxLength": 65536,
+      "minLength": 1,
+      "type": "string"
+     }
+    },
+    "required": [
+     "endpointId",
+     "id",
+     "msgId",
+     "response",
+     "responseDurationMs",
+     "responseStatusCode",
+     "status",
+     "statusText",
+     "timestamp",
+     "triggerType",
+     "url"
+    ],
+    "type": "object"
+   },
+   "MessageAttemptTriggerType": {
+    "description": "The reason an attempt was made:\n- Scheduled = 0\n- Manual = 1",
+    "enum": [
+     0,
+     1
+    ],
+    "title": "MessageAttemptTriggerType",
+    "type": "integer",
+    "x-enum-varnames": [
+     "Scheduled",
+     "Manual"
+    ]
+   },
+   "MessageEndpointOut": {
+    "properties": {
+     "channels": {
+      "description": "List of message channels this endpoint listens to (omit for all)",
+      "example": [
+       "project_123",
+       "group_2"
+      ],
+      "items": {
+       "example": "project_1337",
+       "maxLength": 128,
+       "pattern": "^[a-zA-Z0-9\\-_.]+$",
+       "type": "string"
+      },
+      "maxItems": 10,
+      "minItems": 1,
+      "nullable": true,
+      "type": "array",
+      "uniqueItems": true
+     },
+     "createdAt": {
+      "format": "date-time",
+      "type": "string"
+     },
+     "description": {
+      "description": "An example endpoint name",
+      "type": "string"
+     },
+     "disabled": {
+      "default": false,
+      "example": false,
+      "type": "boolean"
+     },
+     "eventTypes": {
+      "example": [
+       "user.signup",
+       "user.deleted"
+      ],
+      "items": {
+       "example": "user.signup",
+       "maxLength": 256,
+       "pattern": "^[a-zA-Z0-9\\-_.]+$",
+       "type": "string"
+      },
+      "minItems": 1,
+      "nullable": true,
+      "type": "array",
+      "uniqueItems": true
+     },
+     "id": {
+      "example": "ep_1srOrx2ZWZBpBUvZwXKQmoEYga2",
+      "type": "string"
+     },
+     "nextAttempt": {
+      "format": "date-time",
+      "nullable": true,
+      "type": "string"
+     },
+     "status": {
+      "$ref": "#/components/schemas/MessageStatus"
+     },
+     "statusText": {
+      "$ref": "#/components/schemas/MessageStatusText"
+     },
+     "throttleRate": {
+      "description": "Maximum messages per second to send to this endpoint.\n\nOutgoing messages will be throttled to this rate.",
+      "format": "uint16",
+      "minimum": 0,
+      "nullable": true,
+      "type": "integer"
+     },
+     "uid": {
+      "description": "Optional unique identifier for the endpoint",
+      "example": "unique-ep-identifier",
+      "maxLength": 256,
+      "minLength": 1,
+      "nullable": true,
+      "pattern": "^[a-zA-Z0-9\\-_.]+$",
+      "type": "string"
+     },
+     "updatedAt": {
+      "format": "date-time",
+      "type": "string"
+     },
+     "url": {
+      "example": "https://example.com/webhook/",
+      "format": "uri",
+      "maxLength": 65536,
+      "minLength": 1,
+      "type": "string"
+     }
+    },
+    "required": [
+     "createdAt",
+     "description",
+     "id",
+     "status",
+     "statusText",
+     "updatedAt",
+     "url"
     ],
     "type": "object"
    },
@@ -3297,6 +4931,73 @@ enum OpenAPIDocument {
      "id",
      "payload",
      "timestamp"
+    ],
+    "type": "object"
+   },
+   "MessageStatus": {
+    "description": "The sending status of the message:\n- Success = 0\n- Pending = 1\n- Fail = 2\n- Sending = 3",
+    "enum": [
+     0,
+     1,
+     2,
+     3
+    ],
+    "title": "MessageStatus",
+    "type": "integer",
+    "x-enum-varnames": [
+     "Success",
+     "Pending",
+     "Fail",
+     "Sending"
+    ]
+   },
+   "MessageStatusText": {
+    "enum": [
+     "success",
+     "pending",
+     "fail",
+     "sending"
+    ],
+    "type": "string"
+   },
+   "RecoverIn": {
+    "properties": {
+     "since": {
+      "format": "date-time",
+      "type": "string"
+     },
+     "until": {
+      "format": "date-time",
+      "nullable": true,
+      "type": "string"
+     }
+    },
+    "required": [
+     "since"
+    ],
+    "type": "object"
+   },
+   "RecoverOut": {
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "status": {
+      "$ref": "#/components/schemas/BackgroundTaskStatus"
+     },
+     "task": {
+      "$ref": "#/components/schemas/BackgroundTaskType"
+     },
+     "updatedAt": {
+      "format": "date-time",
+      "type": "string"
+     }
+    },
+    "required": [
+     "id",
+     "status",
+     "task",
+     "updatedAt"
     ],
     "type": "object"
    },
