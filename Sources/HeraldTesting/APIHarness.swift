@@ -16,11 +16,16 @@ public struct APIHarness: Sendable {
     public let environment: APIEnvironment
     public let orgToken: String
 
-    public init(settings: APISettings = APISettings()) async throws {
+    /// `operationalURL` turns on operational webhooks (queued as messages of the management org).
+    public init(settings: APISettings = APISettings(), operationalURL: String? = nil) async throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.file("herald.db"))
         let tokens = try await TokenAuthority(secret: Array(Self.secret.utf8))
-        environment = APIEnvironment(store: store, tokens: tokens, settings: settings)
+        var operational: OperationalWebhooks?
+        if let operationalURL {
+            operational = try await OperationalWebhooks.setUp(store: store, url: operationalURL, secret: .generate(.hmac)).webhooks
+        }
+        environment = APIEnvironment(store: store, tokens: tokens, settings: settings, operational: operational)
         orgToken = try await tokens.orgToken(orgID: Self.orgID)
     }
 
