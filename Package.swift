@@ -84,7 +84,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldDeliveryTests",
-            dependencies: ["HeraldCore", "HeraldDelivery", "HeraldTesting"]
+            dependencies: [
+                "HeraldCore", "HeraldDelivery", "HeraldTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "HeraldAPITests",

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HeraldCore
 import HeraldDelivery
@@ -220,6 +221,30 @@ import Testing
                 let attempts = try await harness.attempts(of: message)
                 #expect(attempts.map(\.triggerType) == [.scheduled, .manual])
                 #expect(attempts.map(\.responseStatusCode) == [200, 500])
+            }
+        }
+    }
+}
+
+@Suite struct Ed25519DeliveryTests {
+    @Test func ed25519EndpointsGetV1aSignaturesThatVerifyWithThePublicKey() async throws {
+        let harness = try await DeliveryHarness()
+        let receiver = LoopbackReceiver()
+        try await receiver.run { base in
+            let secret = EndpointSecret.generate(.ed25519)
+            try await harness.addEndpoint(url: base + "/ed", secret: secret)
+            let message = try await harness.send()
+            try await harness.withDispatcher { _ in
+                let received = try #require(await receiver.waitFor(1, to: "/ed").first)
+                let header = try #require(received.header("webhook-signature"))
+                #expect(header.hasPrefix("v1a,"))
+                let timestamp = try #require(received.header("webhook-timestamp"))
+                let signature = try #require(Data(base64Encoded: String(header.dropFirst(4))))
+                let publicKeyText = try #require(secret.publicKey)
+                let publicKey = try Curve25519.Signing.PublicKey(
+                    rawRepresentation: try #require(Data(base64Encoded: String(publicKeyText.dropFirst(5)))))
+                let signed = Array("\(message.id).\(timestamp).".utf8) + received.body
+                #expect(publicKey.isValidSignature(signature, for: signed))
             }
         }
     }

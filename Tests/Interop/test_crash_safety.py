@@ -80,3 +80,25 @@ def test_sigkill_mid_run_loses_no_accepted_message():
         assert not missing, f"{len(missing)} accepted messages never arrived"
         # A duplicate can only come from an attempt in flight at the kill; those are bounded by the concurrency cap.
         assert duplicates <= 512
+
+
+def test_sigterm_lets_requests_in_flight_finish_and_exits():
+    slow = Receiver(lambda path, index: (time.sleep(1.0), 200)[1])
+    with tempfile.TemporaryDirectory() as workdir:
+        herald = HeraldProcess(workdir)
+        herald.start()
+        headers = {"authorization": f"Bearer {herald.token()}"}
+        httpx.post(herald.url + "/api/v1/app", json={"name": "Term", "uid": "term"}, headers=headers).raise_for_status()
+        httpx.post(herald.url + "/api/v1/app/term/endpoint", json={"url": slow.url + "/hook"}, headers=headers).raise_for_status()
+        message = httpx.post(herald.url + "/api/v1/app/term/msg", json={"eventType": "a", "payload": {}}, headers=headers).json()
+        assert slow.wait_for("/hook", 1, timeout=10)
+        herald.process.send_signal(signal.SIGTERM)
+        assert herald.process.wait(timeout=30) == 0
+        # The attempt in flight at the signal finished and was recorded: after a restart nothing is sent again.
+        herald.start()
+        time.sleep(1.5)
+        attempts = httpx.get(herald.url + f"/api/v1/app/term/attempt/msg/{message['id']}", headers=headers).json()["data"]
+        herald.stop()
+        slow.close()
+        assert [a["responseStatusCode"] for a in attempts] == [200]
+        assert len(slow.to("/hook")) == 1
