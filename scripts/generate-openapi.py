@@ -65,7 +65,7 @@ ROUTES = [
     ("post", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend", "Message Attempt", "One manual attempt now, never retried", APP, None, "202", "EmptyResponse", []),
     ("post", "/api/v1/auth/app-portal-access/{app_id}", "Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
     ("post", "/api/v1/auth/dashboard-access/{app_id}", "Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
-    ("post", "/api/v1/auth/logout", "Authentication", "Not implemented: tokens are stateless JWTs that expire on their own (501)", APP, None, "501", None, []),
+    ("post", "/api/v1/auth/logout", "Authentication", "End the calling token: later requests with it get 401", APP, None, "204", None, []),
 ]
 
 QUERY = {

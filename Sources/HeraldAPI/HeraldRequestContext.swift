@@ -6,10 +6,13 @@ public struct HeraldRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on authenticated routes.
     public var principal: Principal?
+    /// The verified bearer token, for logout.
+    public var token: BearerToken?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
+        self.token = nil
     }
 
     /// The authenticated caller; routes behind `AuthMiddleware` always have one.
@@ -28,3 +31,9 @@ public struct HeraldRequestContext: RequestContext {
 
 /// Herald's application (the customer), not Hummingbird's server application.
 typealias Application = HeraldCore.Application
+
+/// A verified bearer token as logout needs it: its hash and expiry.
+public struct BearerToken: Sendable {
+    public var hash: String
+    public var expiresAt: Timestamp?
+}

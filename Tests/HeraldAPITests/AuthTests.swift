@@ -88,6 +88,23 @@ import Testing
         }
     }
 
+    @Test func logoutEndsOnlyTheCallingToken() async throws {
+        try await APIHarness().run { api in
+            _ = try await api.request(.post, "/api/v1/app", body: #"{"name":"A","uid":"a"}"#)
+            let first = try await api.request(.post, "/api/v1/auth/app-portal-access/a", body: "{}")
+            let second = try await api.request(.post, "/api/v1/auth/app-portal-access/a", body: "{}")
+            let portal = Credentials.bearer(try #require(first.json?["token"]?.string))
+            let other = Credentials.bearer(try #require(second.json?["token"]?.string))
+            let loggedOut = try await api.request(.post, "/api/v1/auth/logout", auth: portal)
+            #expect(loggedOut.status == 204)
+            let refused = try await api.request(.get, "/api/v1/app/a", auth: portal)
+            #expect(refused.status == 401)
+            let stillValid = try await api.request(.get, "/api/v1/app/a", auth: other)
+            #expect(stillValid.status == 200)
+            #expect(try await api.request(.get, "/api/v1/app").status == 200)
+        }
+    }
+
     @Test func publicRoutesNeedNoToken() async throws {
         try await APIHarness().run { api in
             let health = try await api.request(.get, "/api/v1/health", auth: .none)

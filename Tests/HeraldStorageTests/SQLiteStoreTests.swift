@@ -14,7 +14,7 @@ import Testing
         }
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.application(orgID: StoreContractTests.org, idOrUID: "kept") == app)
-        #expect(try reopened.appliedMigrations() == ["0001_core", "0002_delivery"])
+        #expect(try reopened.appliedMigrations() == ["0001_core", "0002_delivery", "0003_revoked_tokens"])
     }
 
     @Test func commitsAreFsyncedWithWAL() async throws {

@@ -235,6 +235,11 @@ def test_app_portal_token_is_scoped_to_its_application(client, herald):
         scoped.application.list()
     assert forbidden.value.status_code == 403
 
+    scoped.authentication.logout()
+    with pytest.raises(HttpError) as ended:
+        scoped.application.get(app.id)
+    assert ended.value.status_code == 401
+
 
 def test_errors_are_json(herald):
     token = herald.token()

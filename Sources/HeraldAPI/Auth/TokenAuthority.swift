@@ -47,6 +47,11 @@ public struct TokenAuthority: Sendable {
 
     /// Verifies a bearer token and says whom it speaks for. Only HS256 is accepted; `exp` and `nbf` are checked.
     public func verify(_ token: String) async throws -> Principal {
+        try await verifyWithExpiry(token).principal
+    }
+
+    /// Like `verify`, also returning when the token expires (nil: never), which logout needs.
+    public func verifyWithExpiry(_ token: String) async throws -> (principal: Principal, expiresAt: Timestamp?) {
         switch Self.algorithm(of: token) {
         case "HS256": break
         case nil: throw HeraldError.unauthorized("Invalid token")
@@ -69,12 +74,17 @@ public struct TokenAuthority: Sendable {
         if let orgID = claims.org {
             guard orgID.hasPrefix(IDPrefix.organization.rawValue), IDPrefix.application.isID(subject)
             else { throw HeraldError.badRequest("Invalid token: bad app or org id", code: "bad_token") }
-            return .application(orgID: orgID, appID: subject, featureFlags: Set(claims.featureFlags ?? []))
+            return (.application(orgID: orgID, appID: subject, featureFlags: Set(claims.featureFlags ?? [])), claims.expiry)
         }
         guard subject.hasPrefix(IDPrefix.organization.rawValue), subject.utf8.count > 4, subject.utf8.count <= 64,
             FieldRules.isIdentifierLike(subject)
         else { throw HeraldError.badRequest("Invalid token: `sub` is not an org id", code: "bad_token") }
-        return .organization(subject)
+        return (.organization(subject), claims.expiry)
+    }
+
+    /// The hash under which a revoked token is remembered (the token itself is never stored).
+    public static func revocationHash(of token: String) -> String {
+        Array(SHA256.hash(data: Array(token.utf8))).hexString
     }
 
     /// The `alg` of a compact JWS header, read before verification so that `none` and other algorithms are refused
@@ -102,6 +112,10 @@ struct HeraldClaims: JWTPayload {
     enum CodingKeys: String, CodingKey {
         case iss, sub, org, iat, exp, nbf
         case featureFlags = "feature_flags"
+    }
+
+    var expiry: Timestamp? {
+        exp.map { Timestamp(milliseconds: Int64($0 * 1000)) }
     }
 
     func verify(using algorithm: some JWTAlgorithm) throws {

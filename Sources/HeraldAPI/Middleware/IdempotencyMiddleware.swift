@@ -64,8 +64,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     }
 
     static func cacheKey(authorization: String, key: String, uri: String) -> String {
-        let digest = SHA256.hash(data: Array("\(authorization):\(key):\(uri)".utf8))
-        return digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        Array(SHA256.hash(data: Array("\(authorization):\(key):\(uri)".utf8))).hexString
     }
 
     static func replay(_ stored: StoredResponse) -> Response {
@@ -89,10 +88,4 @@ private final class BodyCollector: ResponseBodyWriter {
     }
 
     func finish(_ trailingHeaders: HTTPFields?) async throws {}
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

@@ -3379,7 +3379,7 @@ enum OpenAPIDocument {
     "tags": [
      "Authentication"
     ],
-    "summary": "Not implemented: tokens are stateless JWTs that expire on their own (501)",
+    "summary": "End the calling token: later requests with it get 401",
     "description": "Authentication: org or app token.",
     "security": [
      {
@@ -3397,7 +3397,7 @@ enum OpenAPIDocument {
      }
     ],
     "responses": {
-     "501": {
+     "204": {
       "description": "success"
      },
      "4XX": {

@@ -41,9 +41,12 @@ struct AuthRoutes {
         return try JSONResponse.make(AppPortalAccessOut(url: "\(base)/portal#token=\(token)", token: token))
     }
 
-    /// Tokens are stateless JWTs: there is no session to end, so this says so rather than pretending.
+    /// Ends the calling token: every later request with it gets 401, on every instance.
     @Sendable func logout(_ request: Request, context: HeraldRequestContext) async throws -> Response {
-        throw HeraldError(kind: .notImplemented, code: "not_implemented", detail: "Tokens are stateless; they expire on their own")
+        guard let token = context.token else { throw HeraldError.unauthorized() }
+        let until = token.expiresAt ?? environment.clock.now().adding(seconds: TokenAuthority.orgTokenLifetimeSeconds)
+        try await environment.store.revokeToken(hash: token.hash, expiresAt: until)
+        return JSONResponse.noContent()
     }
 
     /// An `application` embedded in a message or portal request must carry a uid equal to the path value.

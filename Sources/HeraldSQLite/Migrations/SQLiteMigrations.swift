@@ -6,6 +6,7 @@ enum SQLiteMigrations {
     static let all: [(identifier: String, sql: String)] = [
         ("0001_core", migration0001Core),
         ("0002_delivery", migration0002Delivery),
+        ("0003_revoked_tokens", migration0003RevokedTokens),
     ]
 
     static func migrator() -> DatabaseMigrator {

@@ -1,0 +1,6 @@
+/// Tokens ended before their expiry (logout), shared by every instance.
+public protocol TokenRevocationStore: Sendable {
+    /// Records that the token with this hash is no longer valid; the record can go once the token would have expired.
+    func revokeToken(hash: String, expiresAt: Timestamp) async throws
+    func isTokenRevoked(hash: String) async throws -> Bool
+}
