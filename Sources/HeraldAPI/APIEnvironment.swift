@@ -11,15 +11,18 @@ public struct APISettings: Sendable {
     public var defaultSecretKind: EndpointSecret.Kind
     /// Base URL the app-portal link points at.
     public var publicURL: String
+    /// Literal-IP endpoint URLs outside it are refused when written.
+    public var destinationPolicy: DestinationPolicy
 
     public init(
         httpsOnly: Bool = false, maxBodyBytes: Int = 1 << 20, defaultSecretKind: EndpointSecret.Kind = .hmac,
-        publicURL: String = "http://localhost:8071"
+        publicURL: String = "http://localhost:8071", destinationPolicy: DestinationPolicy = DestinationPolicy()
     ) {
         self.httpsOnly = httpsOnly
         self.maxBodyBytes = maxBodyBytes
         self.defaultSecretKind = defaultSecretKind
         self.publicURL = publicURL
+        self.destinationPolicy = destinationPolicy
     }
 }
 

@@ -31,11 +31,11 @@ public final class Dispatcher: Service {
 
     public init(
         store: any HeraldStore, settings: DeliverySettings, clock: any WallClock = SystemWallClock(), operational: OperationalWebhooks?,
-        releaseAllLeasesAtStart: Bool, logger: Logger
+        releaseAllLeasesAtStart: Bool, resolver: any HostResolver = SystemHostResolver(), logger: Logger
     ) {
         self.store = store
         self.settings = settings
-        self.sender = WebhookSender(settings: settings)
+        self.sender = WebhookSender(settings: settings, resolver: resolver)
         self.clock = clock
         self.operational = operational
         self.releaseAllLeasesAtStart = releaseAllLeasesAtStart

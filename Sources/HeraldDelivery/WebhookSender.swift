@@ -18,26 +18,53 @@ struct SendOutcome: Sendable {
     var succeeded: Bool { (200..<300).contains(statusCode) }
 }
 
-/// Sends signed webhook requests over Herald's own HTTP client: no redirects, bounded time, many connections per host.
+/// Sends signed webhook requests over Herald's own HTTP clients: no redirects, bounded time, many connections per
+/// host, and only to addresses the SSRF guard vetted.
 public final class WebhookSender: Sendable {
-    let client: HTTPClient
+    let clients: PinnedClients
     let settings: DeliverySettings
+    let resolver: any HostResolver
 
-    public init(settings: DeliverySettings) {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.requestTimeoutSeconds))),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrencyPerEndpoint),
-            ignoreUncleanSSLShutdown: false,
-            decompression: .disabled
-        )
-        configuration.httpVersion = .automatic
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    /// Recorded for an attempt the guard stopped; the same words whatever the address, so the log is no port scanner.
+    static let blockedMessage = "destination not allowed: requests to this address range are blocked (see HERALD_ALLOWED_SUBNETS)"
+
+    public init(settings: DeliverySettings, resolver: any HostResolver = SystemHostResolver()) {
         self.settings = settings
+        self.resolver = resolver
+        self.clients = PinnedClients { dnsOverride in
+            var configuration = HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(
+                    connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.requestTimeoutSeconds))),
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrencyPerEndpoint),
+                ignoreUncleanSSLShutdown: false,
+                decompression: .disabled
+            )
+            configuration.dnsOverride = dnsOverride
+            return configuration
+        }
     }
 
     public func shutdown() async throws {
-        try await client.shutdown()
+        try await clients.shutdown()
+    }
+
+    /// Where an attempt may go: the host's addresses, resolved now (on every attempt), all vetted.
+    enum Destination {
+        case allowed(host: String, address: IPAddress)
+        /// Why not, as recorded in the attempt.
+        case refused(String)
+    }
+
+    /// Resolves the endpoint's host and vets every address it has: one blocked address refuses the name, so a
+    /// DNS answer mixing public and internal addresses cannot be used to reach the internal one.
+    func destination(of url: String) async -> Destination {
+        guard let host = URL(string: url)?.host, !host.isEmpty else { return .refused("invalid endpoint URL") }
+        guard let addresses = try? await resolver.resolve(host: host), let first = addresses.first else {
+            return .refused("could not resolve host \(host)")
+        }
+        guard addresses.allSatisfy(settings.destinationPolicy.permits) else { return .refused(Self.blockedMessage) }
+        return .allowed(host: host, address: first)
     }
 
     /// The request for one attempt: the stored payload bytes, the endpoint's headers, and a fresh timestamp and
@@ -70,6 +97,13 @@ public final class WebhookSender: Sendable {
 
     func send(_ request: HTTPClientRequest) async -> SendOutcome {
         let started = ContinuousClock.now
+        let client: HTTPClient
+        switch await destination(of: request.url) {
+        case .refused(let reason):
+            return SendOutcome(statusCode: 0, response: reason, durationMs: 0, timedOut: false, retryAfter: nil)
+        case .allowed(let host, let address):
+            client = clients.client(host: host, address: address)
+        }
         func elapsed() -> Int64 {
             let duration = ContinuousClock.now - started
             return duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000

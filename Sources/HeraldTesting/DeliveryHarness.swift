@@ -14,11 +14,15 @@ public struct DeliveryHarness: Sendable {
     public let settings: DeliverySettings
     public let application: Application
 
-    public init(settings: DeliverySettings = DeliverySettings()) async throws {
+    public let resolver: any HostResolver
+
+    /// Loopback receivers are reachable unless `settings` says otherwise: the default policy gains `127.0.0.0/8`.
+    public init(settings: DeliverySettings = .loopbackAllowed, resolver: any HostResolver = SystemHostResolver()) async throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.file("herald.db"))
         clock = ManualClock()
         self.settings = settings
+        self.resolver = resolver
         let now = clock.now()
         application = Application(
             id: IDPrefix.application.makeID(timestampMs: now.milliseconds), orgID: Self.orgID, uid: "shop", name: "Shop",
@@ -69,7 +73,8 @@ public struct DeliveryHarness: Sendable {
         var logger = Logger(label: "dispatcher")
         logger.logLevel = .warning
         let dispatcher = Dispatcher(
-            store: store, settings: settings, clock: clock, operational: operational, releaseAllLeasesAtStart: true, logger: logger)
+            store: store, settings: settings, clock: clock, operational: operational, releaseAllLeasesAtStart: true, resolver: resolver,
+            logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await dispatcher.run() }
             defer { group.cancelAll() }
@@ -88,5 +93,14 @@ public struct DeliveryHarness: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         return try await condition()
+    }
+}
+
+extension DeliverySettings {
+    /// Default settings with loopback allowed, for tests against receivers on 127.0.0.1.
+    public static var loopbackAllowed: DeliverySettings {
+        var settings = DeliverySettings()
+        settings.destinationPolicy = DestinationPolicy(allowedSubnets: [IPNetwork("127.0.0.0/8")!])
+        return settings
     }
 }

@@ -33,7 +33,8 @@ struct Serve: AsyncParsableCommand {
             store: store, tokens: tokens,
             settings: APISettings(
                 httpsOnly: configuration.httpsOnly, maxBodyBytes: configuration.maxBodyBytes,
-                defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL),
+                defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL,
+                destinationPolicy: configuration.delivery.destinationPolicy),
             operational: operational)
         let dispatcher = Dispatcher(
             store: store, settings: configuration.delivery, operational: operational, releaseAllLeasesAtStart: true,

@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func aSlowReceiverTimesOutWithCodeZeroAndWaitsAtLeastAMinute() async throws {
-        var settings = DeliverySettings()
+        var settings = DeliverySettings.loopbackAllowed
         settings.requestTimeoutSeconds = 1
         let harness = try await DeliveryHarness(settings: settings)
         let receiver = LoopbackReceiver { _, _ in .init(.ok, delay: .seconds(3)) }
@@ -169,7 +169,7 @@ import Testing
     }
 
     @Test func exhaustedRetriesStopAndRepeatedExhaustionDisables() async throws {
-        var settings = DeliverySettings()
+        var settings = DeliverySettings.loopbackAllowed
         settings.retryPolicy = RetryPolicy(schedule: [1])
         settings.disableAfterSeconds = 3600
         let harness = try await DeliveryHarness(settings: settings)

@@ -38,8 +38,8 @@ struct EndpointIn: Decodable, Sendable {
     }
 
     /// Checks every field that needs no database; `parsedSecret` is the checked secret, if one was given.
-    func validate(httpsOnly: Bool, acceptSecret: Bool) throws -> EndpointSecret? {
-        var issues = EndpointURL.check(url, httpsOnly: httpsOnly, loc: ["body", "url"])
+    func validate(_ settings: APISettings, acceptSecret: Bool) throws -> EndpointSecret? {
+        var issues = EndpointURL.check(url, httpsOnly: settings.httpsOnly, policy: settings.destinationPolicy, loc: ["body", "url"])
         if let uid { issues += FieldRules.checkUID(uid, prefix: .endpoint, loc: ["body", "uid"]) }
         if let description, description.utf8.count > 4096 {
             issues.append(ValidationIssue(loc: ["body", "description"], msg: "must be at most 4096 bytes"))
@@ -98,11 +98,12 @@ struct EndpointPatch: Decodable, Sendable {
         metadata = try container.decodePatch([String: String].self, forKey: .metadata)
     }
 
-    func apply(to endpoint: inout Endpoint, httpsOnly: Bool) throws {
+    func apply(to endpoint: inout Endpoint, settings: APISettings) throws {
         var issues: [ValidationIssue] = []
         switch url {
         case .clear: issues.append(ValidationIssue(loc: ["body", "url"], msg: "url must not be null"))
-        case .set(let value): issues += EndpointURL.check(value, httpsOnly: httpsOnly, loc: ["body", "url"])
+        case .set(let value):
+            issues += EndpointURL.check(value, httpsOnly: settings.httpsOnly, policy: settings.destinationPolicy, loc: ["body", "url"])
         case .unchanged: break
         }
         if let uid = uid.value { issues += FieldRules.checkUID(uid, prefix: .endpoint, loc: ["body", "uid"]) }

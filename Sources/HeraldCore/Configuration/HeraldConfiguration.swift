@@ -40,7 +40,7 @@ public struct HeraldConfiguration: Sendable {
         if let url = environment["HERALD_PUBLIC_URL"], !url.isEmpty { self.publicURL = url }
         try readDeliverySettings(environment)
         if let url = environment["HERALD_OPERATIONAL_WEBHOOK_URL"], !url.isEmpty {
-            guard EndpointURL.check(url, httpsOnly: false, loc: []).isEmpty else {
+            guard EndpointURL.check(url, httpsOnly: false, policy: delivery.destinationPolicy, loc: []).isEmpty else {
                 throw ConfigurationError("HERALD_OPERATIONAL_WEBHOOK_URL must be an http(s) URL, not '\(url)'")
             }
             self.operationalWebhookURL = url
@@ -77,6 +77,12 @@ public struct HeraldConfiguration: Sendable {
                 throw ConfigurationError("HERALD_HEADERS must be webhook, svix or both")
             }
             delivery.headerNames = names
+        }
+        if let value = environment["HERALD_ALLOWED_SUBNETS"] {
+            guard let policy = DestinationPolicy(parsingAllowedSubnets: value) else {
+                throw ConfigurationError("HERALD_ALLOWED_SUBNETS must be comma-separated CIDRs, e.g. 10.1.0.0/16,fd12::/64")
+            }
+            delivery.destinationPolicy = policy
         }
         if let value = environment["HERALD_DISABLE_AFTER"] {
             guard let seconds = Int64(value), seconds > 0 else {

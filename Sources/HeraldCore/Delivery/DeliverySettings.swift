@@ -20,6 +20,8 @@ public struct DeliverySettings: Sendable, Hashable {
     public var disableAfterSeconds: Int64 = 5 * 24 * 3600
     /// Most bytes of a response body kept in the attempt log.
     public var responseCaptureBytes = 20_000
+    /// Which addresses may be sent to (`HERALD_ALLOWED_SUBNETS` adds to the public internet).
+    public var destinationPolicy = DestinationPolicy()
     /// The safety-net poll, for due retries nothing signalled.
     public var pollIntervalMilliseconds: Int64 = 1000
 

@@ -5,21 +5,30 @@ public enum EndpointURL {
     /// The longest URL the API accepts.
     public static let maxLength = 65_536
 
-    /// Checks that `value` is an absolute http(s) URL with a host; `httpsOnly` refuses plain http.
-    public static func check(_ value: String, httpsOnly: Bool, loc: [String]) -> [ValidationIssue] {
-        guard value.utf8.count <= maxLength else {
-            return [ValidationIssue(loc: loc, msg: "URL must be at most \(maxLength) characters long")]
+    /// Checks that `value` is an absolute http(s) URL with a host, no credentials and a valid port; `httpsOnly`
+    /// refuses plain http, and a literal IP address must be one `policy` permits. (Host names are vetted when each
+    /// request is sent, on the addresses they resolve to then.)
+    public static func check(
+        _ value: String, httpsOnly: Bool, policy: DestinationPolicy = DestinationPolicy(), loc: [String]
+    ) -> [ValidationIssue] {
+        func issue(_ msg: String, _ type: String = "value_error.url") -> [ValidationIssue] {
+            [ValidationIssue(loc: loc, msg: msg, type: type)]
+        }
+        guard value.utf8.count <= maxLength else { return issue("URL must be at most \(maxLength) characters long") }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) else {
+            return issue("URL must not contain spaces or control characters")
         }
         guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
             let host = components.host, !host.isEmpty
-        else {
-            return [ValidationIssue(loc: loc, msg: "invalid or missing URL scheme or host", type: "value_error.url")]
+        else { return issue("invalid or missing URL scheme or host") }
+        guard scheme == "http" || scheme == "https" else { return issue("URL scheme must be http or https", "value_error.url.scheme") }
+        if httpsOnly, scheme != "https" { return issue("endpoint URL must use https", "value_error.url.scheme") }
+        if components.user != nil || components.password != nil {
+            return issue("credentials in the URL are not allowed; set an Authorization header on the endpoint instead")
         }
-        guard scheme == "http" || scheme == "https" else {
-            return [ValidationIssue(loc: loc, msg: "URL scheme must be http or https", type: "value_error.url.scheme")]
-        }
-        if httpsOnly, scheme != "https" {
-            return [ValidationIssue(loc: loc, msg: "endpoint URL must use https", type: "value_error.url.scheme")]
+        if let port = components.port, !(1...65535).contains(port) { return issue("URL port must be between 1 and 65535") }
+        if let literal = IPAddress(host), !policy.permits(literal) {
+            return issue("requests to this address range are blocked (see HERALD_ALLOWED_SUBNETS)", "value_error.url.host")
         }
         return []
     }

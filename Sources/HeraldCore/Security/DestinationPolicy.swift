@@ -1,0 +1,54 @@
+import Foundation
+
+/// Which addresses webhooks may be sent to: only globally routable ones, plus operator-allowed subnets.
+///
+/// IPv4: everything but the special-purpose ranges (private, loopback, link-local, CGNAT, benchmarking, documentation,
+/// multicast, reserved…). IPv6: only global unicast `2000::/3`, minus its special-purpose parts (Teredo and the other
+/// IETF assignments, documentation, 6to4); an IPv4-mapped address is judged as the IPv4 address it carries, so NAT64,
+/// IPv4-compatible, ULA, link-local and multicast forms are all outside. Cloud metadata and link-local addresses stay
+/// blocked even when an allowed subnet covers them.
+public struct DestinationPolicy: Sendable, Hashable {
+    /// Operator-configured exemptions (`HERALD_ALLOWED_SUBNETS`).
+    public var allowedSubnets: [IPNetwork]
+
+    public init(allowedSubnets: [IPNetwork] = []) {
+        self.allowedSubnets = allowedSubnets
+    }
+
+    /// Parses `HERALD_ALLOWED_SUBNETS`: comma-separated CIDRs (a bare address means just that address).
+    public init?(parsingAllowedSubnets text: String) {
+        let entries = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let networks = entries.compactMap(IPNetwork.init)
+        guard networks.count == entries.count else { return nil }
+        self.init(allowedSubnets: networks)
+    }
+
+    static let nonGlobalIPv4 = [
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+        "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",
+        "240.0.0.0/4",
+    ].compactMap(IPNetwork.init)
+    static let globalUnicastIPv6 = IPNetwork("2000::/3")!
+    static let nonGlobalInsideGlobalIPv6 = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"].compactMap(IPNetwork.init)
+    /// Never reachable, whatever the allow-list says: link-local (where cloud metadata lives) and the AWS IPv6 metadata address.
+    static let alwaysBlocked = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"].compactMap(IPNetwork.init)
+
+    /// Whether Herald may connect to `address`.
+    public func permits(_ address: IPAddress) -> Bool {
+        let effective = address.mappedIPv4 ?? address
+        if Self.alwaysBlocked.contains(where: { $0.contains(effective) || $0.contains(address) }) { return false }
+        if allowedSubnets.contains(where: { $0.contains(effective) }) { return true }
+        return Self.isGlobal(effective)
+    }
+
+    /// Whether an address is globally routable.
+    public static func isGlobal(_ address: IPAddress) -> Bool {
+        switch address {
+        case .v4:
+            return !nonGlobalIPv4.contains { $0.contains(address) }
+        case .v6:
+            if let mapped = address.mappedIPv4 { return isGlobal(mapped) }
+            return globalUnicastIPv6.contains(address) && !nonGlobalInsideGlobalIPv6.contains { $0.contains(address) }
+        }
+    }
+}
