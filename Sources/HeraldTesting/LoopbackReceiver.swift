@@ -11,6 +11,8 @@ public final class LoopbackReceiver: Sendable {
     /// One request as it arrived.
     public struct Received: Sendable {
         public let path: String
+        /// The `Host` the sender asked for.
+        public let authority: String?
         public let headers: HTTPFields
         public let body: [UInt8]
         public let arrivedAt: ContinuousClock.Instant
@@ -71,7 +73,7 @@ public final class LoopbackReceiver: Sendable {
             let path = request.uri.path
             let index = self.received.withLock { list -> Int in
                 let index = list.filter { $0.path == path }.count
-                list.append(Received(path: path, headers: request.headers, body: Array(bytes.readableBytesView), arrivedAt: .now))
+                list.append(Received(path: path, authority: request.head.authority, headers: request.headers, body: Array(bytes.readableBytesView), arrivedAt: .now))
                 return index
             }
             self.arrivals.signal()

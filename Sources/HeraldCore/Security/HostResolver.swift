@@ -49,4 +49,8 @@ public struct SystemHostResolver: HostResolver {
 /// A host name that did not resolve.
 public struct ResolutionError: Error, Sendable {
     public var host: String
+
+    public init(host: String) {
+        self.host = host
+    }
 }
