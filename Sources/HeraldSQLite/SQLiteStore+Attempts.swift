@@ -86,7 +86,7 @@ extension SQLiteStore {
                     WHERE d.app_id = ? AND d.msg_id = ? AND d.trigger_type = 0
                     """ + paging.sql,
                 arguments: [appID, messageID] + paging.arguments
-            ).map { row in (try Endpoint(row: row), DestinationState(row: row)) }
+            ).map { row in (try Endpoint(row: row, sealer: self.sealer), DestinationState(row: row)) }
         }
         return page.page(fromScanned: rows)
     }

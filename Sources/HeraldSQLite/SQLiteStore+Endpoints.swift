@@ -3,6 +3,7 @@ import HeraldCore
 
 extension SQLiteStore {
     public func createEndpoint(_ endpoint: Endpoint) async throws {
+        let columns = try endpoint.columnValues(sealer: sealer)
         try await write(conflict: .conflict("An endpoint with this uid already exists")) { db in
             try db.execute(
                 sql: """
@@ -11,7 +12,7 @@ extension SQLiteStore {
                          headers, secret, previous_secrets, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: endpoint.columnValues
+                arguments: columns
             )
         }
     }
@@ -23,11 +24,12 @@ extension SQLiteStore {
                 db,
                 sql: "SELECT * FROM endpoints WHERE app_id = ? AND \(column) = ? AND deleted_at IS NULL",
                 arguments: [appID, idOrUID]
-            ).map(Endpoint.init(row:))
+            ).map { try Endpoint(row: $0, sealer: self.sealer) }
         }
     }
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
+        let columns = try endpoint.columnValues(sealer: sealer) + [endpoint.id, endpoint.appID]
         try await write(conflict: .conflict("An endpoint with this uid already exists")) { db in
             try db.execute(
                 sql: """
@@ -36,7 +38,7 @@ extension SQLiteStore {
                         secret = ?, previous_secrets = ?, created_at = ?, updated_at = ?
                     WHERE id = ? AND app_id = ? AND deleted_at IS NULL
                     """,
-                arguments: endpoint.columnValues + [endpoint.id, endpoint.appID]
+                arguments: columns
             )
         }
     }
@@ -57,26 +59,24 @@ extension SQLiteStore {
                 db,
                 sql: "SELECT * FROM endpoints WHERE app_id = ? AND deleted_at IS NULL" + paging.sql,
                 arguments: [appID] + paging.arguments
-            ).map(Endpoint.init(row:))
+            ).map { try Endpoint(row: $0, sealer: self.sealer) }
         }
         return page.page(fromScanned: rows)
     }
 }
 
 extension Endpoint {
-    /// Column values in the order of the INSERT and UPDATE statements above.
-    var columnValues: StatementArguments {
-        [
+    /// Column values in the order of the INSERT and UPDATE statements above; secrets sealed.
+    func columnValues(sealer: SecretSealer) throws -> StatementArguments {
+        let sealed = try SealedColumns(secret: secret, previousSecrets: previousSecrets, headers: headers).sealed(with: sealer)
+        return [
             id, appID, uid, url, description, disabled, JSONColumn.encode(eventTypes), JSONColumn.encode(channels),
-            throttleRate, JSONColumn.encode(metadata), JSONColumn.encode(headers), secret.description,
-            JSONColumn.encode(previousSecrets), createdAt.milliseconds, updatedAt.milliseconds,
+            throttleRate, JSONColumn.encode(metadata), sealed[2], sealed[0], sealed[1], createdAt.milliseconds, updatedAt.milliseconds,
         ]
     }
 
-    init(row: Row) throws {
-        guard let secret = EndpointSecret(parsing: row["secret"]) else {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
-        }
+    init(row: Row, sealer: SecretSealer) throws {
+        let sealed = try SealedColumns(row: row, sealer: sealer)
         self.init(
             id: row["id"],
             appID: row["app_id"],
@@ -88,9 +88,9 @@ extension Endpoint {
             channels: try JSONColumn.decode([String].self, row["channels"]),
             throttleRate: row["throttle_rate"],
             metadata: try JSONColumn.decode([String: String].self, row["metadata"]) ?? [:],
-            headers: try JSONColumn.decode([String: String].self, row["headers"]) ?? [:],
-            secret: secret,
-            previousSecrets: try JSONColumn.decode([ExpiringSecret].self, row["previous_secrets"]) ?? [],
+            headers: sealed.headers,
+            secret: sealed.secret,
+            previousSecrets: sealed.previousSecrets,
             createdAt: Timestamp(milliseconds: row["created_at"]),
             updatedAt: Timestamp(milliseconds: row["updated_at"])
         )

@@ -34,7 +34,7 @@ extension SQLiteStore {
                     ORDER BY d.id
                     """,
                 arguments: StatementArguments(ids)
-            ).map(DeliveryTask.init(row:))
+            ).map { try DeliveryTask(row: $0, sealer: self.sealer) }
         }
     }
 
@@ -161,10 +161,8 @@ extension SQLiteStore {
 }
 
 extension DeliveryTask {
-    init(row: Row) throws {
-        guard let secret = EndpointSecret(parsing: row["secret"]) else {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
-        }
+    init(row: Row, sealer: SecretSealer) throws {
+        let sealed = try SealedColumns(row: row, sealer: sealer)
         let payload: Data? = row["payload"]
         self.init(
             deliveryID: row["delivery_id"],
@@ -181,9 +179,9 @@ extension DeliveryTask {
             endpointID: row["endpoint_id"],
             endpointUID: row["endpoint_uid"],
             url: row["url"],
-            secret: secret,
-            previousSecrets: try JSONColumn.decode([ExpiringSecret].self, row["previous_secrets"]) ?? [],
-            headers: try JSONColumn.decode([String: String].self, row["headers"]) ?? [:],
+            secret: sealed.secret,
+            previousSecrets: sealed.previousSecrets,
+            headers: sealed.headers,
             endpointInactive: row["inactive"]
         )
     }

@@ -10,9 +10,12 @@ public final class SQLiteStore: HeraldStore {
     public let path: String
     /// Signalled after a commit that made deliveries due.
     public let newWork = WorkSignal()
+    /// Seals endpoint secrets and headers at rest.
+    let sealer: SecretSealer
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String) throws {
+    public init(path: String, sealer: SecretSealer) throws {
+        self.sealer = sealer
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         self.path = path

@@ -19,7 +19,7 @@ public struct APIHarness: Sendable {
     /// `operationalURL` turns on operational webhooks (queued as messages of the management org).
     public init(settings: APISettings = APISettings(), operationalURL: String? = nil) async throws {
         directory = try TemporaryDirectory()
-        store = try SQLiteStore(path: directory.file("herald.db"))
+        store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         let tokens = try await TokenAuthority(secret: Array(Self.secret.utf8))
         var operational: OperationalWebhooks?
         if let operationalURL {

@@ -19,7 +19,7 @@ public struct DeliveryHarness: Sendable {
     /// Loopback receivers are reachable unless `settings` says otherwise: the default policy gains `127.0.0.0/8`.
     public init(settings: DeliverySettings = .loopbackAllowed, resolver: any HostResolver = SystemHostResolver()) async throws {
         directory = try TemporaryDirectory()
-        store = try SQLiteStore(path: directory.file("herald.db"))
+        store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         clock = ManualClock()
         self.settings = settings
         self.resolver = resolver

@@ -13,7 +13,7 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
 
     public static let sqlite = StoreBackend(description: "SQLite") {
         let directory = try TemporaryDirectory()
-        return (try SQLiteStore(path: directory.file("herald.db")), directory)
+        return (try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests), directory)
     }
 
     /// Every backend available in this environment.

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 /// A directory under the system temporary folder, removed when the value is released.
 public final class TemporaryDirectory: Sendable {
@@ -17,5 +18,13 @@ public final class TemporaryDirectory: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+extension SecretSealer {
+    /// A sealer with a fresh random key.
+    public static var forTests: SecretSealer {
+        // A generated key always parses.
+        try! SecretSealer(parsing: SecretSealer.generateKeyText())
     }
 }

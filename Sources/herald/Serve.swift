@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         let store: any HeraldStore
         switch configuration.database {
         case .sqlite(let path):
-            store = try SQLiteStore(path: path)
+            store = try SQLiteStore(path: path, sealer: try configuration.resolveMainKey())
         }
         let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
         let environment = APIEnvironment(

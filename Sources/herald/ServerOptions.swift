@@ -31,6 +31,12 @@ extension HeraldConfiguration {
         return (try SecretFile.loadOrCreate(at: path), path)
     }
 
+    /// The main key that seals secrets at rest: `HERALD_MAIN_KEY`, or a generated key in a `0600` file beside the database.
+    func resolveMainKey() throws -> SecretSealer {
+        if let mainKey { return try SecretSealer(parsing: mainKey) }
+        return try SecretSealer(parsing: SecretFile.loadOrCreate(at: sideFilePath(suffix: ".main-key"), make: SecretSealer.generateKeyText))
+    }
+
     /// A file kept beside the SQLite database (generated secrets).
     func sideFilePath(suffix: String) throws -> String {
         switch database {

@@ -5,6 +5,8 @@ public struct HeraldConfiguration: Sendable {
     public var database: DatabaseLocation = .sqlite(path: "herald.db")
     /// `HERALD_JWT_SECRET`; nil means "use (or create) the secret file beside the database".
     public var jwtSecret: String?
+    /// `HERALD_MAIN_KEY` (32 bytes, base64): seals secrets at rest; nil means "use (or create) the key file beside the database".
+    public var mainKey: String?
     public var httpsOnly: Bool = false
     public var maxBodyBytes: Int = 1 << 20
     public var defaultSignature: EndpointSecret.Kind = .hmac
@@ -24,6 +26,10 @@ public struct HeraldConfiguration: Sendable {
         if let port = environment["HERALD_PORT"] { self.port = try Self.parsePort(port, source: "HERALD_PORT") }
         if let url = environment["HERALD_DATABASE_URL"], !url.isEmpty { self.database = try DatabaseLocation(parsing: url) }
         if let secret = environment["HERALD_JWT_SECRET"], !secret.isEmpty { self.jwtSecret = secret }
+        if let key = environment["HERALD_MAIN_KEY"], !key.isEmpty {
+            _ = try SecretSealer(parsing: key)
+            self.mainKey = key
+        }
         if let value = environment["HERALD_HTTPS_ONLY"] { self.httpsOnly = try Self.parseBool(value, source: "HERALD_HTTPS_ONLY") }
         if let value = environment["HERALD_MAX_BODY_BYTES"] {
             guard let bytes = Int(value), bytes >= 1024 else {

@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// Encrypts secrets at rest (endpoint keys, custom headers) with ChaCha20-Poly1305 under the main key, so a copy of
+/// the database file alone reveals none of them.
+public struct SecretSealer: Sendable {
+    private let key: SymmetricKey
+    static let prefix = "sealed1:"
+
+    /// A sealer over a 32-byte key.
+    public init(key: [UInt8]) throws {
+        guard key.count == 32 else { throw ConfigurationError("the main key must be 32 bytes") }
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// A sealer over a key given as base64 (or 64 hex digits), as `HERALD_MAIN_KEY` and the key file hold it.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let bytes = Data(base64Encoded: trimmed), bytes.count == 32 {
+            try self.init(key: Array(bytes))
+        } else if trimmed.utf8.count == 64, let bytes = Self.hexBytes(trimmed) {
+            try self.init(key: bytes)
+        } else {
+            throw ConfigurationError("the main key must be 32 bytes, written as base64 or 64 hex digits")
+        }
+    }
+
+    /// A new random key as base64.
+    public static func generateKeyText() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
+    }
+
+    public func seal(_ plaintext: String) throws -> String {
+        let box = try ChaChaPoly.seal(Data(plaintext.utf8), using: key)
+        return Self.prefix + box.combined.base64EncodedString()
+    }
+
+    public func open(_ sealed: String) throws -> String {
+        guard sealed.hasPrefix(Self.prefix), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored secret is not sealed")
+        }
+        let plaintext = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: combined), using: key)
+        return String(decoding: plaintext, as: UTF8.self)
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let high = iterator.next(), let low = iterator.next() {
+            guard let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+}
