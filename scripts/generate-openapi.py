@@ -25,15 +25,15 @@ ROUTES = [
     ("get", "/api/v1/health/ping", "Health", "Liveness: 204, no checks", NONE, None, "204", None, []),
     ("get", "/api/v1/openapi.json", "Health", "This document", NONE, None, "200", None, []),
     ("get", "/api/v1/app", "Application", "List applications", ORG, None, "200", "ListResponse_ApplicationOut_", ["limit", "iterator", "order"]),
-    ("post", "/api/v1/app", "Application", "Create an application (200 with the existing one when get_if_exists and its uid exists)", ORG, "ApplicationIn", "201", "ApplicationOut", ["get_if_exists"]),
+    ("post", "/api/v1/app", "Application", "Create an application (200 with the existing one when get_if_exists and its uid exists)", ORG, "ApplicationIn", "201|200", "ApplicationOut", ["get_if_exists"]),
     ("get", "/api/v1/app/{app_id}", "Application", "Get an application by id or uid", APP, None, "200", "ApplicationOut", []),
-    ("put", "/api/v1/app/{app_id}", "Application", "Update an application, or create it (201)", ORG, "ApplicationIn", "200", "ApplicationOut", []),
+    ("put", "/api/v1/app/{app_id}", "Application", "Update an application, or create it (201)", ORG, "ApplicationIn", "200|201", "ApplicationOut", []),
     ("patch", "/api/v1/app/{app_id}", "Application", "Partially update an application; null clears", ORG, "ApplicationPatch", "200", "ApplicationOut", []),
     ("delete", "/api/v1/app/{app_id}", "Application", "Delete an application", ORG, None, "204", None, []),
     ("get", "/api/v1/app/{app_id}/endpoint", "Endpoint", "List endpoints", APP, None, "200", "ListResponse_EndpointOut_", ["limit", "iterator", "order"]),
     ("post", "/api/v1/app/{app_id}/endpoint", "Endpoint", "Create an endpoint", APP, "EndpointIn", "201", "EndpointOut", []),
     ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Get an endpoint by id or uid", APP, None, "200", "EndpointOut", []),
-    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Update an endpoint, or create it (201)", APP, "EndpointUpdate", "200", "EndpointOut", []),
+    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Update an endpoint, or create it (201)", APP, "EndpointUpdate", "200|201", "EndpointOut", []),
     ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Partially update an endpoint; null clears", APP, "EndpointPatch", "200", "EndpointOut", []),
     ("delete", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Delete an endpoint", APP, None, "204", None, []),
     ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret", "Endpoint", "Get the endpoint's signing secret", APP, None, "200", "EndpointSecretOut", []),
@@ -44,7 +44,7 @@ ROUTES = [
     ("get", "/api/v1/event-type", "Event Type", "List event types by name", APP, None, "200", "ListResponse_EventTypeOut_", ["limit", "iterator", "include_archived", "with_content"]),
     ("post", "/api/v1/event-type", "Event Type", "Create an event type (revives an archived one)", ORG, "EventTypeIn", "201", "EventTypeOut", []),
     ("get", "/api/v1/event-type/{event_type_name}", "Event Type", "Get an event type", APP, None, "200", "EventTypeOut", []),
-    ("put", "/api/v1/event-type/{event_type_name}", "Event Type", "Update an event type, or create it (201)", ORG, "EventTypeUpdate", "200", "EventTypeOut", []),
+    ("put", "/api/v1/event-type/{event_type_name}", "Event Type", "Update an event type, or create it (201)", ORG, "EventTypeUpdate", "200|201", "EventTypeOut", []),
     ("patch", "/api/v1/event-type/{event_type_name}", "Event Type", "Partially update an event type", ORG, "EventTypePatch", "200", "EventTypeOut", []),
     ("delete", "/api/v1/event-type/{event_type_name}", "Event Type", "Archive an event type; expunge=true deletes it", ORG, None, "204", None, ["expunge"]),
     ("get", "/api/v1/app/{app_id}/msg", "Message", "List messages, newest first", APP, None, "200", "ListResponse_MessageOut_", ["limit", "iterator", "event_types", "channel", "before", "after", "with_content"]),
@@ -87,7 +87,18 @@ QUERY = {
     "endpoint_id": {"type": "string"},
 }
 
+# Path examples name objects scripts/fuzz creates first, so generated requests reach past the 404s.
+PATH_EXAMPLES = {
+    "app_id": "fuzz-app",
+    "endpoint_id": "fuzz-endpoint",
+    "msg_id": "fuzz-msg",
+    "event_type_name": "fuzz.event",
+    "attempt_id": "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY",
+}
+
 LOCAL_SCHEMAS = {
+    # Herald re-queues in one transaction, so a recover task is reported finished (the SDK knows all three values).
+    "BackgroundTaskStatus": {"type": "string", "enum": ["running", "finished", "failed"]},
     "HealthOut": {
         "type": "object",
         "required": ["database"],
@@ -128,7 +139,7 @@ def main():
         else:
             operation["security"] = []
         parameters = [
-            {"name": segment[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            {"name": segment[1:-1], "in": "path", "required": True, "schema": {"type": "string"}, "example": PATH_EXAMPLES[segment[1:-1]]}
             for segment in path.split("/") if segment.startswith("{")
         ]
         parameters += [{"name": name, "in": "query", "required": False, "schema": QUERY[name]} for name in query]
@@ -142,7 +153,7 @@ def main():
         if response:
             success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}
         operation["responses"] = {
-            status: success,
+            **{code: success for code in status.split("|")},
             "4XX": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HttpErrorOut"}}}},
             "422": {"description": "validation error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}},
         }

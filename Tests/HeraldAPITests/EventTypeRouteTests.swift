@@ -51,6 +51,17 @@ import Testing
         }
     }
 
+    @Test func schemasMustBeObjects() async throws {
+        try await APIHarness().run { api in
+            let array = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"a.b","description":"d","schemas":{"1":[null]}}"#)
+            #expect(array.status == 422)
+            #expect(array.json?["detail"]?[0]?["loc"] == .array([.string("body"), .string("schemas"), .string("1")]))
+            _ = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"a.b","description":"d"}"#)
+            let patch = try await api.request(.patch, "/api/v1/event-type/a.b", body: #"{"schemas":{"2":"text"}}"#)
+            #expect(patch.status == 422)
+        }
+    }
+
     @Test func listPagesByName() async throws {
         try await APIHarness().run { api in
             for name in ["c.one", "a.one", "b.one"] {

@@ -16,6 +16,7 @@ struct EventTypeIn: Decodable, Sendable {
             issues.append(ValidationIssue(loc: ["body", "description"], msg: "must be at most 4096 bytes"))
         }
         if let featureFlag { issues += FieldRules.checkEventTypeName(featureFlag, loc: ["body", "featureFlag"]) }
+        if let schemas { issues += EventTypeSchemas.check(schemas) }
         if !issues.isEmpty { throw HeraldError.validation(issues) }
     }
 }
@@ -42,10 +43,10 @@ struct EventTypePatch: Decodable, Sendable {
     }
 
     func apply(to eventType: inout EventType) throws {
-        if let flag = featureFlag.value {
-            let issues = FieldRules.checkEventTypeName(flag, loc: ["body", "featureFlag"])
-            if !issues.isEmpty { throw HeraldError.validation(issues) }
-        }
+        var issues: [ValidationIssue] = []
+        if let flag = featureFlag.value { issues += FieldRules.checkEventTypeName(flag, loc: ["body", "featureFlag"]) }
+        if let schemas = schemas.value { issues += EventTypeSchemas.check(schemas) }
+        if !issues.isEmpty { throw HeraldError.validation(issues) }
         eventType.description = description.applied(to: eventType.description) ?? eventType.description
         eventType.archived = archived.applied(to: eventType.archived) ?? false
         eventType.deprecated = deprecated.applied(to: eventType.deprecated) ?? false
@@ -60,6 +61,13 @@ struct EventTypePatch: Decodable, Sendable {
 
 /// Event-type schemas are kept as JSON text.
 enum EventTypeSchemas {
+    /// Each version's schema must be a JSON object (a JSON Schema).
+    static func check(_ schemas: [String: JSONValue]) -> [ValidationIssue] {
+        schemas.sorted { $0.key < $1.key }.compactMap { version, schema in
+            schema.objectValue == nil ? ValidationIssue(loc: ["body", "schemas", version], msg: "each schema must be a JSON object") : nil
+        }
+    }
+
     static func encode(_ schemas: [String: JSONValue]?) -> String? {
         guard let schemas, let data = try? JSONEncoder().encode(schemas) else { return nil }
         return String(decoding: data, as: UTF8.self)

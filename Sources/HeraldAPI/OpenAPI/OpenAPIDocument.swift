@@ -253,6 +253,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ApplicationOut"
+        }
+       }
+      }
+     },
      "4XX": {
       "description": "error",
       "content": {
@@ -295,7 +305,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      }
     ],
     "responses": {
@@ -349,7 +360,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      }
     ],
     "requestBody": {
@@ -364,6 +376,16 @@ enum OpenAPIDocument {
     },
     "responses": {
      "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ApplicationOut"
+        }
+       }
+      }
+     },
+     "201": {
       "description": "success",
       "content": {
        "application/json": {
@@ -413,7 +435,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      }
     ],
     "requestBody": {
@@ -477,7 +500,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      }
     ],
     "responses": {
@@ -526,7 +550,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "limit",
@@ -612,7 +637,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "idempotency-key",
@@ -686,7 +712,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -694,7 +721,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "responses": {
@@ -748,7 +776,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -756,7 +785,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "requestBody": {
@@ -771,6 +801,16 @@ enum OpenAPIDocument {
     },
     "responses": {
      "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EndpointOut"
+        }
+       }
+      }
+     },
+     "201": {
       "description": "success",
       "content": {
        "application/json": {
@@ -820,7 +860,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -828,7 +869,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "requestBody": {
@@ -892,7 +934,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -900,7 +943,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "responses": {
@@ -949,7 +993,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -957,7 +1002,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "responses": {
@@ -1013,7 +1059,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -1021,7 +1068,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "idempotency-key",
@@ -1095,7 +1143,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -1103,7 +1152,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "responses": {
@@ -1157,7 +1207,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -1165,7 +1216,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "requestBody": {
@@ -1222,7 +1274,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -1230,7 +1283,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      }
     ],
     "requestBody": {
@@ -1438,7 +1492,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz.event"
      }
     ],
     "responses": {
@@ -1492,7 +1547,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz.event"
      }
     ],
     "requestBody": {
@@ -1507,6 +1563,16 @@ enum OpenAPIDocument {
     },
     "responses": {
      "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EventTypeOut"
+        }
+       }
+      }
+     },
+     "201": {
       "description": "success",
       "content": {
        "application/json": {
@@ -1556,7 +1622,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz.event"
      }
     ],
     "requestBody": {
@@ -1620,7 +1687,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz.event"
      },
      {
       "name": "expunge",
@@ -1678,7 +1746,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "limit",
@@ -1798,7 +1867,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "with_content",
@@ -1880,7 +1950,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -1888,7 +1959,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "with_content",
@@ -1952,7 +2024,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -1960,7 +2033,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      }
     ],
     "responses": {
@@ -2009,7 +2083,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -2017,7 +2092,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "since",
@@ -2091,7 +2167,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -2099,7 +2176,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "idempotency-key",
@@ -2173,7 +2251,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -2181,7 +2260,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "idempotency-key",
@@ -2255,7 +2335,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -2263,7 +2344,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "limit",
@@ -2416,7 +2498,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -2424,7 +2507,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "limit",
@@ -2585,7 +2669,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -2593,7 +2678,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "limit",
@@ -2692,7 +2778,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -2700,7 +2787,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "endpoint_id",
@@ -2708,7 +2796,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "limit",
@@ -2799,7 +2888,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "endpoint_id",
@@ -2807,7 +2897,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "limit",
@@ -2944,7 +3035,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -2952,7 +3044,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "limit",
@@ -3028,7 +3121,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -3036,7 +3130,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "attempt_id",
@@ -3044,7 +3139,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY"
      }
     ],
     "responses": {
@@ -3100,7 +3196,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -3108,7 +3205,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "attempt_id",
@@ -3116,7 +3214,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY"
      }
     ],
     "responses": {
@@ -3165,7 +3264,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "msg_id",
@@ -3173,7 +3273,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-msg"
      },
      {
       "name": "endpoint_id",
@@ -3181,7 +3282,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-endpoint"
      },
      {
       "name": "idempotency-key",
@@ -3245,7 +3347,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "idempotency-key",
@@ -3319,7 +3422,8 @@ enum OpenAPIDocument {
       "required": true,
       "schema": {
        "type": "string"
-      }
+      },
+      "example": "fuzz-app"
      },
      {
       "name": "idempotency-key",
@@ -3583,10 +3687,12 @@ enum OpenAPIDocument {
     "type": "object"
    },
    "BackgroundTaskStatus": {
+    "type": "string",
     "enum": [
-     "running"
-    ],
-    "type": "string"
+     "running",
+     "finished",
+     "failed"
+    ]
    },
    "BackgroundTaskType": {
     "enum": [
