@@ -24,7 +24,8 @@ class HeraldProcess:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, HERALD_LOG_LEVEL="warning", HERALD_ALLOWED_SUBNETS="127.0.0.0/8", **(extra_env or {}))
+        # Receivers run on loopback, which the SSRF guard blocks unless allowed.
+        self.env = {**os.environ, "HERALD_LOG_LEVEL": "warning", "HERALD_ALLOWED_SUBNETS": "127.0.0.0/8", **(extra_env or {})}
         self.log = open(os.path.join(workdir, "herald.log"), "ab")
         self.process = None
 
