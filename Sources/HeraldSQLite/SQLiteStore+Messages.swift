@@ -3,33 +3,43 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction,
-    /// then wakes the dispatcher.
+    /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction shared
+    /// with the messages arriving at the same moment (group commit), then wakes the dispatcher.
     public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
-        let fannedOut = try await write(conflict: .conflict("A message with this eventId already exists")) { db -> Int in
-            try db.execute(
-                sql: """
-                    INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    message.id, message.appID, message.eventType, message.eventID, JSONColumn.encode(message.channels),
-                    message.payload.map { Data($0) }, message.payloadExpiresAt.milliseconds, message.createdAt.milliseconds,
-                ]
-            )
-            guard let endpointID else { return try Self.fanOut(message, db: db) }
-            try db.execute(
-                sql: """
-                    INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, 1, 1, ?, ?, ?)
-                    """,
-                arguments: [
-                    message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
-                    message.createdAt.milliseconds,
-                ])
-            return 1
+        let queued: Int
+        do {
+            queued = try await batcher.submit(message, onlyTo: endpointID)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            throw HeraldError.conflict("A message with this eventId already exists")
         }
-        if fannedOut > 0 { newWork.signal() }
+        if queued > 0 { newWork.signal() }
+    }
+
+    /// Writes one message and its deliveries inside the caller's transaction; returns how many deliveries it queued.
+    static func insert(_ message: Message, onlyTo endpointID: String?, db: Database) throws -> Int {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                message.id, message.appID, message.eventType, message.eventID, JSONColumn.encode(message.channels),
+                message.payload.map { Data($0) }, message.payloadExpiresAt.milliseconds, message.createdAt.milliseconds,
+            ]
+        )
+        guard let endpointID else { return try fanOut(message, db: db) }
+        try db.execute(
+            sql: """
+                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, 1, 1, ?, ?, ?)
+                """,
+            arguments: [
+                message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
+                message.createdAt.milliseconds,
+            ])
+        return 1
     }
 
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it.

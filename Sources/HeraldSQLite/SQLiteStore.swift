@@ -12,6 +12,8 @@ public final class SQLiteStore: HeraldStore {
     public let newWork = WorkSignal()
     /// Seals endpoint secrets and headers at rest.
     let sealer: SecretSealer
+    /// Group commit of message writes.
+    let batcher: MessageBatcher
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: SecretSealer) throws {
@@ -24,6 +26,7 @@ public final class SQLiteStore: HeraldStore {
         // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator().migrate(pool)
+        self.batcher = MessageBatcher(pool: pool) { message, onlyTo, db in try SQLiteStore.insert(message, onlyTo: onlyTo, db: db) }
     }
 
     public func checkHealth() async throws {

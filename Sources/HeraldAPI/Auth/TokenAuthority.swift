@@ -32,7 +32,7 @@ public struct TokenAuthority: Sendable {
     /// An org token for `orgID`.
     public func orgToken(orgID: String, now: Timestamp = .now()) async throws -> String {
         let claims = HeraldClaims(
-            iss: "herald", sub: orgID, org: nil, featureFlags: nil, iat: Double(now.seconds),
+            iss: "herald", jti: Self.tokenID(), sub: orgID, org: nil, featureFlags: nil, iat: Double(now.seconds),
             exp: Double(now.seconds + Self.orgTokenLifetimeSeconds), nbf: nil)
         return try await keys.sign(claims)
     }
@@ -40,7 +40,7 @@ public struct TokenAuthority: Sendable {
     /// An app token for one application, valid 28 days.
     public func appToken(orgID: String, appID: String, featureFlags: [String], now: Timestamp = .now()) async throws -> String {
         let claims = HeraldClaims(
-            iss: "herald", sub: appID, org: orgID, featureFlags: featureFlags.isEmpty ? nil : featureFlags,
+            iss: "herald", jti: Self.tokenID(), sub: appID, org: orgID, featureFlags: featureFlags.isEmpty ? nil : featureFlags,
             iat: Double(now.seconds), exp: Double(now.seconds + Self.appTokenLifetimeSeconds), nbf: nil)
         return try await keys.sign(claims)
     }
@@ -82,6 +82,12 @@ public struct TokenAuthority: Sendable {
         return (.organization(subject), claims.expiry)
     }
 
+    /// A random token id, so two tokens minted in the same second differ and logging one out leaves the other valid.
+    static func tokenID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+    }
+
     /// The hash under which a revoked token is remembered (the token itself is never stored).
     public static func revocationHash(of token: String) -> String {
         Array(SHA256.hash(data: Array(token.utf8))).hexString
@@ -101,6 +107,7 @@ public struct TokenAuthority: Sendable {
 /// The claims Herald reads and writes.
 struct HeraldClaims: JWTPayload {
     var iss: String?
+    var jti: String?
     var sub: String?
     var org: String?
     var featureFlags: [String]?
@@ -110,7 +117,7 @@ struct HeraldClaims: JWTPayload {
     var nbf: Double?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, org, iat, exp, nbf
+        case iss, jti, sub, org, iat, exp, nbf
         case featureFlags = "feature_flags"
     }
 
