@@ -13,6 +13,14 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    /// What this process runs: the HTTP API, the delivery dispatcher, or both.
+    enum Role: String, ExpressibleByArgument, CaseIterable {
+        case api, worker, all
+    }
+
+    @Option(help: "What to run: api (HTTP only), worker (delivery only) or all.")
+    var role: Role = .all
+
     func run() async throws {
         let configuration = try options.configuration()
         LoggingSystem.bootstrap { label in
@@ -36,6 +44,7 @@ struct Serve: AsyncParsableCommand {
                 defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL,
                 destinationPolicy: configuration.delivery.destinationPolicy),
             operational: operational)
+        // With SQLite one worker owns the queue, so leases found at start belong to a process that died.
         let dispatcher = Dispatcher(
             store: store, settings: configuration.delivery, operational: operational, releaseAllLeasesAtStart: true,
             logger: Logger(label: "herald.delivery"))
@@ -44,9 +53,18 @@ struct Serve: AsyncParsableCommand {
                 "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); JWT secret from \(secretSource); get a token with: herald token create"
             )
         }
-        let services = ServiceGroup(
-            configuration: .init(services: [dispatcher, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
+        let services: [any Service] =
+            switch role {
+            case .api: [app]
+            case .worker: [dispatcher]
+            case .all: [dispatcher, app]
+            }
+        if role == .worker {
+            logger.notice("Herald delivery worker running on database \(configuration.database)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     private func setUpOperationalWebhooks(

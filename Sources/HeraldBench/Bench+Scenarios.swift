@@ -1,0 +1,183 @@
+import Foundation
+import Histogram
+import Synchronization
+
+extension Bench {
+    static let appBody = #"{"name":"Bench","uid":"bench"}"#
+
+    func makeEndpoints(_ load: LoadGenerator, urls: [String]) async throws {
+        for url in urls {
+            try await load.call(.POST, "/api/v1/app/bench/endpoint", body: #"{"url":"\#(url)"}"#)
+        }
+    }
+
+    /// Durable ingest: messages accepted per second by N clients, to an application without endpoints.
+    func ingest() async throws -> [(String, Double)] {
+        try await withHerald { _, load in
+            try await load.call(.POST, "/api/v1/app", body: Self.appBody)
+            _ = try await load.saturate(app: "bench", workers: options.concurrency, duration: .seconds(1))
+            progress("ingest: measuring \(options.concurrency) clients for \(options.duration) s")
+            let (count, latency) = try await load.saturate(app: "bench", workers: options.concurrency, duration: duration)
+            return [
+                ("messages_per_s", Double(count) / options.duration),
+                ("p50_ms", Self.milliseconds(latency.valueAtPercentile(50))),
+                ("p99_ms", Self.milliseconds(latency.valueAtPercentile(99))),
+            ]
+        }
+    }
+
+    /// Signed deliveries per second at saturation against the raw ceiling, and 202→arrival latency at 1,000 msg/s.
+    func endToEnd(_ receiverURL: String) async throws -> [(String, Double)] {
+        try await withHerald { _, load in
+            try await load.call(.POST, "/api/v1/app", body: Self.appBody)
+            try await makeEndpoints(load, urls: [receiverURL + "/e2e"])
+            _ = try await load.saturate(app: "bench", workers: options.concurrency, duration: .seconds(1))
+            _ = try await waitUntil(timeout: .seconds(60)) { receiver.count("/e2e") > 0 }
+            progress("e2e: saturating for \(options.duration) s")
+            let before = receiver.count("/e2e")
+            let started = ContinuousClock.now
+            let (sent, _) = try await load.saturate(app: "bench", workers: options.concurrency, duration: duration)
+            let delivered = receiver.count("/e2e") - before
+            let elapsed = (ContinuousClock.now - started).seconds
+            _ = try await waitUntil(timeout: .seconds(120)) { receiver.count("/e2e") - before >= sent }
+            let deliveriesPerSecond = Double(delivered) / elapsed
+
+            progress("e2e: raw ceiling for \(options.duration) s")
+            let raw = Double(try await LoadGenerator.rawCeiling(url: receiverURL + "/raw", workers: options.concurrency, duration: duration))
+            let rawPerSecond = raw / options.duration
+
+            progress("e2e: 1,000 msg/s for \(options.duration) s")
+            receiver.recordArrivals(true)
+            let accepted = try await load.offer(app: "bench", rate: 1000, duration: duration)
+            _ = try await waitUntil(timeout: .seconds(60)) {
+                accepted.allSatisfy { receiver.arrival(of: $0.0, path: "/e2e") != nil }
+            }
+            var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000)
+            for (id, at) in accepted {
+                guard let arrived = receiver.arrival(of: id, path: "/e2e") else { continue }
+                _ = latency.record(arrived > at ? LoadGenerator.micros(arrived - at) : 0)
+            }
+            receiver.recordArrivals(false)
+            return [
+                ("deliveries_per_s", deliveriesPerSecond),
+                ("raw_ceiling_per_s", rawPerSecond),
+                ("ratio", deliveriesPerSecond / rawPerSecond),
+                ("p50_ms_at_1000", Self.milliseconds(latency.valueAtPercentile(50))),
+                ("p90_ms_at_1000", Self.milliseconds(latency.valueAtPercentile(90))),
+                ("p99_ms_at_1000", Self.milliseconds(latency.valueAtPercentile(99))),
+                ("p999_ms_at_1000", Self.milliseconds(latency.valueAtPercentile(99.9))),
+                ("lost_at_1000", Double(accepted.count - Int(latency.totalCount))),
+            ]
+        }
+    }
+
+    /// One message to 100 endpoints: deliveries per second and how long until all 100 have it.
+    func fanout(_ receiverURL: String) async throws -> [(String, Double)] {
+        try await withHerald { _, load in
+            try await load.call(.POST, "/api/v1/app", body: Self.appBody)
+            let paths = (0..<100).map { "/fan/\($0)" }
+            try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
+            receiver.recordArrivals(true)
+            progress("fanout: 10 messages/s to 100 endpoints for \(options.duration) s")
+            let started = ContinuousClock.now
+            let accepted = try await load.offer(app: "bench", rate: 10, duration: duration)
+            let expected = accepted.count * paths.count
+            _ = try await waitUntil(timeout: .seconds(120)) { receiver.total(prefix: "/fan/") >= expected }
+            let elapsed = (ContinuousClock.now - started).seconds
+            var completion = Histogram<UInt64>(highestTrackableValue: 600_000_000)
+            for (id, at) in accepted {
+                let arrivals = paths.compactMap { receiver.arrival(of: id, path: $0) }
+                guard arrivals.count == paths.count, let last = arrivals.max() else { continue }
+                _ = completion.record(last > at ? LoadGenerator.micros(last - at) : 0)
+            }
+            receiver.recordArrivals(false)
+            return [
+                ("deliveries_per_s", Double(receiver.total(prefix: "/fan/")) / elapsed),
+                ("p50_ms_all_100", Self.milliseconds(completion.valueAtPercentile(50))),
+                ("p99_ms_all_100", Self.milliseconds(completion.valueAtPercentile(99))),
+            ]
+        }
+    }
+
+    /// A queue of deliveries built with the dispatcher off, then drained: drain rate and Herald's peak memory.
+    func backlog(_ receiverURL: String) async throws -> [(String, Double)] {
+        let herald = try HeraldChild(executable: options.executable, port: try freePort())
+        try await herald.start(role: "api")
+        let http = LoadGenerator.makeClient(connections: options.concurrency)
+        let load = LoadGenerator(http: http, base: herald.baseURL, token: try herald.token())
+        try await load.call(.POST, "/api/v1/app", body: Self.appBody)
+        let paths = (0..<100).map { "/backlog/\($0)" }
+        try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
+        let messages = max(1, options.backlogDeliveries / paths.count)
+        progress("backlog: queueing \(messages * paths.count) deliveries with the dispatcher off")
+        let remaining = Locked(messages)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<options.concurrency {
+                group.addTask {
+                    while remaining.withLock({ count -> Bool in
+                        guard count > 0 else { return false }
+                        count -= 1
+                        return true
+                    }) {
+                        _ = try await load.sendMessage(app: "bench")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await http.shutdown()
+        herald.stop()
+        let expected = messages * paths.count
+        progress("backlog: draining \(expected) deliveries")
+        let started = ContinuousClock.now
+        try await herald.start(role: "all")
+        var lastReport = ContinuousClock.now
+        let drained = try await waitUntil(timeout: .seconds(1800)) {
+            if ContinuousClock.now - lastReport > .seconds(10) {
+                lastReport = .now
+                progress("backlog: \(receiver.total(prefix: "/backlog/")) of \(expected) delivered")
+            }
+            return receiver.total(prefix: "/backlog/") >= expected
+        }
+        let elapsed = (ContinuousClock.now - started).seconds
+        let peak = herald.peakRSS() ?? 0
+        herald.stop()
+        guard drained else { throw BenchError("backlog: only \(receiver.total(prefix: "/backlog/")) of \(expected) delivered") }
+        return [
+            ("queued_deliveries", Double(expected)),
+            ("drain_deliveries_per_s", Double(expected) / elapsed),
+            ("peak_rss_mb", Double(peak) / 1_048_576),
+        ]
+    }
+
+    /// Healthy endpoints' latency while one endpoint times out on every request, against the same run without it.
+    func isolation(_ receiverURL: String) async throws -> [(String, Double)] {
+        let healthy = (0..<10).map { "/iso/\($0)" }
+        func run(withSlow: Bool) async throws -> Histogram<UInt64> {
+            try await withHerald(environment: ["HERALD_REQUEST_TIMEOUT": "1"]) { _, load in
+                try await load.call(.POST, "/api/v1/app", body: Self.appBody)
+                try await makeEndpoints(load, urls: healthy.map { receiverURL + $0 } + (withSlow ? [receiverURL + "/slow"] : []))
+                receiver.recordArrivals(true)
+                progress("isolation: 100 msg/s to 10 healthy endpoints\(withSlow ? " and one that always times out" : "")")
+                let accepted = try await load.offer(app: "bench", rate: 100, duration: duration)
+                _ = try await waitUntil(timeout: .seconds(60)) {
+                    accepted.allSatisfy { message in healthy.allSatisfy { receiver.arrival(of: message.0, path: $0) != nil } }
+                }
+                var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000)
+                for (id, at) in accepted {
+                    for path in healthy {
+                        guard let arrived = receiver.arrival(of: id, path: path) else { continue }
+                        _ = latency.record(arrived > at ? LoadGenerator.micros(arrived - at) : 0)
+                    }
+                }
+                receiver.recordArrivals(false)
+                return latency
+            }
+        }
+        let baseline = try await run(withSlow: false)
+        let disturbed = try await run(withSlow: true)
+        let base99 = Self.milliseconds(baseline.valueAtPercentile(99))
+        let with99 = Self.milliseconds(disturbed.valueAtPercentile(99))
+        return [("healthy_p99_ms", base99), ("healthy_p99_ms_with_timeouts", with99), ("ratio", with99 / max(base99, 0.001))]
+    }
+}

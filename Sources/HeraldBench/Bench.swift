@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import Histogram
+
+/// What `herald bench` measures.
+public enum BenchScenario: String, CaseIterable, Sendable {
+    case ingest, e2e, fanout, backlog, isolation
+}
+
+/// How `herald bench` runs.
+public struct BenchOptions: Sendable {
+    public var scenarios: [BenchScenario]
+    /// Seconds each measured phase lasts.
+    public var duration: Double
+    /// Deliveries queued for the backlog scenario.
+    public var backlogDeliveries: Int
+    /// Concurrent clients (and, for the ceiling, concurrent requests).
+    public var concurrency: Int
+    /// The `herald` binary to start.
+    public var executable: String
+
+    public init(scenarios: [BenchScenario], duration: Double, backlogDeliveries: Int, concurrency: Int, executable: String) {
+        self.scenarios = scenarios
+        self.duration = duration
+        self.backlogDeliveries = backlogDeliveries
+        self.concurrency = concurrency
+        self.executable = executable
+    }
+}
+
+/// Runs the scenarios one after another, each against a fresh Herald; prints progress to standard error.
+public struct Bench: Sendable {
+    let options: BenchOptions
+    let receiver = BenchReceiver()
+
+    public init(options: BenchOptions) {
+        self.options = options
+    }
+
+    public func run() async throws -> [(BenchScenario, [(String, Double)])] {
+        try await receiver.run { receiverURL in
+            var results: [(BenchScenario, [(String, Double)])] = []
+            for scenario in options.scenarios {
+                progress("\(scenario.rawValue): starting")
+                receiver.reset()
+                let figures: [(String, Double)]
+                switch scenario {
+                case .ingest: figures = try await ingest()
+                case .e2e: figures = try await endToEnd(receiverURL)
+                case .fanout: figures = try await fanout(receiverURL)
+                case .backlog: figures = try await backlog(receiverURL)
+                case .isolation: figures = try await isolation(receiverURL)
+                }
+                progress("\(scenario.rawValue): done")
+                results.append((scenario, figures))
+            }
+            return results
+        }
+    }
+
+    var duration: Duration { .milliseconds(Int64(options.duration * 1000)) }
+
+    func progress(_ line: String) {
+        FileHandle.standardError.write(Data("[bench] \(line)\n".utf8))
+    }
+
+    /// A fresh Herald with its own port and database, and a load generator for it.
+    func withHerald<T: Sendable>(
+        environment: [String: String] = [:], _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
+    ) async throws -> T {
+        let herald = try HeraldChild(executable: options.executable, port: try freePort())
+        try await herald.start(environment: environment)
+        let http = LoadGenerator.makeClient(connections: options.concurrency)
+        do {
+            let result = try await body(herald, LoadGenerator(http: http, base: herald.baseURL, token: try herald.token()))
+            try await http.shutdown()
+            herald.stop()
+            return result
+        } catch {
+            try? await http.shutdown()
+            herald.stop()
+            throw error
+        }
+    }
+
+    /// Waits until `condition` holds or `timeout` passes; true if it held.
+    func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return condition()
+    }
+
+    func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw BenchError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func milliseconds(_ micros: UInt64) -> Double { Double(micros) / 1000 }
+}

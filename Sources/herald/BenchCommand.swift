@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import HeraldBench
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Herald on this machine: ingest, end-to-end delivery against the raw ceiling, fan-out, backlog, isolation.")
+
+    @Option(help: "all, or one of: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var scenario: String = "all"
+
+    @Option(help: "Seconds each measured phase lasts.")
+    var duration: Double = 10
+
+    @Option(help: "Deliveries queued for the backlog scenario.")
+    var backlogDeliveries: Int = 1_000_000
+
+    @Option(help: "Concurrent clients, and concurrent requests for the raw ceiling.")
+    var concurrency: Int = 64
+
+    @Flag(help: "Print one JSON object keyed by scenario as the last line.")
+    var json = false
+
+    func run() async throws {
+        let scenarios: [BenchScenario]
+        if scenario == "all" {
+            scenarios = BenchScenario.allCases
+        } else {
+            guard let one = BenchScenario(rawValue: scenario) else {
+                throw ValidationError("unknown scenario '\(scenario)'")
+            }
+            scenarios = [one]
+        }
+        guard duration > 0, backlogDeliveries > 0, concurrency > 0 else {
+            throw ValidationError("--duration, --backlog-deliveries and --concurrency must be positive")
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let options = BenchOptions(
+            scenarios: scenarios, duration: duration, backlogDeliveries: backlogDeliveries, concurrency: concurrency,
+            executable: executable)
+        let results = try await Bench(options: options).run()
+        print(BenchReport.table(results))
+        if json { print(BenchReport.json(results)) }
+    }
+}
