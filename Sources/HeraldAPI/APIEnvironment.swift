@@ -34,6 +34,8 @@ public struct APIEnvironment: Sendable {
     public var clock: any WallClock
     /// Where `endpoint.*` operational events go, when configured.
     public var operational: OperationalWebhooks?
+    /// Tokens verified recently (shared by the auth middleware and logout).
+    let verifiedTokens = VerifiedTokenCache()
 
     public init(
         store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock(),

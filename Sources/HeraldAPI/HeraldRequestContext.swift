@@ -32,8 +32,8 @@ public struct HeraldRequestContext: RequestContext {
 /// Herald's application (the customer), not Hummingbird's server application.
 typealias Application = HeraldCore.Application
 
-/// A verified bearer token as logout needs it: its hash and expiry.
+/// A verified bearer token as logout needs it.
 public struct BearerToken: Sendable {
-    public var hash: String
+    public var raw: String
     public var expiresAt: Timestamp?
 }

@@ -8,7 +8,7 @@ extension SQLiteStore {
     public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         let queued: Int
         do {
-            queued = try await batcher.submit(message, onlyTo: endpointID)
+            queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID))
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {

@@ -4,7 +4,7 @@ import HeraldCore
 
 extension SQLiteStore {
     public func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String) async throws -> [DeliveryTask] {
-        try await pool.write { db in
+        try await relaxedWrite { db in
             // The lease is the due time: a holder that dies leaves the row due again when the lease runs out.
             let ids = try Int64.fetchAll(
                 db,
@@ -41,56 +41,63 @@ extension SQLiteStore {
     public func completeDelivery(
         _ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp, disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects {
-        try await pool.write { db in
-            if let attempt = result.attempt {
-                try Self.insert(attempt, db: db)
-            }
-            let stillOurs = try Bool.fetchOne(
-                db, sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?", arguments: [owner, task.deliveryID]) ?? false
-            // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
-            guard stillOurs else { return DeliveryEffects() }
-            var effects = DeliveryEffects()
-            if result.disableEndpoint {
-                try db.execute(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
-                effects.endpointDisabled = now
-            }
-            let attempted = result.attempt == nil ? 0 : 1
-            switch task.triggerType {
-            case .manual:
-                try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
-                if case .succeeded = result.next {
-                    try db.execute(
-                        sql: """
-                            UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
-                            WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
-                            """,
-                        arguments: [now.milliseconds, task.messageID, task.endpointID])
-                    try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
-                }
-            case .scheduled:
-                let (status, next): (MessageStatus, Int64?) =
-                    switch result.next {
-                    case .succeeded: (.success, nil)
-                    case .retry(let at): (.sending, at.milliseconds)
-                    case .failed: (.fail, nil)
-                    }
+        try await results.submit(
+            DeliveryCompletion(task: task, result: result, owner: owner, now: now, disableAfterSeconds: disableAfterSeconds))
+    }
+
+    /// Records one delivery result inside the caller's transaction.
+    static func record(_ completion: DeliveryCompletion, db: Database) throws -> DeliveryEffects {
+        let (task, result, owner, now, disableAfterSeconds) = (
+            completion.task, completion.result, completion.owner, completion.now, completion.disableAfterSeconds
+        )
+        if let attempt = result.attempt {
+            try Self.insert(attempt, db: db)
+        }
+        let stillOurs = try Bool.fetchOne(
+            db, sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?", arguments: [owner, task.deliveryID]) ?? false
+        // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
+        guard stillOurs else { return DeliveryEffects() }
+        var effects = DeliveryEffects()
+        if result.disableEndpoint {
+            try db.execute(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
+            effects.endpointDisabled = now
+        }
+        let attempted = result.attempt == nil ? 0 : 1
+        switch task.triggerType {
+        case .manual:
+            try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
+            if case .succeeded = result.next {
                 try db.execute(
                     sql: """
-                        UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
-                            attempt_count = attempt_count + ?, updated_at = ?
-                        WHERE id = ?
+                        UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
+                        WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
                         """,
-                    arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID])
-                if case .succeeded = result.next {
-                    try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
-                } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
-                    if let since = try Self.recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: disableAfterSeconds, db: db) {
-                        effects.endpointDisabled = since
-                    }
+                    arguments: [now.milliseconds, task.messageID, task.endpointID])
+                try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+            }
+        case .scheduled:
+            let (status, next): (MessageStatus, Int64?) =
+                switch result.next {
+                case .succeeded: (.success, nil)
+                case .retry(let at): (.sending, at.milliseconds)
+                case .failed: (.fail, nil)
+                }
+            try db.execute(
+                sql: """
+                    UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
+                        attempt_count = attempt_count + ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID])
+            if case .succeeded = result.next {
+                try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+            } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
+                if let since = try Self.recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: disableAfterSeconds, db: db) {
+                    effects.endpointDisabled = since
                 }
             }
-            return effects
         }
+        return effects
     }
 
     /// Auto-disable, as Svix does it: the first exhausted delivery starts the clock; one exhausted after
@@ -130,7 +137,7 @@ extension SQLiteStore {
     }
 
     public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
-        try await pool.write { db in
+        try await relaxedWrite { db in
             try db.execute(
                 sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND lease_owner = ?",
                 arguments: [dueAt.milliseconds, task.deliveryID, owner])

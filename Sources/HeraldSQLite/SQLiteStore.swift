@@ -12,8 +12,9 @@ public final class SQLiteStore: HeraldStore {
     public let newWork = WorkSignal()
     /// Seals endpoint secrets and headers at rest.
     let sealer: SecretSealer
-    /// Group commit of message writes.
-    let batcher: MessageBatcher
+    /// Group commit of accepted messages (durable) and of delivery results (relaxed: a lost result means a resend).
+    let messages: WriteBatcher<MessageWrite, Int>
+    let results: WriteBatcher<DeliveryCompletion, DeliveryEffects>
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, sealer: SecretSealer) throws {
@@ -26,7 +27,12 @@ public final class SQLiteStore: HeraldStore {
         // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator().migrate(pool)
-        self.batcher = MessageBatcher(pool: pool) { message, onlyTo, db in try SQLiteStore.insert(message, onlyTo: onlyTo, db: db) }
+        self.messages = WriteBatcher(pool: pool, durable: true) { write, db in
+            try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
+        }
+        self.results = WriteBatcher(pool: pool, durable: false) { completion, db in
+            try SQLiteStore.record(completion, db: db)
+        }
     }
 
     public func checkHealth() async throws {
@@ -45,6 +51,21 @@ public final class SQLiteStore: HeraldStore {
 }
 
 extension SQLiteStore {
+    /// Runs a write committed with `synchronous = NORMAL`: it survives a crash of the process, not a power cut. Only
+    /// for queue bookkeeping whose loss is repaired by sending again (claims, deferrals).
+    func relaxedWrite<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+            var value: T?
+            try db.inTransaction {
+                value = try updates(db)
+                return .commit
+            }
+            return value!
+        }
+    }
+
     /// Runs a write, turning a uniqueness violation into the 409 the API shows.
     func write<T: Sendable>(conflict: HeraldError, _ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
@@ -55,6 +76,21 @@ extension SQLiteStore {
             throw conflict
         }
     }
+}
+
+/// A message to store, with where it goes.
+struct MessageWrite: Sendable {
+    var message: Message
+    var onlyTo: String?
+}
+
+/// A delivery result to record.
+struct DeliveryCompletion: Sendable {
+    var task: DeliveryTask
+    var result: DeliveryResult
+    var owner: String
+    var now: Timestamp
+    var disableAfterSeconds: Int64
 }
 
 /// The paging clause shared by every listing: continue after the iterator, read one row more than the page.

@@ -4,8 +4,7 @@ import HeraldCore
 extension JSONValue {
     /// Parses JSON bytes, or nil if they are not JSON.
     public init?(bytes: some Sequence<UInt8>) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return nil }
-        self = value
+        self.init(parsing: Array(bytes))
     }
 
     public subscript(key: String) -> JSONValue? {

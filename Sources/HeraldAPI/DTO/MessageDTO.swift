@@ -4,7 +4,8 @@ import HeraldCore
 /// `MessageIn`. The payload is also located in the raw body so it is stored exactly as sent.
 struct MessageIn: Decodable, Sendable {
     var eventType: String
-    var payload: JSONValue
+    /// Whether the payload is a JSON object; its bytes are taken from the raw body, never decoded on ingest.
+    var payloadIsObject: Bool
     var eventId: String?
     var channels: [String]?
     var payloadRetentionPeriod: Int?
@@ -17,10 +18,11 @@ struct MessageIn: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         eventType = try container.decode(String.self, forKey: .eventType)
-        if container.contains(.data), !container.contains(.payload) {
-            payload = try container.decode(JSONValue.self, forKey: .data)
-        } else {
-            payload = try container.decode(JSONValue.self, forKey: .payload)
+        let payloadKey: CodingKeys = container.contains(.data) && !container.contains(.payload) ? .data : .payload
+        payloadIsObject = (try? container.nestedContainer(keyedBy: AnyKey.self, forKey: payloadKey)) != nil
+        if !payloadIsObject, !container.contains(payloadKey) {
+            throw DecodingError.keyNotFound(
+                CodingKeys.payload, .init(codingPath: decoder.codingPath, debugDescription: "payload is required"))
         }
         eventId = try container.decodeIfPresent(String.self, forKey: .eventId)
         channels = try container.decodeIfPresent([String].self, forKey: .channels)
@@ -33,7 +35,7 @@ struct MessageIn: Decodable, Sendable {
 
     func validate() throws {
         var issues = FieldRules.checkEventTypeName(eventType, loc: ["body", "eventType"])
-        if payload.objectValue == nil {
+        if !payloadIsObject {
             issues.append(ValidationIssue(loc: ["body", "payload"], msg: "Payload must be an object."))
         }
         if let eventId { issues += FieldRules.checkUID(eventId, prefix: .message, loc: ["body", "eventId"]) }
@@ -71,9 +73,19 @@ struct MessageOut: Encodable {
     static func payload(of message: Message, withContent: Bool, now: Timestamp) -> JSONValue {
         guard withContent else { return .object([:]) }
         if message.payloadExpiresAt <= now { return .object(["expired": .bool(true)]) }
-        guard let bytes = message.payload,
-            let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        else { return .object([:]) }
+        guard let bytes = message.payload, let value = JSONValue(parsing: bytes) else { return .object([:]) }
         return value
+    }
+}
+
+/// Any key: lets a decoder check that a value is an object without decoding it.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
     }
 }

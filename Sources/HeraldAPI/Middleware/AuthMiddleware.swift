@@ -7,6 +7,7 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let tokens: TokenAuthority
     let revocations: any TokenRevocationStore
+    let cache: VerifiedTokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -17,14 +18,20 @@ struct AuthMiddleware: RouterMiddleware {
             throw HeraldError.unauthorized("Authorization header must be 'Bearer <token>'")
         }
         let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        let now = Timestamp.now()
+        var context = context
+        if let cached = cache.lookup(token, now: now) {
+            context.principal = cached.principal
+            context.token = BearerToken(raw: token, expiresAt: cached.expiresAt)
+            return try await next(request, context)
+        }
         let (principal, expiresAt) = try await tokens.verifyWithExpiry(token)
-        let hash = TokenAuthority.revocationHash(of: token)
-        if try await revocations.isTokenRevoked(hash: hash) {
+        if try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
             throw HeraldError.unauthorized("Invalid token: it was logged out")
         }
-        var context = context
+        cache.store(token, .init(principal: principal, expiresAt: expiresAt, cachedAt: now))
         context.principal = principal
-        context.token = BearerToken(hash: hash, expiresAt: expiresAt)
+        context.token = BearerToken(raw: token, expiresAt: expiresAt)
         return try await next(request, context)
     }
 }

@@ -45,7 +45,8 @@ struct AuthRoutes {
     @Sendable func logout(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         guard let token = context.token else { throw HeraldError.unauthorized() }
         let until = token.expiresAt ?? environment.clock.now().adding(seconds: TokenAuthority.orgTokenLifetimeSeconds)
-        try await environment.store.revokeToken(hash: token.hash, expiresAt: until)
+        try await environment.store.revokeToken(hash: TokenAuthority.revocationHash(of: token.raw), expiresAt: until)
+        environment.verifiedTokens.forget(token.raw)
         return JSONResponse.noContent()
     }
 

@@ -54,6 +54,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
 }
 
 extension JSONValue {
+    /// Parses JSON text, or nil when it is not JSON.
+    public init?(parsing bytes: [UInt8]) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else { return nil }
+        self = value
+    }
+
     /// Compact JSON text of the value, keys sorted.
     public func encodedJSON() throws -> Data {
         let encoder = JSONEncoder()

@@ -1,0 +1,42 @@
+import HeraldCore
+import Synchronization
+
+/// Tokens already verified, so the hot path (one client sending many messages with one token) skips the HMAC check,
+/// the JSON parsing and the revocation lookup. An entry is used only until the token's own expiry and for at most
+/// `ttl`, so a logout made on another instance takes effect within `ttl`; on the instance that handled it, at once.
+final class VerifiedTokenCache: Sendable {
+    struct Entry: Sendable {
+        var principal: Principal
+        var expiresAt: Timestamp?
+        var cachedAt: Timestamp
+    }
+
+    static let capacity = 4096
+    static let ttlMilliseconds: Int64 = 2000
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func lookup(_ token: String, now: Timestamp) -> Entry? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            let expired = entry.expiresAt.map { $0 <= now } ?? false
+            if expired || now.milliseconds - entry.cachedAt.milliseconds > Self.ttlMilliseconds {
+                entries[token] = nil
+                return nil
+            }
+            return entry
+        }
+    }
+
+    func store(_ token: String, _ entry: Entry) {
+        entries.withLock { entries in
+            // Crude bound: a full cache starts over rather than tracking recency.
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = entry
+        }
+    }
+
+    func forget(_ token: String) {
+        _ = entries.withLock { $0.removeValue(forKey: token) }
+    }
+}
