@@ -36,6 +36,8 @@ public struct APIEnvironment: Sendable {
     public var operational: OperationalWebhooks?
     /// Tokens verified recently (shared by the auth middleware and logout).
     let verifiedTokens = VerifiedTokenCache()
+    /// Applications looked up recently.
+    let applications = ApplicationCache()
 
     public init(
         store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock(),
@@ -73,9 +75,18 @@ public struct APIEnvironment: Sendable {
     func application(_ context: HeraldRequestContext) async throws -> Application {
         let principal = try context.requirePrincipal()
         let idOrUID = try context.parameters.require("app_id")
-        guard let application = try await store.application(orgID: principal.orgID, idOrUID: idOrUID),
+        guard let application = try await lookUpApplication(orgID: principal.orgID, idOrUID: idOrUID),
             principal.appID == nil || principal.appID == application.id
         else { throw HeraldError.notFound() }
+        return application
+    }
+
+    /// An application by id or uid, from the cache when it was read in the last second.
+    func lookUpApplication(orgID: String, idOrUID: String) async throws -> Application? {
+        let now = clock.now()
+        if let cached = applications.lookup(orgID: orgID, idOrUID: idOrUID, now: now) { return cached }
+        let application = try await store.application(orgID: orgID, idOrUID: idOrUID)
+        if let application { applications.store(application, as: idOrUID, now: now) }
         return application
     }
 

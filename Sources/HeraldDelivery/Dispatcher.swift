@@ -78,8 +78,12 @@ public final class Dispatcher: Service {
 
     private func claim(limit: Int) async -> [DeliveryTask] {
         let now = clock.now()
+        let saturated = inFlight.withLock { state in
+            state.perEndpoint.filter { $0.value >= settings.maxConcurrencyPerEndpoint }.map(\.key)
+        }
         do {
-            return try await store.claimDeliveries(limit: limit, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), owner: owner)
+            return try await store.claimDeliveries(
+                limit: limit, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), owner: owner, excluding: saturated)
         } catch {
             logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             return []

@@ -60,6 +60,10 @@ public final class WebhookSender: Sendable {
     /// DNS answer mixing public and internal addresses cannot be used to reach the internal one.
     func destination(of url: String) async -> Destination {
         guard let host = URL(string: url)?.host, !host.isEmpty else { return .refused("invalid endpoint URL") }
+        // A canonical address needs no lookup; any other spelling of one goes through the resolver like a name.
+        if let literal = IPAddress(host), literal.description == host || "[\(literal)]" == host {
+            return settings.destinationPolicy.permits(literal) ? .allowed(host: host, address: literal) : .refused(Self.blockedMessage)
+        }
         guard let addresses = try? await resolver.resolve(host: host), let first = addresses.first else {
             return .refused("could not resolve host \(host)")
         }

@@ -3,19 +3,22 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    public func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String) async throws -> [DeliveryTask] {
-        try await relaxedWrite { db in
+    public func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String, excluding: [String]) async throws
+        -> [DeliveryTask]
+    {
+        let exclusion = excluding.isEmpty ? "" : " AND endpoint_id NOT IN (\(Array(repeating: "?", count: excluding.count).joined(separator: ", ")))"
+        return try await relaxedWrite { db in
             // The lease is the due time: a holder that dies leaves the row due again when the lease runs out.
             let ids = try Int64.fetchAll(
                 db,
                 sql: """
                     UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
                     WHERE id IN (
-                        SELECT id FROM deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?
+                        SELECT id FROM deliveries WHERE next_attempt_at <= ?\(exclusion) ORDER BY next_attempt_at LIMIT ?
                     )
                     RETURNING id
                     """,
-                arguments: [leaseUntil.milliseconds, owner, now.milliseconds, limit])
+                arguments: [leaseUntil.milliseconds, owner, now.milliseconds] + StatementArguments(excluding) + [limit])
             guard !ids.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
             return try Row.fetchAll(

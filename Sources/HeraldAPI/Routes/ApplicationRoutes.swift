@@ -64,6 +64,7 @@ struct ApplicationRoutes {
         application.metadata = input.metadata ?? [:]
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
+        environment.applications.invalidateAll()
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -74,6 +75,7 @@ struct ApplicationRoutes {
         try input.apply(to: &application)
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
+        environment.applications.invalidateAll()
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -81,6 +83,7 @@ struct ApplicationRoutes {
         let orgID = try context.requireOrgToken()
         let application = try await environment.application(context)
         try await environment.store.deleteApplication(orgID: orgID, id: application.id)
+        environment.applications.invalidateAll()
         return JSONResponse.noContent()
     }
 }

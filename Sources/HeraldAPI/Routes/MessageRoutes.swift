@@ -70,7 +70,7 @@ struct MessageRoutes {
     /// path value — a new one made from it.
     private func applicationForMessage(_ input: MessageIn, orgID: String, context: HeraldRequestContext) async throws -> Application {
         let idOrUID = try context.parameters.require("app_id")
-        if let existing = try await environment.store.application(orgID: orgID, idOrUID: idOrUID) {
+        if let existing = try await environment.lookUpApplication(orgID: orgID, idOrUID: idOrUID) {
             return existing
         }
         guard let applicationIn = input.application else { throw HeraldError.notFound() }

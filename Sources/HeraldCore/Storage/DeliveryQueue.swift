@@ -5,8 +5,10 @@
 public protocol DeliveryQueue: Sendable {
     /// Signalled when deliveries become due: after fan-out, resend or recover, in this process or (PostgreSQL) another.
     var newWork: WorkSignal { get }
-    /// Leases up to `limit` due deliveries for `owner`, oldest due first.
-    func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String) async throws -> [DeliveryTask]
+    /// Leases up to `limit` due deliveries for `owner`, oldest due first, passing over the endpoints in `excluding`
+    /// (those already at their in-flight cap, so one slow endpoint's queue does not crowd out the others).
+    func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String, excluding: [String]) async throws
+        -> [DeliveryTask]
     /// Records the attempt and the delivery's next state in one transaction; ignored if `owner` no longer holds the lease.
     func completeDelivery(
         _ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp, disableAfterSeconds: Int64
