@@ -36,7 +36,8 @@ public final class WebhookSender: Sendable {
                 redirectConfiguration: .disallow,
                 timeout: .init(
                     connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.requestTimeoutSeconds))),
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrencyPerEndpoint),
+                // Endpoints on one host share a client: the per-endpoint cap is the dispatcher's, so the host gets the whole budget.
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrency),
                 ignoreUncleanSSLShutdown: false,
                 decompression: .disabled
             )

@@ -158,3 +158,43 @@ import Testing
         #expect(try await store.claimIdempotencyKey("r", now: Self.now, lockUntil: lock) == .acquired)
     }
 }
+
+/// The delivery queue's contract, on every backend.
+@Suite struct QueueContractTests {
+    @Test(arguments: StoreBackend.all)
+    func claimsLeaseExpireAndComplete(backend: StoreBackend) async throws {
+        let (store, directory) = try await backend.makeStore()
+        defer { withExtendedLifetime(directory) {} }
+        let now = StoreContractTests.now
+        let app = StoreContractTests.application()
+        try await store.createApplication(app)
+        var first = StoreContractTests.endpoint(appID: app.id)
+        first.eventTypes = nil
+        var second = StoreContractTests.endpoint(appID: app.id)
+        second.eventTypes = nil
+        try await store.createEndpoint(first)
+        try await store.createEndpoint(second)
+        let message = StoreContractTests.message(appID: app.id)
+        try await store.createMessage(message)
+
+        let claimed = try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "a", excluding: [])
+        #expect(Set(claimed.map(\.endpointID)) == [first.id, second.id])
+        #expect(claimed.allSatisfy { $0.payload == message.payload && $0.attemptNumber == 0 && $0.triggerType == .scheduled })
+        #expect(try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "b", excluding: []).isEmpty)
+
+        // A lease that runs out makes the delivery due again; a stale holder can no longer complete it.
+        let later = now.adding(seconds: 61)
+        let reclaimed = try await store.claimDeliveries(limit: 10, now: later, leaseUntil: later.adding(seconds: 60), owner: "b", excluding: [first.id])
+        #expect(reclaimed.map(\.endpointID) == [second.id])
+        let task = try #require(reclaimed.first)
+        let stale = DeliveryResult(attempt: nil, next: .succeeded)
+        _ = try await store.completeDelivery(task, result: stale, owner: "a", now: later, disableAfterSeconds: 3600)
+        let retryAt = later.adding(seconds: 30)
+        _ = try await store.completeDelivery(task, result: DeliveryResult(attempt: nil, next: .retry(at: retryAt)), owner: "b", now: later, disableAfterSeconds: 3600)
+        let page = PageRequest(order: .ascending)
+        let state = try await store.listAttemptedDestinations(appID: app.id, messageID: message.id, page: page).items
+            .first { $0.0.id == second.id }?.1
+        #expect(state == DestinationState(status: .sending, nextAttempt: retryAt))
+        #expect(try await store.nextDueTime() == now.adding(seconds: 60))
+    }
+}
