@@ -19,7 +19,7 @@ extension SQLiteStore {
 
     /// Writes one message and its deliveries inside the caller's transaction; returns how many deliveries it queued.
     static func insert(_ message: Message, onlyTo endpointID: String?, db: Database) throws -> Int {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -30,7 +30,7 @@ extension SQLiteStore {
             ]
         )
         guard let endpointID else { return try fanOut(message, db: db) }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, 1, 1, ?, ?, ?)
@@ -45,8 +45,7 @@ extension SQLiteStore {
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it.
     static func fanOut(_ message: Message, db: Database) throws -> Int {
         let candidates = try Row.fetchAll(
-            db,
-            sql: "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0",
+            try db.cachedStatement(sql: "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"),
             arguments: [message.appID])
         var count = 0
         for row in candidates {
@@ -55,7 +54,7 @@ extension SQLiteStore {
             guard EndpointMatching.matches(
                 eventTypes: eventTypes, channels: channels, eventType: message.eventType, messageChannels: message.channels)
             else { continue }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                     VALUES (?, ?, ?, 0, 1, ?, ?, ?)
@@ -99,7 +98,7 @@ extension SQLiteStore {
 
     public func expungeMessagePayload(appID: String, messageID: String) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", arguments: [appID, messageID])
+            try db.executeCached(sql: "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", arguments: [appID, messageID])
         }
     }
 }

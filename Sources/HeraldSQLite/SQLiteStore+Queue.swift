@@ -57,26 +57,26 @@ extension SQLiteStore {
             try Self.insert(attempt, db: db)
         }
         let stillOurs = try Bool.fetchOne(
-            db, sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?", arguments: [owner, task.deliveryID]) ?? false
+            try db.cachedStatement(sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?"), arguments: [owner, task.deliveryID]) ?? false
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
         guard stillOurs else { return DeliveryEffects() }
         var effects = DeliveryEffects()
         if result.disableEndpoint {
-            try db.execute(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
+            try db.executeCached(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
             effects.endpointDisabled = now
         }
         let attempted = result.attempt == nil ? 0 : 1
         switch task.triggerType {
         case .manual:
-            try db.execute(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
+            try db.executeCached(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
             if case .succeeded = result.next {
-                try db.execute(
+                try db.executeCached(
                     sql: """
                         UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
                         WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
                         """,
                     arguments: [now.milliseconds, task.messageID, task.endpointID])
-                try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+                try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
             }
         case .scheduled:
             let (status, next): (MessageStatus, Int64?) =
@@ -85,7 +85,7 @@ extension SQLiteStore {
                 case .retry(let at): (.sending, at.milliseconds)
                 case .failed: (.fail, nil)
                 }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
                         attempt_count = attempt_count + ?, updated_at = ?
@@ -93,7 +93,7 @@ extension SQLiteStore {
                     """,
                 arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID])
             if case .succeeded = result.next {
-                try db.execute(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+                try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
             } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
                 if let since = try Self.recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: disableAfterSeconds, db: db) {
                     effects.endpointDisabled = since
@@ -110,7 +110,7 @@ extension SQLiteStore {
             db, sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?", arguments: [endpointID])
         let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
         guard let row, (row["expires_at"] as Int64) > now.milliseconds else {
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
@@ -120,13 +120,13 @@ extension SQLiteStore {
         }
         let firstFailure: Int64 = row["first_failure_at"]
         guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
-        try db.execute(
+        try db.executeCached(
             sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0", arguments: [now.milliseconds, endpointID])
         return db.changesCount > 0 ? Timestamp(milliseconds: firstFailure) : nil
     }
 
     static func insert(_ attempt: Attempt, db: Database) throws {
-        try db.execute(
+        try db.executeCached(
             sql: """
                 INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code, response_duration_ms,
                     status, trigger_type, created_at)
@@ -141,7 +141,7 @@ extension SQLiteStore {
 
     public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
         try await relaxedWrite { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND lease_owner = ?",
                 arguments: [dueAt.milliseconds, task.deliveryID, owner])
         }
@@ -157,11 +157,11 @@ extension SQLiteStore {
     public func releaseLeases(owner: String?, now: Timestamp) async throws {
         try await pool.write { db in
             if let owner {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner = ?",
                     arguments: [now.milliseconds, owner])
             } else {
-                try db.execute(
+                try db.executeCached(
                     sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner IS NOT NULL",
                     arguments: [now.milliseconds])
             }

@@ -129,3 +129,11 @@ enum JSONColumn {
         return try JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 }
+
+extension Database {
+    /// Runs a statement whose SQL text is fixed, prepared once per connection rather than parsed on every call: the
+    /// write paths of messages and deliveries run these thousands of times a second.
+    func executeCached(sql: String, arguments: StatementArguments = []) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
