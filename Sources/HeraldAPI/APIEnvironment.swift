@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// Settings of the HTTP API, taken from Herald's configuration.
 public struct APISettings: Sendable {
@@ -15,8 +15,11 @@ public struct APISettings: Sendable {
     public var destinationPolicy: DestinationPolicy
 
     public init(
-        httpsOnly: Bool = false, maxBodyBytes: Int = 1 << 20, defaultSecretKind: EndpointSecret.Kind = .hmac,
-        publicURL: String = "http://localhost:8071", destinationPolicy: DestinationPolicy = DestinationPolicy()
+        httpsOnly: Bool = false,
+        maxBodyBytes: Int = 1 << 20,
+        defaultSecretKind: EndpointSecret.Kind = .hmac,
+        publicURL: String = "http://localhost:8071",
+        destinationPolicy: DestinationPolicy = DestinationPolicy()
     ) {
         self.httpsOnly = httpsOnly
         self.maxBodyBytes = maxBodyBytes
@@ -40,7 +43,10 @@ public struct APIEnvironment: Sendable {
     let applications = ApplicationCache()
 
     public init(
-        store: any HeraldStore, tokens: TokenAuthority, settings: APISettings, clock: any WallClock = SystemWallClock(),
+        store: any HeraldStore,
+        tokens: TokenAuthority,
+        settings: APISettings,
+        clock: any WallClock = SystemWallClock(),
         operational: OperationalWebhooks? = nil
     ) {
         self.store = store

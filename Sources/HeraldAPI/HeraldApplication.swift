@@ -4,7 +4,11 @@ import Logging
 
 /// Builds the Hummingbird application that serves Herald's API.
 public func buildApplication(
-    environment: APIEnvironment, host: String, port: Int, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    environment: APIEnvironment,
+    host: String,
+    port: Int,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Hummingbird.Application(
         router: HeraldRouter.build(environment: environment),
@@ -28,6 +32,10 @@ public enum HTTPServerLimits {
         .init(
             idleTimeout: .seconds(idleTimeoutSeconds),
             httpDecoderConfiguration: .init(
-                maxHeaderFieldSize: maxHeaderFieldBytes, maxHeaderListSize: maxHeaderListBytes, maxHeaderFieldCount: maxHeaderCount))
+                maxHeaderFieldSize: maxHeaderFieldBytes,
+                maxHeaderListSize: maxHeaderListBytes,
+                maxHeaderFieldCount: maxHeaderCount
+            )
+        )
     }
 }

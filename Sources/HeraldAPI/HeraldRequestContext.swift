@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// The request context of every Herald route: Hummingbird's core storage plus who is calling.
 public struct HeraldRequestContext: RequestContext {

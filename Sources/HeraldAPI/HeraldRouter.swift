@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// Builds Herald's router: the Svix-compatible API under `/api/v1`, every error as JSON.
 public enum HeraldRouter {
@@ -54,7 +54,8 @@ public enum HeraldRouter {
             for method in candidates where !allowed.contains(method) {
                 group.on(RouterPath(path), method: method) { _, _ -> Response in
                     var response = ErrorResponses.response(
-                        for: HeraldError(kind: .methodNotAllowed, code: "method_not_allowed", detail: "Method not allowed"))
+                        for: HeraldError(kind: .methodNotAllowed, code: "method_not_allowed", detail: "Method not allowed")
+                    )
                     response.headers[.allow] = allow
                     return response
                 }

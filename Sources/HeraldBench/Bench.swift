@@ -66,7 +66,8 @@ public struct Bench: Sendable {
 
     /// A fresh Herald with its own port and database, and a load generator for it.
     func withHerald<T: Sendable>(
-        environment: [String: String] = [:], _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
+        environment: [String: String] = [:],
+        _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
     ) async throws -> T {
         let herald = try HeraldChild(executable: options.executable, port: try freePort())
         try await herald.start(environment: environment)

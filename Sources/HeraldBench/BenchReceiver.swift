@@ -56,8 +56,11 @@ final class BenchReceiver: Sendable {
         var logger = Logger(label: "bench-receiver")
         logger.logLevel = .critical
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = port.stream.makeAsyncIterator()

@@ -21,8 +21,11 @@ struct LoadGenerator: Sendable {
         HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: .init(
-                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(60)),
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)))
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: .seconds(60)),
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+            )
+        )
     }
 
     @discardableResult

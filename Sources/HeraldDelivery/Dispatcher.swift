@@ -30,8 +30,13 @@ public final class Dispatcher: Service {
     }
 
     public init(
-        store: any HeraldStore, settings: DeliverySettings, clock: any WallClock = SystemWallClock(), operational: OperationalWebhooks?,
-        releaseAllLeasesAtStart: Bool, resolver: any HostResolver = SystemHostResolver(), logger: Logger
+        store: any HeraldStore,
+        settings: DeliverySettings,
+        clock: any WallClock = SystemWallClock(),
+        operational: OperationalWebhooks?,
+        releaseAllLeasesAtStart: Bool,
+        resolver: any HostResolver = SystemHostResolver(),
+        logger: Logger
     ) {
         self.store = store
         self.settings = settings
@@ -83,7 +88,12 @@ public final class Dispatcher: Service {
         }
         do {
             return try await store.claimDeliveries(
-                limit: limit, now: now, leaseUntil: now.adding(seconds: settings.leaseSeconds), owner: owner, excluding: saturated)
+                limit: limit,
+                now: now,
+                leaseUntil: now.adding(seconds: settings.leaseSeconds),
+                owner: owner,
+                excluding: saturated
+            )
         } catch {
             logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             return []
@@ -135,30 +145,48 @@ public final class Dispatcher: Service {
         }
         do {
             let effects = try await store.completeDelivery(
-                task, result: result, owner: owner, now: clock.now(), disableAfterSeconds: settings.disableAfterSeconds)
+                task,
+                result: result,
+                owner: owner,
+                now: clock.now(),
+                disableAfterSeconds: settings.disableAfterSeconds
+            )
             await report(task, result: result, effects: effects)
         } catch {
             // The lease runs out and the delivery is tried again: at least once, never lost.
             logger.error(
-                "recording a delivery failed", metadata: ["herald.msg.id": "\(task.messageID)", "herald.error": "\(String(reflecting: error))"])
+                "recording a delivery failed",
+                metadata: ["herald.msg.id": "\(task.messageID)", "herald.error": "\(String(reflecting: error))"]
+            )
         }
     }
 
     /// Turns an HTTP outcome into the attempt row and the delivery's next state.
     func decide(_ task: DeliveryTask, outcome: SendOutcome, sentAt: Timestamp) -> DeliveryResult {
         let attempt = Attempt(
-            id: IDPrefix.attempt.makeID(timestampMs: sentAt.milliseconds), messageID: task.messageID, endpointID: task.endpointID,
-            appID: task.appID, url: task.url, response: outcome.response, responseStatusCode: outcome.statusCode,
-            responseDurationMs: outcome.durationMs, status: outcome.succeeded ? .success : .fail, triggerType: task.triggerType,
-            createdAt: sentAt)
+            id: IDPrefix.attempt.makeID(timestampMs: sentAt.milliseconds),
+            messageID: task.messageID,
+            endpointID: task.endpointID,
+            appID: task.appID,
+            url: task.url,
+            response: outcome.response,
+            responseStatusCode: outcome.statusCode,
+            responseDurationMs: outcome.durationMs,
+            status: outcome.succeeded ? .success : .fail,
+            triggerType: task.triggerType,
+            createdAt: sentAt
+        )
         if outcome.succeeded { return DeliveryResult(attempt: attempt, next: .succeeded) }
         if outcome.statusCode == 410 { return DeliveryResult(attempt: attempt, next: .failed, disableEndpoint: true) }
         guard task.triggerType == .scheduled else { return DeliveryResult(attempt: attempt, next: .failed) }
         var random = SystemRandomNumberGenerator()
         guard
             let delay = settings.retryPolicy.delay(
-                afterFailedAttempt: task.attemptNumber, throttled: outcome.timedOut || outcome.statusCode == 429,
-                retryAfter: outcome.retryAfter, using: &random)
+                afterFailedAttempt: task.attemptNumber,
+                throttled: outcome.timedOut || outcome.statusCode == 429,
+                retryAfter: outcome.retryAfter,
+                using: &random
+            )
         else { return DeliveryResult(attempt: attempt, next: .failed) }
         return DeliveryResult(attempt: attempt, next: .retry(at: clock.now().adding(milliseconds: Int64(delay * 1000))))
     }

@@ -35,7 +35,9 @@ public final class WebhookSender: Sendable {
             var configuration = HTTPClient.Configuration(
                 redirectConfiguration: .disallow,
                 timeout: .init(
-                    connect: .seconds(Int64(settings.connectTimeoutSeconds)), read: .seconds(Int64(settings.requestTimeoutSeconds))),
+                    connect: .seconds(Int64(settings.connectTimeoutSeconds)),
+                    read: .seconds(Int64(settings.requestTimeoutSeconds))
+                ),
                 // Endpoints on one host share a client: the per-endpoint cap is the dispatcher's, so the host gets the whole budget.
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: settings.maxConcurrency),
                 ignoreUncleanSSLShutdown: false,
@@ -84,7 +86,11 @@ public final class WebhookSender: Sendable {
         request.headers.replaceOrAdd(name: "user-agent", value: "Herald/\(HeraldVersion.current)")
         let timestamp = now.seconds
         let signature = WebhookSigner.signature(
-            messageID: task.messageID, timestamp: timestamp, body: payload, secrets: task.signingSecrets(at: now))
+            messageID: task.messageID,
+            timestamp: timestamp,
+            body: payload,
+            secrets: task.signingSecrets(at: now)
+        )
         let prefixes: [String] =
             switch settings.headerNames {
             case .webhook: ["webhook"]
@@ -133,13 +139,21 @@ public final class WebhookSender: Sendable {
             let bytes = Array(captured.readableBytesView)
             let text = String(validating: bytes, as: UTF8.self) ?? Data(bytes).base64EncodedString()
             return SendOutcome(
-                statusCode: Int(response.status.code), response: text, durationMs: elapsed(), timedOut: false,
-                retryAfter: response.headers.first(name: "retry-after").flatMap(RetryAfter.parse))
+                statusCode: Int(response.status.code),
+                response: text,
+                durationMs: elapsed(),
+                timedOut: false,
+                retryAfter: response.headers.first(name: "retry-after").flatMap(RetryAfter.parse)
+            )
         } catch {
             let timedOut = [HTTPClientError.deadlineExceeded, .readTimeout, .connectTimeout].contains(error as? HTTPClientError)
             return SendOutcome(
-                statusCode: 0, response: timedOut ? "request timed out" : Self.describe(error), durationMs: elapsed(), timedOut: timedOut,
-                retryAfter: nil)
+                statusCode: 0,
+                response: timedOut ? "request timed out" : Self.describe(error),
+                durationMs: elapsed(),
+                timedOut: timedOut,
+                retryAfter: nil
+            )
         }
     }
 

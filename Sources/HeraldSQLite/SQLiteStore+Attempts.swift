@@ -39,7 +39,9 @@ extension SQLiteStore {
     public func attempt(appID: String, messageID: String, attemptID: String) async throws -> Attempt? {
         try await pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM attempts WHERE app_id = ? AND msg_id = ? AND id = ?", arguments: [appID, messageID, attemptID]
+                db,
+                sql: "SELECT * FROM attempts WHERE app_id = ? AND msg_id = ? AND id = ?",
+                arguments: [appID, messageID, attemptID]
             ).map(Attempt.init(row:))
         }
     }
@@ -51,7 +53,10 @@ extension SQLiteStore {
     }
 
     public func listAttemptedMessages(
-        appID: String, endpointID: String, query: MessageQuery, status: MessageStatus?
+        appID: String,
+        endpointID: String,
+        query: MessageQuery,
+        status: MessageStatus?
     ) async throws -> Page<(Message, DestinationState)> {
         var sql = """
             SELECT m.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
@@ -101,12 +106,16 @@ extension SQLiteStore {
                     WHERE endpoint_id = ? AND trigger_type = 0 AND created_at >= ? AND created_at < ?
                     GROUP BY status
                     """,
-                arguments: [endpointID, since.milliseconds, until.milliseconds])
-            {
+                arguments: [endpointID, since.milliseconds, until.milliseconds]
+            ) {
                 counts[row["status"]] = row["n"]
             }
             return EndpointStats(
-                success: counts[0, default: 0], pending: counts[1, default: 0], sending: counts[3, default: 0], fail: counts[2, default: 0])
+                success: counts[0, default: 0],
+                pending: counts[1, default: 0],
+                sending: counts[3, default: 0],
+                fail: counts[2, default: 0]
+            )
         }
     }
 
@@ -117,7 +126,8 @@ extension SQLiteStore {
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                     VALUES (?, ?, ?, 1, 1, ?, ?, ?)
                     """,
-                arguments: [messageID, appID, endpointID, now.milliseconds, now.milliseconds, now.milliseconds])
+                arguments: [messageID, appID, endpointID, now.milliseconds, now.milliseconds, now.milliseconds]
+            )
         }
         newWork.signal()
     }
@@ -129,7 +139,8 @@ extension SQLiteStore {
                     UPDATE deliveries SET status = 1, attempt_count = 0, next_attempt_at = ?, updated_at = ?
                     WHERE endpoint_id = ? AND trigger_type = 0 AND status = 2 AND created_at >= ? AND created_at < ?
                     """,
-                arguments: [now.milliseconds, now.milliseconds, endpointID, since.milliseconds, until.milliseconds])
+                arguments: [now.milliseconds, now.milliseconds, endpointID, since.milliseconds, until.milliseconds]
+            )
             return db.changesCount
         }
         if count > 0 { newWork.signal() }
@@ -137,7 +148,11 @@ extension SQLiteStore {
     }
 
     static func appendMessageFilters(
-        eventTypes: [String]?, channel: String?, alias: String, to sql: inout String, arguments: inout StatementArguments
+        eventTypes: [String]?,
+        channel: String?,
+        alias: String,
+        to sql: inout String,
+        arguments: inout StatementArguments
     ) {
         if let eventTypes, !eventTypes.isEmpty {
             sql += " AND \(alias).event_type IN (\(Array(repeating: "?", count: eventTypes.count).joined(separator: ", ")))"
@@ -153,10 +168,18 @@ extension SQLiteStore {
 extension Attempt {
     init(row: Row) {
         self.init(
-            id: row["id"], messageID: row["msg_id"], endpointID: row["endpoint_id"], appID: row["app_id"], url: row["url"],
-            response: row["response"], responseStatusCode: row["response_status_code"], responseDurationMs: row["response_duration_ms"],
-            status: MessageStatus(rawValue: row["status"]) ?? .fail, triggerType: TriggerType(rawValue: row["trigger_type"]) ?? .scheduled,
-            createdAt: Timestamp(milliseconds: row["created_at"]))
+            id: row["id"],
+            messageID: row["msg_id"],
+            endpointID: row["endpoint_id"],
+            appID: row["app_id"],
+            url: row["url"],
+            response: row["response"],
+            responseStatusCode: row["response_status_code"],
+            responseDurationMs: row["response_duration_ms"],
+            status: MessageStatus(rawValue: row["status"]) ?? .fail,
+            triggerType: TriggerType(rawValue: row["trigger_type"]) ?? .scheduled,
+            createdAt: Timestamp(milliseconds: row["created_at"])
+        )
     }
 }
 

@@ -9,7 +9,8 @@ extension SQLiteStore {
         let queued: Int
         do {
             queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID))
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {
             throw HeraldError.conflict("A message with this eventId already exists")
@@ -38,7 +39,8 @@ extension SQLiteStore {
             arguments: [
                 message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
                 message.createdAt.milliseconds,
-            ])
+            ]
+        )
         return 1
     }
 
@@ -46,13 +48,19 @@ extension SQLiteStore {
     static func fanOut(_ message: Message, db: Database) throws -> Int {
         let candidates = try Row.fetchAll(
             try db.cachedStatement(sql: "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"),
-            arguments: [message.appID])
+            arguments: [message.appID]
+        )
         var count = 0
         for row in candidates {
             let eventTypes = try JSONColumn.decode([String].self, row["event_types"])
             let channels = try JSONColumn.decode([String].self, row["channels"])
-            guard EndpointMatching.matches(
-                eventTypes: eventTypes, channels: channels, eventType: message.eventType, messageChannels: message.channels)
+            guard
+                EndpointMatching.matches(
+                    eventTypes: eventTypes,
+                    channels: channels,
+                    eventType: message.eventType,
+                    messageChannels: message.channels
+                )
             else { continue }
             try db.executeCached(
                 sql: """
@@ -62,7 +70,8 @@ extension SQLiteStore {
                 arguments: [
                     message.id, message.appID, row["id"] as String, message.createdAt.milliseconds, message.createdAt.milliseconds,
                     message.createdAt.milliseconds,
-                ])
+                ]
+            )
             count += 1
         }
         return count

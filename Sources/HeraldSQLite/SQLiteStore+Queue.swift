@@ -3,7 +3,13 @@ import GRDB
 import HeraldCore
 
 extension SQLiteStore {
-    public func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String, excluding: [String]) async throws
+    public func claimDeliveries(
+        limit: Int,
+        now: Timestamp,
+        leaseUntil: Timestamp,
+        owner: String,
+        excluding: [String]
+    ) async throws
         -> [DeliveryTask]
     {
         let exclusion = excluding.isEmpty ? "" : " AND endpoint_id NOT IN (\(Array(repeating: "?", count: excluding.count).joined(separator: ", ")))"
@@ -18,7 +24,8 @@ extension SQLiteStore {
                     )
                     RETURNING id
                     """,
-                arguments: [leaseUntil.milliseconds, owner, now.milliseconds] + StatementArguments(excluding) + [limit])
+                arguments: [leaseUntil.milliseconds, owner, now.milliseconds] + StatementArguments(excluding) + [limit]
+            )
             guard !ids.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
             return try Row.fetchAll(
@@ -42,10 +49,15 @@ extension SQLiteStore {
     }
 
     public func completeDelivery(
-        _ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp, disableAfterSeconds: Int64
+        _ task: DeliveryTask,
+        result: DeliveryResult,
+        owner: String,
+        now: Timestamp,
+        disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects {
         try await results.submit(
-            DeliveryCompletion(task: task, result: result, owner: owner, now: now, disableAfterSeconds: disableAfterSeconds))
+            DeliveryCompletion(task: task, result: result, owner: owner, now: now, disableAfterSeconds: disableAfterSeconds)
+        )
     }
 
     /// Records one delivery result inside the caller's transaction.
@@ -56,13 +68,19 @@ extension SQLiteStore {
         if let attempt = result.attempt {
             try Self.insert(attempt, db: db)
         }
-        let stillOurs = try Bool.fetchOne(
-            try db.cachedStatement(sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?"), arguments: [owner, task.deliveryID]) ?? false
+        let stillOurs =
+            try Bool.fetchOne(
+                try db.cachedStatement(sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?"),
+                arguments: [owner, task.deliveryID]
+            ) ?? false
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
         guard stillOurs else { return DeliveryEffects() }
         var effects = DeliveryEffects()
         if result.disableEndpoint {
-            try db.executeCached(sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?", arguments: [now.milliseconds, task.endpointID])
+            try db.executeCached(
+                sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?",
+                arguments: [now.milliseconds, task.endpointID]
+            )
             effects.endpointDisabled = now
         }
         let attempted = result.attempt == nil ? 0 : 1
@@ -75,7 +93,8 @@ extension SQLiteStore {
                         UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
                         WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
                         """,
-                    arguments: [now.milliseconds, task.messageID, task.endpointID])
+                    arguments: [now.milliseconds, task.messageID, task.endpointID]
+                )
                 try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
             }
         case .scheduled:
@@ -91,7 +110,8 @@ extension SQLiteStore {
                         attempt_count = attempt_count + ?, updated_at = ?
                     WHERE id = ?
                     """,
-                arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID])
+                arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID]
+            )
             if case .succeeded = result.next {
                 try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
             } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
@@ -107,7 +127,10 @@ extension SQLiteStore {
     /// `disableAfterSeconds` with no success in between disables the endpoint. Returns when failures began if it did.
     static func recordExhaustion(endpointID: String, now: Timestamp, disableAfterSeconds: Int64, db: Database) throws -> Timestamp? {
         let row = try Row.fetchOne(
-            db, sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?", arguments: [endpointID])
+            db,
+            sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?",
+            arguments: [endpointID]
+        )
         let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
         guard let row, (row["expires_at"] as Int64) > now.milliseconds else {
             try db.executeCached(
@@ -115,13 +138,16 @@ extension SQLiteStore {
                     INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
                     """,
-                arguments: [endpointID, now.milliseconds, expiresAt])
+                arguments: [endpointID, now.milliseconds, expiresAt]
+            )
             return nil
         }
         let firstFailure: Int64 = row["first_failure_at"]
         guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
         try db.executeCached(
-            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0", arguments: [now.milliseconds, endpointID])
+            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0",
+            arguments: [now.milliseconds, endpointID]
+        )
         return db.changesCount > 0 ? Timestamp(milliseconds: firstFailure) : nil
     }
 
@@ -136,14 +162,16 @@ extension SQLiteStore {
                 attempt.id, attempt.messageID, attempt.endpointID, attempt.appID, attempt.url, attempt.response,
                 attempt.responseStatusCode, attempt.responseDurationMs, attempt.status.rawValue, attempt.triggerType.rawValue,
                 attempt.createdAt.milliseconds,
-            ])
+            ]
+        )
     }
 
     public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
         try await relaxedWrite { db in
             try db.executeCached(
                 sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND lease_owner = ?",
-                arguments: [dueAt.milliseconds, task.deliveryID, owner])
+                arguments: [dueAt.milliseconds, task.deliveryID, owner]
+            )
         }
     }
 
@@ -159,11 +187,13 @@ extension SQLiteStore {
             if let owner {
                 try db.executeCached(
                     sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner = ?",
-                    arguments: [now.milliseconds, owner])
+                    arguments: [now.milliseconds, owner]
+                )
             } else {
                 try db.executeCached(
                     sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner IS NOT NULL",
-                    arguments: [now.milliseconds])
+                    arguments: [now.milliseconds]
+                )
             }
         }
         newWork.signal()

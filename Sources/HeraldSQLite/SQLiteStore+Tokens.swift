@@ -6,7 +6,8 @@ extension SQLiteStore {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO revoked_tokens (token_hash, expires_at) VALUES (?, ?) ON CONFLICT (token_hash) DO NOTHING",
-                arguments: [hash, expiresAt.milliseconds])
+                arguments: [hash, expiresAt.milliseconds]
+            )
             // Records of tokens that have expired anyway are swept here, where new ones are written.
             try db.execute(sql: "DELETE FROM revoked_tokens WHERE expires_at < ?", arguments: [Timestamp.now().milliseconds])
         }

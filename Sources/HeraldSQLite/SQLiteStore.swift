@@ -70,7 +70,8 @@ extension SQLiteStore {
     func write<T: Sendable>(conflict: HeraldError, _ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {
             throw conflict

@@ -73,7 +73,10 @@ public struct APIClient: Sendable {
     /// Sends `method path` with an optional raw JSON body.
     @discardableResult
     public func request(
-        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, auth credentials: Credentials = .org,
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        body: String? = nil,
+        auth credentials: Credentials = .org,
         headers extra: HTTPFields = [:]
     ) async throws -> APIResponse {
         var headers = extra
@@ -85,7 +88,11 @@ public struct APIClient: Sendable {
         }
         if body != nil { headers[.contentType] = "application/json" }
         let response = try await client.execute(
-            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+            uri: path,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
+        )
         return APIResponse(status: Int(response.status.code), headers: response.headers, body: Array(response.body.readableBytesView))
     }
 }

@@ -25,35 +25,70 @@ public struct DeliveryHarness: Sendable {
         self.resolver = resolver
         let now = clock.now()
         application = Application(
-            id: IDPrefix.application.makeID(timestampMs: now.milliseconds), orgID: Self.orgID, uid: "shop", name: "Shop",
-            throttleRate: nil, metadata: [:], createdAt: now, updatedAt: now)
+            id: IDPrefix.application.makeID(timestampMs: now.milliseconds),
+            orgID: Self.orgID,
+            uid: "shop",
+            name: "Shop",
+            throttleRate: nil,
+            metadata: [:],
+            createdAt: now,
+            updatedAt: now
+        )
         try await store.createApplication(application)
     }
 
     /// Adds an endpoint pointing at `url`.
     @discardableResult
     public func addEndpoint(
-        url: String, eventTypes: [String]? = nil, channels: [String]? = nil, headers: [String: String] = [:],
-        secret: EndpointSecret = DeliveryHarness.secret, previousSecrets: [ExpiringSecret] = []
+        url: String,
+        eventTypes: [String]? = nil,
+        channels: [String]? = nil,
+        headers: [String: String] = [:],
+        secret: EndpointSecret = DeliveryHarness.secret,
+        previousSecrets: [ExpiringSecret] = []
     ) async throws -> Endpoint {
         let now = clock.now()
         let endpoint = Endpoint(
-            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds), appID: application.id, uid: nil, url: url, description: "",
-            disabled: false, eventTypes: eventTypes, channels: channels, throttleRate: nil, metadata: [:], headers: headers,
-            secret: secret, previousSecrets: previousSecrets, createdAt: now, updatedAt: now)
+            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            uid: nil,
+            url: url,
+            description: "",
+            disabled: false,
+            eventTypes: eventTypes,
+            channels: channels,
+            throttleRate: nil,
+            metadata: [:],
+            headers: headers,
+            secret: secret,
+            previousSecrets: previousSecrets,
+            createdAt: now,
+            updatedAt: now
+        )
         try await store.createEndpoint(endpoint)
         return endpoint
     }
 
     /// Accepts a message as the API does: stored and fanned out in one transaction.
     @discardableResult
-    public func send(eventType: String = "order.paid", payload: String = #"{"amount": 1}"#, channels: [String]? = nil) async throws
+    public func send(
+        eventType: String = "order.paid",
+        payload: String = #"{"amount": 1}"#,
+        channels: [String]? = nil
+    ) async throws
         -> Message
     {
         let now = clock.now()
         let message = Message(
-            id: IDPrefix.message.makeID(timestampMs: now.milliseconds), appID: application.id, eventType: eventType, eventID: nil,
-            channels: channels, payload: Array(payload.utf8), payloadExpiresAt: now.adding(seconds: 86_400), createdAt: now)
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            eventType: eventType,
+            eventID: nil,
+            channels: channels,
+            payload: Array(payload.utf8),
+            payloadExpiresAt: now.adding(seconds: 86_400),
+            createdAt: now
+        )
         try await store.createMessage(message)
         return message
     }
@@ -62,19 +97,28 @@ public struct DeliveryHarness: Sendable {
     public func attempts(of message: Message) async throws -> [Attempt] {
         let range = IDRange(lower: "atmpt_", upper: "atmpt_~")
         let page = try await store.listAttempts(
-            appID: application.id, query: AttemptQuery(page: PageRequest(limit: 250, order: .ascending), idRange: range, messageID: message.id))
+            appID: application.id,
+            query: AttemptQuery(page: PageRequest(limit: 250, order: .ascending), idRange: range, messageID: message.id)
+        )
         return page.items
     }
 
     /// Runs a dispatcher for the duration of `body`.
     public func withDispatcher<T: Sendable>(
-        operational: OperationalWebhooks? = nil, _ body: @Sendable (Dispatcher) async throws -> T
+        operational: OperationalWebhooks? = nil,
+        _ body: @Sendable (Dispatcher) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "dispatcher")
         logger.logLevel = .warning
         let dispatcher = Dispatcher(
-            store: store, settings: settings, clock: clock, operational: operational, releaseAllLeasesAtStart: true, resolver: resolver,
-            logger: logger)
+            store: store,
+            settings: settings,
+            clock: clock,
+            operational: operational,
+            releaseAllLeasesAtStart: true,
+            resolver: resolver,
+            logger: logger
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await dispatcher.run() }
             defer { group.cancelAll() }
@@ -84,7 +128,9 @@ public struct DeliveryHarness: Sendable {
 
     /// Polls until `condition` holds (real time, at most `timeout`), waking the dispatcher each time.
     public func eventually(
-        timeout: Duration = .seconds(10), _ dispatcher: Dispatcher, _ condition: @Sendable () async throws -> Bool
+        timeout: Duration = .seconds(10),
+        _ dispatcher: Dispatcher,
+        _ condition: @Sendable () async throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HeraldCore
+import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
@@ -73,7 +73,15 @@ public final class LoopbackReceiver: Sendable {
             let path = request.uri.path
             let index = self.received.withLock { list -> Int in
                 let index = list.filter { $0.path == path }.count
-                list.append(Received(path: path, authority: request.head.authority, headers: request.headers, body: Array(bytes.readableBytesView), arrivedAt: .now))
+                list.append(
+                    Received(
+                        path: path,
+                        authority: request.head.authority,
+                        headers: request.headers,
+                        body: Array(bytes.readableBytesView),
+                        arrivedAt: .now
+                    )
+                )
                 return index
             }
             self.arrivals.signal()
@@ -85,8 +93,11 @@ public final class LoopbackReceiver: Sendable {
         var logger = Logger(label: "receiver")
         logger.logLevel = .warning
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             var iterator = port.stream.makeAsyncIterator()

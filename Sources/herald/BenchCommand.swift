@@ -5,7 +5,8 @@ import HeraldBench
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure Herald on this machine: ingest, end-to-end delivery against the raw ceiling, fan-out, backlog, isolation.")
+        abstract: "Measure Herald on this machine: ingest, end-to-end delivery against the raw ceiling, fan-out, backlog, isolation."
+    )
 
     @Option(help: "all, or one of: \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scenario: String = "all"
@@ -37,8 +38,12 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let options = BenchOptions(
-            scenarios: scenarios, duration: duration, backlogDeliveries: backlogDeliveries, concurrency: concurrency,
-            executable: executable)
+            scenarios: scenarios,
+            duration: duration,
+            backlogDeliveries: backlogDeliveries,
+            concurrency: concurrency,
+            executable: executable
+        )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
         if json { print(BenchReport.json(results)) }

@@ -38,16 +38,25 @@ struct Serve: AsyncParsableCommand {
         }
         let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
         let environment = APIEnvironment(
-            store: store, tokens: tokens,
+            store: store,
+            tokens: tokens,
             settings: APISettings(
-                httpsOnly: configuration.httpsOnly, maxBodyBytes: configuration.maxBodyBytes,
-                defaultSecretKind: configuration.defaultSignature, publicURL: configuration.effectivePublicURL,
-                destinationPolicy: configuration.delivery.destinationPolicy),
-            operational: operational)
+                httpsOnly: configuration.httpsOnly,
+                maxBodyBytes: configuration.maxBodyBytes,
+                defaultSecretKind: configuration.defaultSignature,
+                publicURL: configuration.effectivePublicURL,
+                destinationPolicy: configuration.delivery.destinationPolicy
+            ),
+            operational: operational
+        )
         // With SQLite one worker owns the queue, so leases found at start belong to a process that died.
         let dispatcher = Dispatcher(
-            store: store, settings: configuration.delivery, operational: operational, releaseAllLeasesAtStart: true,
-            logger: Logger(label: "herald.delivery"))
+            store: store,
+            settings: configuration.delivery,
+            operational: operational,
+            releaseAllLeasesAtStart: true,
+            logger: Logger(label: "herald.delivery")
+        )
         let app = buildApplication(environment: environment, host: configuration.host, port: configuration.port, logger: logger) { port in
             logger.notice(
                 "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); JWT secret from \(secretSource); get a token with: herald token create"
@@ -63,12 +72,15 @@ struct Serve: AsyncParsableCommand {
             logger.notice("Herald delivery worker running on database \(configuration.database)")
         }
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         try await group.run()
     }
 
     private func setUpOperationalWebhooks(
-        _ configuration: HeraldConfiguration, store: any HeraldStore, logger: Logger
+        _ configuration: HeraldConfiguration,
+        store: any HeraldStore,
+        logger: Logger
     ) async throws -> OperationalWebhooks? {
         guard let url = configuration.operationalWebhookURL else { return nil }
         let secret: EndpointSecret
@@ -82,7 +94,8 @@ struct Serve: AsyncParsableCommand {
         }
         let (webhooks, endpointID) = try await OperationalWebhooks.setUp(store: store, url: url, secret: secret)
         logger.notice(
-            "operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))")
+            "operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))"
+        )
         return webhooks
     }
 }

@@ -7,7 +7,8 @@ struct Token: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print an org token (HS256 JWT) signed with the same secret `herald serve` uses.")
+            abstract: "Print an org token (HS256 JWT) signed with the same secret `herald serve` uses."
+        )
 
         @OptionGroup var options: ServerOptions
 

@@ -31,9 +31,11 @@ import Testing
     @Test func tokensFromAnyJWTLibraryWork() async throws {
         try await APIHarness().run { api in
             let plain = Credentials.bearer(
-                TokenForge.make(claims: ["sub": Self.org, "iat": TokenForge.now(), "exp": TokenForge.now() + 60], secret: Self.secret))
+                TokenForge.make(claims: ["sub": Self.org, "iat": TokenForge.now(), "exp": TokenForge.now() + 60], secret: Self.secret)
+            )
             let fractional = Credentials.bearer(
-                TokenForge.make(claims: ["sub": Self.org, "exp": Double(TokenForge.now()) + 60.5], secret: Self.secret))
+                TokenForge.make(claims: ["sub": Self.org, "exp": Double(TokenForge.now()) + 60.5], secret: Self.secret)
+            )
             let notAnOrg = Credentials.bearer(TokenForge.make(claims: ["sub": "user_1"], secret: Self.secret))
             #expect(try await api.request(.get, "/api/v1/app", auth: plain).status == 200)
             #expect(try await api.request(.get, "/api/v1/app", auth: fractional).status == 200)
@@ -73,8 +75,15 @@ import Testing
             #expect(try await api.request(.get, "/api/v1/app/b", auth: app).status == 404)
             #expect(try await api.request(.post, "/api/v1/app/a/endpoint", body: #"{"url":"https://x.example"}"#, auth: app).status == 201)
             #expect(try await api.request(.get, "/api/v1/app/a/msg", auth: app).status == 200)
-            for (method, path) in [("GET", "/api/v1/app"), ("POST", "/api/v1/app/a/msg"), ("DELETE", "/api/v1/app/a"), ("POST", "/api/v1/event-type")] {
-                let response = try await api.request(.init(method)!, path, body: #"{"name":"x","description":"d","eventType":"a","payload":{}}"#, auth: app)
+            for (method, path) in [
+                ("GET", "/api/v1/app"), ("POST", "/api/v1/app/a/msg"), ("DELETE", "/api/v1/app/a"), ("POST", "/api/v1/event-type"),
+            ] {
+                let response = try await api.request(
+                    .init(method)!,
+                    path,
+                    body: #"{"name":"x","description":"d","eventType":"a","payload":{}}"#,
+                    auth: app
+                )
                 #expect(response.status == 403, "\(method) \(path)")
                 #expect(response.json?["code"]?.string == "insufficient access")
             }

@@ -9,7 +9,8 @@ import Testing
         try await APIHarness().run { api in
             try #require(try await api.request(.post, "/api/v1/app", body: #"{"name":"Shop","uid":"shop"}"#).status == 201)
             try #require(
-                try await api.request(.post, "/api/v1/event-type", body: #"{"name":"order.paid","description":"Paid"}"#).status == 201)
+                try await api.request(.post, "/api/v1/event-type", body: #"{"name":"order.paid","description":"Paid"}"#).status == 201
+            )
             try await body(api)
         }
     }
@@ -114,13 +115,19 @@ import Testing
     @Test func headersHideSensitiveValuesAndRefuseForbiddenNames() async throws {
         try await Self.withShop { api in
             #expect(try await api.request(.post, "\(Self.app)/endpoint", body: #"{"url":"https://a.example","uid":"h"}"#).status == 201)
-            let set = try await api.request(.put, "\(Self.app)/endpoint/h/headers", body: #"{"headers":{"X-Tenant":"t1","Authorization":"Bearer x"}}"#)
+            let set = try await api.request(
+                .put,
+                "\(Self.app)/endpoint/h/headers",
+                body: #"{"headers":{"X-Tenant":"t1","Authorization":"Bearer x"}}"#
+            )
             #expect(set.status == 204)
             let read = try await api.request(.get, "\(Self.app)/endpoint/h/headers")
             #expect(read.json?["headers"] == .object(["X-Tenant": .string("t1")]))
             #expect(read.json?["sensitive"] == .array([.string("Authorization")]))
 
-            #expect(try await api.request(.patch, "\(Self.app)/endpoint/h/headers", body: #"{"headers":{"x-tenant":null,"X-Two":"2"}}"#).status == 204)
+            #expect(
+                try await api.request(.patch, "\(Self.app)/endpoint/h/headers", body: #"{"headers":{"x-tenant":null,"X-Two":"2"}}"#).status == 204
+            )
             #expect(try await api.request(.get, "\(Self.app)/endpoint/h/headers").json?["headers"] == .object(["X-Two": .string("2")]))
 
             for name in ["Content-Type", "svix-id", "webhook-signature", "X-Amz-Date", "Bad Name"] {

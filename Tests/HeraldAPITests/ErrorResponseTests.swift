@@ -56,8 +56,14 @@ import Testing
     @Test func corsPreflightMirrorsTheRequest() async throws {
         try await APIHarness().run { api in
             let response = try await api.request(
-                .options, "/api/v1/app", auth: .none,
-                headers: [.origin: "https://dash.example", .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "authorization, idempotency-key"])
+                .options,
+                "/api/v1/app",
+                auth: .none,
+                headers: [
+                    .origin: "https://dash.example", .accessControlRequestMethod: "POST",
+                    .accessControlRequestHeaders: "authorization, idempotency-key",
+                ]
+            )
             #expect(response.status == 204)
             #expect(response.headers[.accessControlAllowOrigin] == "https://dash.example")
             #expect(response.headers[.accessControlAllowHeaders] == "authorization, idempotency-key")

@@ -6,7 +6,10 @@ import Testing
         try await APIHarness().run { api in
             let schema = #"{"1":{"type":"object","examples":[{"amount":5}]}}"#
             let created = try await api.request(
-                .post, "/api/v1/event-type", body: #"{"name":"invoice.paid","description":"Paid","schemas":\#(schema)}"#)
+                .post,
+                "/api/v1/event-type",
+                body: #"{"name":"invoice.paid","description":"Paid","schemas":\#(schema)}"#
+            )
             #expect(created.status == 201)
             #expect(created.json?["deprecated"]?.bool == false)
             #expect(created.json?["schemas"]?["1"]?["examples"]?[0]?["amount"]?.int == 5)

@@ -1,5 +1,5 @@
-import HeraldTesting
 import HTTPTypes
+import HeraldTesting
 import Testing
 
 @Suite struct IdempotencyTests {

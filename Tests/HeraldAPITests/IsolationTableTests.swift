@@ -36,14 +36,17 @@ import Testing
         // Event types are the organisation's catalogue: app tokens of the same org may read them, so they hold no secret.
         _ = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"victim.event","description":"catalogue entry"}"#)
         victim.endpointID = try #require(
-            try await api.request(.post, "/api/v1/app/\(victim.appID)/endpoint", body: #"{"url":"https://victim.example"}"#).json?["id"]?.string)
+            try await api.request(.post, "/api/v1/app/\(victim.appID)/endpoint", body: #"{"url":"https://victim.example"}"#).json?["id"]?.string
+        )
         victim.messageID = try #require(
             try await api.request(.post, "/api/v1/app/\(victim.appID)/msg", body: #"{"eventType":"victim.event","payload":{"v":"victim payload"}}"#)
-                .json?["id"]?.string)
+                .json?["id"]?.string
+        )
         return victim
     }
 
-    static let body = #"{"name":"x","description":"d","url":"https://x.example","eventType":"victim.event","payload":{},"since":"2026-01-01T00:00:00Z","headers":{}}"#
+    static let body =
+        #"{"name":"x","description":"d","url":"https://x.example","eventType":"victim.event","payload":{},"since":"2026-01-01T00:00:00Z","headers":{}}"#
 
     @Test func everyRouteRefusesBadTokensAndOtherTenants() async throws {
         let harness = try await APIHarness()

@@ -103,11 +103,17 @@ import Testing
     @Test func embeddedApplicationIsCreatedWhenMissing() async throws {
         try await Self.withApp { api, _ in
             let created = try await api.request(
-                .post, "/api/v1/app/lazy/msg", body: #"{"eventType":"a.b","payload":{},"application":{"name":"Lazy","uid":"lazy"}}"#)
+                .post,
+                "/api/v1/app/lazy/msg",
+                body: #"{"eventType":"a.b","payload":{},"application":{"name":"Lazy","uid":"lazy"}}"#
+            )
             #expect(created.status == 202)
             #expect(try await api.request(.get, "/api/v1/app/lazy").json?["name"]?.string == "Lazy")
             let mismatch = try await api.request(
-                .post, "/api/v1/app/other/msg", body: #"{"eventType":"a.b","payload":{},"application":{"name":"X","uid":"nope"}}"#)
+                .post,
+                "/api/v1/app/other/msg",
+                body: #"{"eventType":"a.b","payload":{},"application":{"name":"X","uid":"nope"}}"#
+            )
             #expect(mismatch.status == 422)
             #expect(mismatch.json?["detail"]?[0]?["type"]?.string == "application_uid_mismatch")
             #expect(try await api.request(.post, "/api/v1/app/absent/msg", body: #"{"eventType":"a.b","payload":{}}"#).status == 404)

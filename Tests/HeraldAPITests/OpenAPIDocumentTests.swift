@@ -15,7 +15,8 @@ import Testing
             #expect(document["openapi"]?.string?.hasPrefix("3.") == true)
             let paths = try #require(document["paths"]?.objectValue)
             for route in routes {
-                let path = HeraldRouter.apiPrefix + "/"
+                let path =
+                    HeraldRouter.apiPrefix + "/"
                     + route.path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
                 let method = route.method.rawValue.lowercased()
                 #expect(paths[path]?[method] != nil, "\(route.method) \(path) is missing from the OpenAPI document")

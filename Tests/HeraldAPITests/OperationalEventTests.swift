@@ -14,10 +14,13 @@ import Testing
             _ = try await api.request(.delete, "/api/v1/app/shop/endpoint/main")
 
             let management = try #require(
-                try await harness.store.application(orgID: OperationalWebhooks.managementOrgID, idOrUID: "operational-webhooks"))
+                try await harness.store.application(orgID: OperationalWebhooks.managementOrgID, idOrUID: "operational-webhooks")
+            )
             let window = ListWindow.idRange(prefix: .message, before: nil, after: nil, page: PageRequest(order: .ascending), now: .now())
             let messages = try await harness.store.listMessages(
-                appID: management.id, query: MessageQuery(page: PageRequest(limit: 250, order: .ascending), idRange: window))
+                appID: management.id,
+                query: MessageQuery(page: PageRequest(limit: 250, order: .ascending), idRange: window)
+            )
             #expect(messages.items.map(\.eventType) == ["endpoint.created", "endpoint.updated", "endpoint.updated", "endpoint.deleted"])
             let first = try #require(messages.items.first?.payload.flatMap { JSONValue(bytes: $0) })
             #expect(first["data"]?["endpointId"]?.string == id)

@@ -1,5 +1,6 @@
-@testable import HeraldCore
 import Testing
+
+@testable import HeraldCore
 
 @Suite struct KSUIDTests {
     @Test func idsArePrefixedBase62OfFixedLength() {

@@ -22,8 +22,12 @@ import Testing
         #expect(range.lower == IDPrefix.message.startID(timestampMs: now.milliseconds - ListWindow.lookBackMs))
         #expect(range.upper == IDPrefix.message.startID(timestampMs: now.milliseconds + ListWindow.futureSlackMs))
         let bounded = ListWindow.idRange(
-            prefix: .message, before: Timestamp(milliseconds: 1_600_000_000_000), after: Timestamp(milliseconds: 1_500_000_000_000),
-            page: PageRequest(order: .descending), now: now)
+            prefix: .message,
+            before: Timestamp(milliseconds: 1_600_000_000_000),
+            after: Timestamp(milliseconds: 1_500_000_000_000),
+            page: PageRequest(order: .descending),
+            now: now
+        )
         #expect(bounded.lower == IDPrefix.message.startID(timestampMs: 1_500_000_000_000))
         #expect(bounded.upper == IDPrefix.message.startID(timestampMs: 1_600_000_000_000))
     }

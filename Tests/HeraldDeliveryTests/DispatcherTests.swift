@@ -24,7 +24,11 @@ import Testing
                 let timestamp = try #require(received.header("webhook-timestamp").flatMap { Int64($0) })
                 #expect(received.header("svix-timestamp") == String(timestamp))
                 let expected = WebhookSigner.signature(
-                    messageID: message.id, timestamp: timestamp, body: received.body, secrets: [DeliveryHarness.secret])
+                    messageID: message.id,
+                    timestamp: timestamp,
+                    body: received.body,
+                    secrets: [DeliveryHarness.secret]
+                )
                 #expect(received.header("webhook-signature") == expected)
                 #expect(received.header("svix-signature") == expected)
             }
@@ -58,7 +62,10 @@ import Testing
                 let stamps = Set(receiver.requests(to: "/flaky").compactMap { $0.header("webhook-id") })
                 #expect(stamps == [message.id])
                 let destinations = try await harness.store.listAttemptedDestinations(
-                    appID: harness.application.id, messageID: message.id, page: PageRequest(order: .ascending))
+                    appID: harness.application.id,
+                    messageID: message.id,
+                    page: PageRequest(order: .ascending)
+                )
                 #expect(destinations.items.first?.1.status == .success)
             }
         }
@@ -71,9 +78,11 @@ import Testing
             let endpoint = try await harness.addEndpoint(url: base + "/gone")
             let message = try await harness.send()
             try await harness.withDispatcher { dispatcher in
-                #expect(try await harness.eventually(dispatcher) {
-                    try await harness.store.endpoint(appID: harness.application.id, idOrUID: endpoint.id)?.disabled == true
-                })
+                #expect(
+                    try await harness.eventually(dispatcher) {
+                        try await harness.store.endpoint(appID: harness.application.id, idOrUID: endpoint.id)?.disabled == true
+                    }
+                )
                 harness.clock.advance(seconds: 100_000)
                 dispatcher.wake()
                 try await Task.sleep(for: .milliseconds(200))
@@ -118,7 +127,10 @@ import Testing
                 #expect(attempt.responseStatusCode == 0)
                 #expect(attempt.response == "request timed out")
                 let states = try await harness.store.listAttemptedDestinations(
-                    appID: harness.application.id, messageID: message.id, page: PageRequest(order: .ascending))
+                    appID: harness.application.id,
+                    messageID: message.id,
+                    page: PageRequest(order: .ascending)
+                )
                 let next = try #require(states.items.first?.1.nextAttempt)
                 #expect(next.milliseconds - attempt.createdAt.milliseconds >= 48_000)
             }
@@ -132,17 +144,23 @@ import Testing
             let newKey = EndpointSecret.generate(.hmac)
             let expiredKey = EndpointSecret.generate(.hmac)
             try await harness.addEndpoint(
-                url: base + "/rotating", secret: newKey,
+                url: base + "/rotating",
+                secret: newKey,
                 previousSecrets: [
                     ExpiringSecret(secret: DeliveryHarness.secret, expiresAt: harness.clock.now().adding(seconds: 3600)),
                     ExpiringSecret(secret: expiredKey, expiresAt: harness.clock.now().adding(seconds: -1)),
-                ])
+                ]
+            )
             let message = try await harness.send()
             try await harness.withDispatcher { _ in
                 let received = try #require(await receiver.waitFor(1, to: "/rotating").first)
                 let timestamp = try #require(received.header("webhook-timestamp").flatMap { Int64($0) })
                 let expected = WebhookSigner.signature(
-                    messageID: message.id, timestamp: timestamp, body: received.body, secrets: [newKey, DeliveryHarness.secret])
+                    messageID: message.id,
+                    timestamp: timestamp,
+                    body: received.body,
+                    secrets: [newKey, DeliveryHarness.secret]
+                )
                 #expect(received.header("webhook-signature") == expected)
                 #expect(received.header("webhook-signature")?.split(separator: " ").count == 2)
             }
@@ -191,13 +209,18 @@ import Testing
                 let second = try await harness.send()
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: second).count == 1 })
                 harness.clock.advance(seconds: 2)
-                #expect(try await harness.eventually(dispatcher) {
-                    try await harness.store.endpoint(appID: harness.application.id, idOrUID: endpoint.id)?.disabled == true
-                })
+                #expect(
+                    try await harness.eventually(dispatcher) {
+                        try await harness.store.endpoint(appID: harness.application.id, idOrUID: endpoint.id)?.disabled == true
+                    }
+                )
                 // Nothing is dropped: the failed deliveries stay listed and can be recovered.
                 let recovered = try await harness.store.recoverFailedDeliveries(
-                    endpointID: endpoint.id, since: harness.clock.now().adding(seconds: -86_400), until: harness.clock.now().adding(seconds: 1),
-                    now: harness.clock.now())
+                    endpointID: endpoint.id,
+                    since: harness.clock.now().adding(seconds: -86_400),
+                    until: harness.clock.now().adding(seconds: 1),
+                    now: harness.clock.now()
+                )
                 #expect(recovered == 2)
             }
         }
@@ -213,7 +236,11 @@ import Testing
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 1 })
                 harness.clock.advance(seconds: 1)
                 try await harness.store.enqueueManualAttempt(
-                    appID: harness.application.id, messageID: message.id, endpointID: endpoint.id, now: harness.clock.now())
+                    appID: harness.application.id,
+                    messageID: message.id,
+                    endpointID: endpoint.id,
+                    now: harness.clock.now()
+                )
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 2 })
                 harness.clock.advance(seconds: 100_000)
                 dispatcher.wake()
@@ -242,7 +269,8 @@ import Testing
                 let signature = try #require(Data(base64Encoded: String(header.dropFirst(4))))
                 let publicKeyText = try #require(secret.publicKey)
                 let publicKey = try Curve25519.Signing.PublicKey(
-                    rawRepresentation: try #require(Data(base64Encoded: String(publicKeyText.dropFirst(5)))))
+                    rawRepresentation: try #require(Data(base64Encoded: String(publicKeyText.dropFirst(5))))
+                )
                 let signed = Array("\(message.id).\(timestamp).".utf8) + received.body
                 #expect(publicKey.isValidSignature(signature, for: signed))
             }

@@ -15,7 +15,11 @@ import Testing
         try await receiver.run { base in
             let operatorSecret = EndpointSecret.generate(.hmac)
             let (operational, _) = try await OperationalWebhooks.setUp(
-                store: harness.store, url: base + "/ops", secret: operatorSecret, clock: harness.clock)
+                store: harness.store,
+                url: base + "/ops",
+                secret: operatorSecret,
+                clock: harness.clock
+            )
             let endpoint = try await harness.addEndpoint(url: base + "/gone")
             let message = try await harness.send()
             try await harness.withDispatcher(operational: operational) { _ in
@@ -32,7 +36,11 @@ import Testing
                 let request = try #require(arrived.first)
                 let timestamp = try #require(request.header("webhook-timestamp").flatMap { Int64($0) })
                 let expected = WebhookSigner.signature(
-                    messageID: try #require(request.header("webhook-id")), timestamp: timestamp, body: request.body, secrets: [operatorSecret])
+                    messageID: try #require(request.header("webhook-id")),
+                    timestamp: timestamp,
+                    body: request.body,
+                    secrets: [operatorSecret]
+                )
                 #expect(request.header("webhook-signature") == expected)
             }
         }
@@ -47,7 +55,11 @@ import Testing
         }
         try await receiver.run { base in
             let (operational, _) = try await OperationalWebhooks.setUp(
-                store: harness.store, url: base + "/ops", secret: .generate(.hmac), clock: harness.clock)
+                store: harness.store,
+                url: base + "/ops",
+                secret: .generate(.hmac),
+                clock: harness.clock
+            )
             try await harness.addEndpoint(url: base + "/recovering")
             let message = try await harness.send()
             try await harness.withDispatcher(operational: operational) { dispatcher in

@@ -107,7 +107,11 @@ import Testing
             #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 1 })
             harness.clock.advance(seconds: 1)
             try await harness.store.enqueueManualAttempt(
-                appID: harness.application.id, messageID: message.id, endpointID: endpoint.id, now: harness.clock.now())
+                appID: harness.application.id,
+                messageID: message.id,
+                endpointID: endpoint.id,
+                now: harness.clock.now()
+            )
             #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 2 })
             #expect(try await harness.attempts(of: message).map(\.response) == [Self.blocked, Self.blocked])
         }

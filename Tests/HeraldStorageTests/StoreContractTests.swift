@@ -9,25 +9,56 @@ import Testing
 
     static func application(uid: String? = nil, at time: Timestamp = now) -> Application {
         Application(
-            id: IDPrefix.application.makeID(timestampMs: time.milliseconds), orgID: org, uid: uid, name: "App", throttleRate: nil,
-            metadata: ["k": "v"], createdAt: time, updatedAt: time)
+            id: IDPrefix.application.makeID(timestampMs: time.milliseconds),
+            orgID: org,
+            uid: uid,
+            name: "App",
+            throttleRate: nil,
+            metadata: ["k": "v"],
+            createdAt: time,
+            updatedAt: time
+        )
     }
 
     static func endpoint(appID: String, uid: String? = nil) -> Endpoint {
         Endpoint(
-            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds), appID: appID, uid: uid, url: "https://example.com",
-            description: "", disabled: false, eventTypes: ["a.b"], channels: nil, throttleRate: 5, metadata: [:],
-            headers: ["X-A": "1"], secret: .generate(.hmac),
+            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds),
+            appID: appID,
+            uid: uid,
+            url: "https://example.com",
+            description: "",
+            disabled: false,
+            eventTypes: ["a.b"],
+            channels: nil,
+            throttleRate: 5,
+            metadata: [:],
+            headers: ["X-A": "1"],
+            secret: .generate(.hmac),
             previousSecrets: [ExpiringSecret(secret: .generate(.ed25519), expiresAt: now.adding(seconds: 60))],
-            createdAt: now, updatedAt: now)
+            createdAt: now,
+            updatedAt: now
+        )
     }
 
-    static func message(appID: String, eventID: String? = nil, eventType: String = "a.b", channels: [String]? = nil, at time: Timestamp = now)
+    static func message(
+        appID: String,
+        eventID: String? = nil,
+        eventType: String = "a.b",
+        channels: [String]? = nil,
+        at time: Timestamp = now
+    )
         -> Message
     {
         Message(
-            id: IDPrefix.message.makeID(timestampMs: time.milliseconds), appID: appID, eventType: eventType, eventID: eventID,
-            channels: channels, payload: Array(#"{"a": 1}"#.utf8), payloadExpiresAt: time.adding(seconds: 3600), createdAt: time)
+            id: IDPrefix.message.makeID(timestampMs: time.milliseconds),
+            appID: appID,
+            eventType: eventType,
+            eventID: eventID,
+            channels: channels,
+            payload: Array(#"{"a": 1}"#.utf8),
+            payloadExpiresAt: time.adding(seconds: 3600),
+            createdAt: time
+        )
     }
 
     @Test(arguments: StoreBackend.all)
@@ -62,7 +93,9 @@ import Testing
         let next = try await store.listApplications(orgID: Self.org, page: PageRequest(limit: 2, iterator: ids[1], order: .ascending))
         #expect(next.items.map(\.id) == Array(ids[2..<4]))
         let back = try await store.listApplications(
-            orgID: Self.org, page: PageRequest(limit: 2, iterator: ids[4], backwards: true, order: .ascending))
+            orgID: Self.org,
+            page: PageRequest(limit: 2, iterator: ids[4], backwards: true, order: .ascending)
+        )
         #expect(back.items.map(\.id) == Array(ids[2..<4]))
         let descending = try await store.listApplications(orgID: Self.org, page: PageRequest(limit: 10, order: .descending))
         #expect(descending.items.map(\.id) == ids.reversed())
@@ -95,8 +128,16 @@ import Testing
         let (store, directory) = try await backend.makeStore()
         defer { withExtendedLifetime(directory) {} }
         var type = EventType(
-            orgID: Self.org, name: "a.b", description: "d", archived: false, deprecated: false, featureFlag: nil,
-            schemas: #"{"1":{}}"#, createdAt: Self.now, updatedAt: Self.now)
+            orgID: Self.org,
+            name: "a.b",
+            description: "d",
+            archived: false,
+            deprecated: false,
+            featureFlag: nil,
+            schemas: #"{"1":{}}"#,
+            createdAt: Self.now,
+            updatedAt: Self.now
+        )
         try await store.createEventType(type)
         await #expect(throws: HeraldError.self) { try await store.createEventType(type) }
         #expect(try await store.existingEventTypeNames(orgID: Self.org, among: ["a.b", "c.d"]) == ["a.b"])
@@ -127,7 +168,8 @@ import Testing
         let window = ListWindow.idRange(prefix: .message, before: nil, after: nil, page: PageRequest(order: .descending), now: Self.now)
         func list(_ types: [String]? = nil, channel: String? = nil) async throws -> [String] {
             try await store.listMessages(
-                appID: app.id, query: MessageQuery(page: PageRequest(order: .descending), eventTypes: types, channel: channel, idRange: window)
+                appID: app.id,
+                query: MessageQuery(page: PageRequest(order: .descending), eventTypes: types, channel: channel, idRange: window)
             ).items.map(\.id)
         }
         #expect(try await list() == [second.id, first.id])
@@ -184,13 +226,25 @@ import Testing
 
         // A lease that runs out makes the delivery due again; a stale holder can no longer complete it.
         let later = now.adding(seconds: 61)
-        let reclaimed = try await store.claimDeliveries(limit: 10, now: later, leaseUntil: later.adding(seconds: 60), owner: "b", excluding: [first.id])
+        let reclaimed = try await store.claimDeliveries(
+            limit: 10,
+            now: later,
+            leaseUntil: later.adding(seconds: 60),
+            owner: "b",
+            excluding: [first.id]
+        )
         #expect(reclaimed.map(\.endpointID) == [second.id])
         let task = try #require(reclaimed.first)
         let stale = DeliveryResult(attempt: nil, next: .succeeded)
         _ = try await store.completeDelivery(task, result: stale, owner: "a", now: later, disableAfterSeconds: 3600)
         let retryAt = later.adding(seconds: 30)
-        _ = try await store.completeDelivery(task, result: DeliveryResult(attempt: nil, next: .retry(at: retryAt)), owner: "b", now: later, disableAfterSeconds: 3600)
+        _ = try await store.completeDelivery(
+            task,
+            result: DeliveryResult(attempt: nil, next: .retry(at: retryAt)),
+            owner: "b",
+            now: later,
+            disableAfterSeconds: 3600
+        )
         let page = PageRequest(order: .ascending)
         let state = try await store.listAttemptedDestinations(appID: app.id, messageID: message.id, page: page).items
             .first { $0.0.id == second.id }?.1

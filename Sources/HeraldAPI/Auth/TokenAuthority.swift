@@ -22,7 +22,8 @@ public struct TokenAuthority: Sendable {
     public init(secret: [UInt8]) async throws {
         guard secret.count >= Self.minimumSecretBytes else {
             throw HeraldError.badRequest(
-                "the JWT secret must be at least \(Self.minimumSecretBytes) bytes; set HERALD_JWT_SECRET to a longer value")
+                "the JWT secret must be at least \(Self.minimumSecretBytes) bytes; set HERALD_JWT_SECRET to a longer value"
+            )
         }
         self.rawSecret = secret
         self.keys = JWTKeyCollection()
@@ -32,16 +33,30 @@ public struct TokenAuthority: Sendable {
     /// An org token for `orgID`.
     public func orgToken(orgID: String, now: Timestamp = .now()) async throws -> String {
         let claims = HeraldClaims(
-            iss: "herald", jti: Self.tokenID(), sub: orgID, org: nil, featureFlags: nil, iat: Double(now.seconds),
-            exp: Double(now.seconds + Self.orgTokenLifetimeSeconds), nbf: nil)
+            iss: "herald",
+            jti: Self.tokenID(),
+            sub: orgID,
+            org: nil,
+            featureFlags: nil,
+            iat: Double(now.seconds),
+            exp: Double(now.seconds + Self.orgTokenLifetimeSeconds),
+            nbf: nil
+        )
         return try await keys.sign(claims)
     }
 
     /// An app token for one application, valid 28 days.
     public func appToken(orgID: String, appID: String, featureFlags: [String], now: Timestamp = .now()) async throws -> String {
         let claims = HeraldClaims(
-            iss: "herald", jti: Self.tokenID(), sub: appID, org: orgID, featureFlags: featureFlags.isEmpty ? nil : featureFlags,
-            iat: Double(now.seconds), exp: Double(now.seconds + Self.appTokenLifetimeSeconds), nbf: nil)
+            iss: "herald",
+            jti: Self.tokenID(),
+            sub: appID,
+            org: orgID,
+            featureFlags: featureFlags.isEmpty ? nil : featureFlags,
+            iat: Double(now.seconds),
+            exp: Double(now.seconds + Self.appTokenLifetimeSeconds),
+            nbf: nil
+        )
         return try await keys.sign(claims)
     }
 

@@ -135,7 +135,8 @@ enum EndpointFilters {
     static func invalidSecretIssue(loc: [String]) -> ValidationIssue {
         ValidationIssue(
             loc: loc,
-            msg: "secret must be whsec_ followed by base64 of 24-64 bytes, or a whsk_ Ed25519 secret key (not a whpk_ public key)")
+            msg: "secret must be whsec_ followed by base64 of 24-64 bytes, or a whsk_ Ed25519 secret key (not a whpk_ public key)"
+        )
     }
 }
 

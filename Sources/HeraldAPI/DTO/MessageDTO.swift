@@ -22,7 +22,9 @@ struct MessageIn: Decodable, Sendable {
         payloadIsObject = (try? container.nestedContainer(keyedBy: AnyKey.self, forKey: payloadKey)) != nil
         if !payloadIsObject, !container.contains(payloadKey) {
             throw DecodingError.keyNotFound(
-                CodingKeys.payload, .init(codingPath: decoder.codingPath, debugDescription: "payload is required"))
+                CodingKeys.payload,
+                .init(codingPath: decoder.codingPath, debugDescription: "payload is required")
+            )
         }
         eventId = try container.decodeIfPresent(String.self, forKey: .eventId)
         channels = try container.decodeIfPresent([String].self, forKey: .channels)

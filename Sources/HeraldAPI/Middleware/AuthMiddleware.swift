@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// Verifies the bearer token of every `/api/v1` route that needs one and records who is calling.
 struct AuthMiddleware: RouterMiddleware {

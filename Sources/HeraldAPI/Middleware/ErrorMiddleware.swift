@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// Outermost middleware: whatever a route or another middleware throws (unknown routes included) leaves as JSON.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {

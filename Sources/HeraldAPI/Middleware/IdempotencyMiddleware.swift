@@ -1,7 +1,7 @@
 import Crypto
 import HTTPTypes
-import Hummingbird
 import HeraldCore
+import Hummingbird
 import NIOCore
 
 /// `idempotency-key` on POST, as Svix does it: the first request under (authorization, key, URI) runs; a successful
@@ -39,7 +39,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
     }
 
     private func run(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response, cacheKey: String
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response,
+        cacheKey: String
     ) async throws -> Response {
         let response: Response
         do {
@@ -57,9 +60,13 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let stored = StoredResponse(
             status: response.status.code,
             headers: response.headers.map { [$0.name.rawName, $0.value] },
-            body: Array(collector.buffer.readableBytesView))
+            body: Array(collector.buffer.readableBytesView)
+        )
         try await store.completeIdempotencyKey(
-            cacheKey, response: stored, expiresAt: clock.now().adding(seconds: Self.retentionSeconds))
+            cacheKey,
+            response: stored,
+            expiresAt: clock.now().adding(seconds: Self.retentionSeconds)
+        )
         return Self.replay(stored)
     }
 
@@ -73,7 +80,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
             if let name = HTTPField.Name(pair[0]) { headers.append(HTTPField(name: name, value: pair[1])) }
         }
         return Response(
-            status: HTTPResponse.Status(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+            status: HTTPResponse.Status(code: stored.status),
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: stored.body))
+        )
     }
 }
 

@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/app`: applications, one per customer.
 struct ApplicationRoutes {
@@ -7,12 +7,12 @@ struct ApplicationRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "app", list),
-        RouteSpec(.post, "app", create),
-        RouteSpec(.get, "app/:app_id", get),
-        RouteSpec(.put, "app/:app_id", upsert),
-        RouteSpec(.patch, "app/:app_id", patch),
-        RouteSpec(.delete, "app/:app_id", delete),
+            RouteSpec(.get, "app", list),
+            RouteSpec(.post, "app", create),
+            RouteSpec(.get, "app/:app_id", get),
+            RouteSpec(.put, "app/:app_id", upsert),
+            RouteSpec(.patch, "app/:app_id", patch),
+            RouteSpec(.delete, "app/:app_id", delete),
         ]
     }
 
@@ -39,8 +39,15 @@ struct ApplicationRoutes {
     static func create(_ input: ApplicationIn, orgID: String, environment: APIEnvironment) async throws -> Application {
         let now = environment.clock.now()
         let application = Application(
-            id: IDPrefix.application.makeID(timestampMs: now.milliseconds), orgID: orgID, uid: input.uid, name: input.name,
-            throttleRate: input.throttleRate, metadata: input.metadata ?? [:], createdAt: now, updatedAt: now)
+            id: IDPrefix.application.makeID(timestampMs: now.milliseconds),
+            orgID: orgID,
+            uid: input.uid,
+            name: input.name,
+            throttleRate: input.throttleRate,
+            metadata: input.metadata ?? [:],
+            createdAt: now,
+            updatedAt: now
+        )
         try await environment.store.createApplication(application)
         return application
     }

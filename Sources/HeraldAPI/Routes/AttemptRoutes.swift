@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// The attempt log and what can be done from it: list, inspect, expunge, resend.
 struct AttemptRoutes {
@@ -48,10 +48,20 @@ struct AttemptRoutes {
         let page = try query.page(defaultOrder: .descending, orderable: false)
         let now = environment.clock.now()
         let range = ListWindow.idRange(
-            prefix: .attempt, before: try query.timestamp("before"), after: try query.timestamp("after"), page: page, now: now)
+            prefix: .attempt,
+            before: try query.timestamp("before"),
+            after: try query.timestamp("after"),
+            page: page,
+            now: now
+        )
         var attemptQuery = AttemptQuery(
-            page: page, idRange: range, status: try query.status(), statusCodeClass: try query.statusCodeClass(),
-            eventTypes: query.list("event_types"), channel: query.string("channel"))
+            page: page,
+            idRange: range,
+            status: try query.status(),
+            statusCodeClass: try query.statusCodeClass(),
+            eventTypes: query.list("event_types"),
+            channel: query.string("channel")
+        )
         narrow(&attemptQuery)
         let result = try await environment.store.listAttempts(appID: appID, query: attemptQuery)
         let withContent = try query.bool("with_content", default: true)
@@ -65,13 +75,23 @@ struct AttemptRoutes {
         let page = try query.page(defaultOrder: .descending, orderable: false)
         let now = environment.clock.now()
         let range = ListWindow.idRange(
-            prefix: .message, before: try query.timestamp("before"), after: try query.timestamp("after"), page: page, now: now)
+            prefix: .message,
+            before: try query.timestamp("before"),
+            after: try query.timestamp("after"),
+            page: page,
+            now: now
+        )
         let messageQuery = MessageQuery(page: page, eventTypes: query.list("event_types"), channel: query.string("channel"), idRange: range)
         let result = try await environment.store.listAttemptedMessages(
-            appID: application.id, endpointID: endpoint.id, query: messageQuery, status: try query.status())
+            appID: application.id,
+            endpointID: endpoint.id,
+            query: messageQuery,
+            status: try query.status()
+        )
         let withContent = try query.bool("with_content", default: true)
         return try JSONResponse.make(
-            ListResponse(page: result, key: \.0.id) { EndpointMessageOut($0.0, state: $0.1, withContent: withContent, now: now) })
+            ListResponse(page: result, key: \.0.id) { EndpointMessageOut($0.0, state: $0.1, withContent: withContent, now: now) }
+        )
     }
 
     @Sendable func listAttemptedDestinations(_ request: Request, context: HeraldRequestContext) async throws -> Response {
@@ -110,7 +130,11 @@ struct AttemptRoutes {
         let message = try await environment.message(context, in: application)
         let endpoint = try await environment.endpoint(context, in: application)
         try await environment.store.enqueueManualAttempt(
-            appID: application.id, messageID: message.id, endpointID: endpoint.id, now: environment.clock.now())
+            appID: application.id,
+            messageID: message.id,
+            endpointID: endpoint.id,
+            now: environment.clock.now()
+        )
         return try JSONResponse.make(EmptyResponse(), status: .accepted)
     }
 }

@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/auth`: app-portal tokens.
 struct AuthRoutes {
@@ -7,10 +7,10 @@ struct AuthRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.post, "auth/app-portal-access/:app_id", appPortalAccess),
-        // Deprecated alias the Svix server still serves.
-        RouteSpec(.post, "auth/dashboard-access/:app_id", appPortalAccess),
-        RouteSpec(.post, "auth/logout", logout),
+            RouteSpec(.post, "auth/app-portal-access/:app_id", appPortalAccess),
+            // Deprecated alias the Svix server still serves.
+            RouteSpec(.post, "auth/dashboard-access/:app_id", appPortalAccess),
+            RouteSpec(.post, "auth/logout", logout),
         ]
     }
 
@@ -36,7 +36,8 @@ struct AuthRoutes {
         guard let application else { throw HeraldError.notFound() }
         let flags = input.featureFlags ?? []
         let token = try await environment.tokens.appToken(orgID: orgID, appID: application.id, featureFlags: flags)
-        let base = environment.settings.publicURL.hasSuffix("/")
+        let base =
+            environment.settings.publicURL.hasSuffix("/")
             ? String(environment.settings.publicURL.dropLast()) : environment.settings.publicURL
         return try JSONResponse.make(AppPortalAccessOut(url: "\(base)/portal#token=\(token)", token: token))
     }
@@ -57,8 +58,10 @@ struct AuthRoutes {
         }
         guard uid == pathValue else {
             throw HeraldError.validation(
-                loc: ["body", "application", "uid"], "Application UID in body does not match the path",
-                type: "application_uid_mismatch")
+                loc: ["body", "application", "uid"],
+                "Application UID in body does not match the path",
+                type: "application_uid_mismatch"
+            )
         }
         try application.validate(loc: ["body", "application"])
     }

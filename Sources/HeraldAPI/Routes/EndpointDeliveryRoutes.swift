@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// Per-endpoint delivery actions: stats, recover, send an example.
 struct EndpointDeliveryRoutes {
@@ -46,7 +46,11 @@ struct EndpointDeliveryRoutes {
         let count = try await environment.store.recoverFailedDeliveries(endpointID: endpoint.id, since: input.since, until: until, now: now)
         context.logger.info("recovered deliveries", metadata: ["herald.endpoint.id": "\(endpoint.id)", "herald.count": "\(count)"])
         let out = RecoverOut(
-            id: IDPrefix.task.makeID(timestampMs: now.milliseconds), status: "finished", task: "endpoint.recover", updatedAt: now)
+            id: IDPrefix.task.makeID(timestampMs: now.milliseconds),
+            status: "finished",
+            task: "endpoint.recover",
+            updatedAt: now
+        )
         return try JSONResponse.make(out, status: .accepted)
     }
 
@@ -59,9 +63,15 @@ struct EndpointDeliveryRoutes {
         let payload = try await examplePayload(for: input.eventType, orgID: orgID)
         let now = environment.clock.now()
         let message = Message(
-            id: IDPrefix.message.makeID(timestampMs: now.milliseconds), appID: application.id, eventType: input.eventType, eventID: nil,
-            channels: nil, payload: Array(try payload.encodedJSON()),
-            payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400), createdAt: now)
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            eventType: input.eventType,
+            eventID: nil,
+            channels: nil,
+            payload: Array(try payload.encodedJSON()),
+            payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400),
+            createdAt: now
+        )
         try await environment.store.createMessage(message, onlyTo: endpoint.id)
         return try JSONResponse.make(MessageOut(message, withContent: true, now: now), status: .accepted)
     }

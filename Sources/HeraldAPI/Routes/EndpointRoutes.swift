@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/app/{app_id}/endpoint`: where an application's webhooks go.
 struct EndpointRoutes {
@@ -7,12 +7,12 @@ struct EndpointRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "app/:app_id/endpoint", list),
-        RouteSpec(.post, "app/:app_id/endpoint", create),
-        RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id", get),
-        RouteSpec(.put, "app/:app_id/endpoint/:endpoint_id", upsert),
-        RouteSpec(.patch, "app/:app_id/endpoint/:endpoint_id", patch),
-        RouteSpec(.delete, "app/:app_id/endpoint/:endpoint_id", delete),
+            RouteSpec(.get, "app/:app_id/endpoint", list),
+            RouteSpec(.post, "app/:app_id/endpoint", create),
+            RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id", get),
+            RouteSpec(.put, "app/:app_id/endpoint/:endpoint_id", upsert),
+            RouteSpec(.patch, "app/:app_id/endpoint/:endpoint_id", patch),
+            RouteSpec(.delete, "app/:app_id/endpoint/:endpoint_id", delete),
         ]
     }
 
@@ -89,12 +89,22 @@ struct EndpointRoutes {
         try await checkEventTypesExist(input.eventTypes, orgID: application.orgID)
         let now = environment.clock.now()
         return Endpoint(
-            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds), appID: application.id, uid: input.uid,
-            url: input.url, description: input.description ?? "", disabled: input.disabled ?? false,
-            eventTypes: input.eventTypes, channels: input.channels, throttleRate: input.throttleRate,
-            metadata: input.metadata ?? [:], headers: input.headers ?? [:],
-            secret: secret ?? EndpointSecret.generate(environment.settings.defaultSecretKind), previousSecrets: [],
-            createdAt: now, updatedAt: now)
+            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            uid: input.uid,
+            url: input.url,
+            description: input.description ?? "",
+            disabled: input.disabled ?? false,
+            eventTypes: input.eventTypes,
+            channels: input.channels,
+            throttleRate: input.throttleRate,
+            metadata: input.metadata ?? [:],
+            headers: input.headers ?? [:],
+            secret: secret ?? EndpointSecret.generate(environment.settings.defaultSecretKind),
+            previousSecrets: [],
+            createdAt: now,
+            updatedAt: now
+        )
     }
 
     /// An endpoint may only filter on event types that exist in the org.
@@ -106,7 +116,8 @@ struct EndpointRoutes {
             throw HeraldError.validation(
                 missing.map {
                     ValidationIssue(loc: ["body", "eventTypes", String($0.offset)], msg: "event type '\($0.element)' does not exist")
-                })
+                }
+            )
         }
     }
 }

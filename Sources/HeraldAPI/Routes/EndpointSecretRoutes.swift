@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/app/{app_id}/endpoint/{endpoint_id}/secret` and `/headers`: signing keys and custom headers.
 struct EndpointSecretRoutes {
@@ -13,11 +13,11 @@ struct EndpointSecretRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id/secret", getSecret),
-        RouteSpec(.post, "app/:app_id/endpoint/:endpoint_id/secret/rotate", rotateSecret),
-        RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id/headers", getHeaders),
-        RouteSpec(.put, "app/:app_id/endpoint/:endpoint_id/headers", setHeaders),
-        RouteSpec(.patch, "app/:app_id/endpoint/:endpoint_id/headers", patchHeaders),
+            RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id/secret", getSecret),
+            RouteSpec(.post, "app/:app_id/endpoint/:endpoint_id/secret/rotate", rotateSecret),
+            RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id/headers", getHeaders),
+            RouteSpec(.put, "app/:app_id/endpoint/:endpoint_id/headers", setHeaders),
+            RouteSpec(.patch, "app/:app_id/endpoint/:endpoint_id/headers", patchHeaders),
         ]
     }
 
@@ -50,7 +50,8 @@ struct EndpointSecretRoutes {
         guard previous.count <= Self.maxPreviousSecrets else {
             throw HeraldError.badRequest(
                 "At most \(Self.maxPreviousSecrets) previous secrets may be valid at once; wait for one to expire",
-                code: "limit_reached")
+                code: "limit_reached"
+            )
         }
         endpoint.previousSecrets = previous
         endpoint.secret = newSecret

@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/event-type`: the organisation's catalogue of event types.
 struct EventTypeRoutes {
@@ -7,12 +7,12 @@ struct EventTypeRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "event-type", list),
-        RouteSpec(.post, "event-type", create),
-        RouteSpec(.get, "event-type/:event_type_name", get),
-        RouteSpec(.put, "event-type/:event_type_name", upsert),
-        RouteSpec(.patch, "event-type/:event_type_name", patch),
-        RouteSpec(.delete, "event-type/:event_type_name", delete),
+            RouteSpec(.get, "event-type", list),
+            RouteSpec(.post, "event-type", create),
+            RouteSpec(.get, "event-type/:event_type_name", get),
+            RouteSpec(.put, "event-type/:event_type_name", upsert),
+            RouteSpec(.patch, "event-type/:event_type_name", patch),
+            RouteSpec(.delete, "event-type/:event_type_name", delete),
         ]
     }
 
@@ -101,8 +101,15 @@ struct EventTypeRoutes {
     private func makeEventType(_ input: EventTypeIn, name: String, orgID: String) -> EventType {
         let now = environment.clock.now()
         return EventType(
-            orgID: orgID, name: name, description: input.description, archived: input.archived ?? false,
-            deprecated: input.deprecated ?? false, featureFlag: input.featureFlag,
-            schemas: EventTypeSchemas.encode(input.schemas), createdAt: now, updatedAt: now)
+            orgID: orgID,
+            name: name,
+            description: input.description,
+            archived: input.archived ?? false,
+            deprecated: input.deprecated ?? false,
+            featureFlag: input.featureFlag,
+            schemas: EventTypeSchemas.encode(input.schemas),
+            createdAt: now,
+            updatedAt: now
+        )
     }
 }

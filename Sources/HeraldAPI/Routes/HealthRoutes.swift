@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/health`: unauthenticated liveness and readiness.
 struct HealthRoutes {
@@ -7,8 +7,8 @@ struct HealthRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "health", health),
-        RouteSpec(.get, "health/ping", ping),
+            RouteSpec(.get, "health", health),
+            RouteSpec(.get, "health/ping", ping),
         ]
     }
 

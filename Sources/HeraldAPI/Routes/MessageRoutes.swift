@@ -1,5 +1,5 @@
-import Hummingbird
 import HeraldCore
+import Hummingbird
 
 /// `/app/{app_id}/msg`: the events an application is sent.
 struct MessageRoutes {
@@ -10,10 +10,10 @@ struct MessageRoutes {
 
     var routes: [RouteSpec] {
         [
-        RouteSpec(.get, "app/:app_id/msg", list),
-        RouteSpec(.post, "app/:app_id/msg", create),
-        RouteSpec(.get, "app/:app_id/msg/:msg_id", get),
-        RouteSpec(.delete, "app/:app_id/msg/:msg_id/content", expungeContent),
+            RouteSpec(.get, "app/:app_id/msg", list),
+            RouteSpec(.post, "app/:app_id/msg", create),
+            RouteSpec(.get, "app/:app_id/msg/:msg_id", get),
+            RouteSpec(.delete, "app/:app_id/msg/:msg_id/content", expungeContent),
         ]
     }
 
@@ -23,7 +23,12 @@ struct MessageRoutes {
         let page = try query.page(defaultOrder: .descending, orderable: false)
         let now = environment.clock.now()
         let range = ListWindow.idRange(
-            prefix: .message, before: try query.timestamp("before"), after: try query.timestamp("after"), page: page, now: now)
+            prefix: .message,
+            before: try query.timestamp("before"),
+            after: try query.timestamp("after"),
+            page: page,
+            now: now
+        )
         let messageQuery = MessageQuery(page: page, eventTypes: query.list("event_types"), channel: query.string("channel"), idRange: range)
         let result = try await environment.store.listMessages(appID: application.id, query: messageQuery)
         let withContent = try query.bool("with_content", default: true)
@@ -44,9 +49,15 @@ struct MessageRoutes {
         let now = environment.clock.now()
         let retentionDays = input.payloadRetentionPeriod ?? Self.defaultRetentionDays
         let message = Message(
-            id: IDPrefix.message.makeID(timestampMs: now.milliseconds), appID: application.id, eventType: input.eventType,
-            eventID: input.eventId, channels: input.channels, payload: payload,
-            payloadExpiresAt: now.adding(seconds: Int64(retentionDays) * 86_400), createdAt: now)
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            eventType: input.eventType,
+            eventID: input.eventId,
+            channels: input.channels,
+            payload: payload,
+            payloadExpiresAt: now.adding(seconds: Int64(retentionDays) * 86_400),
+            createdAt: now
+        )
         try await environment.store.createMessage(message)
         return try JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
     }

@@ -1,6 +1,6 @@
+import HeraldCore
 import Hummingbird
 import HummingbirdCore
-import HeraldCore
 
 /// Typed access to query parameters. Unknown parameters are ignored; malformed known ones are 422 with `loc: query`.
 struct QueryParameters {

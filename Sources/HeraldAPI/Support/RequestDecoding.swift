@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HeraldCore
+import Hummingbird
 import NIOCore
 
 /// Reads request bodies: bounded in size, decoded leniently (unknown fields ignored), failures as 422 with a `loc`.

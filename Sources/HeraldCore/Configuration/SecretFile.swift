@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// A secret kept in a `0600` file beside the database, created on first use, so that `herald serve` and
 /// `herald token create` agree with zero configuration.

@@ -25,9 +25,23 @@ public struct DeliveryTask: Sendable, Hashable {
     public var endpointInactive: Bool
 
     public init(
-        deliveryID: Int64, triggerType: TriggerType, attemptNumber: Int, orgID: String, appID: String, appUID: String?,
-        messageID: String, eventID: String?, eventType: String, payload: [UInt8]?, payloadExpiresAt: Timestamp, endpointID: String,
-        endpointUID: String?, url: String, secret: EndpointSecret, previousSecrets: [ExpiringSecret], headers: [String: String],
+        deliveryID: Int64,
+        triggerType: TriggerType,
+        attemptNumber: Int,
+        orgID: String,
+        appID: String,
+        appUID: String?,
+        messageID: String,
+        eventID: String?,
+        eventType: String,
+        payload: [UInt8]?,
+        payloadExpiresAt: Timestamp,
+        endpointID: String,
+        endpointUID: String?,
+        url: String,
+        secret: EndpointSecret,
+        previousSecrets: [ExpiringSecret],
+        headers: [String: String],
         endpointInactive: Bool
     ) {
         self.deliveryID = deliveryID

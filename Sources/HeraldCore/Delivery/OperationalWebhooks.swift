@@ -27,14 +27,24 @@ public struct OperationalWebhooks: Sendable {
     /// Makes sure the management application and the operator endpoint exist and point at `url`, signing with
     /// `secret`; returns the endpoint so its id can be logged.
     public static func setUp(
-        store: any HeraldStore, url: String, secret: EndpointSecret, clock: any WallClock = SystemWallClock()
+        store: any HeraldStore,
+        url: String,
+        secret: EndpointSecret,
+        clock: any WallClock = SystemWallClock()
     ) async throws -> (webhooks: OperationalWebhooks, endpointID: String) {
         let now = clock.now()
         var application = try await store.application(orgID: managementOrgID, idOrUID: applicationUID)
         if application == nil {
             let created = Application(
-                id: IDPrefix.application.makeID(timestampMs: now.milliseconds), orgID: managementOrgID, uid: applicationUID,
-                name: "Operational webhooks", throttleRate: nil, metadata: [:], createdAt: now, updatedAt: now)
+                id: IDPrefix.application.makeID(timestampMs: now.milliseconds),
+                orgID: managementOrgID,
+                uid: applicationUID,
+                name: "Operational webhooks",
+                throttleRate: nil,
+                metadata: [:],
+                createdAt: now,
+                updatedAt: now
+            )
             try await store.createApplication(created)
             application = created
         }
@@ -50,9 +60,22 @@ public struct OperationalWebhooks: Sendable {
             return (OperationalWebhooks(store: store, appID: appID, clock: clock), endpoint.id)
         }
         let endpoint = Endpoint(
-            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds), appID: appID, uid: endpointUID, url: url,
-            description: "The operator (HERALD_OPERATIONAL_WEBHOOK_URL)", disabled: false, eventTypes: nil, channels: nil,
-            throttleRate: nil, metadata: [:], headers: [:], secret: secret, previousSecrets: [], createdAt: now, updatedAt: now)
+            id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds),
+            appID: appID,
+            uid: endpointUID,
+            url: url,
+            description: "The operator (HERALD_OPERATIONAL_WEBHOOK_URL)",
+            disabled: false,
+            eventTypes: nil,
+            channels: nil,
+            throttleRate: nil,
+            metadata: [:],
+            headers: [:],
+            secret: secret,
+            previousSecrets: [],
+            createdAt: now,
+            updatedAt: now
+        )
         try await store.createEndpoint(endpoint)
         return (OperationalWebhooks(store: store, appID: appID, clock: clock), endpoint.id)
     }
@@ -65,8 +88,15 @@ public struct OperationalWebhooks: Sendable {
         let body = JSONValue.object(["type": .string(type.rawValue), "data": .object(fields)])
         let now = clock.now()
         let message = Message(
-            id: IDPrefix.message.makeID(timestampMs: now.milliseconds), appID: appID, eventType: type.rawValue, eventID: nil,
-            channels: nil, payload: Array(try body.encodedJSON()), payloadExpiresAt: now.adding(seconds: 90 * 86_400), createdAt: now)
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
+            appID: appID,
+            eventType: type.rawValue,
+            eventID: nil,
+            channels: nil,
+            payload: Array(try body.encodedJSON()),
+            payloadExpiresAt: now.adding(seconds: 90 * 86_400),
+            createdAt: now
+        )
         try await store.createMessage(message)
     }
 }

@@ -33,7 +33,10 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The delay in seconds before the attempt after failed attempt `attempt` (0-based), or nil when exhausted.
     public func delay(
-        afterFailedAttempt attempt: Int, throttled: Bool, retryAfter: Double?, using random: inout some RandomNumberGenerator
+        afterFailedAttempt attempt: Int,
+        throttled: Bool,
+        retryAfter: Double?,
+        using random: inout some RandomNumberGenerator
     ) -> Double? {
         guard attempt >= 0, attempt < schedule.count else { return nil }
         let base = schedule[attempt]

@@ -10,8 +10,14 @@ public struct Application: Sendable, Hashable {
     public var updatedAt: Timestamp
 
     public init(
-        id: String, orgID: String, uid: String?, name: String, throttleRate: Int?, metadata: [String: String],
-        createdAt: Timestamp, updatedAt: Timestamp
+        id: String,
+        orgID: String,
+        uid: String?,
+        name: String,
+        throttleRate: Int?,
+        metadata: [String: String],
+        createdAt: Timestamp,
+        updatedAt: Timestamp
     ) {
         self.id = id
         self.orgID = orgID

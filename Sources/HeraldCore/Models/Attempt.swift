@@ -42,8 +42,17 @@ public struct Attempt: Sendable, Hashable {
     public var createdAt: Timestamp
 
     public init(
-        id: String, messageID: String, endpointID: String, appID: String, url: String, response: String?, responseStatusCode: Int,
-        responseDurationMs: Int64, status: MessageStatus, triggerType: TriggerType, createdAt: Timestamp
+        id: String,
+        messageID: String,
+        endpointID: String,
+        appID: String,
+        url: String,
+        response: String?,
+        responseStatusCode: Int,
+        responseDurationMs: Int64,
+        status: MessageStatus,
+        triggerType: TriggerType,
+        createdAt: Timestamp
     ) {
         self.id = id
         self.messageID = messageID

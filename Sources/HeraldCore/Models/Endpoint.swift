@@ -21,10 +21,21 @@ public struct Endpoint: Sendable, Hashable {
     public var updatedAt: Timestamp
 
     public init(
-        id: String, appID: String, uid: String?, url: String, description: String, disabled: Bool,
-        eventTypes: [String]?, channels: [String]?, throttleRate: Int?, metadata: [String: String],
-        headers: [String: String], secret: EndpointSecret, previousSecrets: [ExpiringSecret],
-        createdAt: Timestamp, updatedAt: Timestamp
+        id: String,
+        appID: String,
+        uid: String?,
+        url: String,
+        description: String,
+        disabled: Bool,
+        eventTypes: [String]?,
+        channels: [String]?,
+        throttleRate: Int?,
+        metadata: [String: String],
+        headers: [String: String],
+        secret: EndpointSecret,
+        previousSecrets: [ExpiringSecret],
+        createdAt: Timestamp,
+        updatedAt: Timestamp
     ) {
         self.id = id
         self.appID = appID

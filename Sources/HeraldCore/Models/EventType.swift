@@ -12,8 +12,15 @@ public struct EventType: Sendable, Hashable {
     public var updatedAt: Timestamp
 
     public init(
-        orgID: String, name: String, description: String, archived: Bool, deprecated: Bool, featureFlag: String?,
-        schemas: String?, createdAt: Timestamp, updatedAt: Timestamp
+        orgID: String,
+        name: String,
+        description: String,
+        archived: Bool,
+        deprecated: Bool,
+        featureFlag: String?,
+        schemas: String?,
+        createdAt: Timestamp,
+        updatedAt: Timestamp
     ) {
         self.orgID = orgID
         self.name = name

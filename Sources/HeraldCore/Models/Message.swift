@@ -11,8 +11,14 @@ public struct Message: Sendable, Hashable {
     public var createdAt: Timestamp
 
     public init(
-        id: String, appID: String, eventType: String, eventID: String?, channels: [String]?, payload: [UInt8]?,
-        payloadExpiresAt: Timestamp, createdAt: Timestamp
+        id: String,
+        appID: String,
+        eventType: String,
+        eventID: String?,
+        channels: [String]?,
+        payload: [UInt8]?,
+        payloadExpiresAt: Timestamp,
+        createdAt: Timestamp
     ) {
         self.id = id
         self.appID = appID

@@ -1,9 +1,10 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 
 /// Turns a host name (or a numeric host in any spelling) into addresses. Injected so tests can answer anything.
 public protocol HostResolver: Sendable {

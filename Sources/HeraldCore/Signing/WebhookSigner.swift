@@ -5,7 +5,10 @@ import Foundation
 public enum WebhookSigner {
     /// The `webhook-signature` value for one request: one entry per key, separated by exactly one space.
     public static func signature(
-        messageID: String, timestamp: Int64, body: some DataProtocol, secrets: [EndpointSecret]
+        messageID: String,
+        timestamp: Int64,
+        body: some DataProtocol,
+        secrets: [EndpointSecret]
     ) -> String {
         var content = [UInt8]()
         content.reserveCapacity(messageID.utf8.count + 24 + body.count)

@@ -7,11 +7,21 @@ public protocol DeliveryQueue: Sendable {
     var newWork: WorkSignal { get }
     /// Leases up to `limit` due deliveries for `owner`, oldest due first, passing over the endpoints in `excluding`
     /// (those already at their in-flight cap, so one slow endpoint's queue does not crowd out the others).
-    func claimDeliveries(limit: Int, now: Timestamp, leaseUntil: Timestamp, owner: String, excluding: [String]) async throws
+    func claimDeliveries(
+        limit: Int,
+        now: Timestamp,
+        leaseUntil: Timestamp,
+        owner: String,
+        excluding: [String]
+    ) async throws
         -> [DeliveryTask]
     /// Records the attempt and the delivery's next state in one transaction; ignored if `owner` no longer holds the lease.
     func completeDelivery(
-        _ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp, disableAfterSeconds: Int64
+        _ task: DeliveryTask,
+        result: DeliveryResult,
+        owner: String,
+        now: Timestamp,
+        disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects
     /// Hands a claimed delivery back, due again at `dueAt` (used when its endpoint already has enough requests in flight).
     func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws
@@ -35,8 +45,14 @@ public struct AttemptQuery: Sendable, Hashable {
     public var channel: String?
 
     public init(
-        page: PageRequest, idRange: IDRange, endpointID: String? = nil, messageID: String? = nil, status: MessageStatus? = nil,
-        statusCodeClass: Int? = nil, eventTypes: [String]? = nil, channel: String? = nil
+        page: PageRequest,
+        idRange: IDRange,
+        endpointID: String? = nil,
+        messageID: String? = nil,
+        status: MessageStatus? = nil,
+        statusCodeClass: Int? = nil,
+        eventTypes: [String]? = nil,
+        channel: String? = nil
     ) {
         self.page = page
         self.idRange = idRange
@@ -71,7 +87,10 @@ public protocol AttemptStore: Sendable {
     func expungeAttemptResponse(appID: String, attemptID: String) async throws
     /// Messages queued for an endpoint, newest first, each with its delivery state.
     func listAttemptedMessages(
-        appID: String, endpointID: String, query: MessageQuery, status: MessageStatus?
+        appID: String,
+        endpointID: String,
+        query: MessageQuery,
+        status: MessageStatus?
     ) async throws -> Page<(Message, DestinationState)>
     /// Endpoints a message was queued for (deleted ones included), by endpoint id, each with its delivery state.
     func listAttemptedDestinations(appID: String, messageID: String, page: PageRequest) async throws -> Page<(Endpoint, DestinationState)>

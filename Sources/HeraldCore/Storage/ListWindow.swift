@@ -8,7 +8,11 @@ public enum ListWindow {
     public static let futureSlackMs: Int64 = 3600 * 1000
 
     public static func idRange(
-        prefix: IDPrefix, before: Timestamp?, after: Timestamp?, page: PageRequest, now: Timestamp
+        prefix: IDPrefix,
+        before: Timestamp?,
+        after: Timestamp?,
+        page: PageRequest,
+        now: Timestamp
     ) -> IDRange {
         let iteratorTime = page.iterator.flatMap { iterator -> Int64? in
             guard iterator.hasPrefix(prefix.rawValue) else { return nil }

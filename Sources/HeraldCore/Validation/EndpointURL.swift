@@ -9,7 +9,10 @@ public enum EndpointURL {
     /// refuses plain http, and a literal IP address must be one `policy` permits. (Host names are vetted when each
     /// request is sent, on the addresses they resolve to then.)
     public static func check(
-        _ value: String, httpsOnly: Bool, policy: DestinationPolicy = DestinationPolicy(), loc: [String]
+        _ value: String,
+        httpsOnly: Bool,
+        policy: DestinationPolicy = DestinationPolicy(),
+        loc: [String]
     ) -> [ValidationIssue] {
         func issue(_ msg: String, _ type: String = "value_error.url") -> [ValidationIssue] {
             [ValidationIssue(loc: loc, msg: msg, type: type)]
