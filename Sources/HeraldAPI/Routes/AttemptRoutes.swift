@@ -72,16 +72,8 @@ struct AttemptRoutes {
         let application = try await environment.application(context)
         let endpoint = try await environment.endpoint(context, in: application)
         let query = QueryParameters(request)
-        let page = try query.page(defaultOrder: .descending, orderable: false)
         let now = environment.clock.now()
-        let range = ListWindow.idRange(
-            prefix: .message,
-            before: try query.timestamp("before"),
-            after: try query.timestamp("after"),
-            page: page,
-            now: now
-        )
-        let messageQuery = MessageQuery(page: page, eventTypes: query.list("event_types"), channel: query.string("channel"), idRange: range)
+        let messageQuery = try query.messageQuery(now: now)
         let result = try await environment.store.listAttemptedMessages(
             appID: application.id,
             endpointID: endpoint.id,

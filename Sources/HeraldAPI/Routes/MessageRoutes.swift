@@ -20,16 +20,8 @@ struct MessageRoutes {
     @Sendable func list(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
         let query = QueryParameters(request)
-        let page = try query.page(defaultOrder: .descending, orderable: false)
         let now = environment.clock.now()
-        let range = ListWindow.idRange(
-            prefix: .message,
-            before: try query.timestamp("before"),
-            after: try query.timestamp("after"),
-            page: page,
-            now: now
-        )
-        let messageQuery = MessageQuery(page: page, eventTypes: query.list("event_types"), channel: query.string("channel"), idRange: range)
+        let messageQuery = try query.messageQuery(now: now)
         let result = try await environment.store.listMessages(appID: application.id, query: messageQuery)
         let withContent = try query.bool("with_content", default: true)
         return try JSONResponse.make(ListResponse(page: result, key: \.id) { MessageOut($0, withContent: withContent, now: now) })

@@ -69,4 +69,11 @@ struct QueryParameters {
         }
         return PageRequest(limit: limit, iterator: iterator, backwards: backwards, order: order)
     }
+
+    /// The filters of a message listing (newest first): page, `event_types`, `channel`, and the `before`/`after` window.
+    func messageQuery(now: Timestamp) throws -> MessageQuery {
+        let page = try page(defaultOrder: .descending, orderable: false)
+        let range = ListWindow.idRange(prefix: .message, before: try timestamp("before"), after: try timestamp("after"), page: page, now: now)
+        return MessageQuery(page: page, eventTypes: list("event_types"), channel: string("channel"), idRange: range)
+    }
 }
