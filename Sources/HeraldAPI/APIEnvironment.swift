@@ -37,10 +37,11 @@ public struct APIEnvironment: Sendable {
     public var clock: any WallClock
     /// Where `endpoint.*` operational events go, when configured.
     public var operational: OperationalWebhooks?
-    /// Tokens verified recently (shared by the auth middleware and logout).
-    let verifiedTokens = VerifiedTokenCache()
-    /// Applications looked up recently.
-    let applications = ApplicationCache()
+    /// Tokens verified recently (shared by the auth middleware and logout). Off when instances share the store:
+    /// a logout or application change made on one must hold on every other at once.
+    let verifiedTokens: VerifiedTokenCache
+    /// Applications looked up recently (off when instances share the store, as above).
+    let applications: ApplicationCache
 
     public init(
         store: any HeraldStore,
@@ -54,6 +55,8 @@ public struct APIEnvironment: Sendable {
         self.settings = settings
         self.clock = clock
         self.operational = operational
+        self.verifiedTokens = VerifiedTokenCache(enabled: !store.servesSeveralInstances)
+        self.applications = ApplicationCache(enabled: !store.servesSeveralInstances)
     }
 
     /// Queues an `endpoint.*` operational event. The change it reports is already committed, so a failure to queue

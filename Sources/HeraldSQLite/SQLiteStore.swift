@@ -114,23 +114,6 @@ struct PagingClause {
     }
 }
 
-/// JSON columns (metadata, filters, headers, old secrets).
-enum JSONColumn {
-    static func encode<T: Encodable>(_ value: T) -> String {
-        // Encoding these plain value types cannot fail.
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
-    }
-
-    static func encode<T: Encodable>(_ value: T?) -> String? {
-        value.map { encode($0) }
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
-        guard let text else { return nil }
-        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
-    }
-}
-
 extension Database {
     /// Runs a statement whose SQL text is fixed, prepared once per connection rather than parsed on every call: the
     /// write paths of messages and deliveries run these thousands of times a second.

@@ -3,6 +3,7 @@ import Foundation
 import HeraldAPI
 import HeraldCore
 import HeraldDelivery
+import HeraldPostgres
 import HeraldSQLite
 import Hummingbird
 import Logging
@@ -31,11 +32,25 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "herald")
         let (secret, secretSource) = try configuration.resolveJWTSecret()
         let tokens = try await TokenAuthority(secret: Array(secret.utf8))
-        let store: any HeraldStore
         switch configuration.database {
         case .sqlite(let path):
-            store = try SQLiteStore(path: path, sealer: try configuration.resolveMainKey())
+            let store = try SQLiteStore(path: path, sealer: try configuration.resolveMainKey())
+            try await serve(configuration, store: store, tokens: tokens, secretSource: secretSource, logger: logger)
+        case .postgres(let location):
+            let store = PostgresStore(location: location, sealer: try configuration.resolveMainKey(), logger: Logger(label: "herald.postgres"))
+            try await store.withRunningClient {
+                try await serve(configuration, store: store, tokens: tokens, secretSource: secretSource, logger: logger)
+            }
         }
+    }
+
+    private func serve(
+        _ configuration: HeraldConfiguration,
+        store: any HeraldStore,
+        tokens: TokenAuthority,
+        secretSource: String,
+        logger: Logger
+    ) async throws {
         let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
         let environment = APIEnvironment(
             store: store,
@@ -49,12 +64,13 @@ struct Serve: AsyncParsableCommand {
             ),
             operational: operational
         )
-        // With SQLite one worker owns the queue, so leases found at start belong to a process that died.
+        // With SQLite one worker owns the queue, so leases found at start belong to a process that died. Instances
+        // sharing PostgreSQL leave each other's leases alone: a dead instance's run out.
         let dispatcher = Dispatcher(
             store: store,
             settings: configuration.delivery,
             operational: operational,
-            releaseAllLeasesAtStart: true,
+            releaseAllLeasesAtStart: !store.servesSeveralInstances,
             logger: Logger(label: "herald.delivery")
         )
         let app = buildApplication(environment: environment, host: configuration.host, port: configuration.port, logger: logger) { port in

@@ -10,7 +10,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on (HERALD_PORT, default 8071).")
     var port: Int?
 
-    @Option(help: "Database URL: sqlite:PATH (HERALD_DATABASE_URL, default sqlite:herald.db).")
+    @Option(help: "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (HERALD_DATABASE_URL, default sqlite:herald.db).")
     var database: String?
 
     /// Flags over environment over defaults.
@@ -37,10 +37,15 @@ extension HeraldConfiguration {
         return try SecretSealer(parsing: SecretFile.loadOrCreate(at: sideFilePath(suffix: ".main-key"), make: SecretSealer.generateKeyText))
     }
 
-    /// A file kept beside the SQLite database (generated secrets).
+    /// A file kept beside the SQLite database (generated secrets). With PostgreSQL there is none: every instance
+    /// must sign tokens and seal secrets with the same keys, so they are configured, never generated per machine.
     func sideFilePath(suffix: String) throws -> String {
         switch database {
         case .sqlite(let path): return path + suffix
+        case .postgres:
+            throw ConfigurationError(
+                "with PostgreSQL every instance must share its secrets: set HERALD_JWT_SECRET and HERALD_MAIN_KEY (and HERALD_OPERATIONAL_WEBHOOK_SECRET with operational webhooks)"
+            )
         }
     }
 }

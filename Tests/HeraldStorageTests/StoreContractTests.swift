@@ -63,8 +63,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func applicationsRoundTripAndReleaseTheirUidOnDelete(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         let app = Self.application(uid: "acme")
         try await store.createApplication(app)
         #expect(try await store.application(orgID: Self.org, idOrUID: app.id) == app)
@@ -79,8 +79,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func listingsPageInBothDirections(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         var ids: [String] = []
         for offset in 0..<5 {
             let app = Self.application(at: Self.now.adding(seconds: Int64(offset)))
@@ -104,8 +104,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func endpointsKeepEveryField(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         let app = Self.application()
         try await store.createApplication(app)
         var endpoint = Self.endpoint(appID: app.id, uid: "main")
@@ -125,8 +125,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func eventTypesArchiveAndRevive(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         var type = EventType(
             orgID: Self.org,
             name: "a.b",
@@ -154,8 +154,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func messagesFilterAndKeepPayloadBytes(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         let app = Self.application()
         try await store.createApplication(app)
         let first = Self.message(appID: app.id, eventID: "e1", channels: ["eu"])
@@ -183,8 +183,8 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func idempotencyKeysLockCompleteAndRelease(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         let lock = Self.now.adding(seconds: 5)
         #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .acquired)
         #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .inProgress)
@@ -205,8 +205,8 @@ import Testing
 @Suite struct QueueContractTests {
     @Test(arguments: StoreBackend.all)
     func claimsLeaseExpireAndComplete(backend: StoreBackend) async throws {
-        let (store, directory) = try await backend.makeStore()
-        defer { withExtendedLifetime(directory) {} }
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
         let now = StoreContractTests.now
         let app = StoreContractTests.application()
         try await store.createApplication(app)

@@ -37,4 +37,10 @@ public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, Me
 {
     /// Throws when the database cannot answer.
     func checkHealth() async throws
+    /// Whether other Herald instances may share this store, so no instance may answer from a private cache.
+    var servesSeveralInstances: Bool { get }
+}
+
+extension HeraldStore {
+    public var servesSeveralInstances: Bool { false }
 }

@@ -1,0 +1,50 @@
+import Foundation
+
+/// JSON text columns (metadata, filters, headers, old secrets), written the same way by every backend.
+public enum JSONColumn {
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        // Encoding these plain value types cannot fail.
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    public static func encode<T: Encodable>(_ value: T?) -> String? {
+        value.map { encode($0) }
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, _ text: String?) throws -> T? {
+        guard let text else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// The endpoint columns that hold secrets — the signing key, the rotated-out keys, the custom headers — sealed with
+/// the main key on write and opened on read, by every backend.
+public struct SealedColumns: Sendable {
+    public var secret: EndpointSecret
+    public var previousSecrets: [ExpiringSecret]
+    public var headers: [String: String]
+
+    public init(secret: EndpointSecret, previousSecrets: [ExpiringSecret], headers: [String: String]) {
+        self.secret = secret
+        self.previousSecrets = previousSecrets
+        self.headers = headers
+    }
+
+    /// Opens the stored `secret`, `previous_secrets` and `headers` column values.
+    public init(secret sealedSecret: String, previousSecrets sealedPrevious: String, headers sealedHeaders: String, sealer: SecretSealer) throws {
+        guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret)) else {
+            throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
+        }
+        self.secret = secret
+        previousSecrets = try JSONColumn.decode([ExpiringSecret].self, try sealer.open(sealedPrevious)) ?? []
+        headers = try JSONColumn.decode([String: String].self, try sealer.open(sealedHeaders)) ?? [:]
+    }
+
+    /// Sealed values for the `secret`, `previous_secrets` and `headers` columns, in that order.
+    public func sealed(with sealer: SecretSealer) throws -> [String] {
+        [
+            try sealer.seal(secret.description), try sealer.seal(JSONColumn.encode(previousSecrets)),
+            try sealer.seal(JSONColumn.encode(headers)),
+        ]
+    }
+}

@@ -1,0 +1,176 @@
+import HeraldCore
+import Logging
+import PostgresNIO
+
+/// Herald's PostgreSQL schema: the same numbered, append-only migrations as SQLite, in PostgreSQL's dialect. Ids,
+/// uids and names are `COLLATE "C"` so they sort by byte, as KSUIDs and Svix iterators require, whatever the
+/// database's locale.
+enum PostgresMigrations {
+    static let all: [(identifier: String, statements: [String])] = [
+        ("0001_core", core),
+        ("0002_delivery", delivery),
+        ("0003_revoked_tokens", revokedTokens),
+    ]
+
+    /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
+    static let lockKey: Int64 = 0x4865_7261_6C64
+
+    /// Applies pending migrations in one transaction, under an advisory lock so that instances starting together
+    /// take turns; the second finds nothing left to do.
+    static func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).drain()
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: logger
+            ).drain()
+            var applied = Set<String>()
+            for try await identifier in try await connection.query("SELECT identifier FROM herald_migrations", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(identifier)
+            }
+            var newlyApplied: [String] = []
+            for migration in all where !applied.contains(migration.identifier) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).drain()
+                }
+                try await connection.query(
+                    "INSERT INTO herald_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Timestamp.now().milliseconds))",
+                    logger: logger
+                ).drain()
+                newlyApplied.append(migration.identifier)
+            }
+            return newlyApplied
+        }
+    }
+
+    static let core = [
+        """
+        CREATE TABLE applications (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            org_id TEXT COLLATE "C" NOT NULL,
+            uid TEXT COLLATE "C",
+            name TEXT NOT NULL,
+            throttle_rate BIGINT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            deleted_at BIGINT
+        )
+        """,
+        "CREATE UNIQUE INDEX applications_org_uid ON applications (org_id, uid) WHERE uid IS NOT NULL AND deleted_at IS NULL",
+        "CREATE INDEX applications_org_live ON applications (org_id, id) WHERE deleted_at IS NULL",
+        """
+        CREATE TABLE event_types (
+            org_id TEXT COLLATE "C" NOT NULL,
+            name TEXT COLLATE "C" NOT NULL,
+            description TEXT NOT NULL,
+            archived BOOLEAN NOT NULL DEFAULT FALSE,
+            deprecated BOOLEAN NOT NULL DEFAULT FALSE,
+            feature_flag TEXT,
+            schemas TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (org_id, name)
+        )
+        """,
+        """
+        CREATE TABLE endpoints (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            app_id TEXT COLLATE "C" NOT NULL REFERENCES applications (id),
+            uid TEXT COLLATE "C",
+            url TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            event_types TEXT,
+            channels TEXT,
+            throttle_rate BIGINT,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            headers TEXT NOT NULL DEFAULT '{}',
+            secret TEXT NOT NULL,
+            previous_secrets TEXT NOT NULL DEFAULT '[]',
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            deleted_at BIGINT
+        )
+        """,
+        "CREATE UNIQUE INDEX endpoints_app_uid ON endpoints (app_id, uid) WHERE uid IS NOT NULL AND deleted_at IS NULL",
+        "CREATE INDEX endpoints_app_live ON endpoints (app_id, id) WHERE deleted_at IS NULL",
+        """
+        CREATE TABLE messages (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            app_id TEXT COLLATE "C" NOT NULL REFERENCES applications (id),
+            event_type TEXT COLLATE "C" NOT NULL,
+            event_id TEXT COLLATE "C",
+            channels TEXT,
+            payload BYTEA,
+            payload_expires_at BIGINT NOT NULL,
+            created_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX messages_app_event_id ON messages (app_id, event_id) WHERE event_id IS NOT NULL",
+        "CREATE INDEX messages_app ON messages (app_id, id)",
+        """
+        CREATE TABLE idempotency_keys (
+            key TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('started', 'completed')),
+            lock_until BIGINT,
+            response BYTEA,
+            expires_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at)",
+    ]
+
+    static let delivery = [
+        """
+        CREATE TABLE deliveries (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            msg_id TEXT COLLATE "C" NOT NULL REFERENCES messages (id),
+            app_id TEXT COLLATE "C" NOT NULL,
+            endpoint_id TEXT COLLATE "C" NOT NULL REFERENCES endpoints (id),
+            trigger_type INTEGER NOT NULL CHECK (trigger_type IN (0, 1)),
+            status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3)),
+            attempt_count INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at BIGINT,
+            lease_owner TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE UNIQUE INDEX deliveries_destination ON deliveries (msg_id, endpoint_id) WHERE trigger_type = 0",
+        "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL",
+        "CREATE INDEX deliveries_endpoint ON deliveries (endpoint_id, msg_id)",
+        "CREATE INDEX deliveries_lease_owner ON deliveries (lease_owner) WHERE lease_owner IS NOT NULL",
+        """
+        CREATE TABLE attempts (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            msg_id TEXT COLLATE "C" NOT NULL REFERENCES messages (id),
+            endpoint_id TEXT COLLATE "C" NOT NULL REFERENCES endpoints (id),
+            app_id TEXT COLLATE "C" NOT NULL,
+            url TEXT NOT NULL,
+            response TEXT,
+            response_status_code INTEGER NOT NULL,
+            response_duration_ms BIGINT NOT NULL,
+            status INTEGER NOT NULL CHECK (status IN (0, 2)),
+            trigger_type INTEGER NOT NULL CHECK (trigger_type IN (0, 1)),
+            created_at BIGINT NOT NULL
+        )
+        """,
+        "CREATE INDEX attempts_msg ON attempts (msg_id, id)",
+        "CREATE INDEX attempts_endpoint ON attempts (endpoint_id, id)",
+        "CREATE INDEX attempts_app ON attempts (app_id, id)",
+        """
+        CREATE TABLE endpoint_failures (
+            endpoint_id TEXT COLLATE "C" PRIMARY KEY REFERENCES endpoints (id),
+            first_failure_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )
+        """,
+    ]
+
+    static let revokedTokens = [
+        "CREATE TABLE revoked_tokens (token_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"
+    ]
+}

@@ -1,0 +1,52 @@
+import Foundation
+import HeraldCore
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore {
+    /// Takes the key in one atomic upsert, so two instances racing for the same key cannot both run the request.
+    public func claimIdempotencyKey(_ key: String, now: Timestamp, lockUntil: Timestamp) async throws -> IdempotencyClaim {
+        let (now, lockUntil) = (now.milliseconds, lockUntil.milliseconds)
+        return try await perform { client in
+            let taken = try await client.rows(
+                """
+                INSERT INTO idempotency_keys AS k (key, state, lock_until, response, expires_at)
+                VALUES (\(key), 'started', \(lockUntil), NULL, \(lockUntil))
+                ON CONFLICT (key) DO UPDATE SET state = 'started', lock_until = excluded.lock_until, response = NULL,
+                    expires_at = excluded.expires_at
+                WHERE k.expires_at <= \(now) OR (k.state = 'started' AND k.lock_until <= \(now))
+                RETURNING 1
+                """
+            )
+            if !taken.isEmpty {
+                // Expired keys are swept here, on the write path that creates them, so the table stays bounded.
+                try await client.query("DELETE FROM idempotency_keys WHERE expires_at < \(now)").drain()
+                return .acquired
+            }
+            let existing = try await client.rows("SELECT state, response FROM idempotency_keys WHERE key = \(key)").first
+            guard let existing, try existing.value("state", as: String.self) == "completed",
+                let response = try existing.bytes("response")
+            else { return .inProgress }
+            return .completed(try JSONDecoder().decode(StoredResponse.self, from: Data(response)))
+        }
+    }
+
+    public func completeIdempotencyKey(_ key: String, response: StoredResponse, expiresAt: Timestamp) async throws {
+        let encoded = ByteBuffer(bytes: try JSONEncoder().encode(response))
+        try await perform { client in
+            try await client.query(
+                """
+                UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = \(encoded),
+                    expires_at = \(expiresAt.milliseconds)
+                WHERE key = \(key)
+                """
+            ).drain()
+        }
+    }
+
+    public func releaseIdempotencyKey(_ key: String) async throws {
+        try await perform { client in
+            try await client.query("DELETE FROM idempotency_keys WHERE key = \(key) AND state = 'started'").drain()
+        }
+    }
+}

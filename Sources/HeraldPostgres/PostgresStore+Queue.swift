@@ -1,0 +1,288 @@
+import HeraldCore
+import PostgresNIO
+
+/// Queue bookkeeping (claims, results, deferrals) commits with `synchronous_commit = off`: it survives a crash of
+/// Herald, and a database crash can lose only the last moments of it — which means a resend, never a lost message.
+/// Messages themselves always commit synchronously. `set_config(…, true)` scopes the setting to the statement's own
+/// transaction, so it costs no extra round trip.
+let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)"
+
+extension PostgresStore {
+    /// Leases due deliveries in one statement. `FOR UPDATE SKIP LOCKED` lets every instance claim at once without
+    /// waiting on, or double-claiming, each other's rows; the lease is the due time, so a dead holder's rows fall
+    /// due again when it runs out.
+    public func claimDeliveries(
+        limit: Int,
+        now: Timestamp,
+        leaseUntil: Timestamp,
+        owner: String,
+        excluding: [String]
+    ) async throws
+        -> [DeliveryTask]
+    {
+        let sealer = self.sealer
+        return try await perform { client in
+            try await client.rows(
+                """
+                WITH \(unescaped: relaxedCommit),
+                claimed AS (
+                    UPDATE deliveries SET next_attempt_at = \(leaseUntil.milliseconds), lease_owner = \(owner)
+                    WHERE id IN (
+                        SELECT id FROM deliveries
+                        WHERE next_attempt_at <= \(now.milliseconds) AND NOT (endpoint_id = ANY(\(excluding)))
+                        ORDER BY next_attempt_at LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
+                )
+                SELECT c.id AS delivery_id, c.trigger_type, c.attempt_count,
+                    a.org_id, a.id AS app_id, a.uid AS app_uid,
+                    m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                    e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
+                    (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive, r.setting
+                FROM claimed c
+                CROSS JOIN relaxed r
+                JOIN messages m ON m.id = c.msg_id
+                JOIN endpoints e ON e.id = c.endpoint_id
+                JOIN applications a ON a.id = c.app_id
+                ORDER BY c.id
+                """
+            ).map { try DeliveryTask(row: $0, sealer: sealer) }
+        }
+    }
+
+    public func completeDelivery(
+        _ task: DeliveryTask,
+        result: DeliveryResult,
+        owner: String,
+        now: Timestamp,
+        disableAfterSeconds: Int64
+    ) async throws -> DeliveryEffects {
+        var exhausted = false
+        if case .failed = result.next, result.attempt != nil { exhausted = true }
+        if task.triggerType == .scheduled, !result.disableEndpoint, !exhausted {
+            try await recordRoutineResult(task, result: result, owner: owner, now: now)
+            return DeliveryEffects()
+        }
+        return try await transaction { connection in
+            try await self.recordResult(task, result: result, owner: owner, now: now, disableAfterSeconds: disableAfterSeconds, connection: connection)
+        }
+    }
+
+    /// The common case — a scheduled delivery that succeeded, will retry, or ended without an attempt — in one
+    /// statement: log the attempt, move the delivery on if this owner still holds it, clear failure tracking on success.
+    private func recordRoutineResult(_ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp) async throws {
+        let (status, next): (MessageStatus, Int64?) =
+            switch result.next {
+            case .succeeded: (.success, nil)
+            case .retry(let at): (.sending, at.milliseconds)
+            case .failed: (.fail, nil)
+            }
+        var builder = SQLBuilder("WITH \(relaxedCommit)")
+        if let attempt = result.attempt { builder.appendAttemptInsert(attempt) }
+        builder.append(
+            """
+            , moved AS (
+                UPDATE deliveries SET status = \(builder.bind(status.rawValue)), next_attempt_at = \(builder.bind(next)),
+                    lease_owner = NULL, attempt_count = attempt_count + \(builder.bind(result.attempt == nil ? 0 : 1)),
+                    updated_at = \(builder.bind(now.milliseconds))
+                WHERE id = \(builder.bind(task.deliveryID)) AND lease_owner = \(builder.bind(owner))
+                RETURNING endpoint_id
+            )
+            """
+        )
+        if case .succeeded = result.next {
+            builder.append(", cleared AS (DELETE FROM endpoint_failures WHERE endpoint_id IN (SELECT endpoint_id FROM moved))")
+        }
+        builder.append(" SELECT setting FROM relaxed")
+        let query = builder.query
+        try await perform { client in try await client.query(query).drain() }
+    }
+
+    /// Manual attempts, endpoints to disable and exhausted deliveries, in one transaction (the rare paths).
+    private func recordResult(
+        _ task: DeliveryTask,
+        result: DeliveryResult,
+        owner: String,
+        now: Timestamp,
+        disableAfterSeconds: Int64,
+        connection: PostgresConnection
+    ) async throws -> DeliveryEffects {
+        let logger = self.logger
+        try await connection.query("SELECT set_config('synchronous_commit', 'off', true)", logger: logger).drain()
+        if let attempt = result.attempt {
+            var builder = SQLBuilder("WITH \(relaxedCommit)")
+            builder.appendAttemptInsert(attempt)
+            builder.append(" SELECT setting FROM relaxed")
+            try await connection.query(builder.query, logger: logger).drain()
+        }
+        let stillOurs = try await connection.rows(
+            "SELECT 1 FROM deliveries WHERE id = \(task.deliveryID) AND lease_owner = \(owner) FOR UPDATE",
+            logger: logger
+        )
+        // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
+        guard !stillOurs.isEmpty else { return DeliveryEffects() }
+        var effects = DeliveryEffects()
+        if result.disableEndpoint {
+            try await connection.query(
+                "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(task.endpointID)",
+                logger: logger
+            ).drain()
+            effects.endpointDisabled = now
+        }
+        let attempted = result.attempt == nil ? 0 : 1
+        switch task.triggerType {
+        case .manual:
+            try await connection.query("DELETE FROM deliveries WHERE id = \(task.deliveryID)", logger: logger).drain()
+            if case .succeeded = result.next {
+                try await connection.query(
+                    """
+                    UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = \(now.milliseconds)
+                    WHERE msg_id = \(task.messageID) AND endpoint_id = \(task.endpointID) AND trigger_type = 0 AND lease_owner IS NULL
+                    """,
+                    logger: logger
+                ).drain()
+                try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = \(task.endpointID)", logger: logger).drain()
+            }
+        case .scheduled:
+            let (status, next): (MessageStatus, Int64?) =
+                switch result.next {
+                case .succeeded: (.success, nil)
+                case .retry(let at): (.sending, at.milliseconds)
+                case .failed: (.fail, nil)
+                }
+            try await connection.query(
+                """
+                UPDATE deliveries SET status = \(status.rawValue), next_attempt_at = \(next), lease_owner = NULL,
+                    attempt_count = attempt_count + \(attempted), updated_at = \(now.milliseconds)
+                WHERE id = \(task.deliveryID)
+                """,
+                logger: logger
+            ).drain()
+            if case .failed = result.next, result.attempt != nil, !result.disableEndpoint,
+                let since = try await recordExhaustion(
+                    endpointID: task.endpointID,
+                    now: now,
+                    disableAfterSeconds: disableAfterSeconds,
+                    connection: connection
+                )
+            {
+                effects.endpointDisabled = since
+            }
+        }
+        return effects
+    }
+
+    /// Auto-disable, as Svix does it: the first exhausted delivery starts the clock; one exhausted after
+    /// `disableAfterSeconds` with no success in between disables the endpoint. The tracking row is locked, so
+    /// instances recording exhaustions of one endpoint at once take turns. Returns when failures began if it disabled.
+    private func recordExhaustion(
+        endpointID: String,
+        now: Timestamp,
+        disableAfterSeconds: Int64,
+        connection: PostgresConnection
+    ) async throws -> Timestamp? {
+        let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
+        let tracked = try await connection.rows(
+            """
+            INSERT INTO endpoint_failures AS f (endpoint_id, first_failure_at, expires_at)
+            VALUES (\(endpointID), \(now.milliseconds), \(expiresAt))
+            ON CONFLICT (endpoint_id) DO UPDATE SET
+                first_failure_at = CASE WHEN f.expires_at <= \(now.milliseconds) THEN excluded.first_failure_at ELSE f.first_failure_at END,
+                expires_at = CASE WHEN f.expires_at <= \(now.milliseconds) THEN excluded.expires_at ELSE f.expires_at END
+            RETURNING first_failure_at
+            """,
+            logger: logger
+        )
+        let firstFailure = try tracked.first?.value("first_failure_at", as: Int64.self) ?? now.milliseconds
+        guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
+        let disabled = try await connection.rows(
+            "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(endpointID) AND NOT disabled RETURNING 1",
+            logger: logger
+        )
+        return disabled.isEmpty ? nil : Timestamp(milliseconds: firstFailure)
+    }
+
+    public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
+        try await perform { client in
+            try await client.query(
+                """
+                WITH \(unescaped: relaxedCommit),
+                deferred AS (
+                    UPDATE deliveries SET next_attempt_at = \(dueAt.milliseconds), lease_owner = NULL
+                    WHERE id = \(task.deliveryID) AND lease_owner = \(owner)
+                )
+                SELECT setting FROM relaxed
+                """
+            ).drain()
+        }
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try await perform { client in
+            try await client.rows("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL").first?
+                .value("due", as: Int64?.self).map(Timestamp.init(milliseconds:))
+        }
+    }
+
+    /// Makes `owner`'s leases due now. With several instances on one database nobody may release them all: a
+    /// dead instance's leases simply run out.
+    public func releaseLeases(owner: String?, now: Timestamp) async throws {
+        try await perform { client in
+            if let owner {
+                try await client.query(
+                    "UPDATE deliveries SET next_attempt_at = \(now.milliseconds), lease_owner = NULL WHERE lease_owner = \(owner)"
+                ).drain()
+            } else {
+                try await client.query(
+                    "UPDATE deliveries SET next_attempt_at = \(now.milliseconds), lease_owner = NULL WHERE lease_owner IS NOT NULL"
+                ).drain()
+            }
+        }
+        announceNewWork()
+    }
+}
+
+extension SQLBuilder {
+    /// `, logged AS (INSERT INTO attempts …)`: a data-modifying CTE, so it runs in the statement's transaction.
+    mutating func appendAttemptInsert(_ attempt: Attempt) {
+        append(
+            """
+            , logged AS (
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
+                    response_duration_ms, status, trigger_type, created_at)
+                VALUES (\(bind(attempt.id)), \(bind(attempt.messageID)), \(bind(attempt.endpointID)), \(bind(attempt.appID)),
+                    \(bind(attempt.url)), \(bind(attempt.response)), \(bind(attempt.responseStatusCode)),
+                    \(bind(attempt.responseDurationMs)), \(bind(attempt.status.rawValue)), \(bind(attempt.triggerType.rawValue)),
+                    \(bind(attempt.createdAt.milliseconds)))
+            )
+            """
+        )
+    }
+}
+
+extension DeliveryTask {
+    init(row: PostgresRandomAccessRow, sealer: SecretSealer) throws {
+        let sealed = try SealedColumns(row: row, sealer: sealer)
+        self.init(
+            deliveryID: try row.value("delivery_id"),
+            triggerType: TriggerType(rawValue: try row.value("trigger_type")) ?? .scheduled,
+            attemptNumber: try row.value("attempt_count"),
+            orgID: try row.value("org_id"),
+            appID: try row.value("app_id"),
+            appUID: try row.value("app_uid"),
+            messageID: try row.value("msg_id"),
+            eventID: try row.value("event_id"),
+            eventType: try row.value("event_type"),
+            payload: try row.bytes("payload"),
+            payloadExpiresAt: try row.timestamp("payload_expires_at"),
+            endpointID: try row.value("endpoint_id"),
+            endpointUID: try row.value("endpoint_uid"),
+            url: try row.value("url"),
+            secret: sealed.secret,
+            previousSecrets: sealed.previousSecrets,
+            headers: sealed.headers,
+            endpointInactive: try row.value("inactive")
+        )
+    }
+}

@@ -1,0 +1,164 @@
+import HeraldCore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The scale-out backend: several Herald instances share one PostgreSQL database. Deliveries are claimed with
+/// `FOR UPDATE SKIP LOCKED` and a lease, new work wakes every instance's dispatcher through `LISTEN/NOTIFY`, and
+/// everything that must agree across instances (idempotency keys, failure tracking, revoked tokens) lives in tables.
+///
+/// Every call is bounded by `operationTimeout`: with the database down a request fails fast with a 503 rather than
+/// waiting for a connection that is not coming.
+public final class PostgresStore: HeraldStore {
+    let client: PostgresClient
+    let sealer: SecretSealer
+    let logger: Logger
+    let operationTimeout: Duration
+    /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
+    public let newWork = WorkSignal()
+    /// Tells the other instances about new work.
+    let announcer = WorkAnnouncer()
+
+    public var servesSeveralInstances: Bool { true }
+
+    public init(
+        location: PostgresLocation,
+        sealer: SecretSealer,
+        maxConnections: Int = 24,
+        operationTimeout: Duration = .seconds(5),
+        logger: Logger
+    ) {
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: location.requireTLS ? .require(.makeClientConfiguration()) : .disable
+        )
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.connectTimeout = .seconds(3)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.sealer = sealer
+        self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    /// Runs the connection pool, the LISTEN loop and the NOTIFY sender while `body` runs, after applying pending
+    /// migrations; stops them when `body` returns.
+    public func withRunningClient<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.listenForWork() }
+            group.addTask { await self.announcer.run(client: self.client, logger: self.logger) }
+            defer { group.cancelAll() }
+            let applied = try await perform { client in try await PostgresMigrations.migrate(client: client, logger: self.logger) }
+            if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
+            return try await body()
+        }
+    }
+
+    public func checkHealth() async throws {
+        try await perform { client in try await client.query("SELECT 1").drain() }
+    }
+
+    /// The applied migration identifiers, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        try await perform { client in
+            try await client.rows("SELECT identifier FROM herald_migrations ORDER BY identifier").map { try $0.value("identifier") }
+        }
+    }
+
+    /// Wakes this instance's dispatcher and, soon after, every other instance's.
+    func announceNewWork() {
+        newWork.signal()
+        announcer.announce()
+    }
+
+    /// Follows `NOTIFY herald_work` on a dedicated connection for as long as the store runs, reconnecting after a
+    /// failure; each (re)subscription also wakes the dispatcher, in case work was announced while it was away.
+    func listenForWork() async {
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: WorkAnnouncer.channel) { notifications in
+                        self.newWork.signal()
+                        backoff = .milliseconds(100)
+                        for try await _ in notifications { self.newWork.signal() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("listening for new work failed; retrying", metadata: ["herald.error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+    }
+}
+
+extension PostgresStore {
+    /// Runs one database operation within `operationTimeout`, turning driver errors into what the API shows: a
+    /// uniqueness violation into `conflict` (when given), a lost or unreachable database into a 503.
+    func perform<T: Sendable>(
+        conflict: HeraldError? = nil,
+        _ operation: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await withDeadline(operationTimeout) { try await operation(self.client) }
+        } catch let error as HeraldError {
+            throw error
+        } catch let error as PSQLError {
+            if let state = error.serverInfo?[.sqlState] {
+                if state == "23505", let conflict { throw conflict }
+                // Connection exceptions, shutdowns and exhausted resources: the database, not the request, is at fault.
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { throw Self.unavailable(error) }
+                throw error
+            }
+            throw Self.unavailable(error)
+        } catch is PostgresDecodingError {
+            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored value could not be read")
+        } catch {
+            throw Self.unavailable(error)
+        }
+    }
+
+    static func unavailable(_ error: any Error) -> HeraldError {
+        .unavailable("The database is unavailable; try again shortly")
+    }
+
+    /// Runs `operation` in one transaction within `operationTimeout`.
+    func transaction<T: Sendable>(
+        conflict: HeraldError? = nil,
+        _ operation: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        return try await perform(conflict: conflict) { client in
+            try await client.withTransaction(logger: logger) { connection in try await operation(connection) }
+        }
+    }
+}
+
+/// Which of an operation and its deadline came first.
+enum DeadlineOutcome<T: Sendable>: Sendable {
+    case finished(T)
+    case timedOut
+}
+
+/// The database did not answer in time.
+struct DatabaseTimeout: Error {}
+
+/// Runs `operation`, abandoning it (cancelled) when it has not finished after `timeout`.
+func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: DeadlineOutcome<T>.self) { group in
+        group.addTask { .finished(try await operation()) }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return .timedOut
+        }
+        defer { group.cancelAll() }
+        guard case .finished(let value) = try await group.next() else { throw DatabaseTimeout() }
+        return value
+    }
+}

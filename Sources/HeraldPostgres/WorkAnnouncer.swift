@@ -1,0 +1,31 @@
+import Logging
+import PostgresNIO
+
+/// Sends `NOTIFY herald_work` after commits that queued deliveries, so idle dispatchers on every instance wake at
+/// once. Announcements made while one is being sent collapse into the next, so a burst of messages costs a few
+/// NOTIFYs rather than one per commit (NOTIFY takes a global lock at commit, so it stays out of the message's own
+/// transaction). A lost announcement only delays work until the dispatcher's next poll.
+final class WorkAnnouncer: Sendable {
+    static let channel = "herald_work"
+
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func announce() {
+        continuation.yield()
+    }
+
+    func run(client: PostgresClient, logger: Logger) async {
+        for await _ in stream {
+            do {
+                try await withDeadline(.seconds(5)) { try await client.query("NOTIFY herald_work").drain() }
+            } catch {
+                logger.debug("announcing new work failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+}
