@@ -1,7 +1,10 @@
 import HeraldCore
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
+import Synchronization
+import _ConnectionPoolModule
 
 /// The scale-out backend: several Herald instances share one PostgreSQL database. Deliveries are claimed with
 /// `FOR UPDATE SKIP LOCKED` and a lease, new work wakes every instance's dispatcher through `LISTEN/NOTIFY`, and
@@ -18,6 +21,13 @@ public final class PostgresStore: HeraldStore {
     public let newWork = WorkSignal()
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
+    private let listening = Atomic<Bool>(false)
+    private let notificationsReceived = Atomic<Int>(0)
+
+    /// Whether this instance currently follows other instances' announcements of new work.
+    public var isListeningForWork: Bool { listening.load(ordering: .relaxed) }
+    /// How many announcements of new work have arrived (from any instance, this one included).
+    public var workNotificationsReceived: Int { notificationsReceived.load(ordering: .relaxed) }
 
     public var servesSeveralInstances: Bool { true }
 
@@ -83,9 +93,14 @@ public final class PostgresStore: HeraldStore {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: WorkAnnouncer.channel) { notifications in
+                        self.listening.store(true, ordering: .relaxed)
+                        defer { self.listening.store(false, ordering: .relaxed) }
                         self.newWork.signal()
                         backoff = .milliseconds(100)
-                        for try await _ in notifications { self.newWork.signal() }
+                        for try await _ in notifications {
+                            self.notificationsReceived.add(1, ordering: .relaxed)
+                            self.newWork.signal()
+                        }
                     }
                 }
             } catch {
@@ -107,20 +122,31 @@ extension PostgresStore {
     ) async throws -> T {
         do {
             return try await withDeadline(operationTimeout) { try await operation(self.client) }
-        } catch let error as HeraldError {
-            throw error
-        } catch let error as PSQLError {
-            if let state = error.serverInfo?[.sqlState] {
-                if state == "23505", let conflict { throw conflict }
-                // Connection exceptions, shutdowns and exhausted resources: the database, not the request, is at fault.
-                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { throw Self.unavailable(error) }
-                throw error
-            }
-            throw Self.unavailable(error)
-        } catch is PostgresDecodingError {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored value could not be read")
         } catch {
-            throw Self.unavailable(error)
+            throw Self.translate(error, conflict: conflict)
+        }
+    }
+
+    /// The error the API shows for a driver error (a transaction's error is judged by what went wrong inside it).
+    static func translate(_ error: any Error, conflict: HeraldError?) -> any Error {
+        switch error {
+        case let error as HeraldError:
+            return error
+        case let error as PostgresTransactionError:
+            guard let cause = error.closureError ?? error.commitError ?? error.beginError else { return unavailable(error) }
+            return translate(cause, conflict: conflict)
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState] else { return unavailable(error) }
+            if state == "23505", let conflict { return conflict }
+            // Connection exceptions, shutdowns and exhausted resources: the database, not the request, is at fault.
+            if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { return unavailable(error) }
+            return error
+        case is PostgresDecodingError:
+            return HeraldError(kind: .internalError, code: "server_error", detail: "a stored value could not be read")
+        case is DatabaseTimeout, is ConnectionPoolError, is ChannelError, is IOError, is NIOConnectionError:
+            return unavailable(error)
+        default:
+            return error
         }
     }
 

@@ -43,11 +43,14 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
 public final class RunningPostgresStore: Sendable {
     public let store: PostgresStore
     public let location: PostgresLocation
+    /// The main key; another instance on the same database needs the same one.
+    public let sealer: SecretSealer
     private let task: Task<Void, Never>
 
-    private init(store: PostgresStore, location: PostgresLocation, task: Task<Void, Never>) {
+    private init(store: PostgresStore, location: PostgresLocation, sealer: SecretSealer, task: Task<Void, Never>) {
         self.store = store
         self.location = location
+        self.sealer = sealer
         self.task = task
     }
 
@@ -59,10 +62,19 @@ public final class RunningPostgresStore: Sendable {
     public static func start(server: PostgresLocation) async throws -> RunningPostgresStore {
         var location = server
         location.database = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await PostgresDatabaseAdmin.createDatabase(location.database, server: server, logger: logger)
+        return try await start(existing: location, sealer: .forTests)
+    }
+
+    private static var logger: Logger {
         var logger = Logger(label: "herald.test.postgres")
         logger.logLevel = .error
-        try await PostgresDatabaseAdmin.createDatabase(location.database, server: server, logger: logger)
-        let store = PostgresStore(location: location, sealer: .forTests, logger: logger)
+        return logger
+    }
+
+    /// Another running store on the database at `location` (another instance, as far as the database can tell).
+    public static func start(existing location: PostgresLocation, sealer: SecretSealer) async throws -> RunningPostgresStore {
+        let store = PostgresStore(location: location, sealer: sealer, logger: logger)
         let (started, continuation) = AsyncThrowingStream<Void, any Error>.makeStream()
         // Unstructured on purpose: tests hold the store as a value rather than inside a closure, so its client runs
         // in a task that this object cancels when the test releases it.
@@ -77,6 +89,6 @@ public final class RunningPostgresStore: Sendable {
             }
         }
         for try await _ in started { break }
-        return RunningPostgresStore(store: store, location: location, task: task)
+        return RunningPostgresStore(store: store, location: location, sealer: sealer, task: task)
     }
 }

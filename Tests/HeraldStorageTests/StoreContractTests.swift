@@ -252,3 +252,105 @@ import Testing
         #expect(try await store.nextDueTime() == now.adding(seconds: 60))
     }
 }
+
+/// Failure tracking and manual attempts, on every backend.
+@Suite struct DeliveryOutcomeContractTests {
+    static func attempt(for task: DeliveryTask, status: MessageStatus, at time: Timestamp) -> Attempt {
+        Attempt(
+            id: IDPrefix.attempt.makeID(timestampMs: time.milliseconds),
+            messageID: task.messageID,
+            endpointID: task.endpointID,
+            appID: task.appID,
+            url: task.url,
+            response: "",
+            responseStatusCode: status == .success ? 200 : 500,
+            responseDurationMs: 3,
+            status: status,
+            triggerType: task.triggerType,
+            createdAt: time
+        )
+    }
+
+    /// Creates an app with one endpoint taking every event type, and returns the endpoint.
+    static func endpoint(in store: any HeraldStore) async throws -> Endpoint {
+        let app = StoreContractTests.application()
+        try await store.createApplication(app)
+        var endpoint = StoreContractTests.endpoint(appID: app.id)
+        endpoint.eventTypes = nil
+        try await store.createEndpoint(endpoint)
+        return endpoint
+    }
+
+    /// Sends one message and ends its delivery as `failed` after an attempt, at `time`.
+    static func exhaust(_ store: any HeraldStore, endpoint: Endpoint, at time: Timestamp) async throws -> DeliveryEffects {
+        try await store.createMessage(StoreContractTests.message(appID: endpoint.appID, at: time))
+        let task = try #require(
+            try await store.claimDeliveries(limit: 1, now: time, leaseUntil: time.adding(seconds: 60), owner: "w", excluding: []).first
+        )
+        return try await store.completeDelivery(
+            task,
+            result: DeliveryResult(attempt: attempt(for: task, status: .fail, at: time), next: .failed),
+            owner: "w",
+            now: time,
+            disableAfterSeconds: 100
+        )
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func exhaustedDeliveriesDisableTheEndpointOnlyAfterTheWindow(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let endpoint = try await Self.endpoint(in: store)
+        let start = StoreContractTests.now
+        #expect(try await Self.exhaust(store, endpoint: endpoint, at: start).endpointDisabled == nil)
+        #expect(try await Self.exhaust(store, endpoint: endpoint, at: start.adding(seconds: 50)).endpointDisabled == nil)
+        let disabled = try await Self.exhaust(store, endpoint: endpoint, at: start.adding(seconds: 100))
+        #expect(disabled.endpointDisabled == start)
+        #expect(try await store.endpoint(appID: endpoint.appID, idOrUID: endpoint.id)?.disabled == true)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func aSuccessfulManualAttemptSettlesTheDeliveryAndClearsFailures(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let endpoint = try await Self.endpoint(in: store)
+        let start = StoreContractTests.now
+        _ = try await Self.exhaust(store, endpoint: endpoint, at: start)
+        let page = PageRequest(order: .ascending)
+        let window = ListWindow.idRange(prefix: .message, before: nil, after: nil, page: page, now: start)
+        let message = try #require(
+            try await store.listMessages(appID: endpoint.appID, query: MessageQuery(page: page, idRange: window)).items.first
+        )
+        #expect(try await store.endpointStats(endpointID: endpoint.id, since: start, until: start.adding(seconds: 1)).fail == 1)
+
+        let resendAt = start.adding(seconds: 10)
+        try await store.enqueueManualAttempt(appID: endpoint.appID, messageID: message.id, endpointID: endpoint.id, now: resendAt)
+        let manual = try #require(
+            try await store.claimDeliveries(limit: 5, now: resendAt, leaseUntil: resendAt.adding(seconds: 60), owner: "w", excluding: []).first
+        )
+        #expect(manual.triggerType == .manual)
+        _ = try await store.completeDelivery(
+            manual,
+            result: DeliveryResult(attempt: Self.attempt(for: manual, status: .success, at: resendAt), next: .succeeded),
+            owner: "w",
+            now: resendAt,
+            disableAfterSeconds: 100
+        )
+        let state = try await store.listAttemptedDestinations(appID: endpoint.appID, messageID: message.id, page: page).items.first?.1
+        #expect(state == DestinationState(status: .success, nextAttempt: nil))
+        #expect(try await store.nextDueTime() == nil)
+        // The success cleared the failure clock: an exhaustion long after the first one starts it again.
+        #expect(try await Self.exhaust(store, endpoint: endpoint, at: start.adding(seconds: 150)).endpointDisabled == nil)
+
+        let attempts = try await store.listAttempts(
+            appID: endpoint.appID,
+            query: AttemptQuery(
+                page: PageRequest(order: .ascending),
+                idRange: ListWindow.idRange(prefix: .attempt, before: nil, after: nil, page: page, now: start),
+                messageID: message.id
+            )
+        )
+        #expect(attempts.items.map(\.status) == [.fail, .success])
+        #expect(try await store.recoverFailedDeliveries(endpointID: endpoint.id, since: start, until: start.adding(seconds: 200), now: start) == 1)
+    }
+}
