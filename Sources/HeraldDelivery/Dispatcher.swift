@@ -54,6 +54,7 @@ public final class Dispatcher: Service {
     }
 
     public func run() async throws {
+        logger.notice("delivery worker started", metadata: ["herald.lease_owner": "\(owner)"])
         try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {

@@ -22,6 +22,8 @@ public final class PostgresStore: HeraldStore {
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
     private let listening = Atomic<Bool>(false)
+    /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
+    private let unreachable = Atomic<Bool>(false)
     private let notificationsReceived = Atomic<Int>(0)
 
     /// Whether this instance currently follows other instances' announcements of new work.
@@ -121,9 +123,22 @@ extension PostgresStore {
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         do {
-            return try await withDeadline(operationTimeout) { try await operation(self.client) }
+            let value = try await withDeadline(operationTimeout) { try await operation(self.client) }
+            if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
+                logger.notice("PostgreSQL is reachable again")
+            }
+            return value
         } catch {
-            throw Self.translate(error, conflict: conflict)
+            let translated = Self.translate(error, conflict: conflict)
+            if let heraldError = translated as? HeraldError, heraldError.kind == .serviceUnavailable,
+                !unreachable.exchange(true, ordering: .relaxed)
+            {
+                logger.error(
+                    "PostgreSQL is unreachable; requests answer 503 until it is back",
+                    metadata: ["herald.error": "\(String(reflecting: error))"]
+                )
+            }
+            throw translated
         }
     }
 
@@ -166,25 +181,76 @@ extension PostgresStore {
     }
 }
 
-/// Which of an operation and its deadline came first.
-enum DeadlineOutcome<T: Sendable>: Sendable {
-    case finished(T)
-    case timedOut
-}
-
 /// The database did not answer in time.
 struct DatabaseTimeout: Error {}
 
-/// Runs `operation`, abandoning it (cancelled) when it has not finished after `timeout`.
+/// Runs `operation`, giving up on it (and cancelling it) when it has not finished after `timeout`. The caller gets
+/// its answer at the deadline even if the operation ignores cancellation — a query stuck on a connection that died
+/// mid-flight must not hold an HTTP request, or a graceful shutdown waiting for it, forever.
 func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: DeadlineOutcome<T>.self) { group in
-        group.addTask { .finished(try await operation()) }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return .timedOut
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            race.begin(continuation)
+            // Unstructured on purpose: a child task would make the caller wait for an operation that may never end.
+            let work = Task {
+                do {
+                    race.finish(.success(try await operation()))
+                } catch {
+                    race.finish(.failure(error))
+                }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if race.finish(.failure(DatabaseTimeout())) { work.cancel() }
+            }
+            race.whenFinished { timer.cancel() }
         }
-        defer { group.cancelAll() }
-        guard case .finished(let value) = try await group.next() else { throw DatabaseTimeout() }
-        return value
+    } onCancel: {
+        race.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first of an operation's result, its deadline and its caller's cancellation; the others are ignored.
+final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var outcome: Result<T, any Error>?
+        var onFinish: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    func begin(_ continuation: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { state -> Result<T, any Error>? in
+            if let outcome = state.outcome { return outcome }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Runs `action` once the race is decided (at once if it already is).
+    func whenFinished(_ action: @escaping @Sendable () -> Void) {
+        let decided = state.withLock { state -> Bool in
+            if state.outcome != nil { return true }
+            state.onFinish = action
+            return false
+        }
+        if decided { action() }
+    }
+
+    /// Settles the race with `outcome` unless it is already settled; returns whether this call settled it.
+    @discardableResult
+    func finish(_ outcome: Result<T, any Error>) -> Bool {
+        let (continuation, onFinish, settled) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?, Bool) in
+            guard state.outcome == nil else { return (nil, nil, false) }
+            state.outcome = outcome
+            defer { (state.continuation, state.onFinish) = (nil, nil) }
+            return (state.continuation, state.onFinish, true)
+        }
+        continuation?.resume(with: outcome)
+        onFinish?()
+        return settled
     }
 }
