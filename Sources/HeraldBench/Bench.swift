@@ -18,13 +18,27 @@ public struct BenchOptions: Sendable {
     public var concurrency: Int
     /// The `herald` binary to start.
     public var executable: String
+    /// A PostgreSQL server to run on (a fresh database per scenario) instead of SQLite.
+    public var postgresURL: String?
+    /// Herald instances sharing the database (PostgreSQL only); the load goes to the first, all of them deliver.
+    public var instances: Int
 
-    public init(scenarios: [BenchScenario], duration: Double, backlogDeliveries: Int, concurrency: Int, executable: String) {
+    public init(
+        scenarios: [BenchScenario],
+        duration: Double,
+        backlogDeliveries: Int,
+        concurrency: Int,
+        executable: String,
+        postgresURL: String? = nil,
+        instances: Int = 1
+    ) {
         self.scenarios = scenarios
         self.duration = duration
         self.backlogDeliveries = backlogDeliveries
         self.concurrency = concurrency
         self.executable = executable
+        self.postgresURL = postgresURL
+        self.instances = instances
     }
 }
 
@@ -69,17 +83,24 @@ public struct Bench: Sendable {
         environment: [String: String] = [:],
         _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
     ) async throws -> T {
-        let herald = try HeraldChild(executable: options.executable, port: try freePort())
+        let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
+        let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(environment: environment)
+        var others: [HeraldChild] = []
         let http = LoadGenerator.makeClient(connections: options.concurrency)
         do {
+            for _ in 1..<max(options.instances, 1) {
+                let other = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
+                try await other.start(environment: environment)
+                others.append(other)
+            }
             let result = try await body(herald, LoadGenerator(http: http, base: herald.baseURL, token: try herald.token()))
             try await http.shutdown()
-            herald.stop()
+            for child in [herald] + others { child.stop() }
             return result
         } catch {
             try? await http.shutdown()
-            herald.stop()
+            for child in [herald] + others { child.stop() }
             throw error
         }
     }

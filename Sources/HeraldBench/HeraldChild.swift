@@ -2,23 +2,32 @@ import AsyncHTTPClient
 import Foundation
 import Synchronization
 
-/// A `herald serve` child process on a fresh temporary database, as the benchmark measures it: its own process, so
-/// its memory is its own.
+/// A `herald serve` child process, as the benchmark measures it: its own process, so its memory is its own. By
+/// default on a fresh temporary SQLite file; or on a shared PostgreSQL database with the secrets every instance
+/// sharing it must have.
 final class HeraldChild: @unchecked Sendable {
     // Mutated only by the benchmark's single sequential flow.
     let directory: String
     let port: Int
     let executable: String
+    let database: String
+    /// Environment for every command run against this database.
+    let baseEnvironment: [String: String]
     private var process: Process?
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
-    var database: String { "sqlite:\(directory)/bench.db" }
 
-    init(executable: String, port: Int) throws {
+    init(executable: String, port: Int, shared: SharedDatabase? = nil) throws {
         self.executable = executable
         self.port = port
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        database = shared?.url ?? "sqlite:\(directory)/bench.db"
+        var environment = ProcessInfo.processInfo.environment
+        environment["HERALD_LOG_LEVEL"] = "error"
+        environment["HERALD_ALLOWED_SUBNETS"] = "127.0.0.0/8"
+        for (key, value) in shared?.environment ?? [:] { environment[key] = value }
+        baseEnvironment = environment
     }
 
     /// Starts `herald serve` with `role` and extra environment, and waits until it answers.
@@ -26,9 +35,7 @@ final class HeraldChild: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", String(port), "--database", database, "--role", role]
-        var env = ProcessInfo.processInfo.environment
-        env["HERALD_LOG_LEVEL"] = "error"
-        env["HERALD_ALLOWED_SUBNETS"] = "127.0.0.0/8"
+        var env = baseEnvironment
         for (key, value) in environment { env[key] = value }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
@@ -54,6 +61,7 @@ final class HeraldChild: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["token", "create", "--database", database]
+        process.environment = baseEnvironment
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -82,6 +90,32 @@ final class HeraldChild: @unchecked Sendable {
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// A fresh PostgreSQL database that several Herald instances share, with the secrets they must share too.
+struct SharedDatabase: Sendable {
+    var url: String
+    var environment: [String: String]
+
+    /// Creates an empty database on the server of `serverURL` with `psql`.
+    static func create(serverURL: String) throws -> SharedDatabase {
+        guard var components = URLComponents(string: serverURL), components.scheme?.hasPrefix("postgres") == true else {
+            throw BenchError("--postgres must be a postgres://USER@HOST:PORT/DATABASE URL")
+        }
+        let name = "herald_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", serverURL, "-c", "CREATE DATABASE \(name)"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("psql could not create a database on \(serverURL)") }
+        components.path = "/" + name
+        func key() -> String { Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
+        return SharedDatabase(
+            url: components.string ?? serverURL,
+            environment: ["HERALD_JWT_SECRET": key(), "HERALD_MAIN_KEY": key()]
+        )
     }
 }
 

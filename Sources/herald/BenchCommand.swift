@@ -20,6 +20,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients, and concurrent requests for the raw ceiling.")
     var concurrency: Int = 64
 
+    @Option(help: "Run on this PostgreSQL server (a fresh database per scenario, created with psql) instead of SQLite.")
+    var postgres: String?
+
+    @Option(help: "Herald instances sharing the PostgreSQL database; the load goes to the first, all deliver.")
+    var instances: Int = 1
+
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
 
@@ -33,8 +39,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             scenarios = [one]
         }
-        guard duration > 0, backlogDeliveries > 0, concurrency > 0 else {
-            throw ValidationError("--duration, --backlog-deliveries and --concurrency must be positive")
+        guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0 else {
+            throw ValidationError("--duration, --backlog-deliveries, --concurrency and --instances must be positive")
+        }
+        guard instances == 1 || postgres != nil else {
+            throw ValidationError("several --instances need a shared --postgres database")
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let options = BenchOptions(
@@ -42,7 +51,9 @@ struct BenchCommand: AsyncParsableCommand {
             duration: duration,
             backlogDeliveries: backlogDeliveries,
             concurrency: concurrency,
-            executable: executable
+            executable: executable,
+            postgresURL: postgres,
+            instances: instances
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
