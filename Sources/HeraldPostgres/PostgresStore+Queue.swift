@@ -65,7 +65,14 @@ extension PostgresStore {
             return DeliveryEffects()
         }
         return try await transaction { connection in
-            try await self.recordResult(task, result: result, owner: owner, now: now, disableAfterSeconds: disableAfterSeconds, connection: connection)
+            try await self.recordResult(
+                task,
+                result: result,
+                owner: owner,
+                now: now,
+                disableAfterSeconds: disableAfterSeconds,
+                connection: connection
+            )
         }
     }
 
