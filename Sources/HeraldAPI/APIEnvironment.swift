@@ -37,10 +37,10 @@ public struct APIEnvironment: Sendable {
     public var clock: any WallClock
     /// Where `endpoint.*` operational events go, when configured.
     public var operational: OperationalWebhooks?
-    /// Tokens verified recently (shared by the auth middleware and logout). Off when instances share the store:
-    /// a logout or application change made on one must hold on every other at once.
-    let verifiedTokens: VerifiedTokenCache
-    /// Applications looked up recently (off when instances share the store, as above).
+    /// Tokens verified recently (shared by the auth middleware and logout).
+    let verifiedTokens = VerifiedTokenCache()
+    /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
+    /// other at once.
     let applications: ApplicationCache
 
     public init(
@@ -55,7 +55,6 @@ public struct APIEnvironment: Sendable {
         self.settings = settings
         self.clock = clock
         self.operational = operational
-        self.verifiedTokens = VerifiedTokenCache(enabled: !store.servesSeveralInstances)
         self.applications = ApplicationCache(enabled: !store.servesSeveralInstances)
     }
 

@@ -16,11 +16,15 @@ extension PostgresStore {
     }
 
     public func application(orgID: String, idOrUID: String) async throws -> Application? {
-        let column = IDPrefix.application.isID(idOrUID) ? "id" : "uid"
-        var builder = SQLBuilder("SELECT * FROM applications WHERE org_id = ")
-        builder.append("\(builder.bind(orgID)) AND \(column) = \(builder.bind(idOrUID)) AND deleted_at IS NULL")
-        let query = builder.query
-        return try await perform { client in try await client.rows(query).first.map(Application.init(row:)) }
+        var bindings = Bindings()
+        bindings.add(orgID)
+        bindings.add(idOrUID)
+        if IDPrefix.application.isID(idOrUID) {
+            let statement = bindings.prepared(Statements.ApplicationByID.self)
+            return try await perform { client in try await client.rows(statement).first.map(Application.init(row:)) }
+        }
+        let statement = bindings.prepared(Statements.ApplicationByUID.self)
+        return try await perform { client in try await client.rows(statement).first.map(Application.init(row:)) }
     }
 
     public func updateApplication(_ application: Application) async throws {

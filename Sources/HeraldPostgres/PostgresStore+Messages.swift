@@ -6,40 +6,31 @@ extension PostgresStore {
     /// Stores the message and fans it out — one delivery per matching endpoint — in one statement (so one round trip
     /// and one commit), then wakes the dispatchers. PostgreSQL groups the commits of concurrent requests itself.
     public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
-        var builder = SQLBuilder("WITH message AS (INSERT INTO messages")
-        let appID = builder.bind(message.appID)
-        let eventType = builder.bind(message.eventType)
-        let createdAt = builder.bind(message.createdAt.milliseconds)
-        builder.append(
-            """
-             (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
-            VALUES (\(builder.bind(message.id)), \(appID), \(eventType), \(builder.bind(message.eventID)),
-                \(builder.bind(JSONColumn.encode(message.channels))), \(builder.bind(message.payload.map { ByteBuffer(bytes: $0) })),
-                \(builder.bind(message.payloadExpiresAt.milliseconds)), \(createdAt))
-            RETURNING id),
-            queued AS (
-                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-            """
-        )
+        var bindings = Bindings()
+        bindings.add(message.id)
+        bindings.add(message.appID)
+        bindings.add(message.eventType)
+        bindings.add(message.eventID)
+        bindings.add(JSONColumn.encode(message.channels))
+        bindings.add(message.payload.map { ByteBuffer(bytes: $0) })
+        bindings.add(message.payloadExpiresAt.milliseconds)
+        bindings.add(message.createdAt.milliseconds)
+        let queued: Int64
         if let endpointID {
-            builder.append(" SELECT message.id, \(appID), \(builder.bind(endpointID)), 1, 1, \(createdAt), \(createdAt), \(createdAt) FROM message")
+            bindings.add(endpointID)
+            queued = try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self))
         } else {
-            // The Svix rules of `EndpointMatching`, in SQL: no filter takes every type; channels must overlap.
-            builder.append(
-                """
-                 SELECT message.id, \(appID), e.id, 0, 1, \(createdAt), \(createdAt), \(createdAt) FROM message, endpoints e
-                WHERE e.app_id = \(appID) AND e.deleted_at IS NULL AND NOT e.disabled
-                    AND (e.event_types IS NULL OR e.event_types::jsonb ? \(eventType))
-                    AND (e.channels IS NULL OR e.channels::jsonb ?| \(builder.bind(message.channels ?? [])))
-                """
-            )
-        }
-        builder.append(" RETURNING 1) SELECT count(*) AS queued FROM queued")
-        let query = builder.query
-        let queued = try await perform(conflict: .conflict("A message with this eventId already exists")) { client in
-            try await client.rows(query).first?.value("queued", as: Int64.self) ?? 0
+            bindings.add(message.channels ?? [])
+            queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
         }
         if queued > 0 { announceNewWork() }
+    }
+
+    /// Runs a message insert; returns how many deliveries it queued.
+    private func insert<Text>(_ statement: Prepared<Text>) async throws -> Int64 {
+        try await perform(conflict: .conflict("A message with this eventId already exists")) { client in
+            try await client.rows(statement).first?.value("queued", as: Int64.self) ?? 0
+        }
     }
 
     public func message(appID: String, idOrEventID: String) async throws -> Message? {

@@ -20,35 +20,15 @@ extension PostgresStore {
     ) async throws
         -> [DeliveryTask]
     {
+        var bindings = Bindings()
+        bindings.add(leaseUntil.milliseconds)
+        bindings.add(owner)
+        bindings.add(now.milliseconds)
+        bindings.add(excluding)
+        bindings.add(limit)
+        let statement = bindings.prepared(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
-        return try await perform { client in
-            try await client.rows(
-                """
-                WITH \(unescaped: relaxedCommit),
-                claimed AS (
-                    UPDATE deliveries SET next_attempt_at = \(leaseUntil.milliseconds), lease_owner = \(owner)
-                    WHERE id IN (
-                        SELECT id FROM deliveries
-                        WHERE next_attempt_at <= \(now.milliseconds) AND NOT (endpoint_id = ANY(\(excluding)))
-                        ORDER BY next_attempt_at LIMIT \(limit)
-                        FOR UPDATE SKIP LOCKED
-                    )
-                    RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
-                )
-                SELECT c.id AS delivery_id, c.trigger_type, c.attempt_count,
-                    a.org_id, a.id AS app_id, a.uid AS app_uid,
-                    m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
-                    e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                    (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive, r.setting
-                FROM claimed c
-                CROSS JOIN relaxed r
-                JOIN messages m ON m.id = c.msg_id
-                JOIN endpoints e ON e.id = c.endpoint_id
-                JOIN applications a ON a.id = c.app_id
-                ORDER BY c.id
-                """
-            ).map { try DeliveryTask(row: $0, sealer: sealer) }
-        }
+        return try await perform { client in try await client.rows(statement).map { try DeliveryTask(row: $0, sealer: sealer) } }
     }
 
     public func completeDelivery(
@@ -77,7 +57,8 @@ extension PostgresStore {
     }
 
     /// The common case — a scheduled delivery that succeeded, will retry, or ended without an attempt — in one
-    /// statement: log the attempt, move the delivery on if this owner still holds it, clear failure tracking on success.
+    /// prepared statement: log the attempt, move the delivery on if this owner still holds it, clear failure tracking
+    /// on success.
     private func recordRoutineResult(_ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp) async throws {
         let (status, next): (MessageStatus, Int64?) =
             switch result.next {
@@ -85,25 +66,31 @@ extension PostgresStore {
             case .retry(let at): (.sending, at.milliseconds)
             case .failed: (.fail, nil)
             }
-        var builder = SQLBuilder("WITH \(relaxedCommit)")
-        if let attempt = result.attempt { builder.appendAttemptInsert(attempt) }
-        builder.append(
-            """
-            , moved AS (
-                UPDATE deliveries SET status = \(builder.bind(status.rawValue)), next_attempt_at = \(builder.bind(next)),
-                    lease_owner = NULL, attempt_count = attempt_count + \(builder.bind(result.attempt == nil ? 0 : 1)),
-                    updated_at = \(builder.bind(now.milliseconds))
-                WHERE id = \(builder.bind(task.deliveryID)) AND lease_owner = \(builder.bind(owner))
-                RETURNING endpoint_id
-            )
-            """
-        )
-        if case .succeeded = result.next {
-            builder.append(", cleared AS (DELETE FROM endpoint_failures WHERE endpoint_id IN (SELECT endpoint_id FROM moved))")
-        }
-        builder.append(" SELECT setting FROM relaxed")
-        let query = builder.query
-        try await perform { client in try await client.query(query).drain() }
+        var bindings = Bindings()
+        bindings.add(result.attempt != nil)
+        // Without an attempt the insert is skipped; its parameters still get values of their types, so the statement
+        // keeps one set of parameter types on every connection.
+        let attempt = result.attempt
+        bindings.add(attempt?.id ?? "")
+        bindings.add(attempt?.messageID ?? "")
+        bindings.add(attempt?.endpointID ?? "")
+        bindings.add(attempt?.appID ?? "")
+        bindings.add(attempt?.url ?? "")
+        bindings.add(attempt?.response ?? "")
+        bindings.add(attempt?.responseStatusCode ?? 0)
+        bindings.add(attempt?.responseDurationMs ?? 0)
+        bindings.add(attempt?.status.rawValue ?? 0)
+        bindings.add(attempt?.triggerType.rawValue ?? 0)
+        bindings.add(attempt?.createdAt.milliseconds ?? 0)
+        bindings.add(status.rawValue)
+        bindings.add(next)
+        bindings.add(attempt == nil ? 0 : 1)
+        bindings.add(now.milliseconds)
+        bindings.add(owner)
+        if case .succeeded = result.next { bindings.add(true) } else { bindings.add(false) }
+        bindings.add(task.deliveryID)
+        let statement = bindings.prepared(Statements.RoutineResult.self)
+        _ = try await perform { client in try await client.rows(statement) }
     }
 
     /// Manual attempts, endpoints to disable and exhausted deliveries, in one transaction (the rare paths).

@@ -14,8 +14,9 @@ extension PostgresStore {
     }
 
     public func isTokenRevoked(hash: String) async throws -> Bool {
-        try await perform { client in
-            !(try await client.rows("SELECT 1 FROM revoked_tokens WHERE token_hash = \(hash)").isEmpty)
-        }
+        var bindings = Bindings()
+        bindings.add(hash)
+        let statement = bindings.prepared(Statements.RevokedToken.self)
+        return try await perform { client in !(try await client.rows(statement).isEmpty) }
     }
 }

@@ -21,6 +21,7 @@ public final class PostgresStore: HeraldStore {
     public let newWork = WorkSignal()
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
+    let watchdog = DeadlineWatchdog()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
@@ -62,7 +63,8 @@ public final class PostgresStore: HeraldStore {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.client.run() }
             group.addTask { await self.listenForWork() }
-            group.addTask { await self.announcer.run(client: self.client, logger: self.logger) }
+            group.addTask { await self.watchdog.run() }
+            group.addTask { await self.announcer.run(client: self.client, watchdog: self.watchdog, logger: self.logger) }
             defer { group.cancelAll() }
             let applied = try await perform { client in try await PostgresMigrations.migrate(client: client, logger: self.logger) }
             if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
@@ -123,7 +125,7 @@ extension PostgresStore {
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         do {
-            let value = try await withDeadline(operationTimeout) { try await operation(self.client) }
+            let value = try await watchdog.withDeadline(operationTimeout) { try await operation(self.client) }
             if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
                 logger.notice("PostgreSQL is reachable again")
             }
@@ -184,30 +186,64 @@ extension PostgresStore {
 /// The database did not answer in time.
 struct DatabaseTimeout: Error {}
 
-/// Runs `operation`, giving up on it (and cancelling it) when it has not finished after `timeout`. The caller gets
-/// its answer at the deadline even if the operation ignores cancellation — a query stuck on a connection that died
-/// mid-flight must not hold an HTTP request, or a graceful shutdown waiting for it, forever.
-func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let race = DeadlineRace<T>()
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { continuation in
-            race.begin(continuation)
-            // Unstructured on purpose: a child task would make the caller wait for an operation that may never end.
-            let work = Task {
-                do {
-                    race.finish(.success(try await operation()))
-                } catch {
-                    race.finish(.failure(error))
-                }
+/// Bounds database operations in time. The caller gets its answer at the deadline even if the operation ignores
+/// cancellation — a query stuck on a connection that died mid-flight must not hold an HTTP request, or a graceful
+/// shutdown waiting for it, forever. One loop checks every deadline a few times a second, rather than a timer per
+/// operation (timers cost more than the queries they guard).
+final class DeadlineWatchdog: Sendable {
+    private struct Watched {
+        var deadline: ContinuousClock.Instant
+        var expire: @Sendable () -> Void
+    }
+
+    private let watched = Mutex<(nextID: Int, entries: [Int: Watched])>((0, [:]))
+    static let resolution = Duration.milliseconds(100)
+
+    /// Expires overdue operations until cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.resolution)
+            let now = ContinuousClock.now
+            let overdue = watched.withLock { state -> [Watched] in
+                let due = state.entries.filter { $0.value.deadline <= now }
+                for id in due.keys { state.entries[id] = nil }
+                return Array(due.values)
             }
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if race.finish(.failure(DatabaseTimeout())) { work.cancel() }
-            }
-            race.whenFinished { timer.cancel() }
+            for entry in overdue { entry.expire() }
         }
-    } onCancel: {
-        race.finish(.failure(CancellationError()))
+    }
+
+    private func forget(_ id: Int) {
+        _ = watched.withLock { $0.entries.removeValue(forKey: id) }
+    }
+
+    /// Runs `operation`, throwing `DatabaseTimeout` (and cancelling it) if it has not finished after `timeout`.
+    func withDeadline<T: Sendable>(_ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let race = DeadlineRace<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.begin(continuation)
+                // Unstructured on purpose: a child task would make the caller wait for an operation that may never end.
+                let work = Task {
+                    do {
+                        race.finish(.success(try await operation()))
+                    } catch {
+                        race.finish(.failure(error))
+                    }
+                }
+                let id = watched.withLock { state -> Int in
+                    state.nextID += 1
+                    let expire: @Sendable () -> Void = {
+                        if race.finish(.failure(DatabaseTimeout())) { work.cancel() }
+                    }
+                    state.entries[state.nextID] = Watched(deadline: .now + timeout, expire: expire)
+                    return state.nextID
+                }
+                race.whenFinished { self.forget(id) }
+            }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
+        }
     }
 }
 

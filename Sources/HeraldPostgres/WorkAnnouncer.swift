@@ -19,10 +19,10 @@ final class WorkAnnouncer: Sendable {
         continuation.yield()
     }
 
-    func run(client: PostgresClient, logger: Logger) async {
+    func run(client: PostgresClient, watchdog: DeadlineWatchdog, logger: Logger) async {
         for await _ in stream {
             do {
-                try await withDeadline(.seconds(5)) { try await client.query("NOTIFY herald_work").drain() }
+                try await watchdog.withDeadline(.seconds(5)) { try await client.query("NOTIFY herald_work").drain() }
             } catch {
                 logger.debug("announcing new work failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }

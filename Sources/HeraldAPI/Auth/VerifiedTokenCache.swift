@@ -3,8 +3,8 @@ import Synchronization
 
 /// Tokens already verified, so the hot path (one client sending many messages with one token) skips the HMAC check,
 /// the JSON parsing and the revocation lookup. An entry is used only until the token's own expiry and for at most
-/// `ttl`; a logout clears it at once. Disabled when several instances share the database, so that a logout made on
-/// one holds on every other at once.
+/// `ttl`; a logout clears it at once. When several instances share the database the revocation lookup is made on
+/// every request anyway (see `AuthMiddleware`), so a logout made on one holds on every other at once.
 final class VerifiedTokenCache: Sendable {
     struct Entry: Sendable {
         var principal: Principal
@@ -15,16 +15,10 @@ final class VerifiedTokenCache: Sendable {
     static let capacity = 4096
     static let ttlMilliseconds: Int64 = 2000
 
-    private let enabled: Bool
     private let entries = Mutex<[String: Entry]>([:])
 
-    init(enabled: Bool) {
-        self.enabled = enabled
-    }
-
     func lookup(_ token: String, now: Timestamp) -> Entry? {
-        guard enabled else { return nil }
-        return entries.withLock { entries in
+        entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
             let expired = entry.expiresAt.map { $0 <= now } ?? false
             if expired || now.milliseconds - entry.cachedAt.milliseconds > Self.ttlMilliseconds {
@@ -36,7 +30,6 @@ final class VerifiedTokenCache: Sendable {
     }
 
     func store(_ token: String, _ entry: Entry) {
-        guard enabled else { return }
         entries.withLock { entries in
             // Crude bound: a full cache starts over rather than tracking recency.
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }

@@ -6,7 +6,7 @@ import Hummingbird
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let tokens: TokenAuthority
-    let revocations: any TokenRevocationStore
+    let revocations: any HeraldStore
     let cache: VerifiedTokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -21,6 +21,10 @@ struct AuthMiddleware: RouterMiddleware {
         let now = Timestamp.now()
         var context = context
         if let cached = cache.lookup(token, now: now) {
+            // With instances sharing the database, a logout may have happened on another one just now.
+            if revocations.servesSeveralInstances, try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
+                throw HeraldError.unauthorized("Invalid token: it was logged out")
+            }
             context.principal = cached.principal
             context.token = BearerToken(raw: token, expiresAt: cached.expiresAt)
             return try await next(request, context)

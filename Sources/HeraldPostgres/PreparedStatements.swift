@@ -1,0 +1,152 @@
+import PostgresNIO
+
+/// The text of a statement on a hot path (every message accepted, every delivery claimed or recorded), prepared once
+/// per connection so PostgreSQL parses and plans it once rather than on every call.
+protocol StatementText {
+    static var sql: String { get }
+}
+
+/// A prepared statement over one of the texts below; its parameters are bound in the order of their `$n`.
+struct Prepared<Text: StatementText>: PostgresPreparedStatement {
+    typealias Row = PostgresRandomAccessRow
+
+    static var sql: String { Text.sql }
+    static var name: String { "herald_" + String(describing: Text.self) }
+
+    var bindings: PostgresBindings
+
+    func makeBindings() -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) -> PostgresRandomAccessRow { row.makeRandomAccess() }
+}
+
+extension PostgresClient {
+    /// Every row of a prepared statement.
+    func rows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRandomAccessRow] {
+        var rows: [PostgresRandomAccessRow] = []
+        for try await row in try await execute(statement) { rows.append(row) }
+        return rows
+    }
+}
+
+/// Builds the bindings of a prepared statement in order.
+struct Bindings {
+    private(set) var values = PostgresBindings()
+
+    mutating func add<Value: PostgresDynamicTypeEncodable>(_ value: Value) {
+        values.append(value)
+    }
+
+    mutating func add<Value: PostgresDynamicTypeEncodable>(_ value: Value?) {
+        values.append(value)
+    }
+
+    func prepared<Text: StatementText>(_ text: Text.Type) -> Prepared<Text> {
+        Prepared(bindings: values)
+    }
+}
+
+/// The hot-path statements.
+enum Statements {
+    enum RevokedToken: StatementText {
+        static let sql = "SELECT 1 FROM revoked_tokens WHERE token_hash = $1"
+    }
+
+    enum ApplicationByID: StatementText {
+        static let sql = "SELECT * FROM applications WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
+    }
+
+    enum ApplicationByUID: StatementText {
+        static let sql = "SELECT * FROM applications WHERE org_id = $1 AND uid = $2 AND deleted_at IS NULL"
+    }
+
+    /// A message and its fan-out — one delivery per live, enabled endpoint that matches, by the Svix rules of
+    /// `EndpointMatching` — in one statement. Parameters: id, app id, event type, event id, channels (JSON),
+    /// payload, payload expiry, created at, channels (array).
+    enum MessageFanOut: StatementText {
+        static let sql = """
+            WITH message AS (
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                RETURNING id
+            ),
+            queued AS (
+                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                SELECT message.id, $2, e.id, 0, 1, $8, $8, $8 FROM message, endpoints e
+                WHERE e.app_id = $2 AND e.deleted_at IS NULL AND NOT e.disabled
+                    AND (e.event_types IS NULL OR e.event_types::jsonb ? $3)
+                    AND (e.channels IS NULL OR e.channels::jsonb ?| $9::text[])
+                RETURNING 1
+            )
+            SELECT count(*) AS queued FROM queued
+            """
+    }
+
+    /// A message with one manual delivery to the endpoint `$9` (an example sent to one endpoint).
+    enum MessageToOneEndpoint: StatementText {
+        static let sql = """
+            WITH message AS (
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                RETURNING id
+            ),
+            queued AS (
+                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                SELECT message.id, $2, $9, 1, 1, $8, $8, $8 FROM message
+                RETURNING 1
+            )
+            SELECT count(*) AS queued FROM queued
+            """
+    }
+
+    /// Leases due deliveries. Parameters: lease until, owner, now, endpoints to pass over, limit.
+    enum ClaimDeliveries: StatementText {
+        static let sql = """
+            WITH \(relaxedCommit),
+            claimed AS (
+                UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[]))
+                    ORDER BY next_attempt_at LIMIT $5
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
+            )
+            SELECT c.id AS delivery_id, c.trigger_type, c.attempt_count,
+                a.org_id, a.id AS app_id, a.uid AS app_uid,
+                m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive, r.setting
+            FROM claimed c
+            CROSS JOIN relaxed r
+            JOIN messages m ON m.id = c.msg_id
+            JOIN endpoints e ON e.id = c.endpoint_id
+            JOIN applications a ON a.id = c.app_id
+            ORDER BY c.id
+            """
+    }
+
+    /// A scheduled delivery's routine result: log the attempt (when `$1` holds), move the delivery on if `$17`
+    /// still holds its lease, and clear the endpoint's failure tracking on success (`$18`). Parameters 2–12 are
+    /// the attempt's columns; 13–16 the delivery's status, next attempt, attempts added and update time; 19 its id.
+    enum RoutineResult: StatementText {
+        static let sql = """
+            WITH \(relaxedCommit),
+            logged AS (
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
+                    response_duration_ms, status, trigger_type, created_at)
+                SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE $1::boolean
+            ),
+            moved AS (
+                UPDATE deliveries SET status = $13, next_attempt_at = $14, lease_owner = NULL,
+                    attempt_count = attempt_count + $15, updated_at = $16
+                WHERE id = $19 AND lease_owner = $17
+                RETURNING endpoint_id
+            ),
+            cleared AS (
+                DELETE FROM endpoint_failures WHERE $18::boolean AND endpoint_id IN (SELECT endpoint_id FROM moved)
+            )
+            SELECT setting FROM relaxed
+            """
+    }
+}
