@@ -63,6 +63,7 @@ def test_three_instances_one_killed_lose_nothing():
 
         victim = instances[1]
         accepted, lock, killed = set(), threading.Lock(), threading.Event()
+        cut_off = []  # requests the kill cut off: each may have committed a message whose 202 never came
         in_flight_at_kill = []
         indexes = iter(range(MESSAGES))
 
@@ -81,6 +82,7 @@ def test_three_instances_one_killed_lose_nothing():
                                 headers=headers,
                             )
                         except httpx.TransportError:
+                            cut_off.append(index)
                             continue  # that instance just died: the next one takes the message
                         if response.status_code != 202:
                             time.sleep(0.05)
@@ -108,7 +110,7 @@ def test_three_instances_one_killed_lose_nothing():
         duplicates = len(received) - len(set(received))
         print(
             f"accepted {len(accepted)}, delivered {len(set(received))} distinct, duplicates {duplicates}, "
-            f"in flight on the killed instance {in_flight_at_kill[0]}"
+            f"in flight on the killed instance {in_flight_at_kill[0]}, requests cut off by the kill {len(cut_off)}"
         )
         for instance in instances:
             instance.stop()
@@ -116,7 +118,9 @@ def test_three_instances_one_killed_lose_nothing():
         assert len(accepted) == MESSAGES
         assert not missing, f"{len(missing)} accepted messages never arrived"
         assert duplicates <= in_flight_at_kill[0]
-        assert set(received) <= accepted
+        # A request cut off by the kill may have committed before the 202 was lost; the client's retry (without an
+        # idempotency key) then made a second message. Both are delivered, so only those may be unknown to the client.
+        assert len(set(received) - accepted) <= len(cut_off)
 
 
 def test_database_outage_answers_503_and_loses_nothing():
