@@ -41,7 +41,9 @@ extension PostgresStore {
         var exhausted = false
         if case .failed = result.next, result.attempt != nil { exhausted = true }
         if task.triggerType == .scheduled, !result.disableEndpoint, !exhausted {
-            try await recordRoutineResult(task, result: result, owner: owner, now: now)
+            try await results.submit(ResultBatcher.Entry(task: task, result: result, owner: owner, now: now)) { entries in
+                try await recordRoutineResults(entries)
+            }
             return DeliveryEffects()
         }
         return try await transaction { connection in
@@ -56,40 +58,12 @@ extension PostgresStore {
         }
     }
 
-    /// The common case — a scheduled delivery that succeeded, will retry, or ended without an attempt — in one
-    /// prepared statement: log the attempt, move the delivery on if this owner still holds it, clear failure tracking
-    /// on success.
-    private func recordRoutineResult(_ task: DeliveryTask, result: DeliveryResult, owner: String, now: Timestamp) async throws {
-        let (status, next): (MessageStatus, Int64?) =
-            switch result.next {
-            case .succeeded: (.success, nil)
-            case .retry(let at): (.sending, at.milliseconds)
-            case .failed: (.fail, nil)
-            }
-        var bindings = Bindings()
-        bindings.add(result.attempt != nil)
-        // Without an attempt the insert is skipped; its parameters still get values of their types, so the statement
-        // keeps one set of parameter types on every connection.
-        let attempt = result.attempt
-        bindings.add(attempt?.id ?? "")
-        bindings.add(attempt?.messageID ?? "")
-        bindings.add(attempt?.endpointID ?? "")
-        bindings.add(attempt?.appID ?? "")
-        bindings.add(attempt?.url ?? "")
-        bindings.add(attempt?.response ?? "")
-        bindings.add(attempt?.responseStatusCode ?? 0)
-        bindings.add(attempt?.responseDurationMs ?? 0)
-        bindings.add(attempt?.status.rawValue ?? 0)
-        bindings.add(attempt?.triggerType.rawValue ?? 0)
-        bindings.add(attempt?.createdAt.milliseconds ?? 0)
-        bindings.add(status.rawValue)
-        bindings.add(next)
-        bindings.add(attempt == nil ? 0 : 1)
-        bindings.add(now.milliseconds)
-        bindings.add(owner)
-        if case .succeeded = result.next { bindings.add(true) } else { bindings.add(false) }
-        bindings.add(task.deliveryID)
-        let statement = bindings.prepared(Statements.RoutineResult.self)
+    /// Writes a batch of routine results — scheduled deliveries that succeeded, will retry, or ended without an
+    /// attempt — in one statement (see `ResultBatcher`).
+    func recordRoutineResults(_ entries: [ResultBatcher.Entry]) async throws {
+        var columns = RoutineResultColumns()
+        for entry in entries { columns.append(entry) }
+        let statement = columns.bindings().prepared(Statements.RoutineResults.self)
         _ = try await perform { client in try await client.rows(statement) }
     }
 
@@ -278,5 +252,85 @@ extension DeliveryTask {
             headers: sealed.headers,
             endpointInactive: try row.value("inactive")
         )
+    }
+}
+
+/// The columns of `Statements.RoutineResults`, one array per column.
+struct RoutineResultColumns {
+    var hasAttempt: [Bool] = []
+    var attemptID: [String] = []
+    var messageID: [String] = []
+    var endpointID: [String] = []
+    var appID: [String] = []
+    var url: [String] = []
+    var hasResponse: [Bool] = []
+    var response: [String] = []
+    var statusCode: [Int] = []
+    var durationMs: [Int64] = []
+    var attemptStatus: [Int] = []
+    var triggerType: [Int] = []
+    var attemptAt: [Int64] = []
+    var deliveryStatus: [Int] = []
+    var nextAttemptAt: [Int64] = []
+    var attemptsAdded: [Int] = []
+    var owner: [String] = []
+    var succeeded: [Bool] = []
+    var deliveryID: [Int64] = []
+    var updatedAt: [Int64] = []
+
+    mutating func append(_ entry: ResultBatcher.Entry) {
+        let (status, next): (MessageStatus, Int64) =
+            switch entry.result.next {
+            case .succeeded: (.success, -1)
+            case .retry(let at): (.sending, at.milliseconds)
+            case .failed: (.fail, -1)
+            }
+        // Without an attempt its columns hold placeholders of the right types; the insert skips the row.
+        let attempt = entry.result.attempt
+        hasAttempt.append(attempt != nil)
+        attemptID.append(attempt?.id ?? "")
+        messageID.append(attempt?.messageID ?? "")
+        endpointID.append(attempt?.endpointID ?? "")
+        appID.append(attempt?.appID ?? "")
+        url.append(attempt?.url ?? "")
+        hasResponse.append(attempt?.response != nil)
+        response.append(attempt?.response ?? "")
+        statusCode.append(attempt?.responseStatusCode ?? 0)
+        durationMs.append(attempt?.responseDurationMs ?? 0)
+        attemptStatus.append(attempt?.status.rawValue ?? 0)
+        triggerType.append(attempt?.triggerType.rawValue ?? 0)
+        attemptAt.append(attempt?.createdAt.milliseconds ?? 0)
+        deliveryStatus.append(status.rawValue)
+        nextAttemptAt.append(next)
+        attemptsAdded.append(attempt == nil ? 0 : 1)
+        owner.append(entry.owner)
+        if case .succeeded = entry.result.next { succeeded.append(true) } else { succeeded.append(false) }
+        deliveryID.append(entry.task.deliveryID)
+        updatedAt.append(entry.now.milliseconds)
+    }
+
+    func bindings() -> Bindings {
+        var bindings = Bindings()
+        bindings.add(hasAttempt)
+        bindings.add(attemptID)
+        bindings.add(messageID)
+        bindings.add(endpointID)
+        bindings.add(appID)
+        bindings.add(url)
+        bindings.add(hasResponse)
+        bindings.add(response)
+        bindings.add(statusCode)
+        bindings.add(durationMs)
+        bindings.add(attemptStatus)
+        bindings.add(triggerType)
+        bindings.add(attemptAt)
+        bindings.add(deliveryStatus)
+        bindings.add(nextAttemptAt)
+        bindings.add(attemptsAdded)
+        bindings.add(owner)
+        bindings.add(succeeded)
+        bindings.add(deliveryID)
+        bindings.add(updatedAt)
+        return bindings
     }
 }

@@ -22,6 +22,8 @@ public final class PostgresStore: HeraldStore {
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
     let watchdog = DeadlineWatchdog()
+    /// Group commit of routine delivery results.
+    let results = ResultBatcher()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)

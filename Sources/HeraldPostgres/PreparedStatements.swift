@@ -126,25 +126,37 @@ enum Statements {
             """
     }
 
-    /// A scheduled delivery's routine result: log the attempt (when `$1` holds), move the delivery on if `$17`
-    /// still holds its lease, and clear the endpoint's failure tracking on success (`$18`). Parameters 2–12 are
-    /// the attempt's columns; 13–16 the delivery's status, next attempt, attempts added and update time; 19 its id.
-    enum RoutineResult: StatementText {
+    /// A batch of scheduled deliveries' routine results, one array element per result: log the attempt (where
+    /// `has_attempt`), move the delivery on if its owner still holds the lease, and clear the endpoint's failure
+    /// tracking on success. A NULL next attempt is sent as -1 (arrays of optionals do not bind).
+    enum RoutineResults: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
+            input AS (
+                SELECT * FROM unnest(
+                    $1::bool[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], $8::text[],
+                    $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[], $15::int8[], $16::int8[],
+                    $17::text[], $18::bool[], $19::int8[], $20::int8[]
+                ) AS i(has_attempt, attempt_id, msg_id, endpoint_id, app_id, url, has_response, response,
+                    status_code, duration_ms, attempt_status, trigger_type, attempt_at,
+                    delivery_status, next_attempt_at, attempts_added, owner, succeeded, delivery_id, updated_at)
+            ),
             logged AS (
                 INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
                     response_duration_ms, status, trigger_type, created_at)
-                SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE $1::boolean
+                SELECT attempt_id, msg_id, endpoint_id, app_id, url, CASE WHEN has_response THEN response END,
+                    status_code, duration_ms, attempt_status, trigger_type, attempt_at
+                FROM input WHERE has_attempt
             ),
             moved AS (
-                UPDATE deliveries SET status = $13, next_attempt_at = $14, lease_owner = NULL,
-                    attempt_count = attempt_count + $15, updated_at = $16
-                WHERE id = $19 AND lease_owner = $17
-                RETURNING endpoint_id
+                UPDATE deliveries d SET status = i.delivery_status, next_attempt_at = NULLIF(i.next_attempt_at, -1),
+                    lease_owner = NULL, attempt_count = d.attempt_count + i.attempts_added, updated_at = i.updated_at
+                FROM input i
+                WHERE d.id = i.delivery_id AND d.lease_owner = i.owner
+                RETURNING d.endpoint_id, i.succeeded
             ),
             cleared AS (
-                DELETE FROM endpoint_failures WHERE $18::boolean AND endpoint_id IN (SELECT endpoint_id FROM moved)
+                DELETE FROM endpoint_failures WHERE endpoint_id IN (SELECT endpoint_id FROM moved WHERE succeeded)
             )
             SELECT setting FROM relaxed
             """

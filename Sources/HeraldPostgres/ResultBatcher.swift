@@ -1,0 +1,74 @@
+import HeraldCore
+import Synchronization
+
+/// Group commit of routine delivery results: results that arrive while a batch is being written go together into the
+/// next one, written by one statement. No task is spawned: the first caller leads and writes its batch, then hands the
+/// lead to the first caller still waiting, so no caller serves others for longer than one batch.
+final class ResultBatcher: Sendable {
+    /// One scheduled delivery's routine result (see `Statements.RoutineResults`).
+    struct Entry: Sendable {
+        var task: DeliveryTask
+        var result: DeliveryResult
+        var owner: String
+        var now: Timestamp
+    }
+
+    private enum Turn {
+        case done(Result<Void, any Error>)
+        case lead
+    }
+
+    private struct Waiter {
+        var entry: Entry
+        var continuation: CheckedContinuation<Turn, Never>
+    }
+
+    private struct State {
+        var waiting: [Waiter] = []
+        var leading = false
+    }
+
+    /// Most results in one statement.
+    static let maxBatch = 256
+
+    private let state = Mutex(State())
+
+    /// Records `entry`, in a batch written by `write` (the caller that leads the batch writes it).
+    func submit(_ entry: Entry, write: ([Entry]) async throws -> Void) async throws {
+        let turn = await withCheckedContinuation { continuation in
+            let lead = state.withLock { state -> Bool in
+                if state.leading {
+                    state.waiting.append(Waiter(entry: entry, continuation: continuation))
+                    return false
+                }
+                state.leading = true
+                return true
+            }
+            if lead { continuation.resume(returning: .lead) }
+        }
+        if case .done(let outcome) = turn { return try outcome.get() }
+
+        let others = state.withLock { state -> [Waiter] in
+            let batch = Array(state.waiting.prefix(Self.maxBatch - 1))
+            state.waiting.removeFirst(batch.count)
+            return batch
+        }
+        let outcome: Result<Void, any Error>
+        do {
+            try await write([entry] + others.map(\.entry))
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        for waiter in others { waiter.continuation.resume(returning: .done(outcome)) }
+        let next = state.withLock { state -> Waiter? in
+            guard !state.waiting.isEmpty else {
+                state.leading = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.continuation.resume(returning: .lead)
+        try outcome.get()
+    }
+}
