@@ -22,6 +22,8 @@ public struct BenchOptions: Sendable {
     public var postgresURL: String?
     /// Herald instances sharing the database (PostgreSQL only); the load goes to the first, all of them deliver.
     public var instances: Int
+    /// Messages per second offered in the e2e latency phase.
+    public var offeredRate: Int
 
     public init(
         scenarios: [BenchScenario],
@@ -30,7 +32,8 @@ public struct BenchOptions: Sendable {
         concurrency: Int,
         executable: String,
         postgresURL: String? = nil,
-        instances: Int = 1
+        instances: Int = 1,
+        offeredRate: Int = 1000
     ) {
         self.scenarios = scenarios
         self.duration = duration
@@ -39,6 +42,7 @@ public struct BenchOptions: Sendable {
         self.executable = executable
         self.postgresURL = postgresURL
         self.instances = instances
+        self.offeredRate = offeredRate
     }
 }
 

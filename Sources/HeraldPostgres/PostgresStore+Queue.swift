@@ -79,10 +79,16 @@ extension PostgresStore {
         let logger = self.logger
         try await connection.query("SELECT set_config('synchronous_commit', 'off', true)", logger: logger).drain()
         if let attempt = result.attempt {
-            var builder = SQLBuilder("WITH \(relaxedCommit)")
-            builder.appendAttemptInsert(attempt)
-            builder.append(" SELECT setting FROM relaxed")
-            try await connection.query(builder.query, logger: logger).drain()
+            try await connection.query(
+                """
+                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
+                    response_duration_ms, status, trigger_type, created_at)
+                VALUES (\(attempt.id), \(attempt.messageID), \(attempt.endpointID), \(attempt.appID), \(attempt.url),
+                    \(attempt.response), \(attempt.responseStatusCode), \(attempt.responseDurationMs), \(attempt.status.rawValue),
+                    \(attempt.triggerType.rawValue), \(attempt.createdAt.milliseconds))
+                """,
+                logger: logger
+            ).drain()
         }
         let stillOurs = try await connection.rows(
             "SELECT 1 FROM deliveries WHERE id = \(task.deliveryID) AND lease_owner = \(owner) FOR UPDATE",
@@ -208,24 +214,6 @@ extension PostgresStore {
             }
         }
         announceNewWork()
-    }
-}
-
-extension SQLBuilder {
-    /// `, logged AS (INSERT INTO attempts …)`: a data-modifying CTE, so it runs in the statement's transaction.
-    mutating func appendAttemptInsert(_ attempt: Attempt) {
-        append(
-            """
-            , logged AS (
-                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
-                    response_duration_ms, status, trigger_type, created_at)
-                VALUES (\(bind(attempt.id)), \(bind(attempt.messageID)), \(bind(attempt.endpointID)), \(bind(attempt.appID)),
-                    \(bind(attempt.url)), \(bind(attempt.response)), \(bind(attempt.responseStatusCode)),
-                    \(bind(attempt.responseDurationMs)), \(bind(attempt.status.rawValue)), \(bind(attempt.triggerType.rawValue)),
-                    \(bind(attempt.createdAt.milliseconds)))
-            )
-            """
-        )
     }
 }
 

@@ -26,6 +26,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Herald instances sharing the PostgreSQL database; the load goes to the first, all deliver.")
     var instances: Int = 1
 
+    @Option(help: "Messages per second offered in the e2e latency phase.")
+    var rate: Int = 1000
+
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
 
@@ -39,8 +42,8 @@ struct BenchCommand: AsyncParsableCommand {
             }
             scenarios = [one]
         }
-        guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0 else {
-            throw ValidationError("--duration, --backlog-deliveries, --concurrency and --instances must be positive")
+        guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0, rate > 0 else {
+            throw ValidationError("--duration, --backlog-deliveries, --concurrency, --instances and --rate must be positive")
         }
         guard instances == 1 || postgres != nil else {
             throw ValidationError("several --instances need a shared --postgres database")
@@ -53,7 +56,8 @@ struct BenchCommand: AsyncParsableCommand {
             concurrency: concurrency,
             executable: executable,
             postgresURL: postgres,
-            instances: instances
+            instances: instances,
+            offeredRate: rate
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
