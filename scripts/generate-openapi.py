@@ -66,6 +66,10 @@ ROUTES = [
     ("post", "/api/v1/auth/app-portal-access/{app_id}", "Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
     ("post", "/api/v1/auth/dashboard-access/{app_id}", "Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
     ("post", "/api/v1/auth/logout", "Authentication", "End the calling token: later requests with it get 401", APP, None, "204", None, []),
+    ("get", "/api/v1/app/{app_id}/poller/{sink_id}", "Message Poller", "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "event_type", "channel", "after", "wait"]),
+    ("get", "/api/v1/app/{app_id}/poller/{sink_id}/stream", "Message Poller", "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["iterator@poller", "consumer", "event_type", "channel"]),
+    ("get", "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}", "Message Poller", "Read on from where this consumer stopped; the server keeps its position", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "wait"]),
+    ("post", "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek", "Message Poller", "Set the consumer's position: before the first message after a time, or (Herald) at an iterator", APP, "PollingEndpointConsumerSeekIn", "200", "PollingEndpointConsumerSeekOut", []),
 ]
 
 QUERY = {
@@ -85,6 +89,10 @@ QUERY = {
     "status": {"type": "integer", "enum": [0, 1, 2, 3], "description": "0 success, 1 pending, 2 fail, 3 sending"},
     "status_code_class": {"type": "integer", "enum": [0, 100, 200, 300, 400, 500]},
     "endpoint_id": {"type": "string"},
+    "iterator@poller": {"type": "string", "description": "An iterator from an earlier read; omit to start at the beginning"},
+    "event_type": {"type": "string"},
+    "wait": {"type": "integer", "minimum": 0, "maximum": 30, "default": 0, "description": "Seconds to wait for a message when there is none yet"},
+    "consumer": {"type": "string", "description": "Start where this consumer stopped (its position is read, not moved)"},
 }
 
 # Path examples name objects scripts/fuzz creates first, so generated requests reach past the 404s.
@@ -94,11 +102,39 @@ PATH_EXAMPLES = {
     "msg_id": "fuzz-msg",
     "event_type_name": "fuzz.event",
     "attempt_id": "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY",
+    "sink_id": "fuzz-poller",
+    "consumer_id": "fuzz-consumer",
 }
 
 LOCAL_SCHEMAS = {
     # Herald re-queues in one transaction, so a recover task is reported finished (the SDK knows all three values).
     "BackgroundTaskStatus": {"type": "string", "enum": ["running", "finished", "failed"]},
+    "PollingEndpointMessageOut": {
+        "type": "object",
+        "required": ["id", "eventType", "payload", "timestamp"],
+        "properties": {
+            "id": {"type": "string"},
+            "eventType": {"type": "string"},
+            "eventId": {"type": "string", "nullable": True},
+            "channels": {"type": "array", "items": {"type": "string"}, "nullable": True},
+            "payload": {"type": "object"},
+            "timestamp": {"type": "string", "format": "date-time"},
+        },
+    },
+    "PollingEndpointOut": {
+        "type": "object",
+        "required": ["data", "iterator", "done"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/PollingEndpointMessageOut"}},
+            "iterator": {"type": "string"},
+            "done": {"type": "boolean"},
+        },
+    },
+    "PollingEndpointConsumerSeekIn": {
+        "type": "object",
+        "properties": {"after": {"type": "string", "format": "date-time"}, "iterator": {"type": "string"}},
+    },
+    "PollingEndpointConsumerSeekOut": {"type": "object", "required": ["iterator"], "properties": {"iterator": {"type": "string"}}},
     "HealthOut": {
         "type": "object",
         "required": ["database"],
@@ -127,6 +163,8 @@ def main():
         name = pending.pop()
         if name in schemas:
             continue
+        if name == "text/event-stream":
+            continue
         schemas[name] = svix[name]
         found = set()
         referenced(svix[name], found)
@@ -142,7 +180,7 @@ def main():
             {"name": segment[1:-1], "in": "path", "required": True, "schema": {"type": "string"}, "example": PATH_EXAMPLES[segment[1:-1]]}
             for segment in path.split("/") if segment.startswith("{")
         ]
-        parameters += [{"name": name, "in": "query", "required": False, "schema": QUERY[name]} for name in query]
+        parameters += [{"name": name.split("@")[0], "in": "query", "required": False, "schema": QUERY[name]} for name in query]
         if method == "post":
             parameters.append({"name": "idempotency-key", "in": "header", "required": False, "schema": {"type": "string"}})
         if parameters:
@@ -150,7 +188,9 @@ def main():
         if request:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{request}"}}}}
         success = {"description": "success"}
-        if response:
+        if response == "text/event-stream":
+            success["content"] = {response: {"schema": {"type": "string"}}}
+        elif response:
             success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}
         operation["responses"] = {
             **{code: success for code in status.split("|")},

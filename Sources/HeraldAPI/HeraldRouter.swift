@@ -41,6 +41,7 @@ public enum HeraldRouter {
             + AttemptRoutes(environment: environment).routes
             + EndpointDeliveryRoutes(environment: environment).routes
             + AuthRoutes(environment: environment).routes
+            + PollerRoutes(environment: environment).routes
     }
 
     /// A known path asked with another method gets 405 and an `Allow` header, not a misleading 404.

@@ -10,6 +10,7 @@ enum PostgresMigrations {
         ("0001_core", core),
         ("0002_delivery", delivery),
         ("0003_revoked_tokens", revokedTokens),
+        ("0004_poller", poller),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -172,5 +173,31 @@ enum PostgresMigrations {
 
     static let revokedTokens = [
         "CREATE TABLE revoked_tokens (token_hash TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"
+    ]
+
+    /// Polling endpoints' feeds and their consumers' positions. An entry's place is its transaction id, then its
+    /// sequence number: readers take only entries of transactions older than every transaction still running, so an
+    /// entry committed late with an early sequence number can never fall behind a position already read.
+    static let poller = [
+        """
+        CREATE TABLE poller_feed (
+            xid BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            endpoint_id TEXT COLLATE "C" NOT NULL REFERENCES endpoints (id),
+            msg_id TEXT COLLATE "C" NOT NULL REFERENCES messages (id),
+            created_at BIGINT NOT NULL,
+            PRIMARY KEY (endpoint_id, xid, seq)
+        )
+        """,
+        """
+        CREATE TABLE poller_consumers (
+            endpoint_id TEXT COLLATE "C" NOT NULL,
+            consumer_id TEXT COLLATE "C" NOT NULL,
+            position_transaction BIGINT NOT NULL,
+            position_sequence BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (endpoint_id, consumer_id)
+        )
+        """,
     ]
 }

@@ -15,7 +15,7 @@ extension PostgresStore {
         bindings.add(message.payload.map { ByteBuffer(bytes: $0) })
         bindings.add(message.payloadExpiresAt.milliseconds)
         bindings.add(message.createdAt.milliseconds)
-        let queued: Int64
+        let queued: (deliveries: Int64, feedEntries: Int64)
         if let endpointID {
             bindings.add(endpointID)
             queued = try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self))
@@ -23,13 +23,15 @@ extension PostgresStore {
             bindings.add(message.channels ?? [])
             queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
         }
-        if queued > 0 { announceNewWork() }
+        if queued.feedEntries > 0 { feedChanged.signal() }
+        if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }
     }
 
-    /// Runs a message insert; returns how many deliveries it queued.
-    private func insert<Text>(_ statement: Prepared<Text>) async throws -> Int64 {
+    /// Runs a message insert; returns how many deliveries and feed entries it queued.
+    private func insert<Text>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
         try await perform(conflict: .conflict("A message with this eventId already exists")) { client in
-            try await client.rows(statement).first?.value("queued", as: Int64.self) ?? 0
+            guard let row = try await client.rows(statement).first else { return (0, 0) }
+            return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
         }
     }
 

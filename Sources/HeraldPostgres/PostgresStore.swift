@@ -19,6 +19,8 @@ public final class PostgresStore: HeraldStore {
     let operationTimeout: Duration
     /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
     public let newWork = WorkSignal()
+    /// Signalled after a commit that appended to a polling endpoint's feed, here or on another instance.
+    public let feedChanged = BroadcastSignal()
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
     let watchdog = DeadlineWatchdog()
@@ -102,10 +104,14 @@ public final class PostgresStore: HeraldStore {
                         self.listening.store(true, ordering: .relaxed)
                         defer { self.listening.store(false, ordering: .relaxed) }
                         self.newWork.signal()
+                        self.feedChanged.signal()
                         backoff = .milliseconds(100)
+                        // One channel for both kinds of news: a dispatcher or a poller woken for nothing looks and
+                        // sleeps again, which costs less than a second NOTIFY per commit.
                         for try await _ in notifications {
                             self.notificationsReceived.add(1, ordering: .relaxed)
                             self.newWork.signal()
+                            self.feedChanged.signal()
                         }
                     }
                 }

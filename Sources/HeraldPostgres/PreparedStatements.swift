@@ -1,3 +1,4 @@
+import HeraldCore
 import PostgresNIO
 
 /// The text of a statement on a hot path (every message accepted, every delivery claimed or recorded), prepared once
@@ -60,8 +61,8 @@ enum Statements {
     }
 
     /// A message and its fan-out — one delivery per live, enabled endpoint that matches, by the Svix rules of
-    /// `EndpointMatching` — in one statement. Parameters: id, app id, event type, event id, channels (JSON),
-    /// payload, payload expiry, created at, channels (array).
+    /// `EndpointMatching`, or a feed entry for a polling endpoint — in one statement. Parameters: id, app id, event
+    /// type, event id, channels (JSON), payload, payload expiry, created at, channels (array).
     enum MessageFanOut: StatementText {
         static let sql = """
             WITH message AS (
@@ -69,19 +70,27 @@ enum Statements {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 RETURNING id
             ),
-            queued AS (
-                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, $2, e.id, 0, 1, $8, $8, $8 FROM message, endpoints e
+            matching AS (
+                SELECT e.id, e.url = '\(EndpointURL.poller)' AS poller FROM endpoints e
                 WHERE e.app_id = $2 AND e.deleted_at IS NULL AND NOT e.disabled
                     AND (e.event_types IS NULL OR e.event_types::jsonb ? $3)
                     AND (e.channels IS NULL OR e.channels::jsonb ?| $9::text[])
+            ),
+            queued AS (
+                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
+                SELECT message.id, $2, matching.id, 0, 1, $8, $8, $8 FROM message, matching WHERE NOT matching.poller
+                RETURNING 1
+            ),
+            fed AS (
+                INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
+                SELECT matching.id, message.id, $8 FROM message, matching WHERE matching.poller
                 RETURNING 1
             )
-            SELECT count(*) AS queued FROM queued
+            SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
             """
     }
 
-    /// A message with one manual delivery to the endpoint `$9` (an example sent to one endpoint).
+    /// A message sent to the one endpoint `$9` (an example): a manual delivery, or a feed entry for a polling endpoint.
     enum MessageToOneEndpoint: StatementText {
         static let sql = """
             WITH message AS (
@@ -89,12 +98,31 @@ enum Statements {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 RETURNING id
             ),
+            target AS (
+                SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $9 AND url = '\(EndpointURL.poller)') AS poller
+            ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, $2, $9, 1, 1, $8, $8, $8 FROM message
+                SELECT message.id, $2, $9, 1, 1, $8, $8, $8 FROM message, target WHERE NOT target.poller
+                RETURNING 1
+            ),
+            fed AS (
+                INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
+                SELECT $9, message.id, $8 FROM message, target WHERE target.poller
                 RETURNING 1
             )
-            SELECT count(*) AS queued FROM queued
+            SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
+            """
+    }
+
+    /// A polling endpoint's feed after a position, up to the horizon: entries of transactions older than every
+    /// transaction still running (so none can still appear before them). Parameters: endpoint, position, limit.
+    enum ReadFeed: StatementText {
+        static let sql = """
+            SELECT f.xid AS feed_xid, f.seq AS feed_seq, m.* FROM poller_feed f JOIN messages m ON m.id = f.msg_id
+            WHERE f.endpoint_id = $1 AND (f.xid, f.seq) > ($2, $3)
+                AND f.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+            ORDER BY f.xid, f.seq LIMIT $4
             """
     }
 
@@ -116,7 +144,8 @@ enum Statements {
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
                 m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive, r.setting
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = 'poller://') AS inactive,
+                r.setting
             FROM claimed c
             CROSS JOIN relaxed r
             JOIN messages m ON m.id = c.msg_id

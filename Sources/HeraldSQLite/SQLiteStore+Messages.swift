@@ -6,7 +6,7 @@ extension SQLiteStore {
     /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction shared
     /// with the messages arriving at the same moment (group commit), then wakes the dispatcher.
     public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
-        let queued: Int
+        let queued: FanOut
         do {
             queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID))
         } catch let error as DatabaseError
@@ -15,11 +15,12 @@ extension SQLiteStore {
         {
             throw HeraldError.conflict("A message with this eventId already exists")
         }
-        if queued > 0 { newWork.signal() }
+        if queued.deliveries > 0 { newWork.signal() }
+        if queued.feedEntries > 0 { feedChanged.signal() }
     }
 
-    /// Writes one message and its deliveries inside the caller's transaction; returns how many deliveries it queued.
-    static func insert(_ message: Message, onlyTo endpointID: String?, db: Database) throws -> Int {
+    /// Writes one message and its deliveries (and feed entries, for polling endpoints) inside the caller's transaction.
+    static func insert(_ message: Message, onlyTo endpointID: String?, db: Database) throws -> FanOut {
         try db.executeCached(
             sql: """
                 INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
@@ -31,6 +32,9 @@ extension SQLiteStore {
             ]
         )
         guard let endpointID else { return try fanOut(message, db: db) }
+        if try appendToFeed(message, endpointID: endpointID, onlyIfPoller: true, db: db) {
+            return FanOut(deliveries: 0, feedEntries: 1)
+        }
         try db.executeCached(
             sql: """
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
@@ -41,16 +45,32 @@ extension SQLiteStore {
                 message.createdAt.milliseconds,
             ]
         )
-        return 1
+        return FanOut(deliveries: 1, feedEntries: 0)
     }
 
-    /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it.
-    static func fanOut(_ message: Message, db: Database) throws -> Int {
+    /// Appends the message to a polling endpoint's feed (when `onlyIfPoller`, only if the endpoint is one); returns
+    /// whether it did.
+    static func appendToFeed(_ message: Message, endpointID: String, onlyIfPoller: Bool, db: Database) throws -> Bool {
+        try db.executeCached(
+            sql: """
+                INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
+                SELECT ?, ?, ? WHERE NOT ? OR EXISTS (SELECT 1 FROM endpoints WHERE id = ? AND url = ?)
+                """,
+            arguments: [endpointID, message.id, message.createdAt.milliseconds, onlyIfPoller, endpointID, EndpointURL.poller]
+        )
+        return db.changesCount > 0
+    }
+
+    /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it (a
+    /// feed entry for a polling endpoint).
+    static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try Row.fetchAll(
-            try db.cachedStatement(sql: "SELECT id, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"),
+            try db.cachedStatement(
+                sql: "SELECT id, url, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"
+            ),
             arguments: [message.appID]
         )
-        var count = 0
+        var count = FanOut(deliveries: 0, feedEntries: 0)
         for row in candidates {
             let eventTypes = try JSONColumn.decode([String].self, row["event_types"])
             let channels = try JSONColumn.decode([String].self, row["channels"])
@@ -62,6 +82,11 @@ extension SQLiteStore {
                     messageChannels: message.channels
                 )
             else { continue }
+            if (row["url"] as String) == EndpointURL.poller {
+                _ = try appendToFeed(message, endpointID: row["id"], onlyIfPoller: false, db: db)
+                count.feedEntries += 1
+                continue
+            }
             try db.executeCached(
                 sql: """
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
@@ -72,7 +97,7 @@ extension SQLiteStore {
                     message.createdAt.milliseconds,
                 ]
             )
-            count += 1
+            count.deliveries += 1
         }
         return count
     }

@@ -35,7 +35,7 @@ extension SQLiteStore {
                         a.org_id, a.id AS app_id, a.uid AS app_uid,
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL) AS inactive
+                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = 'poller://') AS inactive
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id

@@ -10,10 +10,12 @@ public final class SQLiteStore: HeraldStore {
     public let path: String
     /// Signalled after a commit that made deliveries due.
     public let newWork = WorkSignal()
+    /// Signalled after a commit that appended to a polling endpoint's feed.
+    public let feedChanged = BroadcastSignal()
     /// Seals endpoint secrets and headers at rest.
     let sealer: SecretSealer
     /// Group commit of accepted messages (durable) and of delivery results (relaxed: a lost result means a resend).
-    let messages: WriteBatcher<MessageWrite, Int>
+    let messages: WriteBatcher<MessageWrite, FanOut>
     let results: WriteBatcher<DeliveryCompletion, DeliveryEffects>
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
@@ -83,6 +85,12 @@ extension SQLiteStore {
 struct MessageWrite: Sendable {
     var message: Message
     var onlyTo: String?
+}
+
+/// What storing a message queued: deliveries to send and entries appended to polling endpoints' feeds.
+struct FanOut: Sendable {
+    var deliveries: Int
+    var feedEntries: Int
 }
 
 /// A delivery result to record.

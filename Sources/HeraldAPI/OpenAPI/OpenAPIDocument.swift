@@ -3527,6 +3527,429 @@ enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/api/v1/app/{app_id}/poller/{sink_id}": {
+   "get": {
+    "tags": [
+     "Message Poller"
+    ],
+    "summary": "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "sink_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-poller"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "An iterator from an earlier read; omit to start at the beginning"
+      }
+     },
+     {
+      "name": "event_type",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "channel",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      }
+     },
+     {
+      "name": "wait",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "maximum": 30,
+       "default": 0,
+       "description": "Seconds to wait for a message when there is none yet"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PollingEndpointOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/poller/{sink_id}/stream": {
+   "get": {
+    "tags": [
+     "Message Poller"
+    ],
+    "summary": "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "sink_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-poller"
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "An iterator from an earlier read; omit to start at the beginning"
+      }
+     },
+     {
+      "name": "consumer",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Start where this consumer stopped (its position is read, not moved)"
+      }
+     },
+     {
+      "name": "event_type",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "channel",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}": {
+   "get": {
+    "tags": [
+     "Message Poller"
+    ],
+    "summary": "Read on from where this consumer stopped; the server keeps its position",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "sink_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-poller"
+     },
+     {
+      "name": "consumer_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-consumer"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "An iterator from an earlier read; omit to start at the beginning"
+      }
+     },
+     {
+      "name": "wait",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "maximum": 30,
+       "default": 0,
+       "description": "Seconds to wait for a message when there is none yet"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PollingEndpointOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek": {
+   "post": {
+    "tags": [
+     "Message Poller"
+    ],
+    "summary": "Set the consumer's position: before the first message after a time, or (Herald) at an iterator",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "sink_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-poller"
+     },
+     {
+      "name": "consumer_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-consumer"
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/PollingEndpointConsumerSeekIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PollingEndpointConsumerSeekOut"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
   }
  },
  "components": {
@@ -5066,6 +5489,86 @@ enum OpenAPIDocument {
      "sending"
     ],
     "type": "string"
+   },
+   "PollingEndpointConsumerSeekIn": {
+    "type": "object",
+    "properties": {
+     "after": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "iterator": {
+      "type": "string"
+     }
+    }
+   },
+   "PollingEndpointConsumerSeekOut": {
+    "type": "object",
+    "required": [
+     "iterator"
+    ],
+    "properties": {
+     "iterator": {
+      "type": "string"
+     }
+    }
+   },
+   "PollingEndpointMessageOut": {
+    "type": "object",
+    "required": [
+     "id",
+     "eventType",
+     "payload",
+     "timestamp"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "eventType": {
+      "type": "string"
+     },
+     "eventId": {
+      "type": "string",
+      "nullable": true
+     },
+     "channels": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      },
+      "nullable": true
+     },
+     "payload": {
+      "type": "object"
+     },
+     "timestamp": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "PollingEndpointOut": {
+    "type": "object",
+    "required": [
+     "data",
+     "iterator",
+     "done"
+    ],
+    "properties": {
+     "data": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/PollingEndpointMessageOut"
+      }
+     },
+     "iterator": {
+      "type": "string"
+     },
+     "done": {
+      "type": "boolean"
+     }
+    }
    },
    "RecoverIn": {
     "properties": {

@@ -121,6 +121,12 @@ struct AttemptRoutes {
         let application = try await environment.application(context)
         let message = try await environment.message(context, in: application)
         let endpoint = try await environment.endpoint(context, in: application)
+        guard !endpoint.isPoller else {
+            throw HeraldError.badRequest(
+                "Polling endpoints are not sent to; read the message again from the poller routes with an earlier iterator",
+                code: "polling_endpoint"
+            )
+        }
         try await environment.store.enqueueManualAttempt(
             appID: application.id,
             messageID: message.id,

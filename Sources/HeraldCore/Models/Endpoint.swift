@@ -70,3 +70,8 @@ public struct ExpiringSecret: Sendable, Hashable, Codable {
         self.expiresAt = expiresAt
     }
 }
+
+extension Endpoint {
+    /// A polling endpoint: its messages are kept in its feed for consumers to read instead of being sent.
+    public var isPoller: Bool { url == EndpointURL.poller }
+}

@@ -5,7 +5,10 @@ public enum EndpointURL {
     /// The longest URL the API accepts.
     public static let maxLength = 65_536
 
-    /// Checks that `value` is an absolute http(s) URL with a host, no credentials and a valid port; `httpsOnly`
+    /// The URL of a polling endpoint: it receives no requests; its messages are read by cursor (`poller` routes).
+    public static let poller = "poller://"
+
+    /// Checks that `value` is `poller://` or an absolute http(s) URL with a host, no credentials and a valid port; `httpsOnly`
     /// refuses plain http, and a literal IP address must be one `policy` permits. (Host names are vetted when each
     /// request is sent, on the addresses they resolve to then.)
     public static func check(
@@ -17,6 +20,7 @@ public enum EndpointURL {
         func issue(_ msg: String, _ type: String = "value_error.url") -> [ValidationIssue] {
             [ValidationIssue(loc: loc, msg: msg, type: type)]
         }
+        if value == poller { return [] }
         guard value.utf8.count <= maxLength else { return issue("URL must be at most \(maxLength) characters long") }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) else {
             return issue("URL must not contain spaces or control characters")

@@ -7,6 +7,7 @@ enum SQLiteMigrations {
         ("0001_core", migration0001Core),
         ("0002_delivery", migration0002Delivery),
         ("0003_revoked_tokens", migration0003RevokedTokens),
+        ("0004_poller", migration0004Poller),
     ]
 
     static func migrator() -> DatabaseMigrator {
