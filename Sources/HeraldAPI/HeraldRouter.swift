@@ -40,8 +40,9 @@ public enum HeraldRouter {
             + MessageRoutes(environment: environment).routes
             + AttemptRoutes(environment: environment).routes
             + EndpointDeliveryRoutes(environment: environment).routes
-            + AuthRoutes(environment: environment).routes
             + PollerRoutes(environment: environment).routes
+            // Last: the isolation table walks routes in this order, and logout ends the token it is called with.
+            + AuthRoutes(environment: environment).routes
     }
 
     /// A known path asked with another method gets 405 and an `Allow` header, not a misleading 404.

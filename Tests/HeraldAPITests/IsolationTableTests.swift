@@ -10,6 +10,7 @@ import Testing
         var appID = ""
         var endpointID = ""
         var messageID = ""
+        var sinkID = ""
         var attemptID = "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY"
         var eventType = "victim.event"
 
@@ -21,13 +22,15 @@ import Testing
                     case ":endpoint_id": return endpointID
                     case ":msg_id": return messageID
                     case ":attempt_id": return attemptID
+                    case ":sink_id": return sinkID
+                    case ":consumer_id": return "victim-consumer"
                     case ":event_type_name": return eventType
                     default: return String(segment)
                     }
                 }.joined(separator: "/")
         }
 
-        var secrets: [String] { [appID, endpointID, messageID, "victim-uid", "victim payload"] }
+        var secrets: [String] { [appID, endpointID, sinkID, messageID, "victim-uid", "victim payload"] }
     }
 
     static func prepareVictim(_ api: APIClient) async throws -> Victim {
@@ -37,6 +40,9 @@ import Testing
         _ = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"victim.event","description":"catalogue entry"}"#)
         victim.endpointID = try #require(
             try await api.request(.post, "/api/v1/app/\(victim.appID)/endpoint", body: #"{"url":"https://victim.example"}"#).json?["id"]?.string
+        )
+        victim.sinkID = try #require(
+            try await api.request(.post, "/api/v1/app/\(victim.appID)/endpoint", body: #"{"url":"poller://"}"#).json?["id"]?.string
         )
         victim.messageID = try #require(
             try await api.request(.post, "/api/v1/app/\(victim.appID)/msg", body: #"{"eventType":"victim.event","payload":{"v":"victim payload"}}"#)

@@ -13,7 +13,12 @@ import Testing
     }
 
     /// Reads the whole feed from `position`, page by page.
-    static func readAll(_ store: any HeraldStore, endpointID: String, from position: FeedPosition = .start, limit: Int = 7)
+    static func readAll(
+        _ store: any HeraldStore,
+        endpointID: String,
+        from position: FeedPosition = .start,
+        limit: Int = 7
+    )
         async throws -> (ids: [String], reached: FeedPosition)
     {
         var ids: [String] = []
