@@ -73,6 +73,13 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .target(
+            name: "HeraldListen",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .executableTarget(
             name: "herald",
             dependencies: [
@@ -82,6 +89,7 @@ let package = Package(
                 "HeraldAPI",
                 "HeraldDelivery",
                 "HeraldBench",
+                "HeraldListen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,7 +19,9 @@ import Testing
             try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
             #expect(created.json?["url"]?.string == "poller://")
             for type in ["a.b", "c.d"] {
-                try #require(try await api.request(.post, "/api/v1/app/shop/msg", body: #"{"eventType":"\#(type)","payload":{"t":"\#(type)"}}"#).status == 202)
+                try #require(
+                    try await api.request(.post, "/api/v1/app/shop/msg", body: #"{"eventType":"\#(type)","payload":{"t":"\#(type)"}}"#).status == 202
+                )
             }
             try await body(api)
         }

@@ -1,4 +1,5 @@
 import Foundation
+
 /// Herald's settings, built once at start: command-line flags over `HERALD_*` environment variables over defaults.
 public struct HeraldConfiguration: Sendable {
     public var host: String = "0.0.0.0"

@@ -51,6 +51,11 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .array(let value) = self { return value }
         return nil
     }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
 }
 
 extension JSONValue {

@@ -1,0 +1,202 @@
+import AsyncHTTPClient
+import Foundation
+import HeraldCore
+import NIOCore
+import NIOHTTP1
+
+/// `herald listen`: follows an application's messages through a polling endpoint's stream and forwards each one to a
+/// local URL as a signed webhook, like `stripe listen`. Its position is the server's (a consumer of the polling
+/// endpoint), saved after each forward, so a new run continues where the last one stopped.
+public struct Listener: Sendable {
+    public struct Options: Sendable {
+        public var server: String
+        public var token: String
+        public var app: String
+        /// Event types to forward; `prefix.*` matches a prefix. Empty forwards everything.
+        public var events: [String]
+        public var forward: String
+        /// The polling endpoint's uid, and the consumer's id.
+        public var name: String
+
+        public init(server: String, token: String, app: String, events: [String], forward: String, name: String) {
+            self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+            self.token = token
+            self.app = app
+            self.events = events
+            self.forward = forward
+            self.name = name
+        }
+    }
+
+    let options: Options
+    let output: @Sendable (String) -> Void
+
+    public init(options: Options, output: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.output = output
+    }
+
+    /// Runs until cancelled (Ctrl-C), reconnecting when the stream breaks.
+    public func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            try await follow(client)
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func follow(_ client: HTTPClient) async throws {
+        let secret = try await preparePollingEndpoint(client)
+        output(
+            "Forwarding \(options.app)'s messages\(options.events.isEmpty ? "" : " of \(options.events.joined(separator: ", "))") to \(options.forward)"
+        )
+        output("Signing secret: \(secret.description)  (verify with Standard Webhooks / svix.Webhook)")
+        var lastEventID: String?
+        var backoff = Duration.milliseconds(250)
+        while !Task.isCancelled {
+            do {
+                try await stream(client, after: lastEventID, secret: secret) { id in
+                    lastEventID = id
+                    backoff = .milliseconds(250)
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                output("stream interrupted (\(error)); reconnecting")
+            }
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+    }
+
+    /// Creates the polling endpoint (uid `name`) unless it exists; returns the secret forwards are signed with (the
+    /// endpoint's own, so it stays the same from run to run).
+    private func preparePollingEndpoint(_ client: HTTPClient) async throws -> EndpointSecret {
+        let endpointPath = "/api/v1/app/\(options.app)/endpoint"
+        let existing = try await call(client, .GET, endpointPath + "/\(options.name)")
+        if existing.status == .notFound {
+            let body = #"{"url":"\#(EndpointURL.poller)","uid":"\#(options.name)","description":"herald listen"}"#
+            let created = try await call(client, .POST, endpointPath, body: body)
+            guard created.status == .created else { throw ListenError(response: created, doing: "creating the polling endpoint") }
+        } else if existing.status != .ok {
+            throw ListenError(response: existing, doing: "looking up the polling endpoint")
+        } else if existing.json?.objectValue?["url"]?.stringValue != EndpointURL.poller {
+            throw ListenError(message: "endpoint '\(options.name)' exists and is not a polling endpoint; choose another --name")
+        }
+        let secret = try await call(client, .GET, endpointPath + "/\(options.name)/secret")
+        guard let key = secret.json?.objectValue?["key"]?.stringValue, let parsed = EndpointSecret(parsing: key) else {
+            throw ListenError(response: secret, doing: "reading the endpoint secret")
+        }
+        return parsed
+    }
+
+    private func stream(
+        _ client: HTTPClient,
+        after lastEventID: String?,
+        secret: EndpointSecret,
+        delivered: (String) -> Void
+    ) async throws {
+        var request = HTTPClientRequest(url: options.server + "/api/v1/app/\(options.app)/poller/\(options.name)/stream?consumer=\(options.name)")
+        request.headers.add(name: "authorization", value: "Bearer \(options.token)")
+        request.headers.add(name: "accept", value: "text/event-stream")
+        if let lastEventID { request.headers.add(name: "last-event-id", value: lastEventID) }
+        let response = try await client.execute(request, timeout: .hours(24 * 365))
+        guard response.status == .ok else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw ListenError(message: "the stream answered \(response.status.code): \(String(buffer: body))")
+        }
+        var parser = ServerSentEventParser()
+        for try await chunk in response.body {
+            for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
+                guard let id = event.id else { continue }
+                try await handle(event, client: client, secret: secret)
+                try await savePosition(client, iterator: id)
+                delivered(id)
+            }
+        }
+    }
+
+    /// Forwards one message (if its type is wanted) and prints a line about it.
+    private func handle(_ event: ServerSentEvent, client: HTTPClient, secret: EndpointSecret) async throws {
+        guard let message = JSONValue(parsing: Array(event.data.utf8)),
+            let messageID = message.objectValue?["id"]?.stringValue, let eventType = message.objectValue?["eventType"]?.stringValue
+        else { return }
+        guard wants(eventType) else { return }
+        let body = try (message.objectValue?["payload"] ?? .object([:])).encodedJSON()
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: options.forward)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "webhook-id", value: messageID)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(
+            name: "webhook-signature",
+            value: WebhookSigner.signature(messageID: messageID, timestamp: timestamp, body: body, secrets: [secret])
+        )
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let started = ContinuousClock.now
+        let outcome: String
+        do {
+            let response = try await client.execute(request, timeout: .seconds(15))
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            outcome = "\(response.status.code)"
+        } catch {
+            outcome = "failed (\(error))"
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        output(
+            "\(RFC3339.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))  \(eventType)  \(messageID)  → \(outcome)  \(milliseconds) ms"
+        )
+    }
+
+    func wants(_ eventType: String) -> Bool {
+        options.events.isEmpty
+            || options.events.contains { pattern in
+                pattern.hasSuffix("*") ? eventType.hasPrefix(pattern.dropLast()) : eventType == pattern
+            }
+    }
+
+    private func savePosition(_ client: HTTPClient, iterator: String) async throws {
+        let path = "/api/v1/app/\(options.app)/poller/\(options.name)/consumer/\(options.name)/seek"
+        let response = try await call(client, .POST, path, body: #"{"iterator":"\#(iterator)"}"#)
+        guard response.status == .ok else { throw ListenError(response: response, doing: "saving the position") }
+    }
+
+    private func call(_ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: options.server + path)
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(options.token)")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: response.status, body: Array(bytes.readableBytesView))
+    }
+}
+
+/// A management API answer.
+struct Reply {
+    var status: HTTPResponseStatus
+    var body: [UInt8]
+    var json: JSONValue? { JSONValue(parsing: body) }
+}
+
+/// Why `herald listen` stopped, in words.
+public struct ListenError: Error, CustomStringConvertible {
+    public var description: String
+
+    init(message: String) {
+        description = message
+    }
+
+    init(response: Reply, doing what: String) {
+        description = "\(what) failed: HTTP \(response.status.code) \(String(decoding: response.body, as: UTF8.self))"
+    }
+}

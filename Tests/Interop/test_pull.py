@@ -1,0 +1,214 @@
+"""Pull: polling endpoints read with the official SDK's message.poller, the feed stream, the switch from push to pull,
+and `herald listen` forwarding to a local receiver that verifies every request."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import standardwebhooks
+from svix.api import (
+    ApplicationIn,
+    EndpointIn,
+    EndpointPatch,
+    MessageIn,
+    MessagePollerConsumerPollOptions,
+    MessagePollerPollOptions,
+    PollingEndpointConsumerSeekIn,
+    Svix,
+    SvixOptions,
+)
+
+from conftest import HERALD_BIN
+from receiver import Receiver
+
+
+@pytest.fixture(scope="module")
+def client(herald) -> Svix:
+    return Svix(herald.token(), SvixOptions(server_url=herald.url))
+
+
+def new_app(client: Svix) -> str:
+    return client.application.create(ApplicationIn(name="Pull", uid="pull-" + uuid.uuid4().hex[:8])).id
+
+
+def send(client: Svix, app: str, event_type: str = "order.paid", **payload) -> str:
+    return client.message.create(app, MessageIn(event_type=event_type, payload=payload or {"n": 1})).id
+
+
+def test_the_sdk_poller_reads_consumes_and_seeks(client):
+    app = new_app(client)
+    sink = client.endpoint.create(app, EndpointIn(url="poller://", uid="sink")).id
+    sent = [send(client, app, n=index) for index in range(5)]
+
+    first = client.message.poller.poll(app, sink, MessagePollerPollOptions(limit=3))
+    assert [m.id for m in first.data] == sent[:3] and first.done is False
+    assert first.data[0].payload == {"n": 0} and first.data[0].event_type == "order.paid"
+    rest = client.message.poller.poll(app, "sink", MessagePollerPollOptions(iterator=first.iterator))
+    assert [m.id for m in rest.data] == sent[3:] and rest.done is True
+
+    assert [m.id for m in client.message.poller.consumer_poll(app, sink, "worker", MessagePollerConsumerPollOptions(limit=2)).data] == sent[:2]
+    assert [m.id for m in client.message.poller.consumer_poll(app, sink, "worker").data] == sent[2:]
+    assert client.message.poller.consumer_poll(app, sink, "worker").data == []
+
+    # Seek back to before everything: the consumer reads it all again.
+    seek = client.message.poller.consumer_seek(app, sink, "worker", PollingEndpointConsumerSeekIn(after=datetime.now(timezone.utc) - timedelta(hours=1)))
+    assert seek.iterator
+    assert [m.id for m in client.message.poller.consumer_poll(app, sink, "worker").data] == sent
+
+
+def test_switching_from_push_to_pull_leaves_no_gap(client):
+    """Half the events by push, the rest by pull: create the polling endpoint first, then retire the webhook endpoint;
+    every event arrives by one way or the other (the ones in between by both, with the same id)."""
+    app = new_app(client)
+    receiver = Receiver()
+    try:
+        client.endpoint.create(app, EndpointIn(url=receiver.url + "/hook", uid="push"))
+        early = [send(client, app, n=index) for index in range(20)]
+        client.endpoint.create(app, EndpointIn(url="poller://", uid="pull"))
+        overlap = [send(client, app, n=index) for index in range(20, 30)]
+        client.endpoint.patch(app, "push", EndpointPatch(disabled=True))
+        late = [send(client, app, n=index) for index in range(30, 50)]
+
+        pushed = {r["headers"]["webhook-id"] for r in receiver.wait_for("/hook", len(early) + len(overlap))}
+        pulled, iterator = [], None
+        while True:
+            page = client.message.poller.poll(app, "pull", MessagePollerPollOptions(iterator=iterator))
+            pulled += [m.id for m in page.data]
+            iterator = page.iterator
+            if page.done:
+                break
+        assert pulled == overlap + late  # in order, from the moment the polling endpoint existed
+        assert pushed == set(early + overlap)
+        assert pushed | set(pulled) == set(early + overlap + late)
+    finally:
+        receiver.close()
+
+
+def test_a_long_poll_returns_when_a_message_commits(herald, client):
+    app = new_app(client)
+    client.endpoint.create(app, EndpointIn(url="poller://", uid="waiter"))
+    headers = {"authorization": f"Bearer {herald.token()}"}
+    result = {}
+
+    def wait():
+        result["response"] = httpx.get(herald.url + f"/api/v1/app/{app}/poller/waiter/consumer/c?wait=20", headers=headers, timeout=30)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.3)
+    sent = send(client, app)
+    waiter.join(timeout=30)
+    assert [m["id"] for m in result["response"].json()["data"]] == [sent]
+
+
+def read_stream(url: str, headers: dict, count: int, timeout: float = 15) -> list[tuple[str, dict]]:
+    """The first `count` message events of a feed stream, as (id, data)."""
+    events, current = [], {}
+    with httpx.stream("GET", url, headers=headers, timeout=timeout) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("id: "):
+                current["id"] = line[4:]
+            elif line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+            elif line == "" and "data" in current:
+                events.append((current["id"], current["data"]))
+                current = {}
+                if len(events) == count:
+                    return events
+    return events
+
+
+def test_the_stream_sends_each_message_with_its_iterator_and_resumes(herald, client):
+    app = new_app(client)
+    client.endpoint.create(app, EndpointIn(url="poller://", uid="live"))
+    sent = [send(client, app, n=index) for index in range(4)]
+    headers = {"authorization": f"Bearer {herald.token()}"}
+    url = herald.url + f"/api/v1/app/{app}/poller/live/stream"
+    first = read_stream(url, headers, 2)
+    assert [data["id"] for _, data in first] == sent[:2]
+    resumed = read_stream(url, {**headers, "last-event-id": first[-1][0]}, 2)
+    assert [data["id"] for _, data in resumed] == sent[2:]
+
+    # Live: a message sent while the stream is open arrives on it.
+    later = {}
+    reader = threading.Thread(target=lambda: later.setdefault("events", read_stream(url, {**headers, "last-event-id": resumed[-1][0]}, 1)))
+    reader.start()
+    time.sleep(0.3)
+    live = send(client, app, n=99)
+    reader.join(timeout=20)
+    assert [data["id"] for _, data in later["events"]] == [live]
+
+
+class Listen:
+    """A running `herald listen`, its output collected line by line."""
+
+    def __init__(self, herald, token: str, app: str, forward: str, events: str | None = None):
+        command = [HERALD_BIN, "listen", "--server", herald.url, "--token", token, "--app", app, "--forward", forward]
+        if events:
+            command += ["--events", events]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for_line(self, pattern: str, timeout: float = 20) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in self.lines:
+                if re.search(pattern, line):
+                    return line
+            time.sleep(0.05)
+        raise AssertionError(f"no line matching {pattern!r} in {self.lines}")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=10)
+
+
+def test_herald_listen_forwards_signed_events_and_resumes_where_it_stopped(herald, client):
+    app = new_app(client)
+    token = herald.token()
+    verified, lock = [], threading.Lock()
+    secret_holder = {}
+
+    def verify(path, index):
+        return 204
+
+    receiver = Receiver(verify)
+    listen = Listen(herald, token, app, receiver.url + "/local", events="order.*")
+    try:
+        secret = re.search(r"(whsec_\S+)", listen.wait_for_line(r"Signing secret: whsec_")).group(1)
+        first = send(client, app, "order.paid", n=1)
+        send(client, app, "invoice.sent", n=2)  # filtered out by --events
+        second = send(client, app, "order.refunded", n=3)
+        listen.wait_for_line(second)
+        listen.stop()
+
+        # Sent while nobody listens: the next run picks it up from the saved position.
+        third = send(client, app, "order.paid", n=4)
+        listen = Listen(herald, token, app, receiver.url + "/local", events="order.*")
+        listen.wait_for_line(third)
+
+        requests = receiver.wait_for("/local", 3)
+        webhook = standardwebhooks.Webhook(secret)
+        for request in requests:
+            webhook.verify(request["body"], {k.lower(): v for k, v in request["headers"].items()})
+        assert [r["headers"]["webhook-id"] for r in requests] == [first, second, third]
+        assert "→ 204" in listen.wait_for_line(third)
+    finally:
+        if listen.process.poll() is None:
+            listen.stop()
+        receiver.close()
