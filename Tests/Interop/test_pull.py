@@ -212,3 +212,32 @@ def test_herald_listen_forwards_signed_events_and_resumes_where_it_stopped(heral
         if listen.process.poll() is None:
             listen.stop()
         receiver.close()
+
+
+def test_consecutive_consumer_polls_return_every_message_once_under_concurrent_writers(herald, client):
+    app = new_app(client)
+    client.endpoint.create(app, EndpointIn(url="poller://", uid="busy", filter_types=None))
+    written, lock = [], threading.Lock()
+
+    def write(worker: int):
+        for index in range(100):
+            message = send(client, app, n=worker * 1000 + index)
+            with lock:
+                written.append(message)
+
+    writers = [threading.Thread(target=write, args=(worker,)) for worker in range(4)]
+    for writer in writers:
+        writer.start()
+    read = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        page = client.message.poller.consumer_poll(app, "busy", "reader", MessagePollerConsumerPollOptions(limit=25))
+        read += [m.id for m in page.data]
+        if len(read) >= 400 and not any(writer.is_alive() for writer in writers):
+            break
+    for writer in writers:
+        writer.join()
+    # Whatever committed last is read by the final polls.
+    read += [m.id for m in client.message.poller.consumer_poll(app, "busy", "reader").data]
+    assert len(read) == len(set(read)), "a message was returned twice"
+    assert set(read) == set(written), f"{len(set(written) - set(read))} messages were never returned"
