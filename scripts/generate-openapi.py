@@ -66,6 +66,7 @@ ROUTES = [
     ("post", "/api/v1/auth/app-portal-access/{app_id}", "Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
     ("post", "/api/v1/auth/dashboard-access/{app_id}", "Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
     ("post", "/api/v1/auth/logout", "Authentication", "End the calling token: later requests with it get 401", APP, None, "204", None, []),
+    ("get", "/api/v1/live", "Live", "Server-Sent Events for the live views, scoped by the token: health (at connect), message, attempt, endpoint, stats (every 2 s); resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["app_id"]),
     ("get", "/api/v1/app/{app_id}/poller/{sink_id}", "Message Poller", "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "event_type", "channel", "after", "wait"]),
     ("get", "/api/v1/app/{app_id}/poller/{sink_id}/stream", "Message Poller", "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["iterator@poller", "consumer", "event_type", "channel"]),
     ("get", "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}", "Message Poller", "Read on from where this consumer stopped; the server keeps its position", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "wait"]),
@@ -92,6 +93,7 @@ QUERY = {
     "iterator@poller": {"type": "string", "description": "An iterator from an earlier read; omit to start at the beginning"},
     "event_type": {"type": "string"},
     "wait": {"type": "integer", "minimum": 0, "maximum": 30, "default": 0, "description": "Seconds to wait for a message when there is none yet"},
+    "app_id": {"type": "string", "description": "Only this application (org tokens; an app token always sees its own)"},
     "consumer": {"type": "string", "description": "Start where this consumer stopped (its position is read, not moved)"},
 }
 

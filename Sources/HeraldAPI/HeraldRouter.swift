@@ -41,6 +41,7 @@ public enum HeraldRouter {
             + AttemptRoutes(environment: environment).routes
             + EndpointDeliveryRoutes(environment: environment).routes
             + PollerRoutes(environment: environment).routes
+            + LiveRoutes(environment: environment).routes
             // Last: the isolation table walks routes in this order, and logout ends the token it is called with.
             + AuthRoutes(environment: environment).routes
     }

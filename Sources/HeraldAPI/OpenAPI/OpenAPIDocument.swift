@@ -3528,6 +3528,63 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/live": {
+   "get": {
+    "tags": [
+     "Live"
+    ],
+    "summary": "Server-Sent Events for the live views, scoped by the token: health (at connect), message, attempt, endpoint, stats (every 2 s); resumes from Last-Event-ID",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Only this application (org tokens; an app token always sees its own)"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/app/{app_id}/poller/{sink_id}": {
    "get": {
     "tags": [

@@ -33,7 +33,7 @@ public protocol IdempotencyStore: Sendable {
 
 /// Everything Herald stores, behind one value per backend.
 public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, IdempotencyStore, DeliveryQueue,
-    AttemptStore, TokenRevocationStore, PollerStore
+    AttemptStore, TokenRevocationStore, PollerStore, LiveStore
 {
     /// Throws when the database cannot answer.
     func checkHealth() async throws

@@ -1,0 +1,113 @@
+import HeraldCore
+
+/// The events of `GET /api/v1/live`, as JSON.
+enum LiveEvent {
+    struct MessageOut: Encodable {
+        var id: String
+        var appId: String
+        var eventType: String
+        var eventId: String?
+        var channels: [String]?
+        var timestamp: Timestamp
+    }
+
+    struct AttemptOut: Encodable {
+        var id: String
+        var msgId: String
+        var endpointId: String
+        var appId: String
+        var url: String
+        var status: Int
+        var responseStatusCode: Int
+        var responseDurationMs: Int64
+        var triggerType: Int
+        var timestamp: Timestamp
+    }
+
+    struct EndpointOut: Encodable {
+        var id: String
+        var uid: String?
+        var appId: String
+        var appName: String
+        var url: String
+        var description: String
+        var disabled: Bool
+        var deleted: Bool
+        var failingSince: Timestamp?
+        var lastStatusCode: Int?
+        var lastAttemptAt: Timestamp?
+
+        init(_ health: EndpointHealth) {
+            id = health.endpoint.id
+            uid = health.endpoint.uid
+            appId = health.endpoint.appID
+            appName = health.appName
+            url = health.endpoint.url
+            description = health.endpoint.description
+            disabled = health.endpoint.disabled
+            deleted = health.deleted
+            failingSince = health.failingSince
+            lastStatusCode = health.lastStatusCode
+            lastAttemptAt = health.lastAttemptAt
+        }
+    }
+
+    struct HealthOut: Encodable {
+        var endpoints: [EndpointOut]
+    }
+
+    struct StatsOut: Encodable {
+        var at: Timestamp
+        var windowSeconds: Int
+        var messagesPerSecond: Double
+        var deliveriesPerSecond: Double
+        /// Successful attempts ÷ attempts in the window; nil without attempts.
+        var successRate: Double?
+        var p50Ms: Int64?
+        var p99Ms: Int64?
+        var due: Int
+        var retrying: Int
+
+        init(_ stats: LiveStats, at: Timestamp) {
+            self.at = at
+            windowSeconds = stats.windowSeconds
+            messagesPerSecond = Double(stats.messages) / Double(stats.windowSeconds)
+            deliveriesPerSecond = Double(stats.successfulAttempts) / Double(stats.windowSeconds)
+            successRate = stats.attempts == 0 ? nil : Double(stats.successfulAttempts) / Double(stats.attempts)
+            p50Ms = stats.durationQuantile(0.5)
+            p99Ms = stats.durationQuantile(0.99)
+            due = stats.due
+            retrying = stats.retrying
+        }
+    }
+}
+
+extension LiveEvent.MessageOut {
+    init(_ message: Message) {
+        self.init(
+            id: message.id,
+            appId: message.appID,
+            eventType: message.eventType,
+            eventId: message.eventID,
+            channels: message.channels,
+            timestamp: message.createdAt
+        )
+    }
+}
+
+extension LiveEvent.AttemptOut {
+    init(_ attempt: Attempt) {
+        self.init(
+            id: attempt.id,
+            msgId: attempt.messageID,
+            endpointId: attempt.endpointID,
+            appId: attempt.appID,
+            url: attempt.url,
+            status: attempt.status.rawValue,
+            responseStatusCode: attempt.responseStatusCode,
+            responseDurationMs: attempt.responseDurationMs,
+            triggerType: attempt.triggerType.rawValue,
+            timestamp: attempt.createdAt
+        )
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import HTTPTypes
+import HeraldCore
+import Hummingbird
+import ServiceLifecycle
+
+/// `GET /live`: what the dashboard and the portal show, pushed as Server-Sent Events and scoped by the token — an org
+/// token sees its organisation (or one application with `app_id`), an app token its application. Events: `health`
+/// (every endpoint, at connect), `message`, `attempt`, `endpoint` (an endpoint changed) and `stats` (every 2 s). Ids
+/// are `<milliseconds>-<object id>`; with `Last-Event-ID` a reconnecting view gets what it missed. Everything is read
+/// from the database, so a view connected to one instance sees what every instance did.
+struct LiveRoutes {
+    let environment: APIEnvironment
+
+    /// How often the stream looks for news, and how far back each look reaches (so a commit that lands a little
+    /// after a later one is not missed; what was already sent is not sent again).
+    static let tick = Duration.milliseconds(500)
+    static let overlapMilliseconds: Int64 = 3000
+    static let statsEvery = Duration.seconds(2)
+    static let statsWindowSeconds = 60
+
+    var routes: [RouteSpec] {
+        [RouteSpec(.get, "live", live)]
+    }
+
+    @Sendable func live(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        var appID = principal.appID
+        if let requested = QueryParameters(request).string("app_id") {
+            guard let application = try await environment.lookUpApplication(orgID: principal.orgID, idOrUID: requested),
+                principal.appID == nil || principal.appID == application.id
+            else { throw HeraldError.notFound() }
+            appID = application.id
+        }
+        var since = environment.clock.now()
+        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let milliseconds = lastEventID.split(separator: "-").first.flatMap({ Int64($0) }) else {
+                throw HeraldError.validation(loc: ["header", "Last-Event-ID"], "invalid event id")
+            }
+            since = Timestamp(milliseconds: milliseconds)
+        }
+        let scope = LiveScope(orgID: principal.orgID, appID: appID)
+        let store = environment.store
+        let clock = environment.clock
+        let start = since
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var feed = LiveFeed(scope: scope, store: store, since: start)
+                let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
+                try await writer.write(try LiveEncoding.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init))))
+                try await withGracefulShutdownHandler {
+                    var nextStats = ContinuousClock.now
+                    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                        for event in try await feed.next(now: clock.now()) { try await writer.write(event) }
+                        if ContinuousClock.now >= nextStats {
+                            let now = clock.now()
+                            let stats = try await store.liveStats(
+                                orgID: scope.orgID,
+                                appID: scope.appID,
+                                now: now,
+                                windowSeconds: Self.statsWindowSeconds
+                            )
+                            try await writer.write(try LiveEncoding.event("stats", id: nil, LiveEvent.StatsOut(stats, at: now)))
+                            nextStats = .now + Self.statsEvery
+                        }
+                        try await Task.sleep(for: Self.tick)
+                    }
+                } onGracefulShutdown: {}
+                try await writer.finish(nil)
+            }
+        )
+    }
+}
+
+/// Whose activity a live stream shows.
+struct LiveScope: Sendable {
+    var orgID: String
+    var appID: String?
+}
+
+/// The news of one live stream: each look reads a little before the last one ended and drops what it already sent.
+struct LiveFeed {
+    let scope: LiveScope
+    let store: any HeraldStore
+    var since: Timestamp
+    /// Ids sent within the overlap, with when they happened (endpoint changes keyed with their update time).
+    var sent: [String: Int64] = [:]
+
+    init(scope: LiveScope, store: any HeraldStore, since: Timestamp) {
+        self.scope = scope
+        self.store = store
+        self.since = since
+    }
+
+    mutating func next(now: Timestamp) async throws -> [ByteBuffer] {
+        let from = since.adding(milliseconds: -LiveRoutes.overlapMilliseconds)
+        var events: [ByteBuffer] = []
+        for activity in try await store.liveActivity(orgID: scope.orgID, appID: scope.appID, since: from, limit: 500) {
+            guard sent[activity.id] == nil else { continue }
+            sent[activity.id] = activity.createdAt.milliseconds
+            let id = "\(activity.createdAt.milliseconds)-\(activity.id)"
+            switch activity {
+            case .message(let message): events.append(try LiveEncoding.event("message", id: id, LiveEvent.MessageOut(message)))
+            case .attempt(let attempt): events.append(try LiveEncoding.event("attempt", id: id, LiveEvent.AttemptOut(attempt)))
+            }
+            since = max(since, activity.createdAt)
+        }
+        for health in try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: from) {
+            let key = "\(health.endpoint.id)@\(health.endpoint.updatedAt.milliseconds)@\(health.deleted)"
+            guard sent[key] == nil else { continue }
+            sent[key] = health.endpoint.updatedAt.milliseconds
+            events.append(try LiveEncoding.event("endpoint", id: nil, LiveEvent.EndpointOut(health)))
+        }
+        // Forget what fell out of the overlap window; a quiet stream moves its window up to now.
+        if events.isEmpty { since = max(since, now.adding(milliseconds: -LiveRoutes.overlapMilliseconds)) }
+        let horizon = since.milliseconds - 2 * LiveRoutes.overlapMilliseconds
+        sent = sent.filter { $0.value >= horizon }
+        return events
+    }
+}
+
+enum LiveEncoding {
+    static func event<Value: Encodable>(_ name: String, id: String?, _ value: Value) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        var buffer = ByteBuffer(string: id.map { "id: \($0)\n" } ?? "")
+        buffer.writeString("event: \(name)\ndata: ")
+        buffer.writeBytes(try encoder.encode(value))
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}

@@ -1,0 +1,102 @@
+/// Something that just happened, as the live views show it.
+public enum LiveActivity: Sendable, Hashable {
+    /// A message was accepted (its payload is not carried).
+    case message(Message)
+    case attempt(Attempt)
+
+    public var id: String {
+        switch self {
+        case .message(let message): message.id
+        case .attempt(let attempt): attempt.id
+        }
+    }
+
+    public var createdAt: Timestamp {
+        switch self {
+        case .message(let message): message.createdAt
+        case .attempt(let attempt): attempt.createdAt
+        }
+    }
+}
+
+/// Counters of the last minute and the queue as it stands, for the live views.
+public struct LiveStats: Sendable, Hashable {
+    public var windowSeconds: Int
+    public var messages: Int
+    public var attempts: Int
+    public var successfulAttempts: Int
+    /// Request durations of the window's attempts (a bounded sample), in milliseconds.
+    public var durationsMs: [Int64]
+    /// Deliveries due now and not being sent.
+    public var due: Int
+    /// Deliveries waiting for a retry.
+    public var retrying: Int
+
+    public init(windowSeconds: Int, messages: Int, attempts: Int, successfulAttempts: Int, durationsMs: [Int64], due: Int, retrying: Int) {
+        self.windowSeconds = windowSeconds
+        self.messages = messages
+        self.attempts = attempts
+        self.successfulAttempts = successfulAttempts
+        self.durationsMs = durationsMs
+        self.due = due
+        self.retrying = retrying
+    }
+}
+
+/// An endpoint as the operator's view shows its health.
+public struct EndpointHealth: Sendable, Hashable {
+    public var endpoint: Endpoint
+    public var appName: String
+    public var deleted: Bool
+    /// When its deliveries began exhausting their retries with no success since (auto-disable's clock).
+    public var failingSince: Timestamp?
+    public var lastStatusCode: Int?
+    public var lastAttemptAt: Timestamp?
+
+    public init(
+        endpoint: Endpoint,
+        appName: String,
+        deleted: Bool,
+        failingSince: Timestamp?,
+        lastStatusCode: Int?,
+        lastAttemptAt: Timestamp?
+    ) {
+        self.endpoint = endpoint
+        self.appName = appName
+        self.deleted = deleted
+        self.failingSince = failingSince
+        self.lastStatusCode = lastStatusCode
+        self.lastAttemptAt = lastAttemptAt
+    }
+}
+
+/// What the live views read: recent activity of an organisation (or one application) and its counters. Everything
+/// comes from the database, so a view connected to one instance sees what every instance did.
+public protocol LiveStore: Sendable {
+    /// Messages and attempts created at or after `since`, oldest first, at most `limit`.
+    func liveActivity(orgID: String, appID: String?, since: Timestamp, limit: Int) async throws -> [LiveActivity]
+    /// The health of live endpoints (at most 500, by id) — or, with `changedSince`, of those created, updated or
+    /// deleted since then.
+    func endpointHealth(orgID: String, appID: String?, changedSince: Timestamp?) async throws -> [EndpointHealth]
+    /// Counters over `[now - windowSeconds, now)` and the queue now.
+    func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats
+}
+
+extension LiveStats {
+    /// Most attempts a backend reads for the latency figures.
+    public static let sampleLimit = 20_000
+
+    /// The `q`-quantile (0…1) of the sampled durations, nil without attempts.
+    public func durationQuantile(_ q: Double) -> Int64? {
+        guard !durationsMs.isEmpty else { return nil }
+        let sorted = durationsMs.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.down)))]
+    }
+}
+
+extension LiveActivity {
+    /// Messages and attempts merged by time, then id; the first `limit`.
+    public static func ordered(_ activity: [LiveActivity], limit: Int) -> [LiveActivity] {
+        Array(activity.sorted { ($0.createdAt.milliseconds, $0.id) < ($1.createdAt.milliseconds, $1.id) }.prefix(limit))
+    }
+}

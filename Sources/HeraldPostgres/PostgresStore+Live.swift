@@ -1,0 +1,108 @@
+import HeraldCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func liveActivity(orgID: String, appID: String?, since: Timestamp, limit: Int) async throws -> [LiveActivity] {
+        var messages = SQLBuilder(
+            """
+            SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, NULL::bytea AS payload, m.payload_expires_at, m.created_at
+            FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >=
+            """
+        )
+        messages.append(" \(messages.bind(IDPrefix.message.startID(timestampMs: since.milliseconds)))")
+        messages.appendScope(orgID: orgID, appID: appID)
+        messages.append(" ORDER BY m.id LIMIT \(messages.bind(limit))")
+        var attempts = SQLBuilder("SELECT t.* FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.id >=")
+        attempts.append(" \(attempts.bind(IDPrefix.attempt.startID(timestampMs: since.milliseconds)))")
+        attempts.appendScope(orgID: orgID, appID: appID)
+        attempts.append(" ORDER BY t.id LIMIT \(attempts.bind(limit))")
+        let (messageQuery, attemptQuery) = (messages.query, attempts.query)
+        return try await perform { client in
+            let found =
+                try await client.rows(messageQuery).map { LiveActivity.message(try Message(row: $0)) }
+                + client.rows(attemptQuery).map { LiveActivity.attempt(try Attempt(row: $0)) }
+            return LiveActivity.ordered(found, limit: limit)
+        }
+    }
+
+    public func endpointHealth(orgID: String, appID: String?, changedSince: Timestamp?) async throws -> [EndpointHealth] {
+        var builder = SQLBuilder(
+            """
+            SELECT e.*, a.name AS app_name, f.first_failure_at,
+                (SELECT response_status_code FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_status,
+                (SELECT created_at FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_at
+            FROM endpoints e JOIN applications a ON a.id = e.app_id
+            LEFT JOIN endpoint_failures f ON f.endpoint_id = e.id AND f.expires_at >
+            """
+        )
+        builder.append(" \(builder.bind(Timestamp.now().milliseconds)) WHERE a.deleted_at IS NULL")
+        builder.appendScope(orgID: orgID, appID: appID)
+        if let changedSince {
+            let since = builder.bind(changedSince.milliseconds)
+            builder.append(" AND (e.updated_at >= \(since) OR e.created_at >= \(since) OR e.deleted_at >= \(since))")
+        } else {
+            builder.append(" AND e.deleted_at IS NULL")
+        }
+        builder.append(" ORDER BY e.id LIMIT 500")
+        let query = builder.query
+        let sealer = self.sealer
+        return try await perform { client in
+            try await client.rows(query).map { row in
+                EndpointHealth(
+                    endpoint: try Endpoint(row: row, sealer: sealer),
+                    appName: try row.value("app_name"),
+                    deleted: try row.value("deleted_at", as: Int64?.self) != nil,
+                    failingSince: try row.value("first_failure_at", as: Int64?.self).map(Timestamp.init(milliseconds:)),
+                    lastStatusCode: try row.value("last_status", as: Int?.self),
+                    lastAttemptAt: try row.value("last_at", as: Int64?.self).map(Timestamp.init(milliseconds:))
+                )
+            }
+        }
+    }
+
+    public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
+        let start = now.adding(seconds: -Int64(windowSeconds))
+        var messages = SQLBuilder("SELECT COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >=")
+        messages.append(
+            " \(messages.bind(IDPrefix.message.startID(timestampMs: start.milliseconds))) AND m.id < \(messages.bind(IDPrefix.message.startID(timestampMs: now.milliseconds)))"
+        )
+        messages.appendScope(orgID: orgID, appID: appID)
+        var attempts = SQLBuilder("SELECT t.status, t.response_duration_ms FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.id >=")
+        attempts.append(
+            " \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start.milliseconds))) AND t.id < \(attempts.bind(IDPrefix.attempt.startID(timestampMs: now.milliseconds)))"
+        )
+        attempts.appendScope(orgID: orgID, appID: appID)
+        attempts.append(" LIMIT \(LiveStats.sampleLimit)")
+        var queue = SQLBuilder("SELECT COUNT(*) FILTER (WHERE d.next_attempt_at <=")
+        queue.append(
+            " \(queue.bind(now.milliseconds)) AND d.lease_owner IS NULL) AS due, COUNT(*) FILTER (WHERE d.status = 3) AS retrying"
+                + " FROM deliveries d JOIN applications a ON a.id = d.app_id WHERE d.next_attempt_at IS NOT NULL"
+        )
+        queue.appendScope(orgID: orgID, appID: appID)
+        let (messageQuery, attemptQuery, queueQuery) = (messages.query, attempts.query, queue.query)
+        return try await perform { client in
+            let messageCount = try await client.rows(messageQuery).first?.value("n", as: Int64.self) ?? 0
+            let sample = try await client.rows(attemptQuery).map {
+                (status: try $0.value("status", as: Int.self), duration: try $0.value("response_duration_ms", as: Int64.self))
+            }
+            let counts = try await client.rows(queueQuery).first
+            return LiveStats(
+                windowSeconds: windowSeconds,
+                messages: Int(messageCount),
+                attempts: sample.count,
+                successfulAttempts: sample.filter { $0.status == MessageStatus.success.rawValue }.count,
+                durationsMs: sample.map(\.duration),
+                due: Int(try counts?.value("due", as: Int64.self) ?? 0),
+                retrying: Int(try counts?.value("retrying", as: Int64.self) ?? 0)
+            )
+        }
+    }
+}
+
+extension SQLBuilder {
+    /// ` AND a.org_id = … [AND a.id = …]` (`a` is the applications table).
+    mutating func appendScope(orgID: String, appID: String?) {
+        append(" AND a.org_id = \(bind(orgID))")
+        if let appID { append(" AND a.id = \(bind(appID))") }
+    }
+}

@@ -1,0 +1,113 @@
+import GRDB
+import HeraldCore
+
+extension SQLiteStore {
+    public func liveActivity(orgID: String, appID: String?, since: Timestamp, limit: Int) async throws -> [LiveActivity] {
+        let appFilter = appID == nil ? "" : " AND a.id = ?"
+        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        return try await pool.read { db in
+            let messages = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, NULL AS payload, m.payload_expires_at, m.created_at
+                    FROM messages m JOIN applications a ON a.id = m.app_id
+                    WHERE m.id >= ? AND a.org_id = ?\(appFilter) ORDER BY m.id LIMIT ?
+                    """,
+                arguments: [IDPrefix.message.startID(timestampMs: since.milliseconds)] + scope + [limit]
+            ).map { LiveActivity.message(try Message(row: $0)) }
+            let attempts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.* FROM attempts t JOIN applications a ON a.id = t.app_id
+                    WHERE t.id >= ? AND a.org_id = ?\(appFilter) ORDER BY t.id LIMIT ?
+                    """,
+                arguments: [IDPrefix.attempt.startID(timestampMs: since.milliseconds)] + scope + [limit]
+            ).map { LiveActivity.attempt(Attempt(row: $0)) }
+            return LiveActivity.ordered(messages + attempts, limit: limit)
+        }
+    }
+
+    public func endpointHealth(orgID: String, appID: String?, changedSince: Timestamp?) async throws -> [EndpointHealth] {
+        var sql = """
+            SELECT e.*, a.name AS app_name, f.first_failure_at,
+                (SELECT response_status_code FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_status,
+                (SELECT created_at FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_at
+            FROM endpoints e JOIN applications a ON a.id = e.app_id
+            LEFT JOIN endpoint_failures f ON f.endpoint_id = e.id AND f.expires_at > ?
+            WHERE a.org_id = ? AND a.deleted_at IS NULL
+            """
+        var arguments: StatementArguments = [Timestamp.now().milliseconds, orgID]
+        if let appID {
+            sql += " AND a.id = ?"
+            arguments += [appID]
+        }
+        if let changedSince {
+            sql += " AND (e.updated_at >= ? OR e.created_at >= ? OR e.deleted_at >= ?)"
+            arguments += [changedSince.milliseconds, changedSince.milliseconds, changedSince.milliseconds]
+        } else {
+            sql += " AND e.deleted_at IS NULL"
+        }
+        sql += " ORDER BY e.id LIMIT 500"
+        let statement = sql
+        let allArguments = arguments
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: statement, arguments: allArguments).map { row in
+                let lastAt: Int64? = row["last_at"]
+                let failingSince: Int64? = row["first_failure_at"]
+                let deletedAt: Int64? = row["deleted_at"]
+                return EndpointHealth(
+                    endpoint: try Endpoint(row: row, sealer: self.sealer),
+                    appName: row["app_name"],
+                    deleted: deletedAt != nil,
+                    failingSince: failingSince.map(Timestamp.init(milliseconds:)),
+                    lastStatusCode: row["last_status"],
+                    lastAttemptAt: lastAt.map(Timestamp.init(milliseconds:))
+                )
+            }
+        }
+    }
+
+    public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
+        let start = now.adding(seconds: -Int64(windowSeconds))
+        let appFilter = appID == nil ? "" : " AND a.id = ?"
+        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        return try await pool.read { db in
+            let messages =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >= ? AND m.id < ? AND a.org_id = ?"
+                        + appFilter,
+                    arguments: [IDPrefix.message.startID(timestampMs: start.milliseconds), IDPrefix.message.startID(timestampMs: now.milliseconds)]
+                        + scope
+                ) ?? 0
+            let attempts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.status, t.response_duration_ms FROM attempts t JOIN applications a ON a.id = t.app_id
+                    WHERE t.id >= ? AND t.id < ? AND a.org_id = ?\(appFilter) LIMIT \(LiveStats.sampleLimit)
+                    """,
+                arguments: [IDPrefix.attempt.startID(timestampMs: start.milliseconds), IDPrefix.attempt.startID(timestampMs: now.milliseconds)]
+                    + scope
+            )
+            let queue = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(d.next_attempt_at <= ? AND d.lease_owner IS NULL), 0) AS due,
+                        COALESCE(SUM(d.status = 3), 0) AS retrying
+                    FROM deliveries d JOIN applications a ON a.id = d.app_id
+                    WHERE d.next_attempt_at IS NOT NULL AND a.org_id = ?\(appFilter)
+                    """,
+                arguments: [now.milliseconds] + scope
+            )
+            return LiveStats(
+                windowSeconds: windowSeconds,
+                messages: messages,
+                attempts: attempts.count,
+                successfulAttempts: attempts.filter { ($0["status"] as Int) == MessageStatus.success.rawValue }.count,
+                durationsMs: attempts.map { $0["response_duration_ms"] },
+                due: queue?["due"] ?? 0,
+                retrying: queue?["retrying"] ?? 0
+            )
+        }
+    }
+}
