@@ -49,7 +49,9 @@ struct LiveRoutes {
             body: ResponseBody { writer in
                 var feed = LiveFeed(scope: scope, store: store, since: start)
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
-                try await writer.write(try LiveEncoding.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init))))
+                try await writer.write(
+                    try LiveEncoding.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init)))
+                )
                 try await withGracefulShutdownHandler {
                     var nextStats = ContinuousClock.now
                     while !Task.isCancelled, !Task.isShuttingDownGracefully {
@@ -67,7 +69,8 @@ struct LiveRoutes {
                         }
                         try await Task.sleep(for: Self.tick)
                     }
-                } onGracefulShutdown: {}
+                } onGracefulShutdown: {
+                }
                 try await writer.finish(nil)
             }
         )
