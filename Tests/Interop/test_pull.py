@@ -15,6 +15,7 @@ import httpx
 import pytest
 import standardwebhooks
 from svix.api import (
+    AppPortalAccessIn,
     ApplicationIn,
     EndpointIn,
     EndpointPatch,
@@ -241,3 +242,56 @@ def test_consecutive_consumer_polls_return_every_message_once_under_concurrent_w
     read += [m.id for m in client.message.poller.consumer_poll(app, "busy", "reader").data]
     assert len(read) == len(set(read)), "a message was returned twice"
     assert set(read) == set(written), f"{len(set(written) - set(read))} messages were never returned"
+
+
+def read_live(url: str, headers: dict, want, timeout: float = 15) -> list[tuple[str, dict]]:
+    """Events of the live stream until `want(events)` holds (or the timeout)."""
+    events, current, deadline = [], {}, time.time() + timeout
+    with httpx.stream("GET", url, headers=headers, timeout=timeout) as response:
+        assert response.status_code == 200
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                current["event"] = line[7:]
+            elif line.startswith("data: "):
+                current["data"] = json.loads(line[6:])
+            elif line == "" and "data" in current:
+                events.append((current["event"], current["data"]))
+                current = {}
+                if want(events) or time.time() > deadline:
+                    return events
+    return events
+
+
+def test_the_live_stream_pushes_activity_scoped_by_the_token(herald, client):
+    mine, other = new_app(client), new_app(client)
+    receiver = Receiver()
+    try:
+        client.endpoint.create(mine, EndpointIn(url=receiver.url + "/live", uid="live-hook"))
+        portal = client.authentication.app_portal_access(mine, AppPortalAccessIn())
+        app_headers = {"authorization": f"Bearer {portal.token}"}
+        result = {}
+
+        def watch():
+            result["events"] = read_live(
+                herald.url + "/api/v1/live", app_headers,
+                lambda events: any(kind == "attempt" for kind, _ in events) and any(kind == "stats" for kind, _ in events),
+            )
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        time.sleep(0.5)
+        send(client, other, n=1)  # another application: the app token must not see it
+        sent = send(client, mine, n=2)
+        watcher.join(timeout=30)
+        events = result["events"]
+        kinds = [kind for kind, _ in events]
+        assert kinds[0] == "health"
+        assert [e["uid"] for e in events[0][1]["endpoints"]] == ["live-hook"]
+        messages = [data for kind, data in events if kind == "message"]
+        assert [m["id"] for m in messages] == [sent] and all(m["appId"] != other for m in messages)
+        attempt = next(data for kind, data in events if kind == "attempt")
+        assert attempt["msgId"] == sent and attempt["responseStatusCode"] == 204
+        stats = next(data for kind, data in events if kind == "stats")
+        assert {"messagesPerSecond", "deliveriesPerSecond", "successRate", "p50Ms", "p99Ms", "due", "retrying"} <= set(stats)
+    finally:
+        receiver.close()

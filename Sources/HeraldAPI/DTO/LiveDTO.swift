@@ -50,6 +50,26 @@ enum LiveEvent {
             lastStatusCode = health.lastStatusCode
             lastAttemptAt = health.lastAttemptAt
         }
+
+        enum CodingKeys: String, CodingKey {
+            case id, uid, appId, appName, url, description, disabled, deleted, failingSince, lastStatusCode, lastAttemptAt
+        }
+
+        /// Absent values are `null`, so a page can tell "cleared" from "not sent".
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(uid, forKey: .uid)
+            try container.encode(appId, forKey: .appId)
+            try container.encode(appName, forKey: .appName)
+            try container.encode(url, forKey: .url)
+            try container.encode(description, forKey: .description)
+            try container.encode(disabled, forKey: .disabled)
+            try container.encode(deleted, forKey: .deleted)
+            try container.encode(failingSince, forKey: .failingSince)
+            try container.encode(lastStatusCode, forKey: .lastStatusCode)
+            try container.encode(lastAttemptAt, forKey: .lastAttemptAt)
+        }
     }
 
     struct HealthOut: Encodable {
@@ -78,6 +98,24 @@ enum LiveEvent {
             p99Ms = stats.durationQuantile(0.99)
             due = stats.due
             retrying = stats.retrying
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case at, windowSeconds, messagesPerSecond, deliveriesPerSecond, successRate, p50Ms, p99Ms, due, retrying
+        }
+
+        /// Absent figures are `null`, so every stats event has the same keys.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(at, forKey: .at)
+            try container.encode(windowSeconds, forKey: .windowSeconds)
+            try container.encode(messagesPerSecond, forKey: .messagesPerSecond)
+            try container.encode(deliveriesPerSecond, forKey: .deliveriesPerSecond)
+            try container.encode(successRate, forKey: .successRate)
+            try container.encode(p50Ms, forKey: .p50Ms)
+            try container.encode(p99Ms, forKey: .p99Ms)
+            try container.encode(due, forKey: .due)
+            try container.encode(retrying, forKey: .retrying)
         }
     }
 }
