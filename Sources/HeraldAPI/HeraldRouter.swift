@@ -20,6 +20,7 @@ public enum HeraldRouter {
         for route in open { api.on(RouterPath(route.path), method: route.method, use: route.handler) }
         for route in protected { authenticated.on(RouterPath(route.path), method: route.method, use: route.handler) }
         addMethodNotAllowed(for: open + protected, on: api)
+        WebRoutes.add(to: router)
         return router
     }
 

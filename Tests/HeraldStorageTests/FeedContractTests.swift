@@ -12,6 +12,16 @@ import Testing
         return endpoint
     }
 
+    /// Waits until the feed shows `count` entries. On PostgreSQL an entry becomes readable once every transaction
+    /// older than its own has ended — in the whole cluster, so a test creating a database next door can hold it back
+    /// for a moment (later, never lost).
+    static func waitUntilVisible(_ store: any HeraldStore, endpointID: String, count: Int) async throws {
+        let giveUp = ContinuousClock.now + .seconds(20)
+        while try await readAll(store, endpointID: endpointID).ids.count < count, ContinuousClock.now < giveUp {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Reads the whole feed from `position`, page by page.
     static func readAll(
         _ store: any HeraldStore,
@@ -56,6 +66,7 @@ import Testing
             sent.append(message)
         }
         let matching = sent.filter { $0.eventType == "a.b" }.map(\.id)
+        try await Self.waitUntilVisible(store, endpointID: poller.id, count: matching.count)
         let (ids, end) = try await Self.readAll(store, endpointID: poller.id)
         #expect(ids == matching)
 
@@ -77,6 +88,7 @@ import Testing
         // An example sent to the polling endpoint alone lands in its feed.
         let example = StoreContractTests.message(appID: app.id, eventType: "x.y", at: now)
         try await store.createMessage(example, onlyTo: poller.id)
+        try await Self.waitUntilVisible(store, endpointID: poller.id, count: matching.count + 1)
         #expect(try await Self.readAll(store, endpointID: poller.id, from: end).ids == [example.id])
     }
 
@@ -94,6 +106,7 @@ import Testing
             try await store.createMessage(message)
             sent.append(message.id)
         }
+        try await Self.waitUntilVisible(store, endpointID: poller.id, count: sent.count)
         #expect(try await store.consumerPosition(endpointID: poller.id, consumerID: "c") == nil)
         let first = try await store.readFeed(endpointID: poller.id, query: FeedQuery(after: .start, limit: 2))
         try await store.saveConsumerPosition(endpointID: poller.id, consumerID: "c", position: first.reached, now: StoreContractTests.now)

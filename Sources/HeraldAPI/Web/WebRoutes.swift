@@ -1,0 +1,25 @@
+import Hummingbird
+
+/// The live views, served by `herald serve` itself from strings compiled into the binary: no build step, no CDN, works
+/// offline. They hold no data and no token; the script signs in and calls the public API like any client.
+enum WebRoutes {
+    static func add(to router: Router<HeraldRequestContext>) {
+        router.get("dashboard") { _, _ in page(DashboardPage.html, type: "text/html; charset=utf-8") }
+        router.get("portal") { _, _ in page(PortalPage.html, type: "text/html; charset=utf-8") }
+        router.get("assets/herald.js") { _, _ in page(WebScript.js, type: "text/javascript; charset=utf-8") }
+        router.get("assets/herald.css") { _, _ in page(WebStyle.css, type: "text/css; charset=utf-8") }
+    }
+
+    private static func page(_ text: String, type: String) -> Response {
+        let buffer = ByteBuffer(string: text)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: type, .contentLength: String(buffer.readableBytes), .cacheControl: "no-cache",
+                // The pages load only their own script and style and talk only to this server.
+                .contentSecurityPolicy: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+            ],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+}

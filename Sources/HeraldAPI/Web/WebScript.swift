@@ -1,0 +1,162 @@
+// swift-format-ignore-file
+// Shared script of the live views: the token, the REST API, the live stream. Plain JavaScript, no dependencies.
+
+enum WebScript {
+    static let js = #"""
+"use strict";
+const Herald = (() => {
+  const storageKey = "herald.token";
+
+  /** The token from the URL fragment (#token=…, then removed from the address bar) or this tab's session. */
+  function token() {
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const fromURL = fragment.get("token");
+    if (fromURL) {
+      sessionStorage.setItem(storageKey, fromURL);
+      history.replaceState(null, "", location.pathname + location.search);
+      return fromURL;
+    }
+    return sessionStorage.getItem(storageKey);
+  }
+
+  function signOut() { sessionStorage.removeItem(storageKey); location.reload(); }
+
+  /** The JWT's claims (not verified here: the server verifies every request). */
+  function claims(value) {
+    try {
+      const part = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(part + "===".slice((part.length + 3) % 4)));
+    } catch { return null; }
+  }
+
+  /** Calls the public REST API with the token; throws an Error whose message is the server's words. */
+  async function api(method, path, body) {
+    const response = await fetch("/api/v1" + path, {
+      method,
+      headers: { "authorization": "Bearer " + token(), "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 204) return null;
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      let detail = data && data.detail;
+      if (Array.isArray(detail)) detail = detail.map(issue => (issue.loc || []).slice(1).join(".") + ": " + issue.msg).join("; ");
+      throw new Error(detail || ("HTTP " + response.status));
+    }
+    return data;
+  }
+
+  /**
+   * Follows /api/v1/live: calls handlers[event](data) for each event, reconnects with Last-Event-ID after a break,
+   * and reports the connection state to onState("live" | "connecting" | "error", message).
+   */
+  function live(query, handlers, onState) {
+    let lastEventID = null;
+    let stopped = false;
+    async function connect() {
+      onState("connecting");
+      try {
+        const headers = { "authorization": "Bearer " + token() };
+        if (lastEventID) headers["last-event-id"] = lastEventID;
+        const response = await fetch("/api/v1/live" + (query ? "?" + query : ""), { headers });
+        if (!response.ok) {
+          const data = await response.json().catch(() => ({}));
+          onState("error", data.detail || ("HTTP " + response.status));
+          if (response.status === 401 || response.status === 403) return;
+          throw new Error("retry");
+        }
+        onState("live");
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        let event = { data: [] };
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          let newline;
+          while ((newline = buffer.indexOf("\n")) >= 0) {
+            const line = buffer.slice(0, newline).replace(/\r$/, "");
+            buffer = buffer.slice(newline + 1);
+            if (line === "") {
+              if (event.data.length && handlers[event.name]) {
+                if (event.id) lastEventID = event.id;
+                handlers[event.name](JSON.parse(event.data.join("\n")));
+              }
+              event = { data: [] };
+            } else if (line.startsWith("id:")) event.id = line.slice(3).trim();
+            else if (line.startsWith("event:")) event.name = line.slice(6).trim();
+            else if (line.startsWith("data:")) event.data.push(line.slice(5).trimStart());
+          }
+        }
+      } catch (error) {
+        if (error.message !== "retry") onState("error", "connection lost, reconnecting");
+      }
+      if (!stopped) setTimeout(connect, 1500);
+    }
+    connect();
+    return () => { stopped = true; };
+  }
+
+  const html = (strings, ...values) => strings.reduce((out, part, index) => out + part + (index < values.length ? escape(values[index]) : ""), "");
+  function escape(value) {
+    if (value && value.__html) return value.__html;
+    return String(value ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+  const raw = text => ({ __html: text });
+
+  function statusClass(code) {
+    if (code === null || code === undefined) return "";
+    if (code >= 200 && code < 300) return "ok";
+    if (code === 0 || code >= 500) return "bad";
+    return "warn";
+  }
+  function time(value) { return value ? new Date(value).toLocaleTimeString() : "—"; }
+  function dateTime(value) { return value ? new Date(value).toLocaleString() : "—"; }
+  function ago(value) {
+    if (!value) return "—";
+    const seconds = Math.max(0, Math.round((Date.now() - new Date(value)) / 1000));
+    if (seconds < 60) return seconds + " s ago";
+    if (seconds < 3600) return Math.round(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.round(seconds / 3600) + " h ago";
+    return Math.round(seconds / 86400) + " d ago";
+  }
+
+  /** A small dependency-free line chart on a canvas: series = [{ values, color }]. */
+  function chart(canvas, series) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth, height = canvas.clientHeight;
+    canvas.width = width * ratio; canvas.height = height * ratio;
+    const g = canvas.getContext("2d");
+    g.scale(ratio, ratio);
+    g.clearRect(0, 0, width, height);
+    const max = Math.max(1, ...series.flatMap(s => s.values));
+    const top = niceCeiling(max);
+    g.strokeStyle = "#e2e6ee"; g.fillStyle = "#637087"; g.font = "11px system-ui"; g.lineWidth = 1;
+    for (let i = 0; i <= 4; i++) {
+      const y = 8 + (height - 24) * (1 - i / 4);
+      g.beginPath(); g.moveTo(36, y); g.lineTo(width, y); g.stroke();
+      g.fillText(String(Math.round(top * i / 4 * 10) / 10), 0, y + 4);
+    }
+    for (const s of series) {
+      const n = s.values.length;
+      if (n < 2) continue;
+      g.strokeStyle = s.color; g.lineWidth = 2; g.beginPath();
+      s.values.forEach((v, i) => {
+        const x = 36 + (width - 40) * (i / (n - 1));
+        const y = 8 + (height - 24) * (1 - v / top);
+        i ? g.lineTo(x, y) : g.moveTo(x, y);
+      });
+      g.stroke();
+    }
+  }
+  function niceCeiling(value) {
+    const power = Math.pow(10, Math.floor(Math.log10(value)));
+    return [1, 2, 5, 10].map(f => f * power).find(c => c >= value);
+  }
+
+  return { token, signOut, claims, api, live, html, raw, statusClass, time, dateTime, ago, chart };
+})();
+"""#
+}
