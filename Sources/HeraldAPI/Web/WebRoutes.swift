@@ -10,6 +10,9 @@ enum WebRoutes {
         router.get("assets/herald.css") { _, _ in page(WebStyle.css, type: "text/css; charset=utf-8") }
     }
 
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
     private static func page(_ text: String, type: String) -> Response {
         let buffer = ByteBuffer(string: text)
         return Response(
@@ -17,7 +20,7 @@ enum WebRoutes {
             headers: [
                 .contentType: type, .contentLength: String(buffer.readableBytes), .cacheControl: "no-cache",
                 // The pages load only their own script and style and talk only to this server.
-                .contentSecurityPolicy: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+                .contentSecurityPolicy: contentSecurityPolicy,
             ],
             body: .init(byteBuffer: buffer)
         )
