@@ -200,3 +200,33 @@ def test_database_outage_answers_503_and_loses_nothing():
         assert accepted <= set(received), f"{len(accepted - set(received))} accepted messages never arrived"
         assert refusals and all(status == 503 and kind == "application/json" for status, kind, _ in refusals)
         assert "PostgreSQL is unreachable" in text and "PostgreSQL is reachable again" in text
+
+
+def test_a_viewer_on_one_instance_sees_activity_of_another():
+    """The live stream reads the database, so a dashboard connected to one instance shows what another did."""
+    from test_pull import read_live
+
+    receiver = Receiver()
+    database = fresh_postgres_database()
+    with tempfile.TemporaryDirectory() as workdir:
+        writer, viewer = (HeraldProcess(workdir, database=database, name=f"live{i}") for i in range(2))
+        writer.start()
+        viewer.start()
+        try:
+            headers = {"authorization": f"Bearer {writer.token()}"}
+            set_up_app(writer.url, headers, "shared", receiver.url)
+            result = {}
+            watcher = threading.Thread(target=lambda: result.setdefault("events", read_live(
+                viewer.url + "/api/v1/live", headers,
+                lambda events: any(kind == "attempt" for kind, _ in events))))
+            watcher.start()
+            time.sleep(0.5)
+            sent = httpx.post(writer.url + "/api/v1/app/shared/msg", json={"eventType": "a.b", "payload": {}}, headers=headers).json()["id"]
+            watcher.join(timeout=30)
+            kinds = {kind: data for kind, data in result["events"]}
+            assert kinds["message"]["id"] == sent
+            assert kinds["attempt"]["msgId"] == sent
+        finally:
+            writer.stop()
+            viewer.stop()
+            receiver.close()

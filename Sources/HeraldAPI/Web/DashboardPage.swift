@@ -163,9 +163,10 @@ function start() {
     list.forEach(e => { if (!byApp.has(e.appId)) byApp.set(e.appId, []); byApp.get(e.appId).push(e); });
     $("health").innerHTML = [...byApp.entries()].map(([appId, items]) => html`
       <table aria-label="Endpoints of ${items[0].appName}">
+        <colgroup><col style="width:70px"><col><col style="width:38%"></colgroup>
         <thead><tr><th colspan="3"><span class="app-name">${items[0].appName}</span> <span class="mono muted">${appId}</span></th></tr></thead>
         <tbody>${raw(items.map(e => { const h = health(e); return html`
-          <tr><td style="width:90px"><span class="badge ${h.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span></td>
+          <tr><td><span class="badge ${h.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span></td>
           <td><div class="mono">${e.url}</div><div class="muted">${e.description || e.uid || e.id}</div></td>
           <td>${h.text}</td></tr>`; }).join(""))}</tbody>
       </table>`).join("");

@@ -150,28 +150,41 @@ function start(appId) {
     return { level: "bad", text: "Last webhook " + (e.lastStatusCode ? "answered " + e.lastStatusCode : "got no answer") + " " + Herald.ago(e.lastAttemptAt) + ". See its attempts for why." };
   }
 
+  /** Updates the endpoint list in place, so an open panel (attempts, forms) survives live updates. */
   function renderEndpoints() {
+    const container = $("endpoints");
     const items = [...endpoints.values()];
-    if (!items.length) { $("endpoints").innerHTML = '<div class="empty">No endpoints yet. Add the URL where you want to receive webhooks above.</div>'; return; }
-    const open = new Set([...document.querySelectorAll("#endpoints details[open]")].map(d => d.dataset.id));
-    $("endpoints").innerHTML = items.map(e => { const s = status(e); return html`
-      <details data-id="${e.id}" ${raw(open.has(e.id) ? "open" : "")}>
-        <summary><span class="badge ${s.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span> <span class="mono">${e.url}</span> <span class="muted">${e.description}</span></summary>
-        <p>${s.text}</p>
-        <p class="muted">Event types: ${(e.eventTypes || []).join(", ") || "all"} · Channels: ${(e.channels || []).join(", ") || "all"} · <span class="mono">${e.id}</span></p>
-        <div class="actions">
-          <button type="button" data-act="attempts">View attempts</button>
-          <button type="button" data-act="toggle">${e.disabled ? "Enable" : "Disable"}</button>
-          <button type="button" data-act="edit">Edit</button>
-          <button type="button" data-act="secret">Show signing secret</button>
-          <button type="button" data-act="rotate">Rotate secret</button>
-          <button type="button" data-act="headers">Custom headers</button>
-          <button type="button" data-act="example">Send an example</button>
-          <button type="button" data-act="recover">Resend failed since…</button>
-          <button type="button" class="danger" data-act="delete">Delete</button>
-        </div>
-        <div class="panel" data-panel></div>
-      </details>`; }).join("");
+    if (!items.length) { container.innerHTML = '<div class="empty">No endpoints yet. Add the URL where you want to receive webhooks below.</div>'; return; }
+    container.querySelectorAll(".empty").forEach(node => node.remove());
+    const seen = new Set();
+    for (const e of items) {
+      seen.add(e.id);
+      let box = container.querySelector('details[data-id="' + CSS.escape(e.id) + '"]');
+      if (!box) {
+        box = document.createElement("details");
+        box.dataset.id = e.id;
+        box.innerHTML = `<summary></summary><p data-status></p><p class="muted" data-info></p>
+          <div class="actions">
+            <button type="button" data-act="attempts">View attempts</button>
+            <button type="button" data-act="toggle"></button>
+            <button type="button" data-act="edit">Edit</button>
+            <button type="button" data-act="secret">Show signing secret</button>
+            <button type="button" data-act="rotate">Rotate secret</button>
+            <button type="button" data-act="headers">Custom headers</button>
+            <button type="button" data-act="example">Send an example</button>
+            <button type="button" data-act="recover">Resend failed since…</button>
+            <button type="button" class="danger" data-act="delete">Delete</button>
+          </div>
+          <div class="panel" data-panel></div>`;
+        container.append(box);
+      }
+      const s = status(e);
+      box.querySelector("summary").innerHTML = html`<span class="badge ${s.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span> <span class="mono">${e.url}</span> <span class="muted">${e.description}</span>`;
+      box.querySelector("[data-status]").textContent = s.text;
+      box.querySelector("[data-info]").textContent = "Event types: " + ((e.eventTypes || []).join(", ") || "all") + " · Channels: " + ((e.channels || []).join(", ") || "all") + " · " + e.id;
+      box.querySelector("[data-act=toggle]").textContent = e.disabled ? "Enable" : "Disable";
+    }
+    container.querySelectorAll("details[data-id]").forEach(box => { if (!seen.has(box.dataset.id)) box.remove(); });
   }
 
   $("endpoints").addEventListener("click", async event => {

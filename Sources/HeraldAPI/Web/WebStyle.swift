@@ -65,8 +65,7 @@ nav.tabs button { background: transparent; color: #d5dbe7; border-color: #56607a
 nav.tabs button[aria-selected="true"] { background: #fff; color: var(--ink); border-color: #fff; font-weight: 600; }
 .tab { display: grid; gap: 20px; }
 #health table { table-layout: fixed; margin-bottom: 10px; }
-#health td:first-child { width: 70px; }
-#health td:last-child { width: 38%; }
+
 .hidden { display: none !important; }
 """#
 }
