@@ -60,6 +60,37 @@ extension PostgresStore {
         }
     }
 
+    public func liveHistory(orgID: String, appID: String?, now: Timestamp, minutes: Int, bucketSeconds: Int) async throws -> [LiveBucket] {
+        let width = Int64(bucketSeconds) * 1000
+        let start = (now.milliseconds - Int64(minutes) * 60_000) / width * width
+        var messages = SQLBuilder("SELECT m.created_at / ")
+        let messageWidth = messages.bind(width)
+        messages.append(
+            "\(messageWidth) * \(messageWidth) AS bucket, COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >= \(messages.bind(IDPrefix.message.startID(timestampMs: start)))"
+        )
+        messages.appendScope(orgID: orgID, appID: appID)
+        messages.append(" GROUP BY bucket")
+        var attempts = SQLBuilder("SELECT t.created_at / ")
+        let attemptWidth = attempts.bind(width)
+        attempts.append(
+            "\(attemptWidth) * \(attemptWidth) AS bucket, COUNT(*) AS n FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.status = 0 AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start)))"
+        )
+        attempts.appendScope(orgID: orgID, appID: appID)
+        attempts.append(" GROUP BY bucket")
+        let (messageQuery, attemptQuery) = (messages.query, attempts.query)
+        let counts = try await perform { client -> [Int64: (Int, Int)] in
+            var counts: [Int64: (Int, Int)] = [:]
+            for row in try await client.rows(messageQuery) {
+                counts[try row.value("bucket", as: Int64.self), default: (0, 0)].0 = Int(try row.value("n", as: Int64.self))
+            }
+            for row in try await client.rows(attemptQuery) {
+                counts[try row.value("bucket", as: Int64.self), default: (0, 0)].1 = Int(try row.value("n", as: Int64.self))
+            }
+            return counts
+        }
+        return LiveBucket.series(now: now, minutes: minutes, bucketSeconds: bucketSeconds, counts: counts)
+    }
+
     public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
         let start = now.adding(seconds: -Int64(windowSeconds))
         var messages = SQLBuilder("SELECT COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >=")

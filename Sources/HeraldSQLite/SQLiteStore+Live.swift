@@ -67,6 +67,38 @@ extension SQLiteStore {
         }
     }
 
+    public func liveHistory(orgID: String, appID: String?, now: Timestamp, minutes: Int, bucketSeconds: Int) async throws -> [LiveBucket] {
+        let width = Int64(bucketSeconds) * 1000
+        let start = (now.milliseconds - Int64(minutes) * 60_000) / width * width
+        let appFilter = appID == nil ? "" : " AND a.id = ?"
+        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        let counts = try await pool.read { db -> [Int64: (Int, Int)] in
+            var counts: [Int64: (Int, Int)] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.created_at / ? * ? AS bucket, COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id
+                    WHERE m.id >= ? AND a.org_id = ?\(appFilter) GROUP BY bucket
+                    """,
+                arguments: [width, width, IDPrefix.message.startID(timestampMs: start)] + scope
+            ) {
+                counts[row["bucket"], default: (0, 0)].0 = row["n"]
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.created_at / ? * ? AS bucket, COUNT(*) AS n FROM attempts t JOIN applications a ON a.id = t.app_id
+                    WHERE t.id >= ? AND t.status = 0 AND a.org_id = ?\(appFilter) GROUP BY bucket
+                    """,
+                arguments: [width, width, IDPrefix.attempt.startID(timestampMs: start)] + scope
+            ) {
+                counts[row["bucket"], default: (0, 0)].1 = row["n"]
+            }
+            return counts
+        }
+        return LiveBucket.series(now: now, minutes: minutes, bucketSeconds: bucketSeconds, counts: counts)
+    }
+
     public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
         let start = now.adding(seconds: -Int64(windowSeconds))
         let appFilter = appID == nil ? "" : " AND a.id = ?"

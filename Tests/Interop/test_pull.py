@@ -306,8 +306,10 @@ def test_the_live_stream_pushes_activity_scoped_by_the_token(herald, client):
         watcher.join(timeout=30)
         events = result["events"]
         kinds = [kind for kind, _ in events]
-        assert kinds[0] == "health"
+        assert kinds[:2] == ["health", "history"]
         assert [e["uid"] for e in events[0][1]["endpoints"]] == ["live-hook"]
+        history = events[1][1]
+        assert history["bucketSeconds"] == 10 and 60 <= len(history["buckets"]) <= 61  # the current bucket is partial
         messages = [data for kind, data in events if kind == "message"]
         assert [m["id"] for m in messages] == [sent] and all(m["appId"] != other for m in messages)
         attempt = next(data for kind, data in events if kind == "attempt")

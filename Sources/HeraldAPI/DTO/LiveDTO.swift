@@ -72,6 +72,18 @@ enum LiveEvent {
         }
     }
 
+    /// Counts per bucket over the last minutes, for the chart at connect.
+    struct HistoryOut: Encodable {
+        struct Bucket: Encodable {
+            var at: Timestamp
+            var messages: Int
+            var deliveries: Int
+        }
+
+        var bucketSeconds: Int
+        var buckets: [Bucket]
+    }
+
     struct HealthOut: Encodable {
         var endpoints: [EndpointOut]
     }

@@ -6,7 +6,9 @@ import ServiceLifecycle
 
 /// `GET /live`: what the dashboard and the portal show, pushed as Server-Sent Events and scoped by the token — an org
 /// token sees its organisation (or one application with `app_id`), an app token its application. Events: `health`
-/// (every endpoint, at connect), `message`, `attempt`, `endpoint` (an endpoint changed) and `stats` (every 2 s). Ids
+/// (every endpoint) and `history` (counts per 10 s over the last 10 minutes) at connect, then `message`, `attempt`,
+/// `endpoint` (an endpoint changed) and `stats` (every 2 s). Under heavy load the activity events are a sample: a look
+/// that finds more than a page of news skips ahead to the present rather than falling behind. Ids
 /// are `<milliseconds>-<object id>`; with `Last-Event-ID` a reconnecting view gets what it missed. Everything is read
 /// from the database, so a view connected to one instance sees what every instance did.
 struct LiveRoutes {
@@ -18,6 +20,10 @@ struct LiveRoutes {
     static let overlapMilliseconds: Int64 = 3000
     static let statsEvery = Duration.seconds(2)
     static let statsWindowSeconds = 60
+    static let historyMinutes = 10
+    static let historyBucketSeconds = 10
+    /// Most activity events one look sends.
+    static let pageLimit = 500
 
     var routes: [RouteSpec] {
         [RouteSpec(.get, "live", live)]
@@ -51,6 +57,17 @@ struct LiveRoutes {
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
                 try await writer.write(
                     try LiveEncoding.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init)))
+                )
+                let history = try await store.liveHistory(
+                    orgID: scope.orgID,
+                    appID: scope.appID,
+                    now: clock.now(),
+                    minutes: Self.historyMinutes,
+                    bucketSeconds: Self.historyBucketSeconds
+                )
+                let buckets = history.map { LiveEvent.HistoryOut.Bucket(at: $0.start, messages: $0.messages, deliveries: $0.successfulAttempts) }
+                try await writer.write(
+                    try LiveEncoding.event("history", id: nil, LiveEvent.HistoryOut(bucketSeconds: Self.historyBucketSeconds, buckets: buckets))
                 )
                 try await withGracefulShutdownHandler {
                     var nextStats = ContinuousClock.now
@@ -100,7 +117,8 @@ struct LiveFeed {
     mutating func next(now: Timestamp) async throws -> [ByteBuffer] {
         let from = since.adding(milliseconds: -LiveRoutes.overlapMilliseconds)
         var events: [ByteBuffer] = []
-        for activity in try await store.liveActivity(orgID: scope.orgID, appID: scope.appID, since: from, limit: 500) {
+        let activities = try await store.liveActivity(orgID: scope.orgID, appID: scope.appID, since: from, limit: LiveRoutes.pageLimit)
+        for activity in activities {
             guard sent[activity.id] == nil else { continue }
             sent[activity.id] = activity.createdAt.milliseconds
             let id = "\(activity.createdAt.milliseconds)-\(activity.id)"
@@ -116,8 +134,10 @@ struct LiveFeed {
             sent[key] = health.endpoint.updatedAt.milliseconds
             events.append(try LiveEncoding.event("endpoint", id: nil, LiveEvent.EndpointOut(health)))
         }
-        // Forget what fell out of the overlap window; a quiet stream moves its window up to now.
-        if events.isEmpty { since = max(since, now.adding(milliseconds: -LiveRoutes.overlapMilliseconds)) }
+        // A quiet stream moves its window up to now; a flooded one skips ahead rather than fall behind.
+        if events.isEmpty || activities.count == LiveRoutes.pageLimit {
+            since = max(since, now.adding(milliseconds: -LiveRoutes.overlapMilliseconds))
+        }
         let horizon = since.milliseconds - 2 * LiveRoutes.overlapMilliseconds
         sent = sent.filter { $0.value >= horizon }
         return events

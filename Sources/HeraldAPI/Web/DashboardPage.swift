@@ -101,7 +101,9 @@ function start() {
   $("signout").addEventListener("click", Herald.signOut);
 
   const endpoints = new Map();
-  const points = [];
+  // One point per 10 s, each the rate over the minute before it (what the stats events carry).
+  let points = [];
+  let statsSeen = 0;
   let attemptsShown = 0;
 
   Herald.live("", {
@@ -112,7 +114,22 @@ function start() {
       if (endpoint) { endpoint.lastStatusCode = a.responseStatusCode; endpoint.lastAttemptAt = a.timestamp; renderHealth(); }
       addAttempt(a, endpoint);
     },
-    stats: s => { showStats(s); points.push(s); if (points.length > 300) points.shift(); drawChart(); },
+    history: h => {
+      const perMinute = Math.max(1, Math.round(60 / h.bucketSeconds));
+      points = h.buckets.map((bucket, index, all) => {
+        const window = all.slice(Math.max(0, index - perMinute + 1), index + 1);
+        const seconds = window.length * h.bucketSeconds;
+        return { messagesPerSecond: window.reduce((n, b) => n + b.messages, 0) / seconds,
+                 deliveriesPerSecond: window.reduce((n, b) => n + b.deliveries, 0) / seconds };
+      });
+      drawChart();
+    },
+    stats: s => {
+      showStats(s);
+      if (statsSeen++ % 5 === 0) { points.push(s); if (points.length > 60) points.shift(); }
+      else if (points.length) points[points.length - 1] = s;
+      drawChart();
+    },
   }, (state, message) => {
     $("conn-dot").className = "dot " + (state === "live" ? "ok" : state === "error" ? "bad" : "warn");
     $("conn-text").textContent = state === "live" ? "live" : state === "error" ? message : "connecting…";

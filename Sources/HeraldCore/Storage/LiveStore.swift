@@ -70,6 +70,19 @@ public struct EndpointHealth: Sendable, Hashable {
     }
 }
 
+/// Activity of one slice of time, for the live views' chart.
+public struct LiveBucket: Sendable, Hashable {
+    public var start: Timestamp
+    public var messages: Int
+    public var successfulAttempts: Int
+
+    public init(start: Timestamp, messages: Int, successfulAttempts: Int) {
+        self.start = start
+        self.messages = messages
+        self.successfulAttempts = successfulAttempts
+    }
+}
+
 /// What the live views read: recent activity of an organisation (or one application) and its counters. Everything
 /// comes from the database, so a view connected to one instance sees what every instance did.
 public protocol LiveStore: Sendable {
@@ -78,6 +91,9 @@ public protocol LiveStore: Sendable {
     /// The health of live endpoints (at most 500, by id) — or, with `changedSince`, of those created, updated or
     /// deleted since then.
     func endpointHealth(orgID: String, appID: String?, changedSince: Timestamp?) async throws -> [EndpointHealth]
+    /// Messages and successful attempts per `bucketSeconds` over `[now - minutes, now)`, oldest first, empty buckets
+    /// included.
+    func liveHistory(orgID: String, appID: String?, now: Timestamp, minutes: Int, bucketSeconds: Int) async throws -> [LiveBucket]
     /// Counters over `[now - windowSeconds, now)` and the queue now.
     func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats
 }
@@ -98,5 +114,17 @@ extension LiveActivity {
     /// Messages and attempts merged by time, then id; the first `limit`.
     public static func ordered(_ activity: [LiveActivity], limit: Int) -> [LiveActivity] {
         Array(activity.sorted { ($0.createdAt.milliseconds, $0.id) < ($1.createdAt.milliseconds, $1.id) }.prefix(limit))
+    }
+}
+
+extension LiveBucket {
+    /// Every bucket of the window, filled from `(bucket start, messages, successes)` counts a backend grouped.
+    public static func series(now: Timestamp, minutes: Int, bucketSeconds: Int, counts: [Int64: (Int, Int)]) -> [LiveBucket] {
+        let width = Int64(bucketSeconds) * 1000
+        let first = (now.milliseconds - Int64(minutes) * 60_000) / width * width
+        return stride(from: first, to: now.milliseconds, by: Int(width)).map { start in
+            let count = counts[start] ?? (0, 0)
+            return LiveBucket(start: Timestamp(milliseconds: start), messages: count.0, successfulAttempts: count.1)
+        }
     }
 }
