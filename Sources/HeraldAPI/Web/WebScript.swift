@@ -54,6 +54,8 @@ const Herald = (() => {
   function live(query, handlers, onState) {
     let lastEventID = null;
     let stopped = false;
+    // A reconnect resumes a little before its Last-Event-ID, so recent events may come twice: drop repeats.
+    const seen = new Set();
     async function connect() {
       onState("connecting");
       try {
@@ -80,7 +82,12 @@ const Herald = (() => {
             const line = buffer.slice(0, newline).replace(/\r$/, "");
             buffer = buffer.slice(newline + 1);
             if (line === "") {
-              if (event.data.length && handlers[event.name]) {
+              const repeat = event.id && seen.has(event.id);
+              if (event.id) {
+                seen.add(event.id);
+                if (seen.size > 5000) seen.delete(seen.values().next().value);
+              }
+              if (event.data.length && handlers[event.name] && !repeat) {
                 if (event.id) lastEventID = event.id;
                 handlers[event.name](JSON.parse(event.data.join("\n")));
               }
