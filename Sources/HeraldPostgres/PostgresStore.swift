@@ -20,7 +20,7 @@ public final class PostgresStore: HeraldStore {
     /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
     public let newWork = WorkSignal()
     /// Signalled after a commit that appended to a polling endpoint's feed, here or on another instance.
-    public let feedChanged = BroadcastSignal()
+    public let feedChanged = WorkSignal(remembering: false)
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
     let watchdog = DeadlineWatchdog()

@@ -11,7 +11,7 @@ public final class SQLiteStore: HeraldStore {
     /// Signalled after a commit that made deliveries due.
     public let newWork = WorkSignal()
     /// Signalled after a commit that appended to a polling endpoint's feed.
-    public let feedChanged = BroadcastSignal()
+    public let feedChanged = WorkSignal(remembering: false)
     /// Seals endpoint secrets and headers at rest.
     let sealer: SecretSealer
     /// Group commit of accepted messages (durable) and of delivery results (relaxed: a lost result means a resend).

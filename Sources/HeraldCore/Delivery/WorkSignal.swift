@@ -1,8 +1,11 @@
 import Synchronization
 
-/// Wakes the dispatcher the moment there is new work or free capacity, so the hot path never waits for a poll.
+/// Wakes the tasks waiting for news the moment it happens: the dispatcher (new work, free capacity), so the hot path
+/// never waits for a poll, and long-polls and streams of polling endpoints (new feed entries).
 ///
-/// A signal sent while nobody waits is remembered, so a wake-up that races with going to sleep is never lost.
+/// By default a signal sent while nobody waits is remembered, so a wake-up that races with going to sleep is never
+/// lost (one dispatcher). With `remembering: false` nothing is kept: for many waiters that check for data before
+/// they wait and wait with a timeout.
 public final class WorkSignal: Sendable {
     private struct State {
         var pending = false
@@ -11,14 +14,17 @@ public final class WorkSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    private let remembering: Bool
 
-    public init() {}
+    public init(remembering: Bool = true) {
+        self.remembering = remembering
+    }
 
-    /// Wakes every waiter, or the next one to wait.
+    /// Wakes every waiter, or (when remembering) the next one to wait.
     public func signal() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if state.waiters.isEmpty {
-                state.pending = true
+                state.pending = remembering
                 return []
             }
             defer { state.waiters.removeAll() }

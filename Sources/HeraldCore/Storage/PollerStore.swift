@@ -82,7 +82,7 @@ public struct FeedQuery: Sendable, Hashable {
 /// left off.
 public protocol PollerStore: Sendable {
     /// Signalled after a commit that appended to a feed, here or (PostgreSQL) on another instance.
-    var feedChanged: BroadcastSignal { get }
+    var feedChanged: WorkSignal { get }
     /// Up to `query.limit` entries after `query.after` that match the filters, oldest first (see `FeedScan`).
     func readFeed(endpointID: String, query: FeedQuery) async throws -> FeedPage
     /// Where a consumer stands, if it has read before.
