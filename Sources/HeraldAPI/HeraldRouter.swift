@@ -14,7 +14,14 @@ public enum HeraldRouter {
         let api = router.group(RouterPath(apiPrefix))
         let open = publicRoutes(environment: environment)
         let authenticated = api.group()
-            .add(middleware: AuthMiddleware(tokens: environment.tokens, revocations: environment.store, cache: environment.verifiedTokens))
+            .add(
+                middleware: AuthMiddleware(
+                    tokens: environment.tokens,
+                    revocations: environment.store,
+                    revocationAlwaysChecked: environment.store.servesSeveralInstances,
+                    cache: environment.verifiedTokens
+                )
+            )
             .add(middleware: IdempotencyMiddleware(store: environment.store, clock: environment.clock))
         let protected = protectedRoutes(environment: environment)
         for route in open { api.on(RouterPath(route.path), method: route.method, use: route.handler) }

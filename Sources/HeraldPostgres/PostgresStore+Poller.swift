@@ -49,11 +49,10 @@ extension PostgresStore {
 
     public func feedPosition(endpointID: String, before time: Timestamp) async throws -> FeedPosition {
         try await perform { client in
-            let horizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
             if let first = try await client.rows(
                 """
                 SELECT xid, seq FROM poller_feed
-                WHERE endpoint_id = \(endpointID) AND created_at > \(time.milliseconds) AND xid < \(unescaped: horizon)
+                WHERE endpoint_id = \(endpointID) AND created_at > \(time.milliseconds) AND xid < \(unescaped: feedHorizon)
                 ORDER BY xid, seq LIMIT 1
                 """
             ).first {
@@ -61,7 +60,7 @@ extension PostgresStore {
             }
             let last = try await client.rows(
                 """
-                SELECT xid, seq FROM poller_feed WHERE endpoint_id = \(endpointID) AND xid < \(unescaped: horizon)
+                SELECT xid, seq FROM poller_feed WHERE endpoint_id = \(endpointID) AND xid < \(unescaped: feedHorizon)
                 ORDER BY xid DESC, seq DESC LIMIT 1
                 """
             ).first

@@ -46,6 +46,10 @@ struct Bindings {
     }
 }
 
+/// The newest transaction id below which every transaction of the cluster has ended: feed entries of older
+/// transactions can no longer be joined by one committing behind them.
+let feedHorizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
 /// The hot-path statements.
 enum Statements {
     enum RevokedToken: StatementText {
@@ -121,7 +125,7 @@ enum Statements {
         static let sql = """
             SELECT f.xid AS feed_xid, f.seq AS feed_seq, m.* FROM poller_feed f JOIN messages m ON m.id = f.msg_id
             WHERE f.endpoint_id = $1 AND (f.xid, f.seq) > ($2, $3)
-                AND f.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+                AND f.xid < \(feedHorizon)
             ORDER BY f.xid, f.seq LIMIT $4
             """
     }

@@ -6,7 +6,10 @@ import Hummingbird
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let tokens: TokenAuthority
-    let revocations: any HeraldStore
+    let revocations: any TokenRevocationStore
+    /// Instances share the store: a logout made on another one must hold here at once, so a cached token's revocation
+    /// is still looked up.
+    let revocationAlwaysChecked: Bool
     let cache: VerifiedTokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -21,8 +24,7 @@ struct AuthMiddleware: RouterMiddleware {
         let now = Timestamp.now()
         var context = context
         if let cached = cache.lookup(token, now: now) {
-            // With instances sharing the database, a logout may have happened on another one just now.
-            if revocations.servesSeveralInstances, try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
+            if revocationAlwaysChecked, try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
                 throw HeraldError.unauthorized("Invalid token: it was logged out")
             }
             context.principal = cached.principal

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import HeraldCore
 import Hummingbird
@@ -56,7 +55,7 @@ struct LiveRoutes {
                 var feed = LiveFeed(scope: scope, store: store, since: start)
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
                 try await writer.write(
-                    try LiveEncoding.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init)))
+                    try ServerSentEvents.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init)))
                 )
                 let history = try await store.liveHistory(
                     orgID: scope.orgID,
@@ -67,7 +66,7 @@ struct LiveRoutes {
                 )
                 let buckets = history.map { LiveEvent.HistoryOut.Bucket(at: $0.start, messages: $0.messages, deliveries: $0.successfulAttempts) }
                 try await writer.write(
-                    try LiveEncoding.event("history", id: nil, LiveEvent.HistoryOut(bucketSeconds: Self.historyBucketSeconds, buckets: buckets))
+                    try ServerSentEvents.event("history", id: nil, LiveEvent.HistoryOut(bucketSeconds: Self.historyBucketSeconds, buckets: buckets))
                 )
                 try await withGracefulShutdownHandler {
                     var nextStats = ContinuousClock.now
@@ -81,7 +80,7 @@ struct LiveRoutes {
                                 now: now,
                                 windowSeconds: Self.statsWindowSeconds
                             )
-                            try await writer.write(try LiveEncoding.event("stats", id: nil, LiveEvent.StatsOut(stats, at: now)))
+                            try await writer.write(try ServerSentEvents.event("stats", id: nil, LiveEvent.StatsOut(stats, at: now)))
                             nextStats = .now + Self.statsEvery
                         }
                         try await Task.sleep(for: Self.tick)
@@ -123,8 +122,8 @@ struct LiveFeed {
             sent[activity.id] = activity.createdAt.milliseconds
             let id = "\(activity.createdAt.milliseconds)-\(activity.id)"
             switch activity {
-            case .message(let message): events.append(try LiveEncoding.event("message", id: id, LiveEvent.MessageOut(message)))
-            case .attempt(let attempt): events.append(try LiveEncoding.event("attempt", id: id, LiveEvent.AttemptOut(attempt)))
+            case .message(let message): events.append(try ServerSentEvents.event("message", id: id, LiveEvent.MessageOut(message)))
+            case .attempt(let attempt): events.append(try ServerSentEvents.event("attempt", id: id, LiveEvent.AttemptOut(attempt)))
             }
             since = max(since, activity.createdAt)
         }
@@ -132,7 +131,7 @@ struct LiveFeed {
             let key = "\(health.endpoint.id)@\(health.endpoint.updatedAt.milliseconds)@\(health.deleted)"
             guard sent[key] == nil else { continue }
             sent[key] = health.endpoint.updatedAt.milliseconds
-            events.append(try LiveEncoding.event("endpoint", id: nil, LiveEvent.EndpointOut(health)))
+            events.append(try ServerSentEvents.event("endpoint", id: nil, LiveEvent.EndpointOut(health)))
         }
         // A quiet stream moves its window up to now; a flooded one skips ahead rather than fall behind.
         if events.isEmpty || activities.count == LiveRoutes.pageLimit {
@@ -141,17 +140,5 @@ struct LiveFeed {
         let horizon = since.milliseconds - 2 * LiveRoutes.overlapMilliseconds
         sent = sent.filter { $0.value >= horizon }
         return events
-    }
-}
-
-enum LiveEncoding {
-    static func event<Value: Encodable>(_ name: String, id: String?, _ value: Value) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var buffer = ByteBuffer(string: id.map { "id: \($0)\n" } ?? "")
-        buffer.writeString("event: \(name)\ndata: ")
-        buffer.writeBytes(try encoder.encode(value))
-        buffer.writeString("\n\n")
-        return buffer
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import HeraldCore
 import Hummingbird
@@ -32,7 +31,7 @@ struct PollerRoutes {
         let query = QueryParameters(request)
         let feedQuery = FeedQuery(
             after: try iterator(query) ?? .start,
-            limit: try limit(query),
+            limit: try query.limit(),
             eventType: query.string("event_type"),
             channel: query.string("channel"),
             createdAfter: try query.timestamp("after")
@@ -47,7 +46,7 @@ struct PollerRoutes {
         let query = QueryParameters(request)
         var start = try iterator(query)
         if start == nil { start = try await environment.store.consumerPosition(endpointID: sink.id, consumerID: consumerID) }
-        let page = try await read(sink, FeedQuery(after: start ?? .start, limit: try limit(query)), wait: try wait(query))
+        let page = try await read(sink, FeedQuery(after: start ?? .start, limit: try query.limit()), wait: try wait(query))
         try await environment.store.saveConsumerPosition(
             endpointID: sink.id,
             consumerID: consumerID,
@@ -120,7 +119,9 @@ struct PollerRoutes {
                         position = page.reached
                         let now = clock.now()
                         for entry in page.entries {
-                            try await writer.write(ServerSentEvent.message(entry, now: now))
+                            try await writer.write(
+                                try ServerSentEvents.event("message", id: entry.position.iterator, PollingEndpointMessageOut(entry.message, now: now))
+                            )
                         }
                         if !page.entries.isEmpty { idleSince = .now }
                         guard page.done else { continue }
@@ -198,33 +199,11 @@ struct PollerRoutes {
         return position
     }
 
-    private func limit(_ query: QueryParameters) throws -> Int {
-        let limit = try query.int("limit") ?? PageRequest.defaultLimit
-        guard (1...PageRequest.maxLimit).contains(limit) else {
-            throw HeraldError.validation(loc: ["query", "limit"], "limit must be between 1 and \(PageRequest.maxLimit)")
-        }
-        return limit
-    }
-
     private func wait(_ query: QueryParameters) throws -> Int {
         let wait = try query.int("wait") ?? 0
         guard (0...Self.maxWaitSeconds).contains(wait) else {
             throw HeraldError.validation(loc: ["query", "wait"], "wait must be between 0 and \(Self.maxWaitSeconds) seconds")
         }
         return wait
-    }
-}
-
-/// The events of a feed stream.
-enum ServerSentEvent {
-    /// `id: <iterator>`, `event: message`, `data: <PollingEndpointMessageOut>`.
-    static func message(_ entry: FeedEntry, now: Timestamp) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(PollingEndpointMessageOut(entry.message, now: now))
-        var buffer = ByteBuffer(string: "id: \(entry.position.iterator)\nevent: message\ndata: ")
-        buffer.writeBytes(data)
-        buffer.writeString("\n\n")
-        return buffer
     }
 }

@@ -48,12 +48,18 @@ struct QueryParameters {
         return Timestamp(milliseconds: milliseconds)
     }
 
-    /// `limit`, `iterator` and `order` as one page request; `iterator` beginning with `-` pages backwards.
-    func page(defaultOrder: SortOrder, orderable: Bool = true) throws -> PageRequest {
+    /// `limit`: 1 to 250, 50 when absent.
+    func limit() throws -> Int {
         let limit = try int("limit") ?? PageRequest.defaultLimit
         guard (1...PageRequest.maxLimit).contains(limit) else {
             throw HeraldError.validation(loc: ["query", "limit"], "limit must be between 1 and \(PageRequest.maxLimit)")
         }
+        return limit
+    }
+
+    /// `limit`, `iterator` and `order` as one page request; `iterator` beginning with `-` pages backwards.
+    func page(defaultOrder: SortOrder, orderable: Bool = true) throws -> PageRequest {
+        let limit = try limit()
         var order = defaultOrder
         if orderable, let raw = string("order") {
             guard let parsed = SortOrder(rawValue: raw) else {
