@@ -96,7 +96,10 @@ public final class Dispatcher: Service {
                 excluding: saturated
             )
         } catch {
-            logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            // Cancelled at shutdown: nothing failed.
+            if !Task.isCancelled {
+                logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            }
             return []
         }
     }
