@@ -5,11 +5,12 @@ import ServiceLifecycle
 import Synchronization
 
 /// The delivery loop, as a `Service`: claims due deliveries in batches with a lease, sends them concurrently up to
-/// a hard cap (and a cap per endpoint), records every attempt and schedules retries. It is woken at once by new work
-/// and by freed capacity; a slow poll is only a safety net for retries falling due.
+/// a hard cap (and a cap per endpoint, see `DispatchSlots`), records every attempt and schedules retries. It is woken
+/// at once by new work and by freed capacity; a slow poll is only a safety net for retries falling due.
 ///
 /// On graceful shutdown it stops claiming and lets requests in flight finish (each is bounded by the request
-/// timeout); anything claimed but unfinished becomes due again when its lease runs out.
+/// timeout); deliveries claimed but not started are handed back, and anything else unfinished becomes due again when
+/// its lease runs out.
 public final class Dispatcher: Service {
     let store: any HeraldStore
     let sender: WebhookSender
@@ -22,12 +23,8 @@ public final class Dispatcher: Service {
     /// Whether this process owns the database alone, so every lease found at start is a dead process's.
     let releaseAllLeasesAtStart: Bool
 
-    private let inFlight = Mutex(InFlight())
-
-    struct InFlight {
-        var total = 0
-        var perEndpoint: [String: Int] = [:]
-    }
+    private let slots: Mutex<DispatchSlots>
+    private let stopping = Atomic(false)
 
     public init(
         store: any HeraldStore,
@@ -46,6 +43,7 @@ public final class Dispatcher: Service {
         self.releaseAllLeasesAtStart = releaseAllLeasesAtStart
         self.logger = logger
         self.owner = "dispatcher-" + KSUID.make(timestampMs: clock.now().milliseconds)
+        self.slots = Mutex(DispatchSlots(maxInFlight: settings.maxConcurrency, maxPerEndpoint: settings.maxConcurrencyPerEndpoint))
     }
 
     /// Wakes the loop (tests use it after moving a manual clock).
@@ -58,42 +56,44 @@ public final class Dispatcher: Service {
         try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
-                while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                    let free = settings.maxConcurrency - inFlight.withLock(\.total)
+                while !stopping.load(ordering: .relaxed), !Task.isCancelled {
+                    let (limit, room) = slots.withLock { ($0.claimLimit, $0.room) }
                     var claimed: [DeliveryTask] = []
-                    if free > 0 {
-                        claimed = await claim(limit: free)
-                        for task in claimed {
-                            guard await reserve(task) else { continue }
-                            group.addTask {
-                                await self.process(task)
-                                self.finish(task)
-                            }
+                    if limit > 0 {
+                        claimed = await claim(limit: limit, room: room)
+                        for task in slots.withLock({ $0.admit(claimed) }) {
+                            group.addTask { await self.send(startingWith: task) }
                         }
                     }
-                    if claimed.count < free || free == 0 {
-                        await store.newWork.wait(timeout: await idleWait(atCapacity: free == 0))
+                    if claimed.count < limit || limit <= 0 {
+                        await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.inFlight.isEmpty))
                     }
                 }
             } onGracefulShutdown: {
+                self.stopping.store(true, ordering: .relaxed)
                 self.store.newWork.signal()
+            }
+        }
+        // Deliveries claimed ahead and never started fall due again now rather than when their lease runs out.
+        if slots.withLock({ $0.waitingCount }) > 0 {
+            do {
+                try await store.releaseLeases(owner: owner, now: clock.now())
+            } catch {
+                logger.error("handing back unsent deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
         }
         try await sender.shutdown()
     }
 
-    private func claim(limit: Int) async -> [DeliveryTask] {
+    private func claim(limit: Int, room: EndpointRoom) async -> [DeliveryTask] {
         let now = clock.now()
-        let saturated = inFlight.withLock { state in
-            state.perEndpoint.filter { $0.value >= settings.maxConcurrencyPerEndpoint }.map(\.key)
-        }
         do {
             return try await store.claimDeliveries(
                 limit: limit,
                 now: now,
                 leaseUntil: now.adding(seconds: settings.leaseSeconds),
                 owner: owner,
-                excluding: saturated
+                room: room
             )
         } catch {
             // Cancelled at shutdown: nothing failed.
@@ -104,35 +104,27 @@ public final class Dispatcher: Service {
         }
     }
 
-    /// Takes a slot for the task's endpoint, or hands the task back for a moment when that endpoint is at its cap.
-    private func reserve(_ task: DeliveryTask) async -> Bool {
-        let reserved = inFlight.withLock { state -> Bool in
-            guard state.perEndpoint[task.endpointID, default: 0] < settings.maxConcurrencyPerEndpoint else { return false }
-            state.perEndpoint[task.endpointID, default: 0] += 1
-            state.total += 1
-            return true
+    /// Sends `first`, then each delivery waiting for the same endpoint, holding one of its slots until none waits.
+    private func send(startingWith first: DeliveryTask) async {
+        var task = first
+        while true {
+            await process(task)
+            let (next, refill) = slots.withLock { $0.next(for: task.endpointID, stopping: stopping.load(ordering: .relaxed)) }
+            if refill { store.newWork.signal() }
+            guard let next else { return }
+            task = next
         }
-        if !reserved {
-            try? await store.deferDelivery(task, owner: owner, dueAt: clock.now().adding(milliseconds: 200))
-        }
-        return reserved
     }
 
-    private func finish(_ task: DeliveryTask) {
-        inFlight.withLock { state in
-            state.total -= 1
-            let remaining = state.perEndpoint[task.endpointID, default: 1] - 1
-            state.perEndpoint[task.endpointID] = remaining > 0 ? remaining : nil
-        }
-        store.newWork.signal()
-    }
-
-    /// How long to sleep when there is nothing to claim: until the next delivery falls due, at most one poll interval.
-    private func idleWait(atCapacity: Bool) async -> Duration {
+    /// How long to sleep when a claim found less than it could take: until the next delivery falls due, at most one
+    /// poll interval. A delivery due already, while endpoints are `busy`, is one the claim passed over for lack of
+    /// room; a request ending signals the loop, so it waits for that.
+    private func idleWait(atCapacity: Bool, busy: Bool) async -> Duration {
         let poll = Duration.milliseconds(settings.pollIntervalMilliseconds)
         guard !atCapacity, let due = try? await store.nextDueTime() else { return poll }
         let until = due.milliseconds - clock.now().milliseconds
-        return until <= 0 ? .milliseconds(1) : min(poll, .milliseconds(until))
+        if until <= 0 { return busy ? poll : .milliseconds(1) }
+        return min(poll, .milliseconds(until))
     }
 
     /// Sends one delivery (or ends it without sending when its endpoint or payload is gone) and records the result.

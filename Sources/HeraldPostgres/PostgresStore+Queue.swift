@@ -16,16 +16,20 @@ extension PostgresStore {
         now: Timestamp,
         leaseUntil: Timestamp,
         owner: String,
-        excluding: [String]
+        room: EndpointRoom
     ) async throws
         -> [DeliveryTask]
     {
+        let busy = room.busy
         var bindings = Bindings()
         bindings.add(leaseUntil.milliseconds)
         bindings.add(owner)
         bindings.add(now.milliseconds)
-        bindings.add(excluding)
+        bindings.add(room.full)
         bindings.add(limit)
+        bindings.add(Array(busy.keys))
+        bindings.add(busy.values.map(Int64.init))
+        bindings.add(room.cap)
         let statement = bindings.prepared(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
         return try await perform { client in try await client.rows(statement).map { try DeliveryTask(row: $0, sealer: sealer) } }
@@ -175,21 +179,6 @@ extension PostgresStore {
             logger: logger
         )
         return disabled.isEmpty ? nil : Timestamp(milliseconds: firstFailure)
-    }
-
-    public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
-        try await perform { client in
-            try await client.query(
-                """
-                WITH \(unescaped: relaxedCommit),
-                deferred AS (
-                    UPDATE deliveries SET next_attempt_at = \(dueAt.milliseconds), lease_owner = NULL
-                    WHERE id = \(task.deliveryID) AND lease_owner = \(owner)
-                )
-                SELECT setting FROM relaxed
-                """
-            ).drain()
-        }
     }
 
     public func nextDueTime() async throws -> Timestamp? {

@@ -130,17 +130,28 @@ enum Statements {
             """
     }
 
-    /// Leases due deliveries. Parameters: lease until, owner, now, endpoints to pass over, limit.
+    /// Leases due deliveries, no more per endpoint than its room. Parameters: lease until, owner, now, endpoints with no
+    /// room, limit, busy endpoints and their requests in flight, the per-endpoint cap.
     enum ClaimDeliveries: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
             claimed AS (
                 UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
                 WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[]))
-                    ORDER BY next_attempt_at LIMIT $5
-                    FOR UPDATE SKIP LOCKED
+                    SELECT id FROM (
+                        SELECT due.id,
+                            row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                + coalesce(busy.in_flight, 0) AS slot
+                        FROM (
+                            SELECT id, endpoint_id, next_attempt_at FROM deliveries
+                            WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[]))
+                            ORDER BY next_attempt_at LIMIT $5
+                            FOR UPDATE SKIP LOCKED
+                        ) due
+                        LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
+                            ON busy.endpoint_id = due.endpoint_id
+                    ) ranked
+                    WHERE slot <= $8
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             )

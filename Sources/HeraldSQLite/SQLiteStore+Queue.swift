@@ -8,23 +8,41 @@ extension SQLiteStore {
         now: Timestamp,
         leaseUntil: Timestamp,
         owner: String,
-        excluding: [String]
+        room: EndpointRoom
     ) async throws
         -> [DeliveryTask]
     {
-        let exclusion = excluding.isEmpty ? "" : " AND endpoint_id NOT IN (\(Array(repeating: "?", count: excluding.count).joined(separator: ", ")))"
+        let full = try JSONEncoder().encode(room.full)
+        let busy = try JSONEncoder().encode(room.busy)
         return try await relaxedWrite { db in
-            // The lease is the due time: a holder that dies leaves the row due again when the lease runs out.
+            // The lease is the due time: a holder that dies leaves the row due again when the lease runs out. The
+            // oldest `limit` due rows of endpoints with room are ranked per endpoint; each endpoint's rank, after the
+            // requests it has in flight, must fit its cap.
             let ids = try Int64.fetchAll(
-                db,
-                sql: """
-                    UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
-                    WHERE id IN (
-                        SELECT id FROM deliveries WHERE next_attempt_at <= ?\(exclusion) ORDER BY next_attempt_at LIMIT ?
-                    )
-                    RETURNING id
-                    """,
-                arguments: [leaseUntil.milliseconds, owner, now.milliseconds] + StatementArguments(excluding) + [limit]
+                db.cachedStatement(
+                    sql: """
+                        UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
+                        WHERE id IN (
+                            SELECT id FROM (
+                                SELECT due.id,
+                                    ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                        + coalesce(busy.value, 0) AS slot
+                                FROM (
+                                    SELECT id, endpoint_id, next_attempt_at FROM deliveries
+                                    WHERE next_attempt_at <= ? AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+                                    ORDER BY next_attempt_at LIMIT ?
+                                ) AS due
+                                LEFT JOIN json_each(?) AS busy ON busy.key = due.endpoint_id
+                            )
+                            WHERE slot <= ?
+                        )
+                        RETURNING id
+                        """
+                ),
+                arguments: [
+                    leaseUntil.milliseconds, owner, now.milliseconds, String(decoding: full, as: UTF8.self), limit,
+                    String(decoding: busy, as: UTF8.self), room.cap,
+                ]
             )
             guard !ids.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
@@ -164,15 +182,6 @@ extension SQLiteStore {
                 attempt.createdAt.milliseconds,
             ]
         )
-    }
-
-    public func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws {
-        try await relaxedWrite { db in
-            try db.executeCached(
-                sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE id = ? AND lease_owner = ?",
-                arguments: [dueAt.milliseconds, task.deliveryID, owner]
-            )
-        }
     }
 
     public func nextDueTime() async throws -> Timestamp? {

@@ -137,6 +137,37 @@ import Testing
         }
     }
 
+    /// A backlog larger than an endpoint's cap is sent through exactly that many requests at a time, each delivery
+    /// once, while another endpoint of the same application is served alongside.
+    @Test func anEndpointsBacklogFlowsThroughItsCapWithoutDuplicates() async throws {
+        var settings = DeliverySettings.loopbackAllowed
+        settings.maxConcurrencyPerEndpoint = 2
+        let harness = try await DeliveryHarness(settings: settings)
+        let busyDelay = Duration.milliseconds(100)
+        let receiver = LoopbackReceiver { _, path in path == "/busy" ? .init(.noContent, delay: busyDelay) : .init(.noContent) }
+        try await receiver.run { base in
+            try await harness.addEndpoint(url: base + "/busy")
+            try await harness.addEndpoint(url: base + "/quiet")
+            var sent: [Message] = []
+            for _ in 0..<10 { sent.append(try await harness.send()) }
+            let messages = sent
+            try await harness.withDispatcher { _ in
+                let busy = await receiver.waitFor(10, to: "/busy")
+                let quiet = await receiver.waitFor(10, to: "/quiet")
+                #expect(Set(busy.compactMap { $0.header("webhook-id") }) == Set(messages.map(\.id)))
+                #expect(Set(quiet.compactMap { $0.header("webhook-id") }) == Set(messages.map(\.id)))
+                // Every request lasts at least `busyDelay`, so requests arriving within it of each other overlapped.
+                let overlapping = busy.map { request in
+                    busy.filter { $0.arrivedAt <= request.arrivedAt && request.arrivedAt - $0.arrivedAt < busyDelay }.count
+                }
+                #expect(overlapping.max() == 2)
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(receiver.requests(to: "/busy").count == 10)
+            #expect(try await harness.attempts(of: messages[9]).count == 2)
+        }
+    }
+
     @Test func duringARotationEveryValidKeySigns() async throws {
         let harness = try await DeliveryHarness()
         let receiver = LoopbackReceiver()

@@ -72,7 +72,13 @@ import Testing
 
         // Only the webhook endpoint has deliveries to send.
         let now = StoreContractTests.now.adding(seconds: 1)
-        let claimed = try await store.claimDeliveries(limit: 100, now: now, leaseUntil: now.adding(seconds: 60), owner: "w", excluding: [])
+        let claimed = try await store.claimDeliveries(
+            limit: 100,
+            now: now,
+            leaseUntil: now.adding(seconds: 60),
+            owner: "w",
+            room: EndpointRoom(cap: 64)
+        )
         #expect(claimed.count == 20 && claimed.allSatisfy { $0.endpointID == pushed.id })
 
         // Filters pass over entries and still move the position on.

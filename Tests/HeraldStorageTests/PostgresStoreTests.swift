@@ -67,7 +67,7 @@ struct PostgresStoreTests {
                                 now: now,
                                 leaseUntil: now.adding(seconds: 60),
                                 owner: "instance-\(index)-\(worker)",
-                                excluding: []
+                                room: EndpointRoom(cap: 64)
                             )
                             if batch.isEmpty { return claimed }
                             claimed += batch.map(\.deliveryID)

@@ -219,10 +219,18 @@ import Testing
         let message = StoreContractTests.message(appID: app.id)
         try await store.createMessage(message)
 
-        let claimed = try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "a", excluding: [])
+        let claimed = try await store.claimDeliveries(
+            limit: 10,
+            now: now,
+            leaseUntil: now.adding(seconds: 60),
+            owner: "a",
+            room: EndpointRoom(cap: 64)
+        )
         #expect(Set(claimed.map(\.endpointID)) == [first.id, second.id])
         #expect(claimed.allSatisfy { $0.payload == message.payload && $0.attemptNumber == 0 && $0.triggerType == .scheduled })
-        #expect(try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "b", excluding: []).isEmpty)
+        #expect(
+            try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "b", room: EndpointRoom(cap: 64)).isEmpty
+        )
 
         // A lease that runs out makes the delivery due again; a stale holder can no longer complete it.
         let later = now.adding(seconds: 61)
@@ -231,7 +239,7 @@ import Testing
             now: later,
             leaseUntil: later.adding(seconds: 60),
             owner: "b",
-            excluding: [first.id]
+            room: EndpointRoom(cap: 64, inFlight: [first.id: 64])
         )
         #expect(reclaimed.map(\.endpointID) == [second.id])
         let task = try #require(reclaimed.first)
@@ -250,6 +258,40 @@ import Testing
             .first { $0.0.id == second.id }?.1
         #expect(state == DestinationState(status: .sending, nextAttempt: retryAt))
         #expect(try await store.nextDueTime() == now.adding(seconds: 60))
+    }
+
+    /// A claim takes no more of an endpoint's deliveries than it has room for, oldest first, and leaves the rest due.
+    @Test(arguments: StoreBackend.all)
+    func claimsStopAtEachEndpointsRoom(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let now = StoreContractTests.now
+        let app = StoreContractTests.application()
+        try await store.createApplication(app)
+        var busy = StoreContractTests.endpoint(appID: app.id)
+        busy.eventTypes = nil
+        try await store.createEndpoint(busy)
+        var messages: [Message] = []
+        for _ in 0..<5 {
+            let message = StoreContractTests.message(appID: app.id)
+            try await store.createMessage(message)
+            messages.append(message)
+        }
+        var quiet = StoreContractTests.endpoint(appID: app.id)
+        quiet.eventTypes = nil
+        try await store.createEndpoint(quiet)
+        let later = StoreContractTests.message(appID: app.id)
+        try await store.createMessage(later)
+
+        let lease = now.adding(seconds: 60)
+        let room = EndpointRoom(cap: 3, inFlight: [busy.id: 1])
+        let claimed = try await store.claimDeliveries(limit: 10, now: now, leaseUntil: lease, owner: "w", room: room)
+        #expect(claimed.filter { $0.endpointID == busy.id }.map(\.messageID) == [messages[0].id, messages[1].id])
+        #expect(claimed.filter { $0.endpointID == quiet.id }.map(\.messageID) == [later.id])
+        // The rest of the busy endpoint's backlog (the later message went to it too) was not leased: it is still due.
+        let rest = try await store.claimDeliveries(limit: 10, now: now, leaseUntil: lease, owner: "w", room: EndpointRoom(cap: 64))
+        #expect(rest.map(\.messageID) == messages[2...].map(\.id) + [later.id])
+        #expect(rest.allSatisfy { $0.endpointID == busy.id })
     }
 }
 
@@ -285,7 +327,7 @@ import Testing
     static func exhaust(_ store: any HeraldStore, endpoint: Endpoint, at time: Timestamp) async throws -> DeliveryEffects {
         try await store.createMessage(StoreContractTests.message(appID: endpoint.appID, at: time))
         let task = try #require(
-            try await store.claimDeliveries(limit: 1, now: time, leaseUntil: time.adding(seconds: 60), owner: "w", excluding: []).first
+            try await store.claimDeliveries(limit: 1, now: time, leaseUntil: time.adding(seconds: 60), owner: "w", room: EndpointRoom(cap: 64)).first
         )
         return try await store.completeDelivery(
             task,
@@ -326,7 +368,13 @@ import Testing
         let resendAt = start.adding(seconds: 10)
         try await store.enqueueManualAttempt(appID: endpoint.appID, messageID: message.id, endpointID: endpoint.id, now: resendAt)
         let manual = try #require(
-            try await store.claimDeliveries(limit: 5, now: resendAt, leaseUntil: resendAt.adding(seconds: 60), owner: "w", excluding: []).first
+            try await store.claimDeliveries(
+                limit: 5,
+                now: resendAt,
+                leaseUntil: resendAt.adding(seconds: 60),
+                owner: "w",
+                room: EndpointRoom(cap: 64)
+            ).first
         )
         #expect(manual.triggerType == .manual)
         _ = try await store.completeDelivery(

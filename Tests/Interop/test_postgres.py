@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="needs HERALD_TEST
 
 MESSAGES = 5000
 KILL_AFTER = 2000
-# Short request timeout, so a dead instance's leases (request + connect timeout + 30 s) run out sooner.
+# Short request timeout, so a dead instance's leases (twice request + connect timeout, + 30 s) run out sooner.
 WORKER_ENV = {"HERALD_LOG_LEVEL": "notice", "HERALD_REQUEST_TIMEOUT": "5"}
 
 

@@ -27,8 +27,9 @@ public struct DeliverySettings: Sendable, Hashable {
 
     public init() {}
 
-    /// A claimed delivery belongs to its dispatcher this long: longer than any request may take.
-    public var leaseSeconds: Int64 { Int64(requestTimeoutSeconds + connectTimeoutSeconds) + 30 }
+    /// A claimed delivery belongs to its dispatcher this long: longer than it may wait for its endpoint's slot (one
+    /// request) and then take itself.
+    public var leaseSeconds: Int64 { 2 * Int64(requestTimeoutSeconds + connectTimeoutSeconds) + 30 }
 }
 
 /// Herald's version, sent in `user-agent`.

@@ -5,14 +5,14 @@
 public protocol DeliveryQueue: Sendable {
     /// Signalled when deliveries become due: after fan-out, resend or recover, in this process or (PostgreSQL) another.
     var newWork: WorkSignal { get }
-    /// Leases up to `limit` due deliveries for `owner`, oldest due first, passing over the endpoints in `excluding`
-    /// (those already at their in-flight cap, so one slow endpoint's queue does not crowd out the others).
+    /// Leases up to `limit` due deliveries for `owner`, oldest due first, and no more of one endpoint's than its
+    /// `room` (so one endpoint's backlog neither crowds out the others nor is claimed only to be handed back).
     func claimDeliveries(
         limit: Int,
         now: Timestamp,
         leaseUntil: Timestamp,
         owner: String,
-        excluding: [String]
+        room: EndpointRoom
     ) async throws
         -> [DeliveryTask]
     /// Records the attempt and the delivery's next state in one transaction; ignored if `owner` no longer holds the lease.
@@ -23,12 +23,27 @@ public protocol DeliveryQueue: Sendable {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects
-    /// Hands a claimed delivery back, due again at `dueAt` (used when its endpoint already has enough requests in flight).
-    func deferDelivery(_ task: DeliveryTask, owner: String, dueAt: Timestamp) async throws
     /// When the earliest waiting delivery falls due, if any.
     func nextDueTime() async throws -> Timestamp?
     /// Makes every delivery leased by `owner` due at once (called at start by a process that owns the database alone).
     func releaseLeases(owner: String?, now: Timestamp) async throws
+}
+
+/// How many more requests each endpoint may be sent by one dispatcher: `cap` at once, less those it has in flight.
+public struct EndpointRoom: Sendable, Hashable {
+    public var cap: Int
+    /// Requests in flight per endpoint id; an endpoint not listed has none.
+    public var inFlight: [String: Int]
+
+    public init(cap: Int, inFlight: [String: Int] = [:]) {
+        self.cap = cap
+        self.inFlight = inFlight
+    }
+
+    /// Endpoints with no room left: a claim passes over their deliveries.
+    public var full: [String] { inFlight.compactMap { $0.value >= cap ? $0.key : nil } }
+    /// Endpoints with requests in flight and room for more.
+    public var busy: [String: Int] { inFlight.filter { $0.value < cap } }
 }
 
 /// Filters of attempt listings.
