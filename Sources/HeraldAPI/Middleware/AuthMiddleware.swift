@@ -20,7 +20,10 @@ struct AuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw HeraldError.unauthorized("Authorization header must be 'Bearer <token>'")
         }
-        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        // Not Foundation's `trimmingCharacters`: on Linux it goes through NSString, a measurable cost on every request.
+        var trimmed = parts[1].drop(while: \.isWhitespace)
+        while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+        let token = String(trimmed)
         let now = Timestamp.now()
         var context = context
         if let cached = cache.lookup(token, now: now) {
