@@ -54,13 +54,15 @@ struct MessageIn: Decodable, Sendable {
     }
 }
 
-/// `MessageOut`. `payload` is always present: `{}` when content was not asked for or has been expunged.
-struct MessageOut: Encodable {
+/// `MessageOut`. `payload` is always present: `{}` when content was not asked for or has been expunged. Written by
+/// hand so the stored payload goes out as its bytes, never parsed and encoded again.
+struct MessageOut: JSONWritable {
     var id: String
     var eventType: String
     var eventId: String?
     var channels: [String]?
-    var payload: JSONValue
+    /// JSON text.
+    var payload: [UInt8]
     var timestamp: Timestamp
 
     init(_ message: Message, withContent: Bool, now: Timestamp = .now()) {
@@ -69,9 +71,34 @@ struct MessageOut: Encodable {
         eventId = message.eventID
         channels = message.channels
         timestamp = message.createdAt
-        payload = MessageOut.payload(of: message, withContent: withContent, now: now)
+        payload =
+            if !withContent { Array("{}".utf8) } else if message.payloadExpiresAt <= now { Array(#"{"expired":true}"#.utf8) } else {
+                message.payload ?? Array("{}".utf8)
+            }
     }
 
+    func write(to writer: inout JSONWriter) {
+        writer.raw("{")
+        writer.key("id", first: true)
+        writer.string(id)
+        writer.key("eventType")
+        writer.string(eventType)
+        if let eventId {
+            writer.key("eventId")
+            writer.string(eventId)
+        }
+        if let channels {
+            writer.key("channels")
+            writer.strings(channels)
+        }
+        writer.key("payload")
+        writer.raw(payload)
+        writer.key("timestamp")
+        writer.string(timestamp.description)
+        writer.raw("}")
+    }
+
+    /// The payload as a value, for the responses that are encoded by `JSONEncoder`.
     static func payload(of message: Message, withContent: Bool, now: Timestamp) -> JSONValue {
         guard withContent else { return .object([:]) }
         if message.payloadExpiresAt <= now { return .object(["expired": .bool(true)]) }

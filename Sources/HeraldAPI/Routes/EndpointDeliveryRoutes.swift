@@ -73,7 +73,7 @@ struct EndpointDeliveryRoutes {
             createdAt: now
         )
         try await environment.store.createMessage(message, onlyTo: endpoint.id)
-        return try JSONResponse.make(MessageOut(message, withContent: true, now: now), status: .accepted)
+        return JSONResponse.make(MessageOut(message, withContent: true, now: now), status: .accepted)
     }
 
     private func examplePayload(for eventType: String, orgID: String) async throws -> JSONValue {

@@ -24,7 +24,7 @@ struct MessageRoutes {
         let messageQuery = try query.messageQuery(now: now)
         let result = try await environment.store.listMessages(appID: application.id, query: messageQuery)
         let withContent = try query.bool("with_content", default: true)
-        return try JSONResponse.make(ListResponse(page: result, key: \.id) { MessageOut($0, withContent: withContent, now: now) })
+        return JSONResponse.make(ListResponse(page: result, key: \.id) { MessageOut($0, withContent: withContent, now: now) })
     }
 
     @Sendable func create(_ request: Request, context: HeraldRequestContext) async throws -> Response {
@@ -51,14 +51,14 @@ struct MessageRoutes {
             createdAt: now
         )
         try await environment.store.createMessage(message)
-        return try JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
+        return JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
     }
 
     @Sendable func get(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
         let message = try await environment.message(context, in: application)
         let withContent = try QueryParameters(request).bool("with_content", default: true)
-        return try JSONResponse.make(MessageOut(message, withContent: withContent, now: environment.clock.now()))
+        return JSONResponse.make(MessageOut(message, withContent: withContent, now: environment.clock.now()))
     }
 
     @Sendable func expungeContent(_ request: Request, context: HeraldRequestContext) async throws -> Response {

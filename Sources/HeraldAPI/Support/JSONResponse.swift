@@ -10,6 +10,12 @@ enum JSONResponse {
         return make(bytes: data, status: status)
     }
 
+    static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        var writer = JSONWriter()
+        value.write(to: &writer)
+        return make(bytes: writer.bytes, status: status)
+    }
+
     static func make(bytes: some Sequence<UInt8>, status: HTTPResponse.Status) -> Response {
         let buffer = ByteBuffer(bytes: bytes)
         return Response(
