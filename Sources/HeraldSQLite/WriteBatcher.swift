@@ -3,8 +3,8 @@ import HeraldCore
 import Synchronization
 
 /// Group commit: writes that arrive while a transaction is running go together into the next one, and each caller is
-/// answered once its batch is committed. Each write runs in its own savepoint, so one failing write (a duplicate
-/// `eventId`) fails only its own caller. No task is spawned: GRDB's serial writer runs the batches, and the
+/// answered once its batch is committed. One failing write (a duplicate `eventId`) fails only its own caller: the
+/// batch is then written again with a savepoint per write. No task is spawned: GRDB's serial writer runs the batches, and the
 /// completion of one schedules the next.
 ///
 /// A `durable` batcher commits with `synchronous = FULL` (the fsync is done before anyone is answered); a relaxed one
@@ -61,7 +61,18 @@ final class WriteBatcher<Input: Sendable, Output: Sendable>: Sendable {
             let outcome = Result { () -> [Result<Output, any Error>] in
                 if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                // Optimistically all or nothing, without a savepoint per write (two statements each); a batch with a
+                // failing write is rolled back before its commit (no fsync spent) and written again write by write.
                 var results: [Result<Output, any Error>] = []
+                do {
+                    try db.inTransaction {
+                        results = try batch.map { .success(try write($0.input, db)) }
+                        return .commit
+                    }
+                    return results
+                } catch {
+                    results = []
+                }
                 try db.inTransaction {
                     results = batch.map { item in
                         Result {

@@ -152,6 +152,27 @@ import Testing
         #expect(try await store.eventType(orgID: Self.org, name: "a.b") == nil)
     }
 
+    /// Messages written at once share commits; a duplicate `eventId` among them fails alone.
+    @Test(arguments: StoreBackend.all)
+    func aDuplicateAmongConcurrentMessagesFailsAlone(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let app = Self.application()
+        try await store.createApplication(app)
+        let messages = (0..<40).map { index in Self.message(appID: app.id, eventID: index % 10 == 0 ? "dup" : "e\(index)") }
+        let stored = await withTaskGroup(of: Bool.self) { group in
+            for message in messages {
+                group.addTask { (try? await store.createMessage(message)) != nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(stored == 37)
+        for message in messages where message.eventID != "dup" {
+            #expect(try await store.message(appID: app.id, idOrEventID: message.id) == message)
+        }
+        #expect(try await store.message(appID: app.id, idOrEventID: "dup") != nil)
+    }
+
     @Test(arguments: StoreBackend.all)
     func messagesFilterAndKeepPayloadBytes(backend: StoreBackend) async throws {
         let (store, lifetime) = try await backend.makeStore()
