@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import NIOCore
 
 /// `MessageIn`. The payload is also located in the raw body so it is stored exactly as sent.
 struct MessageIn: Decodable, Sendable {
@@ -30,6 +31,45 @@ struct MessageIn: Decodable, Sendable {
         channels = try container.decodeIfPresent([String].self, forKey: .channels)
         payloadRetentionPeriod = try container.decodeIfPresent(Int.self, forKey: .payloadRetentionPeriod)
         application = try container.decodeIfPresent(ApplicationIn.self, forKey: .application)
+    }
+
+    /// Decodes a body, reading a plain one (`JSONObjectScanner`) by hand and anything else with `JSONDecoder`.
+    static func decode(_ body: ByteBuffer, bytes: [UInt8]) throws -> MessageIn {
+        if let members = JSONObjectScanner.members(of: bytes), let input = MessageIn(plain: members, in: bytes) {
+            return input
+        }
+        return try RequestDecoding.decode(MessageIn.self, from: body)
+    }
+
+    /// The fields of a plain body, or nil when one is not a plain value of its type (an escape in a string, `application`,
+    /// a payload that is not an object): those bodies go to `JSONDecoder`, whose answers (and errors) stand.
+    init?(plain members: [JSONObjectScanner.Member], in bytes: [UInt8]) {
+        func text(_ key: String) -> ArraySlice<UInt8>? {
+            members.first { $0.key == key }.map { bytes[$0.value] }
+        }
+        func value(_ key: String) -> ArraySlice<UInt8>? {
+            text(key).flatMap { $0.elementsEqual("null".utf8) ? nil : $0 }
+        }
+        guard let eventTypeText = value("eventType"), let eventType = JSONObjectScanner.plainString(eventTypeText) else { return nil }
+        // `data` stands for the payload only when `payload` is absent (even a null `payload` is the one used).
+        guard value("application") == nil, let payload = text("payload") ?? text("data"), payload.first == UInt8(ascii: "{") else {
+            return nil
+        }
+        self.eventType = eventType
+        self.payloadIsObject = true
+        self.application = nil
+        if let text = value("eventId") {
+            guard let eventId = JSONObjectScanner.plainString(text) else { return nil }
+            self.eventId = eventId
+        }
+        if let text = value("channels") {
+            guard let channels = JSONObjectScanner.plainStrings(text) else { return nil }
+            self.channels = channels
+        }
+        if let text = value("payloadRetentionPeriod") {
+            guard let days = JSONObjectScanner.plainInteger(text) else { return nil }
+            self.payloadRetentionPeriod = days
+        }
     }
 
     /// Retention bounds of the Svix server, in days.

@@ -31,9 +31,9 @@ struct MessageRoutes {
         let orgID = try context.requireOrgToken()
         let withContent = try QueryParameters(request).bool("with_content", default: true)
         let body = try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes)
-        let input = try RequestDecoding.decode(MessageIn.self, from: body)
-        try input.validate()
         let bodyBytes = Array(body.readableBytesView)
+        let input = try MessageIn.decode(body, bytes: bodyBytes)
+        try input.validate()
         guard let payload = MessageIn.rawPayload(in: bodyBytes) else {
             throw HeraldError.validation(loc: ["body", "payload"], "field required", type: "value_error.missing")
         }
