@@ -44,6 +44,8 @@ public final class WebhookSender: Sendable {
                 decompression: .disabled
             )
             configuration.dnsOverride = dnsOverride
+            // Herald records every attempt itself; a span per request (even with no tracer) costs a few % of delivery.
+            configuration.tracing.tracer = nil
             return configuration
         }
     }

@@ -61,6 +61,15 @@ extension SQLiteStore {
         return db.changesCount > 0
     }
 
+    /// Endpoint filters by their stored text. Decoding is a pure function of the text, so one cache serves every store.
+    private static let decodedFilters = ColumnCache<String, [String]?>()
+
+    /// An endpoint's event-type or channel filter column, decoded once per distinct text.
+    private static func filter(_ text: String?) throws -> [String]? {
+        guard let text else { return nil }
+        return try decodedFilters.value(for: text) { try JSONColumn.decode([String].self, text) }
+    }
+
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it (a
     /// feed entry for a polling endpoint).
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
@@ -72,8 +81,8 @@ extension SQLiteStore {
         )
         var count = FanOut(deliveries: 0, feedEntries: 0)
         for row in candidates {
-            let eventTypes = try JSONColumn.decode([String].self, row["event_types"])
-            let channels = try JSONColumn.decode([String].self, row["channels"])
+            let eventTypes = try filter(row["event_types"])
+            let channels = try filter(row["channels"])
             guard
                 EndpointMatching.matches(
                     eventTypes: eventTypes,

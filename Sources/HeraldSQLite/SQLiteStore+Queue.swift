@@ -48,6 +48,7 @@ extension SQLiteStore {
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
             return try Row.fetchAll(
                 db,
+                // Column order matters: `DeliveryTask(row:)` reads by position.
                 sql: """
                     SELECT d.id AS delivery_id, d.trigger_type, d.attempt_count,
                         a.org_id, a.id AS app_id, a.uid AS app_uid,
@@ -210,28 +211,30 @@ extension SQLiteStore {
 }
 
 extension DeliveryTask {
+    /// From a row of the claim's SELECT, read by position (GRDB's by-name lookup lowercases each name: a measurable cost
+    /// per delivery).
     init(row: Row, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(row: row, sealer: sealer)
-        let payload: Data? = row["payload"]
+        let sealed = try SealedColumns(secret: row[14], previousSecrets: row[15], headers: row[16], sealer: sealer)
+        let payload: Data? = row[9]
         self.init(
-            deliveryID: row["delivery_id"],
-            triggerType: TriggerType(rawValue: row["trigger_type"]) ?? .scheduled,
-            attemptNumber: row["attempt_count"],
-            orgID: row["org_id"],
-            appID: row["app_id"],
-            appUID: row["app_uid"],
-            messageID: row["msg_id"],
-            eventID: row["event_id"],
-            eventType: row["event_type"],
+            deliveryID: row[0],
+            triggerType: TriggerType(rawValue: row[1]) ?? .scheduled,
+            attemptNumber: row[2],
+            orgID: row[3],
+            appID: row[4],
+            appUID: row[5],
+            messageID: row[6],
+            eventID: row[7],
+            eventType: row[8],
             payload: payload.map { Array($0) },
-            payloadExpiresAt: Timestamp(milliseconds: row["payload_expires_at"]),
-            endpointID: row["endpoint_id"],
-            endpointUID: row["endpoint_uid"],
-            url: row["url"],
+            payloadExpiresAt: Timestamp(milliseconds: row[10]),
+            endpointID: row[11],
+            endpointUID: row[12],
+            url: row[13],
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
-            endpointInactive: row["inactive"]
+            endpointInactive: row[17]
         )
     }
 }

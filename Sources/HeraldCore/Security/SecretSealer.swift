@@ -6,6 +6,8 @@ import Foundation
 public struct SecretSealer: Sendable {
     private let key: SymmetricKey
     static let prefix = "sealed1:"
+    /// Endpoint columns this sealer opened, by their sealed text (shared by its copies).
+    let opened = ColumnCache<[String], SealedColumns>()
 
     /// A sealer over a 32-byte key.
     public init(key: [UInt8]) throws {

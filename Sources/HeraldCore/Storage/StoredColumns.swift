@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// JSON text columns (metadata, filters, headers, old secrets), written the same way by every backend.
 public enum JSONColumn {
@@ -30,8 +31,15 @@ public struct SealedColumns: Sendable {
         self.headers = headers
     }
 
-    /// Opens the stored `secret`, `previous_secrets` and `headers` column values.
+    /// Opens the stored `secret`, `previous_secrets` and `headers` column values, or finds them opened before: every
+    /// delivery reads them, and each open is a decryption and a JSON decode.
     public init(secret sealedSecret: String, previousSecrets sealedPrevious: String, headers sealedHeaders: String, sealer: SecretSealer) throws {
+        self = try sealer.opened.value(for: [sealedSecret, sealedPrevious, sealedHeaders]) {
+            try SealedColumns(opening: sealedSecret, sealedPrevious, sealedHeaders, sealer: sealer)
+        }
+    }
+
+    private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, sealer: SecretSealer) throws {
         guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret)) else {
             throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
         }
@@ -46,5 +54,27 @@ public struct SealedColumns: Sendable {
             try sealer.seal(secret.description), try sealer.seal(JSONColumn.encode(previousSecrets)),
             try sealer.seal(JSONColumn.encode(headers)),
         ]
+    }
+}
+
+/// Values decoded from stored column text, kept so hot paths do not decode (or decrypt) the same text again: an
+/// endpoint's filters at every fan-out, its sealed secrets at every delivery. The text changes whenever the value does
+/// (sealing uses a fresh nonce), so an entry never goes stale; the cache is emptied when it reaches `capacity`.
+public final class ColumnCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let entries = Mutex<[Key: Value]>([:])
+    private let capacity: Int
+
+    public init(capacity: Int = 4096) {
+        self.capacity = capacity
+    }
+
+    public func value(for key: Key, decode: () throws -> Value) throws -> Value {
+        if let value = entries.withLock({ $0[key] }) { return value }
+        let value = try decode()
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = value
+        }
+        return value
     }
 }
