@@ -28,20 +28,27 @@ extension Bench {
 
     /// Signed deliveries per second at saturation against the raw ceiling, and 202→arrival latency at a fixed offered
     /// rate (1,000 msg/s unless `--rate` says otherwise; the figures' names carry the rate).
+    ///
+    /// Saturation is the dispatcher's: one endpoint's queue, filled with the dispatcher off, drained by a fresh Herald
+    /// with nothing else to do — as the raw ceiling's client has nothing else to do. The whole pipeline (clients
+    /// sending as fast as they can while the same Herald delivers) is reported beside it as `pipeline_per_s`.
     func endToEnd(_ receiverURL: String) async throws -> [(String, Double)] {
-        try await withHerald { _, load in
+        let queued = max(10_000, Int(options.duration * 10_000))
+        let drain = try await queueThenDrain(receiverURL, paths: ["/drain"], prefix: "/drain", messages: queued, label: "e2e")
+        let deliveriesPerSecond = drain.perSecond
+        return try await withHerald { _, load in
             try await load.call(.POST, "/api/v1/app", body: Self.appBody)
             try await makeEndpoints(load, urls: [receiverURL + "/e2e"])
             _ = try await load.saturate(app: "bench", workers: options.concurrency, duration: .seconds(1))
             _ = try await waitUntil(timeout: .seconds(60)) { receiver.count("/e2e") > 0 }
-            progress("e2e: saturating for \(options.duration) s")
+            progress("e2e: saturating the pipeline for \(options.duration) s")
             let before = receiver.count("/e2e")
             let started = ContinuousClock.now
             let (sent, _) = try await load.saturate(app: "bench", workers: options.concurrency, duration: duration)
             let delivered = receiver.count("/e2e") - before
             let elapsed = (ContinuousClock.now - started).seconds
             _ = try await waitUntil(timeout: .seconds(120)) { receiver.count("/e2e") - before >= sent }
-            let deliveriesPerSecond = Double(delivered) / elapsed
+            let pipelinePerSecond = Double(delivered) / elapsed
 
             progress("e2e: raw ceiling for \(options.duration) s")
             let raw = Double(try await LoadGenerator.rawCeiling(url: receiverURL + "/raw", workers: options.concurrency, duration: duration))
@@ -64,6 +71,8 @@ extension Bench {
                 ("deliveries_per_s", deliveriesPerSecond),
                 ("raw_ceiling_per_s", rawPerSecond),
                 ("ratio", deliveriesPerSecond / rawPerSecond),
+                ("pipeline_per_s", pipelinePerSecond),
+                ("pipeline_ratio", pipelinePerSecond / rawPerSecond),
                 ("p50_ms_at_\(rate)", Self.milliseconds(latency.valueAtPercentile(50))),
                 ("p90_ms_at_\(rate)", Self.milliseconds(latency.valueAtPercentile(90))),
                 ("p99_ms_at_\(rate)", Self.milliseconds(latency.valueAtPercentile(99))),
@@ -103,15 +112,34 @@ extension Bench {
 
     /// A queue of deliveries built with the dispatcher off, then drained: drain rate and Herald's peak memory.
     func backlog(_ receiverURL: String) async throws -> [(String, Double)] {
-        let herald = try HeraldChild(executable: options.executable, port: try freePort())
+        let paths = (0..<100).map { "/backlog/\($0)" }
+        let messages = max(1, options.backlogDeliveries / paths.count)
+        let drain = try await queueThenDrain(receiverURL, paths: paths, prefix: "/backlog/", messages: messages, label: "backlog")
+        return [
+            ("queued_deliveries", Double(messages * paths.count)),
+            ("drain_deliveries_per_s", drain.perSecond),
+            ("peak_rss_mb", Double(drain.peakRSS) / 1_048_576),
+        ]
+    }
+
+    /// Queues `messages` messages to an application with one endpoint per path (each path starting with `prefix`) while
+    /// the dispatcher is off (`herald serve --role api`), then starts a whole Herald and waits until every delivery
+    /// arrived. Returns deliveries per second and its peak RSS.
+    func queueThenDrain(
+        _ receiverURL: String,
+        paths: [String],
+        prefix: String,
+        messages: Int,
+        label: String
+    ) async throws -> (perSecond: Double, peakRSS: Int) {
+        let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
+        let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(role: "api")
         let http = LoadGenerator.makeClient(connections: options.concurrency)
         let load = LoadGenerator(http: http, base: herald.baseURL, token: try herald.token())
         try await load.call(.POST, "/api/v1/app", body: Self.appBody)
-        let paths = (0..<100).map { "/backlog/\($0)" }
         try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
-        let messages = max(1, options.backlogDeliveries / paths.count)
-        progress("backlog: queueing \(messages * paths.count) deliveries with the dispatcher off")
+        progress("\(label): queueing \(messages * paths.count) deliveries with the dispatcher off")
         let remaining = Locked(messages)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<options.concurrency {
@@ -130,26 +158,24 @@ extension Bench {
         try await http.shutdown()
         herald.stop()
         let expected = messages * paths.count
-        progress("backlog: draining \(expected) deliveries")
-        let started = ContinuousClock.now
+        progress("\(label): draining \(expected) deliveries")
         try await herald.start(role: "all")
+        // Timed from when it answers (its start-up is not the dispatcher's work), counting only what arrived since.
+        let started = ContinuousClock.now
+        let early = receiver.total(prefix: prefix)
         var lastReport = ContinuousClock.now
         let drained = try await waitUntil(timeout: .seconds(1800)) {
             if ContinuousClock.now - lastReport > .seconds(10) {
                 lastReport = .now
-                progress("backlog: \(receiver.total(prefix: "/backlog/")) of \(expected) delivered")
+                progress("\(label): \(receiver.total(prefix: prefix)) of \(expected) delivered")
             }
-            return receiver.total(prefix: "/backlog/") >= expected
+            return receiver.total(prefix: prefix) >= expected
         }
         let elapsed = (ContinuousClock.now - started).seconds
         let peak = herald.peakRSS() ?? 0
         herald.stop()
-        guard drained else { throw BenchError("backlog: only \(receiver.total(prefix: "/backlog/")) of \(expected) delivered") }
-        return [
-            ("queued_deliveries", Double(expected)),
-            ("drain_deliveries_per_s", Double(expected) / elapsed),
-            ("peak_rss_mb", Double(peak) / 1_048_576),
-        ]
+        guard drained else { throw BenchError("\(label): only \(receiver.total(prefix: prefix)) of \(expected) delivered") }
+        return (Double(expected - early) / elapsed, peak)
     }
 
     /// Healthy endpoints' latency while one endpoint times out on every request, against the same run without it.

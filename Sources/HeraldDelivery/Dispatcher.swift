@@ -104,15 +104,20 @@ public final class Dispatcher: Service {
         }
     }
 
-    /// Sends `first`, then each delivery waiting for the same endpoint, holding one of its slots until none waits.
+    /// Sends `first`, then each delivery waiting for the same endpoint, holding one of its slots until none waits. The
+    /// slot passes on as soon as a response is in: results are recorded alongside, so a busy endpoint's requests do
+    /// not wait for the database.
     private func send(startingWith first: DeliveryTask) async {
-        var task = first
-        while true {
-            await process(task)
-            let (next, refill) = slots.withLock { $0.next(for: task.endpointID, stopping: stopping.load(ordering: .relaxed)) }
-            if refill { store.newWork.signal() }
-            guard let next else { return }
-            task = next
+        await withDiscardingTaskGroup { recording in
+            var task = first
+            while true {
+                let result = await attempt(task)
+                recording.addTask { [task] in await self.record(task, result: result) }
+                let (next, refill) = slots.withLock { $0.next(for: task.endpointID, stopping: stopping.load(ordering: .relaxed)) }
+                if refill { store.newWork.signal() }
+                guard let next else { return }
+                task = next
+            }
         }
     }
 
@@ -127,18 +132,18 @@ public final class Dispatcher: Service {
         return min(poll, .milliseconds(until))
     }
 
-    /// Sends one delivery (or ends it without sending when its endpoint or payload is gone) and records the result.
-    func process(_ task: DeliveryTask) async {
+    /// Sends one delivery (or ends it without sending when its endpoint or payload is gone); returns what to record.
+    func attempt(_ task: DeliveryTask) async -> DeliveryResult {
         let now = clock.now()
-        let result: DeliveryResult
-        if task.endpointInactive {
-            result = DeliveryResult(attempt: nil, next: .failed)
-        } else if let payload = task.payload, task.payloadExpiresAt > now {
-            let outcome = await sender.send(sender.request(for: task, payload: payload, now: now))
-            result = decide(task, outcome: outcome, sentAt: now)
-        } else {
-            result = DeliveryResult(attempt: nil, next: .failed)
+        guard !task.endpointInactive, let payload = task.payload, task.payloadExpiresAt > now else {
+            return DeliveryResult(attempt: nil, next: .failed)
         }
+        let outcome = await sender.send(sender.request(for: task, payload: payload, now: now))
+        return decide(task, outcome: outcome, sentAt: now)
+    }
+
+    /// Records a delivery's result (and sends the operational events it calls for).
+    func record(_ task: DeliveryTask, result: DeliveryResult) async {
         do {
             let effects = try await store.completeDelivery(
                 task,

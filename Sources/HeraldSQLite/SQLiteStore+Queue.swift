@@ -12,8 +12,9 @@ extension SQLiteStore {
     ) async throws
         -> [DeliveryTask]
     {
-        let full = try JSONEncoder().encode(room.full)
-        let busy = try JSONEncoder().encode(room.busy)
+        // Endpoint ids are Herald's own (`ep_` and base62): JSON strings as they are, no encoder needed.
+        let full = "[" + room.full.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let busy = "{" + room.busy.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         return try await relaxedWrite { db in
             // The lease is the due time: a holder that dies leaves the row due again when the lease runs out. The
             // oldest `limit` due rows of endpoints with room are ranked per endpoint; each endpoint's rank, after the
@@ -40,8 +41,7 @@ extension SQLiteStore {
                         """
                 ),
                 arguments: [
-                    leaseUntil.milliseconds, owner, now.milliseconds, String(decoding: full, as: UTF8.self), limit,
-                    String(decoding: busy, as: UTF8.self), room.cap,
+                    leaseUntil.milliseconds, owner, now.milliseconds, full, limit, busy, room.cap,
                 ]
             )
             guard !ids.isEmpty else { return [] }
