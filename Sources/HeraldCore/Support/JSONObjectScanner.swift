@@ -57,76 +57,67 @@ public struct JSONObjectScanner {
 
     private mutating func topLevel() -> [Member]? {
         skipWhitespace()
-        guard take(UInt8(ascii: "{")) else { return nil }
         var members: [Member] = []
-        skipWhitespace()
-        if !take(UInt8(ascii: "}")) {
-            repeat {
-                skipWhitespace()
-                let keyStart = index
-                guard string() else { return nil }
-                guard let key = Self.plainString(bytes[keyStart..<index]), !members.contains(where: { $0.key == key }) else { return nil }
-                skipWhitespace()
-                guard take(UInt8(ascii: ":")) else { return nil }
-                skipWhitespace()
-                let valueStart = index
-                guard value(depth: 1) else { return nil }
-                members.append(Member(key: key, value: valueStart..<index))
-                skipWhitespace()
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "}")) else { return nil }
+        let plain = object(depth: 1) { key, value in
+            guard let key = Self.plainString(key), !members.contains(where: { $0.key == key }) else { return false }
+            members.append(Member(key: key, value: value))
+            return true
         }
         skipWhitespace()
-        return index == bytes.count ? members : nil
+        return plain && index == bytes.count ? members : nil
     }
 
     /// Where each element of an array (the whole of `bytes`) is.
     private mutating func arrayElements() -> [Range<Int>]? {
         skipWhitespace()
-        guard take(UInt8(ascii: "[")) else { return nil }
         var elements: [Range<Int>] = []
+        let plain = array(depth: 1) { elements.append($0) }
         skipWhitespace()
-        if !take(UInt8(ascii: "]")) {
-            repeat {
-                skipWhitespace()
-                let start = index
-                guard value(depth: 1) else { return nil }
-                elements.append(start..<index)
-                skipWhitespace()
-            } while take(UInt8(ascii: ","))
-            guard take(UInt8(ascii: "]")) else { return nil }
-        }
+        return plain && index == bytes.count ? elements : nil
+    }
+
+    /// An object, handing each member's quoted key and value range to `member` (which may refuse it).
+    private mutating func object(depth: Int, member: (ArraySlice<UInt8>, Range<Int>) -> Bool = { _, _ in true }) -> Bool {
+        guard take(UInt8(ascii: "{")) else { return false }
         skipWhitespace()
-        return index == bytes.count ? elements : nil
+        if take(UInt8(ascii: "}")) { return true }
+        repeat {
+            skipWhitespace()
+            let keyStart = index
+            guard string() else { return false }
+            let keyEnd = index
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { return false }
+            skipWhitespace()
+            let valueStart = index
+            guard value(depth: depth + 1), member(bytes[keyStart..<keyEnd], valueStart..<index) else { return false }
+            skipWhitespace()
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "}"))
+    }
+
+    /// An array, handing each element's range to `element`.
+    private mutating func array(depth: Int, element: (Range<Int>) -> Void = { _ in }) -> Bool {
+        guard take(UInt8(ascii: "[")) else { return false }
+        skipWhitespace()
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            skipWhitespace()
+            let start = index
+            guard value(depth: depth + 1) else { return false }
+            element(start..<index)
+            skipWhitespace()
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
     }
 
     private mutating func value(depth: Int) -> Bool {
         guard depth <= Self.maxDepth, index < bytes.count else { return false }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if take(UInt8(ascii: "}")) { return true }
-            repeat {
-                skipWhitespace()
-                guard string() else { return false }
-                skipWhitespace()
-                guard take(UInt8(ascii: ":")) else { return false }
-                skipWhitespace()
-                guard value(depth: depth + 1) else { return false }
-                skipWhitespace()
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}"))
+            return object(depth: depth)
         case UInt8(ascii: "["):
-            index += 1
-            skipWhitespace()
-            if take(UInt8(ascii: "]")) { return true }
-            repeat {
-                skipWhitespace()
-                guard value(depth: depth + 1) else { return false }
-                skipWhitespace()
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]"))
+            return array(depth: depth)
         case Self.quote:
             return string()
         case UInt8(ascii: "t"):
