@@ -33,7 +33,7 @@ extension Bench {
     /// with nothing else to do — as the raw ceiling's client has nothing else to do. The whole pipeline (clients
     /// sending as fast as they can while the same Herald delivers) is reported beside it as `pipeline_per_s`.
     func endToEnd(_ receiverURL: String) async throws -> [(String, Double)] {
-        let queued = max(10_000, Int(options.duration * 10_000))
+        let queued = max(1_000, Int(options.duration * 10_000))
         let drain = try await queueThenDrain(receiverURL, paths: ["/drain"], prefix: "/drain", messages: queued, label: "e2e")
         let deliveriesPerSecond = drain.perSecond
         return try await withHerald { _, load in
