@@ -58,6 +58,7 @@ import Testing
         #expect(plain.channels == decoded.channels)
         #expect(plain.payloadRetentionPeriod == decoded.payloadRetentionPeriod)
         #expect(decoded.application == nil)
+        #expect(plain.payloadBytes != nil && plain.payloadBytes == decoded.rawPayload(in: bytes))
     }
 
     /// The plain bodies of the list above are the ones read by hand (so the test above compares something).

@@ -33,6 +33,16 @@ import Testing
         #expect(KSUID.start(timestampMs: 1_700_000_001_000) > KSUID.start(timestampMs: 1_700_000_000_996))
     }
 
+    /// segmentio/ksuid's smallest and largest values, and random bytes through encode and decode.
+    @Test func base62MatchesTheReferenceAndRoundTrips() {
+        #expect(KSUID.encode([UInt8](repeating: 0, count: 20)) == "000000000000000000000000000")
+        #expect(KSUID.encode([UInt8](repeating: 0xFF, count: 20)) == "aWgEPTl1tmebfsQzFP4bxwgy80V")
+        for _ in 0..<200 {
+            let bytes = (0..<20).map { _ in UInt8.random(in: 0...255) }
+            #expect(KSUID.decode(KSUID.encode(bytes)[...]) == bytes)
+        }
+    }
+
     @Test func decodingRejectsWrongLengthAndAlphabet() {
         #expect(KSUID.timestampMs(of: "abc") == nil)
         #expect(KSUID.timestampMs(of: String(repeating: "-", count: 27)[...]) == nil)

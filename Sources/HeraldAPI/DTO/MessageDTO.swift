@@ -11,6 +11,8 @@ struct MessageIn: Decodable, Sendable {
     var channels: [String]?
     var payloadRetentionPeriod: Int?
     var application: ApplicationIn?
+    /// The payload's bytes, when the plain reader already found them.
+    var payloadBytes: [UInt8]?
 
     enum CodingKeys: String, CodingKey {
         case eventType, payload, data, eventId, channels, payloadRetentionPeriod, application
@@ -57,6 +59,7 @@ struct MessageIn: Decodable, Sendable {
         }
         self.eventType = eventType
         self.payloadIsObject = true
+        self.payloadBytes = Array(payload)
         self.application = nil
         if let text = value("eventId") {
             guard let eventId = JSONObjectScanner.plainString(text) else { return nil }
@@ -89,8 +92,8 @@ struct MessageIn: Decodable, Sendable {
     }
 
     /// The payload's bytes as they appear in `body`.
-    static func rawPayload(in body: [UInt8]) -> [UInt8]? {
-        (RawJSON.member("payload", in: body) ?? RawJSON.member("data", in: body)).map(Array.init)
+    func rawPayload(in body: [UInt8]) -> [UInt8]? {
+        payloadBytes ?? (RawJSON.member("payload", in: body) ?? RawJSON.member("data", in: body)).map(Array.init)
     }
 }
 

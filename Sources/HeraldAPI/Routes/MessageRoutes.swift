@@ -34,7 +34,7 @@ struct MessageRoutes {
         let bodyBytes = Array(body.readableBytesView)
         let input = try MessageIn.decode(body, bytes: bodyBytes)
         try input.validate()
-        guard let payload = MessageIn.rawPayload(in: bodyBytes) else {
+        guard let payload = input.rawPayload(in: bodyBytes) else {
             throw HeraldError.validation(loc: ["body", "payload"], "field required", type: "value_error.missing")
         }
         let application = try await applicationForMessage(input, orgID: orgID, context: context)
