@@ -28,7 +28,7 @@ struct DispatchSlots {
     var room: EndpointRoom {
         var taken = sendingTo
         for (endpoint, tasks) in waiting { taken[endpoint, default: 0] += tasks.count }
-        return EndpointRoom(cap: 2 * maxPerEndpoint, inFlight: taken)
+        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken)
     }
 
     /// Takes newly claimed deliveries (within `room`): returns those to send now; the others wait their turn.

@@ -66,7 +66,7 @@ public final class Dispatcher: Service {
                         }
                     }
                     if claimed.count < limit || limit <= 0 {
-                        await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.inFlight.isEmpty))
+                        await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
                 }
             } onGracefulShutdown: {

@@ -260,7 +260,7 @@ import Testing
             now: later,
             leaseUntil: later.adding(seconds: 60),
             owner: "b",
-            room: EndpointRoom(cap: 64, inFlight: [first.id: 64])
+            room: EndpointRoom(cap: 64, claimed: [first.id: 64])
         )
         #expect(reclaimed.map(\.endpointID) == [second.id])
         let task = try #require(reclaimed.first)
@@ -305,7 +305,7 @@ import Testing
         try await store.createMessage(later)
 
         let lease = now.adding(seconds: 60)
-        let room = EndpointRoom(cap: 3, inFlight: [busy.id: 1])
+        let room = EndpointRoom(cap: 3, claimed: [busy.id: 1])
         let claimed = try await store.claimDeliveries(limit: 10, now: now, leaseUntil: lease, owner: "w", room: room)
         #expect(claimed.filter { $0.endpointID == busy.id }.map(\.messageID) == [messages[0].id, messages[1].id])
         #expect(claimed.filter { $0.endpointID == quiet.id }.map(\.messageID) == [later.id])

@@ -29,21 +29,21 @@ public protocol DeliveryQueue: Sendable {
     func releaseLeases(owner: String?, now: Timestamp) async throws
 }
 
-/// How many more requests each endpoint may be sent by one dispatcher: `cap` at once, less those it has in flight.
+/// How many more deliveries of each endpoint one dispatcher may claim: `cap` at a time, less those it holds already.
 public struct EndpointRoom: Sendable, Hashable {
     public var cap: Int
-    /// Requests in flight per endpoint id; an endpoint not listed has none.
-    public var inFlight: [String: Int]
+    /// Deliveries claimed and not yet finished, per endpoint id; an endpoint not listed has none.
+    public var claimed: [String: Int]
 
-    public init(cap: Int, inFlight: [String: Int] = [:]) {
+    public init(cap: Int, claimed: [String: Int] = [:]) {
         self.cap = cap
-        self.inFlight = inFlight
+        self.claimed = claimed
     }
 
     /// Endpoints with no room left: a claim passes over their deliveries.
-    public var full: [String] { inFlight.compactMap { $0.value >= cap ? $0.key : nil } }
-    /// Endpoints with requests in flight and room for more.
-    public var busy: [String: Int] { inFlight.filter { $0.value < cap } }
+    public var full: [String] { claimed.compactMap { $0.value >= cap ? $0.key : nil } }
+    /// Endpoints holding some deliveries, with room for more.
+    public var busy: [String: Int] { claimed.filter { $0.value < cap } }
 }
 
 /// Filters of attempt listings.
