@@ -13,19 +13,23 @@ public struct APISettings: Sendable {
     public var publicURL: String
     /// Literal-IP endpoint URLs outside it are refused when written.
     public var destinationPolicy: DestinationPolicy
+    /// How often an open stream looks again whether its token was logged out (expiry is checked at every step).
+    public var tokenRecheckInterval: Duration
 
     public init(
         httpsOnly: Bool = false,
         maxBodyBytes: Int = 1 << 20,
         defaultSecretKind: EndpointSecret.Kind = .hmac,
         publicURL: String = "http://localhost:8071",
-        destinationPolicy: DestinationPolicy = DestinationPolicy()
+        destinationPolicy: DestinationPolicy = DestinationPolicy(),
+        tokenRecheckInterval: Duration = .seconds(15)
     ) {
         self.httpsOnly = httpsOnly
         self.maxBodyBytes = maxBodyBytes
         self.defaultSecretKind = defaultSecretKind
         self.publicURL = publicURL
         self.destinationPolicy = destinationPolicy
+        self.tokenRecheckInterval = tokenRecheckInterval
     }
 }
 

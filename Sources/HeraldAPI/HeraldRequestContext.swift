@@ -1,18 +1,22 @@
 import HeraldCore
 import Hummingbird
+import Synchronization
 
 /// The request context of every Herald route: Hummingbird's core storage plus who is calling.
 public struct HeraldRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthMiddleware` on authenticated routes.
     public var principal: Principal?
-    /// The verified bearer token, for logout.
-    public var token: BearerToken?
+    /// The verified bearer token, for logout and for streams that re-check it.
+    public var token: VerifiedToken?
+    /// Set by `IdempotencyMiddleware`: where a route notes the message it created (see `CreatedResource`).
+    var createdResource: CreatedResource?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.principal = nil
         self.token = nil
+        self.createdResource = nil
     }
 
     /// The authenticated caller; routes behind `AuthMiddleware` always have one.
@@ -32,8 +36,14 @@ public struct HeraldRequestContext: RequestContext {
 /// Herald's application (the customer), not Hummingbird's server application.
 typealias Application = HeraldCore.Application
 
-/// A verified bearer token as logout needs it.
-public struct BearerToken: Sendable {
-    public var raw: String
-    public var expiresAt: Timestamp?
+/// The id of the message a request created, noted by the route for the middleware that ran it: the context travels
+/// down by value, so the answer comes back through this shared box.
+final class CreatedResource: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    func record(_ id: String) {
+        value.withLock { $0 = id }
+    }
+
+    var id: String? { value.withLock { $0 } }
 }

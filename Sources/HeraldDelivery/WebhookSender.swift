@@ -123,8 +123,12 @@ public final class WebhookSender: Sendable {
         }
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(settings.requestTimeoutSeconds)))
+            // The client's deadline ends with the response head; a body dripping in is cut off at the same deadline
+            // (give or take one read timeout, which bounds the wait for each part).
+            let bodyDeadline = started + .seconds(settings.requestTimeoutSeconds)
             var captured = ByteBuffer()
             var drained = 0
+            var cutOff = false
             for try await part in response.body {
                 drained += part.readableBytes
                 if captured.readableBytes < settings.responseCaptureBytes {
@@ -135,11 +139,14 @@ public final class WebhookSender: Sendable {
                         captured.writeBuffer(&slice)
                     }
                 }
-                // A receiver streaming a huge body is not read to the end: the connection is dropped instead.
-                if drained > 1 << 20 { break }
+                // A receiver streaming a huge or endless body is not read to the end: the connection is dropped instead.
+                if drained > 1 << 20 || ContinuousClock.now > bodyDeadline {
+                    cutOff = true
+                    break
+                }
             }
-            let bytes = Array(captured.readableBytesView)
-            let text = String(validating: bytes, as: UTF8.self) ?? Data(bytes).base64EncodedString()
+            var text = ResponseText.recorded(captured.readableBytesView)
+            if cutOff { text += "\n[herald: the rest of the response body was not read]" }
             return SendOutcome(
                 statusCode: Int(response.status.code),
                 response: text,

@@ -11,6 +11,7 @@ enum PostgresMigrations {
         ("0002_delivery", delivery),
         ("0003_revoked_tokens", revokedTokens),
         ("0004_poller", poller),
+        ("0005_sealed_idempotency", sealedIdempotency),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -199,5 +200,13 @@ enum PostgresMigrations {
             PRIMARY KEY (endpoint_id, consumer_id)
         )
         """,
+    ]
+
+    /// Responses kept for idempotency are sealed from now on, and remember the message they created (so expunging its
+    /// content forgets them). Those kept in clear by earlier versions are dropped: a retry of one runs again.
+    static let sealedIdempotency = [
+        "DELETE FROM idempotency_keys",
+        "ALTER TABLE idempotency_keys ADD COLUMN resource_id TEXT COLLATE \"C\"",
+        "CREATE INDEX idempotency_keys_resource ON idempotency_keys (resource_id) WHERE resource_id IS NOT NULL",
     ]
 }

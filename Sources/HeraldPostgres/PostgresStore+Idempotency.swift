@@ -27,17 +27,17 @@ extension PostgresStore {
             guard let existing, try existing.value("state", as: String.self) == "completed",
                 let response = try existing.bytes("response")
             else { return .inProgress }
-            return .completed(try JSONDecoder().decode(StoredResponse.self, from: Data(response)))
+            return .completed(try StoredResponse(sealed: response, sealer: self.sealer, key: key))
         }
     }
 
-    public func completeIdempotencyKey(_ key: String, response: StoredResponse, expiresAt: Timestamp) async throws {
-        let encoded = ByteBuffer(bytes: try JSONEncoder().encode(response))
+    public func completeIdempotencyKey(_ key: String, response: StoredResponse, resourceID: String?, expiresAt: Timestamp) async throws {
+        let sealed = ByteBuffer(bytes: try response.sealed(with: sealer, key: key))
         try await perform { client in
             try await client.query(
                 """
-                UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = \(encoded),
-                    expires_at = \(expiresAt.milliseconds)
+                UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = \(sealed),
+                    resource_id = \(resourceID), expires_at = \(expiresAt.milliseconds)
                 WHERE key = \(key)
                 """
             ).drain()

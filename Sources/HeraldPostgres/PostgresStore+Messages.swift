@@ -58,6 +58,8 @@ extension PostgresStore {
     public func expungeMessagePayload(appID: String, messageID: String) async throws {
         try await perform { client in
             try await client.query("UPDATE messages SET payload = NULL WHERE app_id = \(appID) AND id = \(messageID)").drain()
+            // The response that created it, kept for idempotent retries, holds the payload too.
+            try await client.query("DELETE FROM idempotency_keys WHERE resource_id = \(messageID)").drain()
         }
     }
 }

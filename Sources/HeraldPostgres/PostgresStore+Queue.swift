@@ -45,9 +45,12 @@ extension PostgresStore {
         var exhausted = false
         if case .failed = result.next, result.attempt != nil { exhausted = true }
         if task.triggerType == .scheduled, !result.disableEndpoint, !exhausted {
-            try await results.submit(ResultBatcher.Entry(task: task, result: result, owner: owner, now: now)) { entries in
-                try await recordRoutineResults(entries)
-            }
+            let entry = ResultBatcher.Entry(task: task, result: result, owner: owner, now: now)
+            try await results.submit(
+                entry,
+                splits: { ($0 as? HeraldError)?.kind != .serviceUnavailable },
+                write: { entries in try await recordRoutineResults(entries) }
+            )
             return DeliveryEffects()
         }
         return try await transaction { connection in

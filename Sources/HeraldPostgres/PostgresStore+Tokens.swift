@@ -13,9 +13,9 @@ extension PostgresStore {
         }
     }
 
-    public func isTokenRevoked(hash: String) async throws -> Bool {
+    public func isTokenRevoked(hashes: [String]) async throws -> Bool {
         var bindings = Bindings()
-        bindings.add(hash)
+        bindings.add(hashes)
         let statement = bindings.prepared(Statements.RevokedToken.self)
         return try await perform { client in !(try await client.rows(statement).isEmpty) }
     }

@@ -33,8 +33,10 @@ final class ResultBatcher: Sendable {
 
     private let state = Mutex(State())
 
-    /// Records `entry`, in a batch written by `write` (the caller that leads the batch writes it).
-    func submit(_ entry: Entry, write: ([Entry]) async throws -> Void) async throws {
+    /// Records `entry`, in a batch written by `write` (the caller that leads the batch writes it). A batch the
+    /// database refuses (`splits` says which errors those are: not an outage) is written again one entry at a time,
+    /// so one bad result — a receiver's bytes the column cannot hold, say — fails alone.
+    func submit(_ entry: Entry, splits: (any Error) -> Bool, write: ([Entry]) async throws -> Void) async throws {
         let turn = await withCheckedContinuation { continuation in
             let lead = state.withLock { state -> Bool in
                 if state.leading {
@@ -53,14 +55,8 @@ final class ResultBatcher: Sendable {
             state.waiting.removeFirst(batch.count)
             return batch
         }
-        let outcome: Result<Void, any Error>
-        do {
-            try await write([entry] + others.map(\.entry))
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
-        for waiter in others { waiter.continuation.resume(returning: .done(outcome)) }
+        let outcomes = await Self.write([entry] + others.map(\.entry), splits: splits, write: write)
+        for (waiter, outcome) in zip(others, outcomes.dropFirst()) { waiter.continuation.resume(returning: .done(outcome)) }
         let next = state.withLock { state -> Waiter? in
             guard !state.waiting.isEmpty else {
                 state.leading = false
@@ -69,6 +65,31 @@ final class ResultBatcher: Sendable {
             return state.waiting.removeFirst()
         }
         next?.continuation.resume(returning: .lead)
-        try outcome.get()
+        try outcomes[0].get()
+    }
+
+    /// The outcome of each entry: the batch's, or each one's own when the batch was refused.
+    private static func write(
+        _ entries: [Entry],
+        splits: (any Error) -> Bool,
+        write: ([Entry]) async throws -> Void
+    ) async -> [Result<Void, any Error>] {
+        do {
+            try await write(entries)
+            return entries.map { _ in .success(()) }
+        } catch  where entries.count > 1 && splits(error) {
+            var outcomes: [Result<Void, any Error>] = []
+            for entry in entries {
+                do {
+                    try await write([entry])
+                    outcomes.append(.success(()))
+                } catch {
+                    outcomes.append(.failure(error))
+                }
+            }
+            return outcomes
+        } catch {
+            return entries.map { _ in .failure(error) }
+        }
     }
 }

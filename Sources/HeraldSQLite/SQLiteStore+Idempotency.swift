@@ -9,7 +9,7 @@ extension SQLiteStore {
                 let expiresAt: Int64 = row["expires_at"]
                 let state: String = row["state"]
                 if state == "completed", expiresAt > now.milliseconds, let data: Data = row["response"] {
-                    return .completed(try JSONDecoder().decode(StoredResponse.self, from: data))
+                    return .completed(try StoredResponse(sealed: Array(data), sealer: sealer, key: key))
                 }
                 let lockedUntil: Int64? = row["lock_until"]
                 if state == "started", let lockedUntil, lockedUntil > now.milliseconds {
@@ -30,12 +30,15 @@ extension SQLiteStore {
         }
     }
 
-    public func completeIdempotencyKey(_ key: String, response: StoredResponse, expiresAt: Timestamp) async throws {
-        let encoded = try JSONEncoder().encode(response)
+    public func completeIdempotencyKey(_ key: String, response: StoredResponse, resourceID: String?, expiresAt: Timestamp) async throws {
+        let sealed = Data(try response.sealed(with: sealer, key: key))
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = ?, expires_at = ? WHERE key = ?",
-                arguments: [encoded, expiresAt.milliseconds, key]
+                sql: """
+                    UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = ?, resource_id = ?, expires_at = ?
+                    WHERE key = ?
+                    """,
+                arguments: [sealed, resourceID, expiresAt.milliseconds, key]
             )
         }
     }

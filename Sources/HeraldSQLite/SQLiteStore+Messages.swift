@@ -142,6 +142,8 @@ extension SQLiteStore {
     public func expungeMessagePayload(appID: String, messageID: String) async throws {
         try await pool.write { db in
             try db.executeCached(sql: "UPDATE messages SET payload = NULL WHERE app_id = ? AND id = ?", arguments: [appID, messageID])
+            // The response that created it, kept for idempotent retries, holds the payload too.
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE resource_id = ?", arguments: [messageID])
         }
     }
 }

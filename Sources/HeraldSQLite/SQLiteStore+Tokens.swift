@@ -13,9 +13,15 @@ extension SQLiteStore {
         }
     }
 
-    public func isTokenRevoked(hash: String) async throws -> Bool {
-        try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_hash = ?)", arguments: [hash]) ?? false
+    public func isTokenRevoked(hashes: [String]) async throws -> Bool {
+        guard !hashes.isEmpty else { return false }
+        let marks = Array(repeating: "?", count: hashes.count).joined(separator: ", ")
+        return try await pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE token_hash IN (\(marks)))",
+                arguments: StatementArguments(hashes)
+            ) ?? false
         }
     }
 }

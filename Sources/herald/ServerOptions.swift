@@ -2,7 +2,20 @@ import ArgumentParser
 import Foundation
 import HeraldCore
 
-/// Flags shared by commands that open the database; each overrides its `HERALD_*` variable.
+/// The database flag, for commands that only open the database (and its secret files).
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (HERALD_DATABASE_URL, default sqlite:herald.db).")
+    var database: String?
+
+    /// Flags over environment over defaults.
+    func configuration() throws -> HeraldConfiguration {
+        var configuration = try HeraldConfiguration(environment: ProcessInfo.processInfo.environment)
+        if let database { configuration.database = try DatabaseLocation(parsing: database) }
+        return configuration
+    }
+}
+
+/// Flags of `herald serve`; each overrides its `HERALD_*` variable.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on (HERALD_HOST, default 0.0.0.0).")
     var host: String?
@@ -10,15 +23,13 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on (HERALD_PORT, default 8071).")
     var port: Int?
 
-    @Option(help: "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (HERALD_DATABASE_URL, default sqlite:herald.db).")
-    var database: String?
+    @OptionGroup var database: DatabaseOptions
 
     /// Flags over environment over defaults.
     func configuration() throws -> HeraldConfiguration {
-        var configuration = try HeraldConfiguration(environment: ProcessInfo.processInfo.environment)
+        var configuration = try database.configuration()
         if let host { configuration.host = host }
         if let port { configuration.port = try HeraldConfiguration.parsePort(String(port), source: "--port") }
-        if let database { configuration.database = try DatabaseLocation(parsing: database) }
         return configuration
     }
 }

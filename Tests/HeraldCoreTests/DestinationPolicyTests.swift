@@ -14,7 +14,7 @@ import Testing
         "[0:0:0:0:0:ffff:a9fe:a9fe]", "[::ffff:10.0.0.1]", "[::127.0.0.1]", "[fe80::1]", "[fe80::1%25eth0]", "[febf::1]",
         "[fd00:ec2::254]", "[fc00::1]", "[fd7a:115c:a1e0::1]", "[64:ff9b::a9fe:a9fe]", "[64:ff9b::7f00:1]", "[64:ff9b:1::1]",
         "[2002:a9fe:a9fe::1]", "[2002:7f00:1::1]", "[2001:0:4136:e378:8000:63bf:3fff:fdd2]", "[ff02::1]", "[2001:db8::1]",
-        "[3fff::1]", "[100::1]", "[5f00::1]", "[64:ff9c::1]",
+        "[3fff::1]", "[100::1]", "[5f00::1]", "[64:ff9c::1]", "168.63.129.16", "[::ffff:168.63.129.16]",
     ])
     func nonGlobalAddressesAreBlocked(text: String) throws {
         let address = try #require(IPAddress(text.replacingOccurrences(of: "%25", with: "%")))
@@ -58,6 +58,9 @@ import Testing
         let metadata = try #require(DestinationPolicy(parsingAllowedSubnets: "169.254.0.0/16,fd00::/8"))
         #expect(!metadata.permits(try #require(IPAddress("169.254.169.254"))))
         #expect(!metadata.permits(try #require(IPAddress("fd00:ec2::254"))))
+        let wireServer = try #require(DestinationPolicy(parsingAllowedSubnets: "168.63.0.0/16"))
+        #expect(!wireServer.permits(try #require(IPAddress("168.63.129.16"))))
+        #expect(wireServer.permits(try #require(IPAddress("168.63.129.17"))))
         #expect(DestinationPolicy(parsingAllowedSubnets: "10.0.0.0/33") == nil)
         #expect(DestinationPolicy(parsingAllowedSubnets: "not-a-cidr") == nil)
     }
@@ -76,7 +79,7 @@ import Testing
         "data:text/plain,hi", "http:///path", "https://:443/", "https://example.com:0/", "https://example.com:65536/",
         "https://example.com:99999/", "https://evil.com@example.com/", "https://user:pass@example.com/", " https://example.com",
         "https://example.com\t", "https://exa mple.com", "http://127.0.0.1/", "http://[::1]/", "http://169.254.169.254/",
-        "http://[::ffff:127.0.0.1]/", "http://10.0.0.1:8080/",
+        "http://[::ffff:127.0.0.1]/", "http://10.0.0.1:8080/", "http://168.63.129.16/",
     ])
     func badURLsAreRefusedWhenWritten(url: String) {
         #expect(!EndpointURL.check(url, httpsOnly: false, loc: ["url"]).isEmpty)

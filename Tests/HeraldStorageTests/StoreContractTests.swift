@@ -212,7 +212,7 @@ import Testing
         #expect(try await store.claimIdempotencyKey("k", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6)) == .acquired)
 
         let response = StoredResponse(status: 201, headers: [["content-type", "application/json"]], body: Array("{}".utf8))
-        try await store.completeIdempotencyKey("k", response: response, expiresAt: Self.now.adding(seconds: 100))
+        try await store.completeIdempotencyKey("k", response: response, resourceID: nil, expiresAt: Self.now.adding(seconds: 100))
         #expect(try await store.claimIdempotencyKey("k", now: Self.now, lockUntil: lock) == .completed(response))
         #expect(try await store.claimIdempotencyKey("k", now: Self.now.adding(seconds: 101), lockUntil: lock.adding(seconds: 101)) == .acquired)
 

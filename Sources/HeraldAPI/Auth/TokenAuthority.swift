@@ -30,8 +30,8 @@ public struct TokenAuthority: Sendable {
         await keys.add(hmac: HMACKey(key: SymmetricKey(data: secret)), digestAlgorithm: .sha256)
     }
 
-    /// An org token for `orgID`.
-    public func orgToken(orgID: String, now: Timestamp = .now()) async throws -> String {
+    /// An org token for `orgID`, valid `lifetimeSeconds` (ten years unless given).
+    public func orgToken(orgID: String, lifetimeSeconds: Int64 = orgTokenLifetimeSeconds, now: Timestamp = .now()) async throws -> String {
         let claims = HeraldClaims(
             iss: "herald",
             jti: Self.tokenID(),
@@ -39,7 +39,7 @@ public struct TokenAuthority: Sendable {
             org: nil,
             featureFlags: nil,
             iat: Double(now.seconds),
-            exp: Double(now.seconds + Self.orgTokenLifetimeSeconds),
+            exp: Double(now.seconds + lifetimeSeconds),
             nbf: nil
         )
         return try await keys.sign(claims)
@@ -62,11 +62,11 @@ public struct TokenAuthority: Sendable {
 
     /// Verifies a bearer token and says whom it speaks for. Only HS256 is accepted; `exp` and `nbf` are checked.
     public func verify(_ token: String) async throws -> Principal {
-        try await verifyWithExpiry(token).principal
+        try await verifyToken(token).principal
     }
 
-    /// Like `verify`, also returning when the token expires (nil: never), which logout needs.
-    public func verifyWithExpiry(_ token: String) async throws -> (principal: Principal, expiresAt: Timestamp?) {
+    /// Verifies a bearer token: whom it speaks for, when it expires, and under which key a logout revokes it.
+    public func verifyToken(_ token: String) async throws -> VerifiedToken {
         switch Self.algorithm(of: token) {
         case "HS256": break
         case nil: throw HeraldError.unauthorized("Invalid token")
@@ -86,26 +86,41 @@ public struct TokenAuthority: Sendable {
         guard let subject = claims.sub, !subject.isEmpty else {
             throw HeraldError.unauthorized("Invalid token (missing `sub`)")
         }
+        let revocation = Self.revocationHashes(of: token, jti: claims.jti)
         if let orgID = claims.org {
             guard orgID.hasPrefix(IDPrefix.organization.rawValue), IDPrefix.application.isID(subject)
             else { throw HeraldError.badRequest("Invalid token: bad app or org id", code: "bad_token") }
-            return (.application(orgID: orgID, appID: subject, featureFlags: Set(claims.featureFlags ?? [])), claims.expiry)
+            let principal = Principal.application(orgID: orgID, appID: subject, featureFlags: Set(claims.featureFlags ?? []))
+            return VerifiedToken(principal: principal, expiresAt: claims.expiry, revocationHashes: revocation)
         }
         guard subject.hasPrefix(IDPrefix.organization.rawValue), subject.utf8.count > 4, subject.utf8.count <= 64,
             FieldRules.isIdentifierLike(subject)
         else { throw HeraldError.badRequest("Invalid token: `sub` is not an org id", code: "bad_token") }
-        return (.organization(subject), claims.expiry)
+        return VerifiedToken(principal: .organization(subject), expiresAt: claims.expiry, revocationHashes: revocation)
+    }
+
+    /// The hashes a revocation of `token` is looked up under; a logout records the first.
+    ///
+    /// The first names what the signature fixes, so no re-spelling of the token escapes it: its `jti` when it has one
+    /// (every token Herald mints does; revoking it ends every token with that id), otherwise its signed part (header and
+    /// claims as sent), which the HMAC covers byte for byte. The token's text as a whole is not a key: a base64url
+    /// signature can be spelled several ways (unused low bits, padding) that verify alike. The second is that text's
+    /// hash, under which Herald before 0.2 recorded logouts, so those stay revoked.
+    static func revocationHashes(of token: String, jti: String?) -> [String] {
+        let key: String
+        if let jti, !jti.isEmpty {
+            key = "jti:" + jti
+        } else {
+            let signedPart = token.utf8.lastIndex(of: UInt8(ascii: ".")).map { String(token[..<$0]) } ?? token
+            key = "signed:" + signedPart
+        }
+        return [Array(SHA256.hash(data: Array(key.utf8))).hexString, Array(SHA256.hash(data: Array(token.utf8))).hexString]
     }
 
     /// A random token id, so two tokens minted in the same second differ and logging one out leaves the other valid.
     static func tokenID() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
-    }
-
-    /// The hash under which a revoked token is remembered (the token itself is never stored).
-    public static func revocationHash(of token: String) -> String {
-        Array(SHA256.hash(data: Array(token.utf8))).hexString
     }
 
     /// The `alg` of a compact JWS header, read before verification so that `none` and other algorithms are refused
@@ -117,6 +132,15 @@ public struct TokenAuthority: Sendable {
         else { return nil }
         return object["alg"] as? String
     }
+}
+
+/// A bearer token whose signature and times were checked.
+public struct VerifiedToken: Sendable {
+    public var principal: Principal
+    /// When it stops being valid; nil for a token without `exp`.
+    public var expiresAt: Timestamp?
+    /// Where a revocation of it is recorded (the first) and looked up (all); see `TokenAuthority.revocationHashes`.
+    public var revocationHashes: [String]
 }
 
 /// The claims Herald reads and writes.
@@ -136,8 +160,13 @@ struct HeraldClaims: JWTPayload {
         case featureFlags = "feature_flags"
     }
 
+    /// `exp` as a time; a value no time can hold (NaN, infinite, beyond `Int64`) is clamped, never trapped on.
     var expiry: Timestamp? {
-        exp.map { Timestamp(milliseconds: Int64($0 * 1000)) }
+        exp.map { seconds in
+            let milliseconds = (seconds * 1000).rounded(.down)
+            guard milliseconds.isFinite else { return Timestamp(milliseconds: seconds.sign == .minus ? .min : .max) }
+            return Timestamp(milliseconds: Int64(exactly: milliseconds) ?? (milliseconds < 0 ? .min : .max))
+        }
     }
 
     func verify(using algorithm: some JWTAlgorithm) throws {

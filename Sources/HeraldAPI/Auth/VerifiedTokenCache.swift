@@ -7,8 +7,7 @@ import Synchronization
 /// every request anyway (see `AuthMiddleware`), so a logout made on one holds on every other at once.
 final class VerifiedTokenCache: Sendable {
     struct Entry: Sendable {
-        var principal: Principal
-        var expiresAt: Timestamp?
+        var token: VerifiedToken
         var cachedAt: Timestamp
     }
 
@@ -20,8 +19,8 @@ final class VerifiedTokenCache: Sendable {
     func lookup(_ token: String, now: Timestamp) -> Entry? {
         entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
-            let expired = entry.expiresAt.map { $0 <= now } ?? false
-            if expired || now.milliseconds - entry.cachedAt.milliseconds > Self.ttlMilliseconds {
+            let expired = entry.token.expiresAt.map { $0 <= now } ?? false
+            if expired || now.milliseconds(since: entry.cachedAt) > Self.ttlMilliseconds {
                 entries[token] = nil
                 return nil
             }
@@ -37,7 +36,10 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    func forget(_ token: String) {
-        _ = entries.withLock { $0.removeValue(forKey: token) }
+    /// Forgets every spelling of a revoked token.
+    func forget(revocationHash: String) {
+        entries.withLock { entries in
+            entries = entries.filter { $0.value.token.revocationHashes.first != revocationHash }
+        }
     }
 }

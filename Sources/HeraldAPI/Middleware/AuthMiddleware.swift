@@ -26,21 +26,21 @@ struct AuthMiddleware: RouterMiddleware {
         let token = String(trimmed)
         let now = Timestamp.now()
         var context = context
+        let verified: VerifiedToken
         if let cached = cache.lookup(token, now: now) {
-            if revocationAlwaysChecked, try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
+            verified = cached.token
+            if revocationAlwaysChecked, try await revocations.isTokenRevoked(hashes: verified.revocationHashes) {
                 throw HeraldError.unauthorized("Invalid token: it was logged out")
             }
-            context.principal = cached.principal
-            context.token = BearerToken(raw: token, expiresAt: cached.expiresAt)
-            return try await next(request, context)
+        } else {
+            verified = try await tokens.verifyToken(token)
+            if try await revocations.isTokenRevoked(hashes: verified.revocationHashes) {
+                throw HeraldError.unauthorized("Invalid token: it was logged out")
+            }
+            cache.store(token, .init(token: verified, cachedAt: now))
         }
-        let (principal, expiresAt) = try await tokens.verifyWithExpiry(token)
-        if try await revocations.isTokenRevoked(hash: TokenAuthority.revocationHash(of: token)) {
-            throw HeraldError.unauthorized("Invalid token: it was logged out")
-        }
-        cache.store(token, .init(principal: principal, expiresAt: expiresAt, cachedAt: now))
-        context.principal = principal
-        context.token = BearerToken(raw: token, expiresAt: expiresAt)
+        context.principal = verified.principal
+        context.token = verified
         return try await next(request, context)
     }
 }

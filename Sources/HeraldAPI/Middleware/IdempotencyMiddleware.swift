@@ -5,8 +5,9 @@ import Hummingbird
 import NIOCore
 
 /// `idempotency-key` on POST, as Svix does it: the first request under (authorization, key, URI) runs; a successful
-/// response is kept 12 hours and replayed verbatim; concurrent duplicates wait for it; failures are not kept, so a
-/// retry runs again. State lives in the store, so every instance answers alike.
+/// response is kept 12 hours (sealed with the main key: it may hold a secret or a payload) and replayed verbatim;
+/// concurrent duplicates wait for it; failures are not kept, so a retry runs again. State lives in the store, so every
+/// instance answers alike.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let store: any IdempotencyStore
@@ -45,6 +46,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
         cacheKey: String
     ) async throws -> Response {
         let response: Response
+        var context = context
+        let created = CreatedResource()
+        context.createdResource = created
         do {
             response = try await next(request, context)
         } catch {
@@ -65,6 +69,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         try await store.completeIdempotencyKey(
             cacheKey,
             response: stored,
+            resourceID: created.id,
             expiresAt: clock.now().adding(seconds: Self.retentionSeconds)
         )
         return Self.replay(stored)

@@ -45,9 +45,11 @@ struct AuthRoutes {
     /// Ends the calling token: every later request with it gets 401, on every instance.
     @Sendable func logout(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         guard let token = context.token else { throw HeraldError.unauthorized() }
-        let until = token.expiresAt ?? environment.clock.now().adding(seconds: TokenAuthority.orgTokenLifetimeSeconds)
-        try await environment.store.revokeToken(hash: TokenAuthority.revocationHash(of: token.raw), expiresAt: until)
-        environment.verifiedTokens.forget(token.raw)
+        guard let hash = token.revocationHashes.first else { throw HeraldError.unauthorized() }
+        // A token without `exp` never expires, so neither may its revocation.
+        let until = token.expiresAt ?? Timestamp(milliseconds: .max)
+        try await environment.store.revokeToken(hash: hash, expiresAt: until)
+        environment.verifiedTokens.forget(revocationHash: hash)
         return JSONResponse.noContent()
     }
 

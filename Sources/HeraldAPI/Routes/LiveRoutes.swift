@@ -28,6 +28,22 @@ struct LiveRoutes {
         [RouteSpec(.get, "live", live)]
     }
 
+    /// The time a `Last-Event-ID` (`<milliseconds>-<object id>`, as this stream writes them) resumes from; anything
+    /// else is a 422. A stream resumes at most `resumeLimitSeconds` back (older news was sampled away anyway), and
+    /// never from the future.
+    static func resumeTime(_ lastEventID: String, now: Timestamp) throws -> Timestamp {
+        let digits = lastEventID.utf8.prefix { $0 != UInt8(ascii: "-") }
+        guard !digits.isEmpty, digits.count <= 16, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            let milliseconds = Int64(String(decoding: digits, as: UTF8.self))
+        else {
+            throw HeraldError.validation(loc: ["header", "Last-Event-ID"], "not an event id of this stream")
+        }
+        let earliest = now.adding(seconds: -resumeLimitSeconds).milliseconds
+        return Timestamp(milliseconds: min(max(milliseconds, earliest), now.milliseconds))
+    }
+
+    static let resumeLimitSeconds: Int64 = 3600
+
     @Sendable func live(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         var appID = principal.appID
@@ -39,19 +55,19 @@ struct LiveRoutes {
         }
         var since = environment.clock.now()
         if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let milliseconds = lastEventID.split(separator: "-").first.flatMap({ Int64($0) }) else {
-                throw HeraldError.validation(loc: ["header", "Last-Event-ID"], "invalid event id")
-            }
-            since = Timestamp(milliseconds: milliseconds)
+            since = try Self.resumeTime(lastEventID, now: since)
         }
         let scope = LiveScope(orgID: principal.orgID, appID: appID)
         let store = environment.store
         let clock = environment.clock
         let start = since
+        let token = context.token
+        let environment = environment
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                var watch = TokenWatch(token: token, environment: environment)
                 var feed = LiveFeed(scope: scope, store: store, since: start)
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
                 try await writer.write(
@@ -70,7 +86,7 @@ struct LiveRoutes {
                 )
                 try await withGracefulShutdownHandler {
                     var nextStats = ContinuousClock.now
-                    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    while !Task.isCancelled, !Task.isShuttingDownGracefully, try await watch.stillValid() {
                         for event in try await feed.next(now: clock.now()) { try await writer.write(event) }
                         if ContinuousClock.now >= nextStats {
                             let now = clock.now()

@@ -51,6 +51,7 @@ struct MessageRoutes {
             createdAt: now
         )
         try await environment.store.createMessage(message)
+        context.createdResource?.record(message.id)
         return JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
     }
 

@@ -103,15 +103,18 @@ struct PollerRoutes {
         let store = environment.store
         let clock = environment.clock
         let first = start ?? .start
+        let token = context.token
+        let environment = environment
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                var watch = TokenWatch(token: token, environment: environment)
                 try await writer.write(ByteBuffer(string: ": herald feed of \(sink.id)\n\n"))
                 try await withGracefulShutdownHandler {
                     var position = first
                     var idleSince = ContinuousClock.now
-                    while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    while !Task.isCancelled, !Task.isShuttingDownGracefully, try await watch.stillValid() {
                         let page = try await store.readFeed(
                             endpointID: sink.id,
                             query: FeedQuery(after: position, limit: 100, eventType: eventType, channel: channel)

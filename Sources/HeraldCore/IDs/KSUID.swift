@@ -14,7 +14,6 @@ public enum KSUID {
 
     private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    /// A new id for `timestamp` (milliseconds since the Unix epoch).
     /// A new id for `timestampMs` (milliseconds since the Unix epoch), from the process-wide generator.
     public static func make(timestampMs: Int64) -> String {
         shared.make(timestampMs: timestampMs)
@@ -68,9 +67,12 @@ public enum KSUID {
         return (seconds + epoch) * 1000 + Int64(bytes[4]) * 4
     }
 
+    /// The first 5 bytes for a time, which is clamped to what a KSUID can hold (from the KSUID epoch to 2^32 seconds
+    /// later): a time from a client (a `Last-Event-ID`, a `before`) must never reach the arithmetic out of range.
     static func timeBytes(timestampMs: Int64) -> [UInt8] {
-        let seconds = UInt32(clamping: timestampMs / 1000 - epoch)
-        let subsecond = UInt8((timestampMs % 1000) / 4)
+        let clamped = min(max(timestampMs, epoch * 1000), (epoch + Int64(UInt32.max)) * 1000 + 999)
+        let seconds = UInt32(clamping: clamped / 1000 - epoch)
+        let subsecond = UInt8(clamping: (clamped % 1000) / 4)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)
         bytes.append(UInt8(truncatingIfNeeded: seconds >> 24))

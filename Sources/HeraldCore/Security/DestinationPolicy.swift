@@ -6,7 +6,7 @@ import Foundation
 /// multicast, reserved…). IPv6: only global unicast `2000::/3`, minus its special-purpose parts (Teredo and the other
 /// IETF assignments, documentation, 6to4); an IPv4-mapped address is judged as the IPv4 address it carries, so NAT64,
 /// IPv4-compatible, ULA, link-local and multicast forms are all outside. Cloud metadata and link-local addresses stay
-/// blocked even when an allowed subnet covers them.
+/// blocked even when an allowed subnet covers them, and so does Azure's wire server although it is a public address.
 public struct DestinationPolicy: Sendable, Hashable {
     /// Operator-configured exemptions (`HERALD_ALLOWED_SUBNETS`).
     public var allowedSubnets: [IPNetwork]
@@ -30,8 +30,9 @@ public struct DestinationPolicy: Sendable, Hashable {
     ].compactMap(IPNetwork.init)
     static let globalUnicastIPv6 = IPNetwork("2000::/3")!
     static let nonGlobalInsideGlobalIPv6 = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"].compactMap(IPNetwork.init)
-    /// Never reachable, whatever the allow-list says: link-local (where cloud metadata lives) and the AWS IPv6 metadata address.
-    static let alwaysBlocked = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"].compactMap(IPNetwork.init)
+    /// Never reachable, whatever the allow-list says: link-local (where cloud metadata lives), the AWS IPv6 metadata
+    /// address, and Azure's wire server `168.63.129.16` (metadata and agent traffic on a public address).
+    static let alwaysBlocked = ["169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "168.63.129.16/32"].compactMap(IPNetwork.init)
 
     /// Whether Herald may connect to `address`.
     public func permits(_ address: IPAddress) -> Bool {

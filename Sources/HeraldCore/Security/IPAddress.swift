@@ -55,14 +55,19 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
             var address = in_addr(s_addr: value.bigEndian)
             var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
-            return String(cString: buffer)
+            return Self.text(of: buffer)
         case .v6(let bytes):
             var address = in6_addr()
             withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
             var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
             inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
-            return String(cString: buffer)
+            return Self.text(of: buffer)
         }
+    }
+
+    /// A NUL-terminated C string buffer as text.
+    private static func text(of buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     var bytes: [UInt8] {

@@ -45,6 +45,17 @@ public struct SecretSealer: Sendable {
         return String(decoding: plaintext, as: UTF8.self)
     }
 
+    /// Seals bytes bound to `context` (authenticated, not stored): they open only under the same context, so a sealed
+    /// value copied to another row does not open there.
+    public func seal(bytes: [UInt8], boundTo context: String) throws -> [UInt8] {
+        Array(try ChaChaPoly.seal(bytes, using: key, authenticating: Array(context.utf8)).combined)
+    }
+
+    /// Opens what `seal(bytes:boundTo:)` sealed under the same context; throws for anything else.
+    public func open(bytes: [UInt8], boundTo context: String) throws -> [UInt8] {
+        Array(try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: bytes), using: key, authenticating: Array(context.utf8)))
+    }
+
     private static func hexBytes(_ text: String) -> [UInt8]? {
         var bytes: [UInt8] = []
         var iterator = text.utf8.makeIterator()

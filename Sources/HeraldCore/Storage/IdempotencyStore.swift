@@ -1,3 +1,5 @@
+import Foundation
+
 /// A response kept for replay under an idempotency key.
 public struct StoredResponse: Sendable, Hashable, Codable {
     public var status: Int
@@ -8,6 +10,18 @@ public struct StoredResponse: Sendable, Hashable, Codable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// The form every backend keeps: sealed with the main key and bound to its idempotency key, because a response
+    /// can carry a secret (an endpoint's signing key, an app-portal token) or a payload.
+    public func sealed(with sealer: SecretSealer, key: String) throws -> [UInt8] {
+        try sealer.seal(bytes: Array(try JSONEncoder().encode(self)), boundTo: "idempotency:" + key)
+    }
+
+    /// Opens what `sealed(with:key:)` made for the same key.
+    public init(sealed: [UInt8], sealer: SecretSealer, key: String) throws {
+        let bytes = try sealer.open(bytes: sealed, boundTo: "idempotency:" + key)
+        self = try JSONDecoder().decode(StoredResponse.self, from: Data(bytes))
     }
 }
 
@@ -25,8 +39,9 @@ public enum IdempotencyClaim: Sendable, Hashable {
 public protocol IdempotencyStore: Sendable {
     /// Takes the key unless it holds a finished response or an unexpired lock.
     func claimIdempotencyKey(_ key: String, now: Timestamp, lockUntil: Timestamp) async throws -> IdempotencyClaim
-    /// Records the successful response for replay until `expiresAt`.
-    func completeIdempotencyKey(_ key: String, response: StoredResponse, expiresAt: Timestamp) async throws
+    /// Records the successful response for replay until `expiresAt`, sealed (see `StoredResponse.sealed`). `resourceID`
+    /// names the message it created, if it did, so that expunging that message's content forgets the response too.
+    func completeIdempotencyKey(_ key: String, response: StoredResponse, resourceID: String?, expiresAt: Timestamp) async throws
     /// Forgets the key (the request failed, so a retry must run again).
     func releaseIdempotencyKey(_ key: String) async throws
 }

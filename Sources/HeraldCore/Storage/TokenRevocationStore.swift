@@ -2,5 +2,6 @@
 public protocol TokenRevocationStore: Sendable {
     /// Records that the token with this hash is no longer valid; the record can go once the token would have expired.
     func revokeToken(hash: String, expiresAt: Timestamp) async throws
-    func isTokenRevoked(hash: String) async throws -> Bool
+    /// Whether a revocation is recorded under any of these hashes.
+    func isTokenRevoked(hashes: [String]) async throws -> Bool
 }

@@ -23,12 +23,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Whole seconds since the Unix epoch.
     public var seconds: Int64 { milliseconds.floorDivided(by: 1000) }
 
+    /// Saturating, like every arithmetic on times here: a time can come from a client, and an overflow would trap.
     public func adding(seconds: Int64) -> Timestamp {
-        Timestamp(milliseconds: milliseconds + seconds * 1000)
+        let (delta, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return adding(milliseconds: overflow ? (seconds < 0 ? .min : .max) : delta)
     }
 
+    /// Saturating at the ends of `Int64`.
     public func adding(milliseconds delta: Int64) -> Timestamp {
-        Timestamp(milliseconds: milliseconds + delta)
+        let (sum, overflow) = milliseconds.addingReportingOverflow(delta)
+        return Timestamp(milliseconds: overflow ? (delta < 0 ? .min : .max) : sum)
+    }
+
+    /// Milliseconds from `earlier` to this time, saturating.
+    public func milliseconds(since earlier: Timestamp) -> Int64 {
+        let (difference, overflow) = milliseconds.subtractingReportingOverflow(earlier.milliseconds)
+        return overflow ? (earlier.milliseconds < 0 ? .max : .min) : difference
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }

@@ -8,6 +8,7 @@ enum SQLiteMigrations {
         ("0002_delivery", migration0002Delivery),
         ("0003_revoked_tokens", migration0003RevokedTokens),
         ("0004_poller", migration0004Poller),
+        ("0005_sealed_idempotency", migration0005SealedIdempotency),
     ]
 
     static func migrator() -> DatabaseMigrator {
