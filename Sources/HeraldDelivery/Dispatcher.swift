@@ -127,7 +127,7 @@ public final class Dispatcher: Service {
     private func idleWait(atCapacity: Bool, busy: Bool) async -> Duration {
         let poll = Duration.milliseconds(settings.pollIntervalMilliseconds)
         guard !atCapacity, let due = try? await store.nextDueTime() else { return poll }
-        let until = due.milliseconds - clock.now().milliseconds
+        let until = due.milliseconds(since: clock.now())
         if until <= 0 { return busy ? poll : .milliseconds(1) }
         return min(poll, .milliseconds(until))
     }
@@ -189,7 +189,8 @@ public final class Dispatcher: Service {
                 using: &random
             )
         else { return DeliveryResult(attempt: attempt, next: .failed) }
-        return DeliveryResult(attempt: attempt, next: .retry(at: clock.now().adding(milliseconds: Int64(delay * 1000))))
+        let delayMs = Int64(exactly: (delay * 1000).rounded()) ?? Int64(RetryPolicy.maximumDelaySeconds * 2000)
+        return DeliveryResult(attempt: attempt, next: .retry(at: clock.now().adding(milliseconds: delayMs)))
     }
 
     /// Logs the result and sends the operational events it calls for.

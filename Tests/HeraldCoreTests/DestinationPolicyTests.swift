@@ -63,6 +63,9 @@ import Testing
         #expect(wireServer.permits(try #require(IPAddress("168.63.129.17"))))
         #expect(DestinationPolicy(parsingAllowedSubnets: "10.0.0.0/33") == nil)
         #expect(DestinationPolicy(parsingAllowedSubnets: "not-a-cidr") == nil)
+        for malformed in ["/", "//", "/8", "10.0.0.0/", "10.0.0.0/-1"] {
+            #expect(DestinationPolicy(parsingAllowedSubnets: malformed) == nil, "\(malformed)")
+        }
     }
 
     @Test func localHostNamesResolveToBlockedAddresses() async throws {

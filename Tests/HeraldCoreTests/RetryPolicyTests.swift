@@ -30,6 +30,9 @@ import Testing
         #expect(RetryPolicy(parsing: "") == nil)
         #expect(RetryPolicy(parsing: "5,-1") == nil)
         #expect(RetryPolicy(parsing: "5,x") == nil)
+        // Delays no time arithmetic can hold are refused when configured, not trapped on at the first retry.
+        #expect(RetryPolicy(parsing: "5,1e16") == nil)
+        #expect(RetryPolicy(parsing: "1e309") == nil)
     }
 
     @Test func matchingFollowsTheSvixRules() {

@@ -93,12 +93,15 @@ public struct HeraldConfiguration: Sendable {
             delivery.destinationPolicy = policy
         }
         if let value = environment["HERALD_DISABLE_AFTER"] {
-            guard let seconds = Int64(value), seconds > 0 else {
-                throw ConfigurationError("HERALD_DISABLE_AFTER must be a positive number of seconds")
+            guard let seconds = Int64(value), (1...Self.maximumDisableAfterSeconds).contains(seconds) else {
+                throw ConfigurationError("HERALD_DISABLE_AFTER must be a number of seconds from 1 to \(Self.maximumDisableAfterSeconds) (10 years)")
             }
             delivery.disableAfterSeconds = seconds
         }
     }
+
+    /// Longest `HERALD_DISABLE_AFTER`: ten years, far inside what time arithmetic holds.
+    public static let maximumDisableAfterSeconds: Int64 = 10 * 365 * 86_400
 
     /// The URL clients use to reach this server.
     public var effectivePublicURL: String {

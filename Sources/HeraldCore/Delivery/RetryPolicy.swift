@@ -21,11 +21,16 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = jitter
     }
 
-    /// Parses `HERALD_RETRY_SCHEDULE`: comma-separated non-negative seconds.
+    /// Longest wait a schedule may name: 30 days (times stay far inside what every conversion can hold).
+    public static let maximumDelaySeconds: Double = 30 * 86_400
+
+    /// Parses `HERALD_RETRY_SCHEDULE`: comma-separated seconds, each from 0 to `maximumDelaySeconds`.
     public init?(parsing text: String) {
-        let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else { return nil }
-        self.init(schedule: parts.map { $0! })
+        let parts = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.count == text.split(separator: ",").count,
+            parts.allSatisfy({ $0.isFinite && (0...Self.maximumDelaySeconds).contains($0) })
+        else { return nil }
+        self.init(schedule: parts)
     }
 
     /// How many attempts a delivery gets in all: the immediate one plus one per scheduled retry.

@@ -84,8 +84,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public let prefixLength: Int
 
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let address = IPAddress(parts[0]) else { return nil }
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = parts.first, let address = IPAddress(first) else { return nil }
         let maximum = address.bytes.count * 8
         let length = parts.count == 2 ? Int(parts[1]) : maximum
         guard let length, (0...maximum).contains(length) else { return nil }

@@ -10,8 +10,9 @@ import Darwin
 /// `Z`, `±hh:mm`, `±hhmm`, or no offset at all (UTC, as Python's naive `isoformat()` sends), and a space in place of
 /// `T` or of a `+` that form decoding turned into a space.
 public enum RFC3339 {
-    /// Formats milliseconds since the Unix epoch.
+    /// Formats milliseconds since the Unix epoch, within years 0001 to 9999 (a time beyond is shown at that end).
     public static func format(milliseconds: Int64) -> String {
+        let milliseconds = min(max(milliseconds, -62_135_596_800_000), 253_402_300_799_999)
         var seconds = time_t(milliseconds.floorDivided(by: 1000))
         let millis = Int(milliseconds - Int64(seconds) * 1000)
         var parts = tm()
