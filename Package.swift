@@ -113,7 +113,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldStorageTests",
-            dependencies: ["HeraldCore", "HeraldSQLite", "HeraldTesting"]
+            dependencies: [
+                "HeraldCore", "HeraldSQLite", "HeraldTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "HeraldDeliveryTests",

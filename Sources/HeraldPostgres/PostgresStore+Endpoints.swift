@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     public func createEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
-            .sealed(with: sealer)
+            .sealed(with: sealer, endpointID: endpoint.id)
         try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
             try await client.query(
                 """
@@ -31,7 +31,7 @@ extension PostgresStore {
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
-            .sealed(with: sealer)
+            .sealed(with: sealer, endpointID: endpoint.id)
         try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
             try await client.query(
                 """
@@ -67,11 +67,13 @@ extension PostgresStore {
 }
 
 extension SealedColumns {
-    init(row: PostgresRandomAccessRow, sealer: SecretSealer) throws {
+    /// From a row whose endpoint id is in `idColumn`.
+    init(row: PostgresRandomAccessRow, idColumn: String = "id", sealer: SecretSealer) throws {
         try self.init(
             secret: try row.value("secret"),
             previousSecrets: try row.value("previous_secrets"),
             headers: try row.value("headers"),
+            endpointID: try row.value(idColumn),
             sealer: sealer
         )
     }

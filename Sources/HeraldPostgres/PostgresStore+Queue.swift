@@ -211,7 +211,7 @@ extension PostgresStore {
 
 extension DeliveryTask {
     init(row: PostgresRandomAccessRow, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(row: row, sealer: sealer)
+        let sealed = try SealedColumns(row: row, idColumn: "endpoint_id", sealer: sealer)
         self.init(
             deliveryID: try row.value("delivery_id"),
             triggerType: TriggerType(rawValue: try row.value("trigger_type")) ?? .scheduled,

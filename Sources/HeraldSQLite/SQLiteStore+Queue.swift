@@ -214,7 +214,7 @@ extension DeliveryTask {
     /// From a row of the claim's SELECT, read by position (GRDB's by-name lookup lowercases each name: a measurable cost
     /// per delivery).
     init(row: Row, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(secret: row[14], previousSecrets: row[15], headers: row[16], sealer: sealer)
+        let sealed = try SealedColumns(secret: row[14], previousSecrets: row[15], headers: row[16], endpointID: row[11], sealer: sealer)
         let payload: Data? = row[9]
         self.init(
             deliveryID: row[0],

@@ -29,6 +29,7 @@ public final class SQLiteStore: HeraldStore {
         // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try SQLiteMigrations.migrator().migrate(pool)
+        try Self.resealUnboundSecrets(pool: pool, sealer: sealer)
         self.messages = WriteBatcher(pool: pool, durable: true) { write, db in
             try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
         }
@@ -127,5 +128,29 @@ extension Database {
     /// write paths of messages and deliveries run these thousands of times a second.
     func executeCached(sql: String, arguments: StatementArguments = []) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+}
+
+extension SQLiteStore {
+    /// Endpoint secrets sealed unbound by Herald before 0.2, sealed again bound to their row (see `SealedColumns`).
+    static func resealUnboundSecrets(pool: DatabasePool, sealer: SecretSealer) throws {
+        try pool.write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, secret, previous_secrets, headers FROM endpoints
+                    WHERE secret LIKE 'sealed1:%' OR previous_secrets LIKE 'sealed1:%' OR headers LIKE 'sealed1:%'
+                    """
+            )
+            for row in rows {
+                let id: String = row["id"]
+                let columns: [String] = [row["secret"], row["previous_secrets"], row["headers"]]
+                guard let bound = try SealedColumns.resealedBound(columns, endpointID: id, sealer: sealer) else { continue }
+                try db.execute(
+                    sql: "UPDATE endpoints SET secret = ?, previous_secrets = ?, headers = ? WHERE id = ?",
+                    arguments: [bound[0], bound[1], bound[2], id]
+                )
+            }
+        }
     }
 }

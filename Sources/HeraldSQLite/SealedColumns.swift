@@ -3,6 +3,12 @@ import HeraldCore
 
 extension SealedColumns {
     init(row: Row, sealer: SecretSealer) throws {
-        try self.init(secret: row["secret"], previousSecrets: row["previous_secrets"], headers: row["headers"], sealer: sealer)
+        try self.init(
+            secret: row["secret"],
+            previousSecrets: row["previous_secrets"],
+            headers: row["headers"],
+            endpointID: row["id"],
+            sealer: sealer
+        )
     }
 }

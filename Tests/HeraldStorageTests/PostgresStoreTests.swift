@@ -38,7 +38,11 @@ struct PostgresStoreTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         for running in stores {
-            #expect(try await running.store.appliedMigrations() == ["0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency"])
+            #expect(
+                try await running.store.appliedMigrations() == [
+                    "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency",
+                ]
+            )
         }
     }
 

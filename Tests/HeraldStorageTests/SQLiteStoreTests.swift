@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import GRDB
 import HeraldCore
 import HeraldSQLite
 import HeraldTesting
@@ -64,5 +66,68 @@ import Testing
         let store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         #expect(try store.pragma("journal_mode") == "wal")
         #expect(try store.pragma("synchronous") == "2")
+    }
+}
+
+/// Sealed columns are bound to their row: copied elsewhere they do not open, and values sealed unbound by an earlier
+/// Herald are sealed again bound when the store opens.
+@Suite struct SealedColumnBindingTests {
+    static let keyText = SecretSealer.generateKeyText()
+
+    static func twoEndpoints(in store: SQLiteStore) async throws -> (Endpoint, Endpoint) {
+        let app = StoreContractTests.application()
+        try await store.createApplication(app)
+        var first = StoreContractTests.endpoint(appID: app.id)
+        first.secret = try #require(EndpointSecret(parsing: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+        first.headers = ["Authorization": "Bearer first"]
+        first.previousSecrets = []
+        let second = StoreContractTests.endpoint(appID: app.id)
+        try await store.createEndpoint(first)
+        try await store.createEndpoint(second)
+        return (first, second)
+    }
+
+    @Test func aSecretCopiedOntoAnotherEndpointDoesNotOpen() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("herald.db")
+        let store = try SQLiteStore(path: path, sealer: try SecretSealer(parsing: Self.keyText))
+        let (first, second) = try await Self.twoEndpoints(in: store)
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE endpoints SET (secret, headers) = (SELECT secret, headers FROM endpoints WHERE id = ?) WHERE id = ?
+                    """,
+                arguments: [first.id, second.id]
+            )
+        }
+        await #expect(throws: (any Error).self) { try await store.endpoint(appID: second.appID, idOrUID: second.id) }
+        #expect(try await store.endpoint(appID: first.appID, idOrUID: first.id) == first)
+    }
+
+    @Test func secretsSealedUnboundAreSealedBoundOnOpen() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("herald.db")
+        let sealer = try SecretSealer(parsing: Self.keyText)
+        let (first, _) = try await Self.twoEndpoints(in: try SQLiteStore(path: path, sealer: sealer))
+        // As Herald before 0.2 wrote them: ChaCha20-Poly1305 under the main key, no associated data.
+        let key = SymmetricKey(data: try #require(Data(base64Encoded: Self.keyText)))
+        func unbound(_ text: String) throws -> String {
+            "sealed1:" + (try ChaChaPoly.seal(Data(text.utf8), using: key)).combined.base64EncodedString()
+        }
+        let columns = [try unbound(first.secret.description), try unbound("[]"), try unbound(#"{"Authorization":"Bearer first"}"#)]
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE endpoints SET secret = ?, previous_secrets = ?, headers = ? WHERE id = ?",
+                arguments: [columns[0], columns[1], columns[2], first.id]
+            )
+        }
+        let reopened = try SQLiteStore(path: path, sealer: sealer)
+        #expect(try await reopened.endpoint(appID: first.appID, idOrUID: first.id) == first)
+        let stored = try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT secret || previous_secrets || headers FROM endpoints WHERE id = ?", arguments: [first.id])
+        }
+        #expect(stored.count == 1 && !stored[0].contains("sealed1:"))
     }
 }

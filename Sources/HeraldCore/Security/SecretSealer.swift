@@ -5,7 +5,10 @@ import Foundation
 /// the database file alone reveals none of them.
 public struct SecretSealer: Sendable {
     private let key: SymmetricKey
-    static let prefix = "sealed1:"
+    /// Values sealed without associated data, by Herald before 0.2.
+    static let unboundPrefix = "sealed1:"
+    /// Values sealed bound to their row and column.
+    static let boundPrefix = "sealed2:"
     /// Endpoint columns this sealer opened, by their sealed text (shared by its copies).
     let opened = ColumnCache<[String], SealedColumns>()
 
@@ -32,17 +35,33 @@ public struct SecretSealer: Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
     }
 
-    public func seal(_ plaintext: String) throws -> String {
-        let box = try ChaChaPoly.seal(Data(plaintext.utf8), using: key)
-        return Self.prefix + box.combined.base64EncodedString()
+    /// Seals text bound to `context` (authenticated, not stored: the row and column it belongs to), so a sealed value
+    /// copied onto another row does not open there.
+    public func seal(_ plaintext: String, boundTo context: String) throws -> String {
+        Self.boundPrefix + Data(try seal(bytes: Array(plaintext.utf8), boundTo: context)).base64EncodedString()
     }
 
-    public func open(_ sealed: String) throws -> String {
-        guard sealed.hasPrefix(Self.prefix), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+    /// Opens what `seal(_:boundTo:)` sealed under the same context. Values sealed unbound (before Herald 0.2) are
+    /// refused here: stores reseal them bound when they open (`resealedBound`).
+    public func open(_ sealed: String, boundTo context: String) throws -> String {
+        guard sealed.hasPrefix(Self.boundPrefix), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.boundPrefix.count))) else {
+            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored secret is not sealed for its row")
+        }
+        return String(decoding: try open(bytes: Array(combined), boundTo: context), as: UTF8.self)
+    }
+
+    /// Whether a stored value was sealed unbound, by Herald before 0.2.
+    public static func isUnbound(_ sealed: String) -> Bool {
+        sealed.hasPrefix(unboundPrefix)
+    }
+
+    /// An unbound value (see `isUnbound`) sealed again bound to `context`.
+    public func resealedBound(_ sealed: String, boundTo context: String) throws -> String {
+        guard let combined = Data(base64Encoded: String(sealed.dropFirst(Self.unboundPrefix.count))) else {
             throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored secret is not sealed")
         }
         let plaintext = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: combined), using: key)
-        return String(decoding: plaintext, as: UTF8.self)
+        return try seal(String(decoding: plaintext, as: UTF8.self), boundTo: context)
     }
 
     /// Seals bytes bound to `context` (authenticated, not stored): they open only under the same context, so a sealed

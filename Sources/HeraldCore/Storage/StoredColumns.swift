@@ -31,29 +31,54 @@ public struct SealedColumns: Sendable {
         self.headers = headers
     }
 
-    /// Opens the stored `secret`, `previous_secrets` and `headers` column values, or finds them opened before: every
-    /// delivery reads them, and each open is a decryption and a JSON decode.
-    public init(secret sealedSecret: String, previousSecrets sealedPrevious: String, headers sealedHeaders: String, sealer: SecretSealer) throws {
-        self = try sealer.opened.value(for: [sealedSecret, sealedPrevious, sealedHeaders]) {
-            try SealedColumns(opening: sealedSecret, sealedPrevious, sealedHeaders, sealer: sealer)
+    /// Opens the stored `secret`, `previous_secrets` and `headers` column values of endpoint `endpointID`, or finds
+    /// them opened before: every delivery reads them, and each open is a decryption and a JSON decode.
+    public init(
+        secret sealedSecret: String,
+        previousSecrets sealedPrevious: String,
+        headers sealedHeaders: String,
+        endpointID: String,
+        sealer: SecretSealer
+    ) throws {
+        self = try sealer.opened.value(for: [sealedSecret, sealedPrevious, sealedHeaders, endpointID]) {
+            try SealedColumns(opening: sealedSecret, sealedPrevious, sealedHeaders, endpointID: endpointID, sealer: sealer)
         }
     }
 
-    private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, sealer: SecretSealer) throws {
-        guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret)) else {
+    private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, endpointID: String, sealer: SecretSealer) throws {
+        let contexts = Self.contexts(endpointID: endpointID)
+        guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret, boundTo: contexts[0])) else {
             throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
         }
         self.secret = secret
-        previousSecrets = try JSONColumn.decode([ExpiringSecret].self, try sealer.open(sealedPrevious)) ?? []
-        headers = try JSONColumn.decode([String: String].self, try sealer.open(sealedHeaders)) ?? [:]
+        previousSecrets = try JSONColumn.decode([ExpiringSecret].self, try sealer.open(sealedPrevious, boundTo: contexts[1])) ?? []
+        headers = try JSONColumn.decode([String: String].self, try sealer.open(sealedHeaders, boundTo: contexts[2])) ?? [:]
     }
 
-    /// Sealed values for the `secret`, `previous_secrets` and `headers` columns, in that order.
-    public func sealed(with sealer: SecretSealer) throws -> [String] {
-        [
-            try sealer.seal(secret.description), try sealer.seal(JSONColumn.encode(previousSecrets)),
-            try sealer.seal(JSONColumn.encode(headers)),
+    /// Sealed values for the `secret`, `previous_secrets` and `headers` columns of endpoint `endpointID`, in that order,
+    /// each bound to its row and column.
+    public func sealed(with sealer: SecretSealer, endpointID: String) throws -> [String] {
+        let contexts = Self.contexts(endpointID: endpointID)
+        return [
+            try sealer.seal(secret.description, boundTo: contexts[0]),
+            try sealer.seal(JSONColumn.encode(previousSecrets), boundTo: contexts[1]),
+            try sealer.seal(JSONColumn.encode(headers), boundTo: contexts[2]),
         ]
+    }
+
+    /// Column values sealed unbound by Herald before 0.2, sealed again bound to their row; nil when already bound.
+    /// Stores run this over every endpoint when they open, before anything reads them.
+    public static func resealedBound(_ columns: [String], endpointID: String, sealer: SecretSealer) throws -> [String]? {
+        guard columns.contains(where: SecretSealer.isUnbound) else { return nil }
+        let contexts = contexts(endpointID: endpointID)
+        return try zip(columns, contexts).map { value, context in
+            SecretSealer.isUnbound(value) ? try sealer.resealedBound(value, boundTo: context) : value
+        }
+    }
+
+    /// What each sealed column is bound to: its endpoint and its column.
+    static func contexts(endpointID: String) -> [String] {
+        ["endpoints.secret:" + endpointID, "endpoints.previous_secrets:" + endpointID, "endpoints.headers:" + endpointID]
     }
 }
 
