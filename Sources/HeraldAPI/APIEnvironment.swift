@@ -15,6 +15,8 @@ public struct APISettings: Sendable {
     public var destinationPolicy: DestinationPolicy
     /// How often an open stream looks again whether its token was logged out (expiry is checked at every step).
     public var tokenRecheckInterval: Duration
+    /// What one tenant or token may use.
+    public var limits: TenantLimits
 
     public init(
         httpsOnly: Bool = false,
@@ -22,7 +24,8 @@ public struct APISettings: Sendable {
         defaultSecretKind: EndpointSecret.Kind = .hmac,
         publicURL: String = "http://localhost:8071",
         destinationPolicy: DestinationPolicy = DestinationPolicy(),
-        tokenRecheckInterval: Duration = .seconds(15)
+        tokenRecheckInterval: Duration = .seconds(15),
+        limits: TenantLimits = TenantLimits()
     ) {
         self.httpsOnly = httpsOnly
         self.maxBodyBytes = maxBodyBytes
@@ -30,6 +33,7 @@ public struct APISettings: Sendable {
         self.publicURL = publicURL
         self.destinationPolicy = destinationPolicy
         self.tokenRecheckInterval = tokenRecheckInterval
+        self.limits = limits
     }
 }
 
@@ -46,6 +50,12 @@ public struct APIEnvironment: Sendable {
     /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
     /// other at once.
     let applications: ApplicationCache
+    /// Message creation per application.
+    let messageRate: RateLimiter
+    /// Resends and recovers per application.
+    let resendRate: RateLimiter
+    /// Open streams per token.
+    let streams: StreamCounter
 
     public init(
         store: any HeraldStore,
@@ -60,6 +70,28 @@ public struct APIEnvironment: Sendable {
         self.clock = clock
         self.operational = operational
         self.applications = ApplicationCache(enabled: !store.servesSeveralInstances)
+        let limits = settings.limits
+        self.messageRate = RateLimiter(perSecond: limits.messagesPerSecondPerApplication, burst: 2 * limits.messagesPerSecondPerApplication)
+        self.resendRate = RateLimiter(perSecond: limits.resendsPerSecondPerApplication, burst: 10 * limits.resendsPerSecondPerApplication)
+        self.streams = StreamCounter(maxPerToken: limits.maxStreamsPerToken)
+    }
+
+    /// Takes `cost` from the application's bucket of `limiter`, or throws 429 with when to try again.
+    func take(_ limiter: RateLimiter, for application: Application, cost: Double = 1, what: String) throws {
+        if let seconds = limiter.take(application.id, cost: cost) {
+            throw HeraldError.tooManyRequests("Too many \(what) for this application; try again in \(seconds) s", retryAfterSeconds: seconds)
+        }
+    }
+
+    /// Counts an opening stream against its token's cap, or throws 429; the stream is counted while the slot lives.
+    func openStream(_ context: HeraldRequestContext) throws -> StreamCounter.Slot {
+        guard let slot = streams.acquire(context.token?.revocationHashes.first ?? "") else {
+            throw HeraldError.tooManyRequests(
+                "This token already has \(streams.maxPerToken) streams open; close one first",
+                retryAfterSeconds: 5
+            )
+        }
+        return slot
     }
 
     /// Queues an `endpoint.*` operational event. The change it reports is already committed, so a failure to queue

@@ -43,6 +43,18 @@ struct LoadGenerator: Sendable {
         return bytes
     }
 
+    /// The status of one call with an empty body, whatever it is (a refusal is data here, not an error).
+    func status(_ method: HTTPMethod, _ path: String) async throws -> Int {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(token)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: "{}"))
+        let response = try await http.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
+    }
+
     /// Sends one message; returns its id once the 202 arrived.
     func sendMessage(app: String) async throws -> String {
         var request = HTTPClientRequest(url: base + "/api/v1/app/\(app)/msg?with_content=false")

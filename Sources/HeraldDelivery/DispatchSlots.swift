@@ -10,15 +10,19 @@ import HeraldCore
 struct DispatchSlots {
     let maxInFlight: Int
     let maxPerEndpoint: Int
+    /// Most deliveries one application may hold claimed (sending or waiting), whatever its number of endpoints.
+    let maxPerApplication: Int
+    private var claimedPerApplication: [String: Int] = [:]
     /// Deliveries being sent.
     private(set) var sending = 0
     private var sendingTo: [String: Int] = [:]
     private var waiting: [String: [DeliveryTask]] = [:]
     private(set) var waitingCount = 0
 
-    init(maxInFlight: Int, maxPerEndpoint: Int) {
+    init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max) {
         self.maxInFlight = maxInFlight
         self.maxPerEndpoint = maxPerEndpoint
+        self.maxPerApplication = maxPerApplication
     }
 
     /// How many deliveries a claim may take now.
@@ -28,13 +32,14 @@ struct DispatchSlots {
     var room: EndpointRoom {
         var taken = sendingTo
         for (endpoint, tasks) in waiting { taken[endpoint, default: 0] += tasks.count }
-        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken)
+        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken, appCap: maxPerApplication, claimedByApp: claimedPerApplication)
     }
 
     /// Takes newly claimed deliveries (within `room`): returns those to send now; the others wait their turn.
     mutating func admit(_ tasks: [DeliveryTask]) -> [DeliveryTask] {
         var start: [DeliveryTask] = []
         for task in tasks {
+            claimedPerApplication[task.appID, default: 0] += 1
             if sendingTo[task.endpointID, default: 0] < maxPerEndpoint {
                 sendingTo[task.endpointID, default: 0] += 1
                 sending += 1
@@ -47,10 +52,13 @@ struct DispatchSlots {
         return start
     }
 
-    /// A request to `endpointID` ended. Returns the endpoint's next waiting delivery, which takes over the slot, or
+    /// The request of `finished` ended. Returns the endpoint's next waiting delivery, which takes over the slot, or
     /// nil when none waits (or `stopping`) and the slot is free; and whether the loop should claim more for it
     /// (its waiting line fell to half a cap).
-    mutating func next(for endpointID: String, stopping: Bool) -> (task: DeliveryTask?, refill: Bool) {
+    mutating func next(after finished: DeliveryTask, stopping: Bool) -> (task: DeliveryTask?, refill: Bool) {
+        let endpointID = finished.endpointID
+        let remainingForApplication = claimedPerApplication[finished.appID, default: 1] - 1
+        claimedPerApplication[finished.appID] = remainingForApplication > 0 ? remainingForApplication : nil
         if !stopping, var line = waiting[endpointID], !line.isEmpty {
             let task = line.removeFirst()
             waiting[endpointID] = line.isEmpty ? nil : line

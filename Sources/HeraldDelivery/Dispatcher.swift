@@ -43,7 +43,13 @@ public final class Dispatcher: Service {
         self.releaseAllLeasesAtStart = releaseAllLeasesAtStart
         self.logger = logger
         self.owner = "dispatcher-" + KSUID.make(timestampMs: clock.now().milliseconds)
-        self.slots = Mutex(DispatchSlots(maxInFlight: settings.maxConcurrency, maxPerEndpoint: settings.maxConcurrencyPerEndpoint))
+        self.slots = Mutex(
+            DispatchSlots(
+                maxInFlight: settings.maxConcurrency,
+                maxPerEndpoint: settings.maxConcurrencyPerEndpoint,
+                maxPerApplication: settings.maxConcurrencyPerApplication
+            )
+        )
     }
 
     /// Wakes the loop (tests use it after moving a manual clock).
@@ -113,7 +119,7 @@ public final class Dispatcher: Service {
             while true {
                 let result = await attempt(task)
                 recording.addTask { [task] in await self.record(task, result: result) }
-                let (next, refill) = slots.withLock { $0.next(for: task.endpointID, stopping: stopping.load(ordering: .relaxed)) }
+                let (next, refill) = slots.withLock { $0.next(after: task, stopping: stopping.load(ordering: .relaxed)) }
                 if refill { store.newWork.signal() }
                 guard let next else { return }
                 task = next

@@ -64,6 +64,13 @@ extension PostgresStore {
         let rows = try await perform { client in try await client.rows(query).map { try Endpoint(row: $0, sealer: sealer) } }
         return page.page(fromScanned: rows)
     }
+
+    public func countEndpoints(appID: String) async throws -> Int {
+        try await perform { client in
+            let rows = try await client.rows("SELECT COUNT(*) AS n FROM endpoints WHERE app_id = \(appID) AND deleted_at IS NULL")
+            return Int(clamping: try rows.first?.value("n", as: Int64.self) ?? 0)
+        }
+    }
 }
 
 extension SealedColumns {

@@ -30,6 +30,11 @@ extension PostgresStore {
         bindings.add(Array(busy.keys))
         bindings.add(busy.values.map(Int64.init))
         bindings.add(room.cap)
+        let busyApps = room.busyApps
+        bindings.add(room.fullApps)
+        bindings.add(Array(busyApps.keys))
+        bindings.add(busyApps.values.map(Int64.init))
+        bindings.add(room.appCapBound)
         let statement = bindings.prepared(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
         return try await perform { client in try await client.rows(statement).map { try DeliveryTask(row: $0, sealer: sealer) } }

@@ -63,6 +63,12 @@ extension SQLiteStore {
         }
         return page.page(fromScanned: rows)
     }
+
+    public func countEndpoints(appID: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM endpoints WHERE app_id = ? AND deleted_at IS NULL", arguments: [appID]) ?? 0
+        }
+    }
 }
 
 extension Endpoint {

@@ -15,10 +15,12 @@ extension SQLiteStore {
         // Endpoint ids are Herald's own (`ep_` and base62): JSON strings as they are, no encoder needed.
         let full = "[" + room.full.map { "\"\($0)\"" }.joined(separator: ",") + "]"
         let busy = "{" + room.busy.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
+        let fullApps = "[" + room.fullApps.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let busyApps = "{" + room.busyApps.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         return try await relaxedWrite { db in
             // The lease is the due time: a holder that dies leaves the row due again when the lease runs out. The
-            // oldest `limit` due rows of endpoints with room are ranked per endpoint; each endpoint's rank, after the
-            // requests it has in flight, must fit its cap.
+            // oldest `limit` due rows of endpoints and applications with room are ranked per endpoint and per
+            // application; each rank, after the deliveries already claimed, must fit its cap.
             let ids = try Int64.fetchAll(
                 db.cachedStatement(
                     sql: """
@@ -27,21 +29,26 @@ extension SQLiteStore {
                             SELECT id FROM (
                                 SELECT due.id,
                                     ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
-                                        + coalesce(busy.value, 0) AS slot
+                                        + coalesce(busy.value, 0) AS slot,
+                                    ROW_NUMBER() OVER (PARTITION BY due.app_id ORDER BY due.next_attempt_at, due.id)
+                                        + coalesce(busy_app.value, 0) AS app_slot
                                 FROM (
-                                    SELECT id, endpoint_id, next_attempt_at FROM deliveries
+                                    SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
                                     WHERE next_attempt_at <= ? AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+                                        AND app_id NOT IN (SELECT value FROM json_each(?))
                                     ORDER BY next_attempt_at LIMIT ?
                                 ) AS due
                                 LEFT JOIN json_each(?) AS busy ON busy.key = due.endpoint_id
+                                LEFT JOIN json_each(?) AS busy_app ON busy_app.key = due.app_id
                             )
-                            WHERE slot <= ?
+                            WHERE slot <= ? AND app_slot <= ?
                         )
                         RETURNING id
                         """
                 ),
                 arguments: [
-                    leaseUntil.milliseconds, owner, now.milliseconds, full, limit, busy, room.cap,
+                    leaseUntil.milliseconds, owner, now.milliseconds, full, fullApps, limit, busy, busyApps, room.cap,
+                    room.appCapBound,
                 ]
             )
             guard !ids.isEmpty else { return [] }

@@ -60,7 +60,8 @@ struct Serve: AsyncParsableCommand {
                 maxBodyBytes: configuration.maxBodyBytes,
                 defaultSecretKind: configuration.defaultSignature,
                 publicURL: configuration.effectivePublicURL,
-                destinationPolicy: configuration.delivery.destinationPolicy
+                destinationPolicy: configuration.delivery.destinationPolicy,
+                limits: configuration.limits
             ),
             operational: operational
         )

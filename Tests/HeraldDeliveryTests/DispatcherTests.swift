@@ -168,6 +168,30 @@ import Testing
         }
     }
 
+    /// One application's endpoints together hold no more than its share of the dispatcher's slots, whatever their
+    /// number: a tenant with many slow receivers cannot take every slot.
+    @Test func anApplicationsEndpointsShareItsCap() async throws {
+        var settings = DeliverySettings.loopbackAllowed
+        settings.maxConcurrencyPerEndpoint = 2
+        settings.maxConcurrencyPerApplication = 3
+        let harness = try await DeliveryHarness(settings: settings)
+        let delay = Duration.milliseconds(150)
+        let receiver = LoopbackReceiver { _, _ in .init(.noContent, delay: delay) }
+        try await receiver.run { base in
+            for path in ["/a", "/b", "/c"] { try await harness.addEndpoint(url: base + path) }
+            for _ in 0..<6 { try await harness.send() }
+            try await harness.withDispatcher { _ in
+                for path in ["/a", "/b", "/c"] { await receiver.waitFor(6, to: path) }
+            }
+            let all = receiver.requests
+            #expect(all.count == 18)
+            let overlapping = all.map { request in
+                all.filter { $0.arrivedAt <= request.arrivedAt && request.arrivedAt - $0.arrivedAt < delay }.count
+            }
+            #expect(overlapping.max() == 3)
+        }
+    }
+
     @Test func duringARotationEveryValidKeySigns() async throws {
         let harness = try await DeliveryHarness()
         let receiver = LoopbackReceiver()

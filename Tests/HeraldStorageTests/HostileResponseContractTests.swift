@@ -109,3 +109,37 @@ import Testing
         #expect(ResponseText.recorded([0x61, 0xFF]) == ResponseText.replacedNote + "a\u{FFFD}")
     }
 }
+
+/// A tenant's share of the dispatcher: a claim takes no more of one application's deliveries, over all its endpoints,
+/// than the application has room for, and passes over an application that has none.
+@Suite struct ApplicationRoomContractTests {
+    @Test(arguments: StoreBackend.all)
+    func claimsStopAtEachApplicationsRoom(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let now = StoreContractTests.now
+        let noisy = StoreContractTests.application()
+        let quiet = StoreContractTests.application()
+        try await store.createApplication(noisy)
+        try await store.createApplication(quiet)
+        for app in [noisy, noisy, noisy, quiet] {
+            var endpoint = StoreContractTests.endpoint(appID: app.id)
+            endpoint.eventTypes = nil
+            try await store.createEndpoint(endpoint)
+        }
+        for _ in 0..<4 { try await store.createMessage(StoreContractTests.message(appID: noisy.id)) }
+        for _ in 0..<2 { try await store.createMessage(StoreContractTests.message(appID: quiet.id)) }
+
+        let lease = now.adding(seconds: 60)
+        let room = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 1])
+        let first = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: room)
+        #expect(first.filter { $0.appID == noisy.id }.count == 4)
+        #expect(first.filter { $0.appID == quiet.id }.count == 2)
+
+        let full = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 5])
+        #expect(try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: full).isEmpty)
+        let rest = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: EndpointRoom(cap: 64))
+        #expect(rest.count == 8)
+        #expect(rest.allSatisfy { $0.appID == noisy.id })
+    }
+}

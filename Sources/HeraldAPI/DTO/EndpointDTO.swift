@@ -44,7 +44,7 @@ struct EndpointIn: Decodable, Sendable {
         if let description, description.utf8.count > 4096 {
             issues.append(ValidationIssue(loc: ["body", "description"], msg: "must be at most 4096 bytes"))
         }
-        if let eventTypes { issues += EndpointFilters.checkEventTypes(eventTypes) }
+        if let eventTypes { issues += EndpointFilters.checkEventTypes(eventTypes, maxCount: settings.limits.maxEventTypesPerEndpoint) }
         if let channels { issues += FieldRules.checkChannels(channels, maxCount: 10, loc: ["body", "channels"]) }
         if let throttleRate { issues += FieldRules.checkThrottleRate(throttleRate, loc: ["body", "throttleRate"]) }
         if let metadata { issues += FieldRules.checkMetadata(metadata, loc: ["body", "metadata"]) }
@@ -107,7 +107,7 @@ struct EndpointPatch: Decodable, Sendable {
         case .unchanged: break
         }
         if let uid = uid.value { issues += FieldRules.checkUID(uid, prefix: .endpoint, loc: ["body", "uid"]) }
-        if let types = eventTypes.value { issues += EndpointFilters.checkEventTypes(types) }
+        if let types = eventTypes.value { issues += EndpointFilters.checkEventTypes(types, maxCount: settings.limits.maxEventTypesPerEndpoint) }
         if let channels = channels.value { issues += FieldRules.checkChannels(channels, maxCount: 10, loc: ["body", "channels"]) }
         if let rate = throttleRate.value { issues += FieldRules.checkThrottleRate(rate, loc: ["body", "throttleRate"]) }
         if let metadata = metadata.value { issues += FieldRules.checkMetadata(metadata, loc: ["body", "metadata"]) }
@@ -125,9 +125,10 @@ struct EndpointPatch: Decodable, Sendable {
 
 /// Checks shared by endpoint create, PUT and PATCH.
 enum EndpointFilters {
-    static func checkEventTypes(_ names: [String]) -> [ValidationIssue] {
+    static func checkEventTypes(_ names: [String], maxCount: Int) -> [ValidationIssue] {
         let loc = ["body", "eventTypes"]
         if names.isEmpty { return [ValidationIssue(loc: loc, msg: "must have at least 1 item; use null for all event types")] }
+        if names.count > maxCount { return [ValidationIssue(loc: loc, msg: "must have at most \(maxCount) items")] }
         if Set(names).count != names.count { return [ValidationIssue(loc: loc, msg: "must not contain duplicates")] }
         return names.enumerated().flatMap { FieldRules.checkEventTypeName($0.element, loc: loc + [String($0.offset)]) }
     }

@@ -36,11 +36,12 @@ struct EndpointDeliveryRoutes {
     /// Re-queues the endpoint's failed deliveries of messages created in `[since, until)` (at most 14 days).
     @Sendable func recover(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.take(environment.resendRate, for: application, cost: TenantLimits.recoverCost, what: "resends and recovers")
         let endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(RecoverIn.self, from: request)
         let now = environment.clock.now()
         let until = input.until ?? now
-        guard input.since < until, until.milliseconds - input.since.milliseconds <= Self.recoverWindowSeconds * 1000 else {
+        guard input.since < until, until.milliseconds(since: input.since) <= Self.recoverWindowSeconds * 1000 else {
             throw HeraldError.validation(loc: ["body", "since"], "the window must be at most 14 days and end after it starts")
         }
         let count = try await environment.store.recoverFailedDeliveries(endpointID: endpoint.id, since: input.since, until: until, now: now)
@@ -58,6 +59,7 @@ struct EndpointDeliveryRoutes {
     @Sendable func sendExample(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let orgID = try context.requireOrgToken()
         let application = try await environment.application(context)
+        try environment.take(environment.resendRate, for: application, what: "examples and resends")
         let endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EventExampleIn.self, from: request)
         let payload = try await examplePayload(for: input.eventType, orgID: orgID)

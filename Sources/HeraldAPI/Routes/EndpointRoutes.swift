@@ -87,6 +87,11 @@ struct EndpointRoutes {
 
     private func makeEndpoint(_ input: EndpointIn, secret: EndpointSecret?, in application: Application) async throws -> Endpoint {
         try await checkEventTypesExist(input.eventTypes, orgID: application.orgID)
+        let cap = environment.settings.limits.maxEndpointsPerApplication
+        // Checked, not locked: endpoints created at the same moment can pass it together, by as many as there are.
+        guard try await environment.store.countEndpoints(appID: application.id) < cap else {
+            throw HeraldError.conflict("This application already has \(cap) endpoints, the most one may have", code: "too_many_endpoints")
+        }
         let now = environment.clock.now()
         return Endpoint(
             id: IDPrefix.endpoint.makeID(timestampMs: now.milliseconds),

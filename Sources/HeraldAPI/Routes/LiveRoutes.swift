@@ -62,11 +62,13 @@ struct LiveRoutes {
         let clock = environment.clock
         let start = since
         let token = context.token
+        let streamSlot = try environment.openStream(context)
         let environment = environment
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                defer { withExtendedLifetime(streamSlot) {} }
                 var watch = TokenWatch(token: token, environment: environment)
                 var feed = LiveFeed(scope: scope, store: store, since: start)
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)

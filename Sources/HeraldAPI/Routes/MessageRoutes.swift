@@ -38,6 +38,7 @@ struct MessageRoutes {
             throw HeraldError.validation(loc: ["body", "payload"], "field required", type: "value_error.missing")
         }
         let application = try await applicationForMessage(input, orgID: orgID, context: context)
+        try environment.take(environment.messageRate, for: application, what: "messages")
         let now = environment.clock.now()
         let retentionDays = input.payloadRetentionPeriod ?? Self.defaultRetentionDays
         let message = Message(

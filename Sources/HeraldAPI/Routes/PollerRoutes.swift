@@ -104,11 +104,13 @@ struct PollerRoutes {
         let clock = environment.clock
         let first = start ?? .start
         let token = context.token
+        let streamSlot = try environment.openStream(context)
         let environment = environment
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                defer { withExtendedLifetime(streamSlot) {} }
                 var watch = TokenWatch(token: token, environment: environment)
                 try await writer.write(ByteBuffer(string: ": herald feed of \(sink.id)\n\n"))
                 try await withGracefulShutdownHandler {

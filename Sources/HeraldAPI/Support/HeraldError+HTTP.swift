@@ -18,6 +18,7 @@ enum ErrorResponses {
         case .payloadTooLarge: return .contentTooLarge
         case .validation: return .unprocessableContent
         case .serviceUnavailable: return .serviceUnavailable
+        case .tooManyRequests: return .tooManyRequests
         case .notImplemented: return .notImplemented
         case .internalError: return .internalServerError
         }
@@ -34,6 +35,9 @@ enum ErrorResponses {
         var response = JSONResponse.make(bytes: body, status: status)
         if error.kind == .unauthorized {
             response.headers[.wwwAuthenticate] = "Bearer"
+        }
+        if let seconds = error.retryAfterSeconds {
+            response.headers[.retryAfter] = String(seconds)
         }
         return response
     }

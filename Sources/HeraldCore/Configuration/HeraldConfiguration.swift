@@ -15,6 +15,8 @@ public struct HeraldConfiguration: Sendable {
     /// `HERALD_PUBLIC_URL`: how clients reach this server (app-portal links); derived from host and port if unset.
     public var publicURL: String?
     public var delivery = DeliverySettings()
+    /// What one tenant or token may use (`HERALD_MAX_ENDPOINTS_PER_APP` and the others of `TenantLimits`).
+    public var limits = TenantLimits()
     /// `HERALD_OPERATIONAL_WEBHOOK_URL`: where operational events go; none are sent when unset.
     public var operationalWebhookURL: String?
     /// `HERALD_OPERATIONAL_WEBHOOK_SECRET`: the key they are signed with; generated and kept beside the database if unset.
@@ -47,6 +49,7 @@ public struct HeraldConfiguration: Sendable {
         }
         if let url = environment["HERALD_PUBLIC_URL"], !url.isEmpty { self.publicURL = url }
         try readDeliverySettings(environment)
+        try readTenantLimits(environment)
         if let url = environment["HERALD_OPERATIONAL_WEBHOOK_URL"], !url.isEmpty {
             guard EndpointURL.check(url, httpsOnly: false, policy: delivery.destinationPolicy, loc: []).isEmpty else {
                 throw ConfigurationError("HERALD_OPERATIONAL_WEBHOOK_URL must be an http(s) URL, not '\(url)'")
@@ -61,12 +64,40 @@ public struct HeraldConfiguration: Sendable {
         }
     }
 
+    private mutating func readTenantLimits(_ environment: [String: String]) throws {
+        func count(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value = environment[name] else { return nil }
+            guard let count = Int(value), range.contains(count) else {
+                throw ConfigurationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return count
+        }
+        func rate(_ name: String, allowsOff: Bool) throws -> Double? {
+            guard let value = environment[name] else { return nil }
+            guard let rate = Double(value), rate.isFinite, rate <= 1_000_000, allowsOff ? rate >= 0 : rate > 0 else {
+                throw ConfigurationError("\(name) must be a number per second up to 1000000\(allowsOff ? " (0: no limit)" : ", above 0")")
+            }
+            return rate
+        }
+        if let value = try count("HERALD_MAX_ENDPOINTS_PER_APP", 1...100_000) { limits.maxEndpointsPerApplication = value }
+        if let value = try count("HERALD_MAX_EVENT_TYPES_PER_ENDPOINT", 1...10_000) { limits.maxEventTypesPerEndpoint = value }
+        if let value = try count("HERALD_MAX_STREAMS_PER_TOKEN", 1...10_000) { limits.maxStreamsPerToken = value }
+        if let value = try rate("HERALD_MESSAGE_RATE_PER_APP", allowsOff: true) { limits.messagesPerSecondPerApplication = value }
+        if let value = try rate("HERALD_RESEND_RATE_PER_APP", allowsOff: false) { limits.resendsPerSecondPerApplication = value }
+    }
+
     private mutating func readDeliverySettings(_ environment: [String: String]) throws {
         if let value = environment["HERALD_MAX_CONCURRENCY"] {
             guard let count = Int(value), (1...100_000).contains(count) else {
                 throw ConfigurationError("HERALD_MAX_CONCURRENCY must be a whole number from 1 to 100000")
             }
             delivery.maxConcurrency = count
+        }
+        if let value = environment["HERALD_MAX_CONCURRENCY_PER_APP"] {
+            guard let count = Int(value), (1...100_000).contains(count) else {
+                throw ConfigurationError("HERALD_MAX_CONCURRENCY_PER_APP must be a whole number from 1 to 100000")
+            }
+            delivery.maxConcurrencyPerApplication = count
         }
         if let value = environment["HERALD_REQUEST_TIMEOUT"] {
             guard let seconds = Int(value), (1...30).contains(seconds) else {

@@ -11,6 +11,9 @@ public struct DeliverySettings: Sendable, Hashable {
     public var maxConcurrency: Int = 512
     /// Requests in flight at once to one endpoint, so one slow receiver cannot take every slot.
     public var maxConcurrencyPerEndpoint: Int = 64
+    /// Deliveries one application may hold claimed at once over all its endpoints (`HERALD_MAX_CONCURRENCY_PER_APP`),
+    /// so a tenant with many slow endpoints cannot take every slot either.
+    public var maxConcurrencyPerApplication: Int = 128
     /// Whole-request timeout in seconds (`HERALD_REQUEST_TIMEOUT`, at most 30).
     public var requestTimeoutSeconds: Int = 15
     public var connectTimeoutSeconds: Int = 5

@@ -24,6 +24,7 @@ public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
         case payloadTooLarge
         case validation
         case serviceUnavailable
+        case tooManyRequests
         case notImplemented
         case internalError
     }
@@ -33,12 +34,15 @@ public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
     public var detail: String
     /// Set for `.validation` only.
     public var issues: [ValidationIssue]
+    /// Set for `.tooManyRequests`: whole seconds until a retry can succeed (`Retry-After`).
+    public var retryAfterSeconds: Int?
 
-    public init(kind: Kind, code: String, detail: String, issues: [ValidationIssue] = []) {
+    public init(kind: Kind, code: String, detail: String, issues: [ValidationIssue] = [], retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.code = code
         self.detail = detail
         self.issues = issues
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code): \(detail)" }
@@ -69,6 +73,11 @@ public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public static func validation(loc: [String], _ msg: String, type: String = "value_error") -> HeraldError {
         .validation([ValidationIssue(loc: loc, msg: msg, type: type)])
+    }
+
+    /// A limit of the caller's tenant was reached; a retry after `retryAfterSeconds` can succeed.
+    public static func tooManyRequests(_ detail: String, retryAfterSeconds: Int) -> HeraldError {
+        HeraldError(kind: .tooManyRequests, code: "rate_limit_exceeded", detail: detail, retryAfterSeconds: max(1, retryAfterSeconds))
     }
 
     public static func unavailable(_ detail: String) -> HeraldError {

@@ -34,16 +34,28 @@ public struct EndpointRoom: Sendable, Hashable {
     public var cap: Int
     /// Deliveries claimed and not yet finished, per endpoint id; an endpoint not listed has none.
     public var claimed: [String: Int]
+    /// Most deliveries one application may have claimed at once (its endpoints together), so no tenant takes every slot.
+    public var appCap: Int
+    /// Deliveries claimed and not yet finished, per application id.
+    public var claimedByApp: [String: Int]
 
-    public init(cap: Int, claimed: [String: Int] = [:]) {
+    public init(cap: Int, claimed: [String: Int] = [:], appCap: Int = .max, claimedByApp: [String: Int] = [:]) {
         self.cap = cap
         self.claimed = claimed
+        self.appCap = appCap
+        self.claimedByApp = claimedByApp
     }
 
     /// Endpoints with no room left: a claim passes over their deliveries.
     public var full: [String] { claimed.compactMap { $0.value >= cap ? $0.key : nil } }
     /// Endpoints holding some deliveries, with room for more.
     public var busy: [String: Int] { claimed.filter { $0.value < cap } }
+    /// Applications with no room left.
+    public var fullApps: [String] { claimedByApp.compactMap { $0.value >= appCap ? $0.key : nil } }
+    /// Applications holding some deliveries, with room for more.
+    public var busyApps: [String: Int] { claimedByApp.filter { $0.value < appCap } }
+    /// `appCap` as the statements bind it.
+    public var appCapBound: Int64 { Int64(clamping: appCap) }
 }
 
 /// Filters of attempt listings.

@@ -8,6 +8,8 @@ public protocol EndpointStore: Sendable {
     func updateEndpoint(_ endpoint: Endpoint) async throws
     /// Soft-deletes an endpoint, releasing its uid.
     func deleteEndpoint(appID: String, id: String) async throws
+    /// How many live endpoints the application has.
+    func countEndpoints(appID: String) async throws -> Int
     /// Lists live endpoints by id.
     func listEndpoints(appID: String, page: PageRequest) async throws -> Page<Endpoint>
 }
