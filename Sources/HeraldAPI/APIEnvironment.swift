@@ -56,6 +56,8 @@ public struct APIEnvironment: Sendable {
     let resendRate: RateLimiter
     /// Open streams per token.
     let streams: StreamCounter
+    /// The live views' shared readers, one per scope watched.
+    let liveHub = LiveHub()
 
     public init(
         store: any HeraldStore,

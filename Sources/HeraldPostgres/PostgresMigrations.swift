@@ -12,6 +12,7 @@ enum PostgresMigrations {
         ("0003_revoked_tokens", revokedTokens),
         ("0004_poller", poller),
         ("0005_sealed_idempotency", sealedIdempotency),
+        ("0006_tenant_indexes", tenantIndexes),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -208,5 +209,10 @@ enum PostgresMigrations {
         "DELETE FROM idempotency_keys",
         "ALTER TABLE idempotency_keys ADD COLUMN resource_id TEXT COLLATE \"C\"",
         "CREATE INDEX idempotency_keys_resource ON idempotency_keys (resource_id) WHERE resource_id IS NOT NULL",
+    ]
+
+    /// Lets every per-tenant read (live views, stats) walk only that tenant's rows (`attempts_app` exists already).
+    static let tenantIndexes = [
+        "CREATE INDEX deliveries_app_due ON deliveries (app_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL"
     ]
 }

@@ -6,15 +6,15 @@ extension PostgresStore {
         var messages = SQLBuilder(
             """
             SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, NULL::bytea AS payload, m.payload_expires_at, m.created_at
-            FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >=
+            FROM messages m WHERE
             """
         )
-        messages.append(" \(messages.bind(IDPrefix.message.startID(timestampMs: since.milliseconds)))")
-        messages.appendScope(orgID: orgID, appID: appID)
+        messages.appendScope("m", orgID: orgID, appID: appID)
+        messages.append(" AND m.id >= \(messages.bind(IDPrefix.message.startID(timestampMs: since.milliseconds)))")
         messages.append(" ORDER BY m.id LIMIT \(messages.bind(limit))")
-        var attempts = SQLBuilder("SELECT t.* FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.id >=")
-        attempts.append(" \(attempts.bind(IDPrefix.attempt.startID(timestampMs: since.milliseconds)))")
-        attempts.appendScope(orgID: orgID, appID: appID)
+        var attempts = SQLBuilder("SELECT t.* FROM attempts t WHERE")
+        attempts.appendScope("t", orgID: orgID, appID: appID)
+        attempts.append(" AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: since.milliseconds)))")
         attempts.append(" ORDER BY t.id LIMIT \(attempts.bind(limit))")
         let (messageQuery, attemptQuery) = (messages.query, attempts.query)
         return try await perform { client in
@@ -35,8 +35,8 @@ extension PostgresStore {
             LEFT JOIN endpoint_failures f ON f.endpoint_id = e.id AND f.expires_at >
             """
         )
-        builder.append(" \(builder.bind(Timestamp.now().milliseconds)) WHERE a.deleted_at IS NULL")
-        builder.appendScope(orgID: orgID, appID: appID)
+        builder.append(" \(builder.bind(Timestamp.now().milliseconds)) WHERE a.deleted_at IS NULL AND")
+        builder.appendScope("e", orgID: orgID, appID: appID)
         if let changedSince {
             let since = builder.bind(changedSince.milliseconds)
             builder.append(" AND (e.updated_at >= \(since) OR e.created_at >= \(since) OR e.deleted_at >= \(since))")
@@ -66,16 +66,16 @@ extension PostgresStore {
         var messages = SQLBuilder("SELECT m.created_at / ")
         let messageWidth = messages.bind(width)
         messages.append(
-            "\(messageWidth) * \(messageWidth) AS bucket, COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >= \(messages.bind(IDPrefix.message.startID(timestampMs: start)))"
+            "\(messageWidth) * \(messageWidth) AS bucket, COUNT(*) AS n FROM messages m WHERE m.id >= \(messages.bind(IDPrefix.message.startID(timestampMs: start))) AND"
         )
-        messages.appendScope(orgID: orgID, appID: appID)
+        messages.appendScope("m", orgID: orgID, appID: appID)
         messages.append(" GROUP BY bucket")
         var attempts = SQLBuilder("SELECT t.created_at / ")
         let attemptWidth = attempts.bind(width)
         attempts.append(
-            "\(attemptWidth) * \(attemptWidth) AS bucket, COUNT(*) AS n FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.status = 0 AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start)))"
+            "\(attemptWidth) * \(attemptWidth) AS bucket, COUNT(*) AS n FROM attempts t WHERE t.status = 0 AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start))) AND"
         )
-        attempts.appendScope(orgID: orgID, appID: appID)
+        attempts.appendScope("t", orgID: orgID, appID: appID)
         attempts.append(" GROUP BY bucket")
         let (messageQuery, attemptQuery) = (messages.query, attempts.query)
         let counts = try await perform { client -> [Int64: (Int, Int)] in
@@ -93,23 +93,23 @@ extension PostgresStore {
 
     public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
         let start = now.adding(seconds: -Int64(windowSeconds))
-        var messages = SQLBuilder("SELECT COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >=")
+        var messages = SQLBuilder("SELECT COUNT(*) AS n FROM messages m WHERE m.id >=")
         messages.append(
-            " \(messages.bind(IDPrefix.message.startID(timestampMs: start.milliseconds))) AND m.id < \(messages.bind(IDPrefix.message.startID(timestampMs: now.milliseconds)))"
+            " \(messages.bind(IDPrefix.message.startID(timestampMs: start.milliseconds))) AND m.id < \(messages.bind(IDPrefix.message.startID(timestampMs: now.milliseconds))) AND"
         )
-        messages.appendScope(orgID: orgID, appID: appID)
-        var attempts = SQLBuilder("SELECT t.status, t.response_duration_ms FROM attempts t JOIN applications a ON a.id = t.app_id WHERE t.id >=")
+        messages.appendScope("m", orgID: orgID, appID: appID)
+        var attempts = SQLBuilder("SELECT t.status, t.response_duration_ms FROM attempts t WHERE t.id >=")
         attempts.append(
-            " \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start.milliseconds))) AND t.id < \(attempts.bind(IDPrefix.attempt.startID(timestampMs: now.milliseconds)))"
+            " \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start.milliseconds))) AND t.id < \(attempts.bind(IDPrefix.attempt.startID(timestampMs: now.milliseconds))) AND"
         )
-        attempts.appendScope(orgID: orgID, appID: appID)
+        attempts.appendScope("t", orgID: orgID, appID: appID)
         attempts.append(" LIMIT \(LiveStats.sampleLimit)")
         var queue = SQLBuilder("SELECT COUNT(*) FILTER (WHERE d.next_attempt_at <=")
         queue.append(
             " \(queue.bind(now.milliseconds)) AND d.lease_owner IS NULL) AS due, COUNT(*) FILTER (WHERE d.status = 3) AS retrying"
-                + " FROM deliveries d JOIN applications a ON a.id = d.app_id WHERE d.next_attempt_at IS NOT NULL"
+                + " FROM deliveries d WHERE d.next_attempt_at IS NOT NULL AND"
         )
-        queue.appendScope(orgID: orgID, appID: appID)
+        queue.appendScope("d", orgID: orgID, appID: appID)
         let (messageQuery, attemptQuery, queueQuery) = (messages.query, attempts.query, queue.query)
         return try await perform { client in
             let messageCount = try await client.rows(messageQuery).first?.value("n", as: Int64.self) ?? 0
@@ -131,9 +131,13 @@ extension PostgresStore {
 }
 
 extension SQLBuilder {
-    /// ` AND a.org_id = … [AND a.id = …]` (`a` is the applications table).
-    mutating func appendScope(orgID: String, appID: String?) {
-        append(" AND a.org_id = \(bind(orgID))")
-        if let appID { append(" AND a.id = \(bind(appID))") }
+    /// ` x.app_id = …`, or ` x.app_id IN (the organisation's applications)`: a live query reads its tenant's index range
+    /// only, never a walk through other tenants' rows.
+    mutating func appendScope(_ alias: String, orgID: String, appID: String?) {
+        if let appID {
+            append(" \(alias).app_id = \(bind(appID))")
+        } else {
+            append(" \(alias).app_id IN (SELECT id FROM applications WHERE org_id = \(bind(orgID)) AND deleted_at IS NULL)")
+        }
     }
 }

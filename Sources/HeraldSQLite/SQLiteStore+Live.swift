@@ -3,25 +3,20 @@ import HeraldCore
 
 extension SQLiteStore {
     public func liveActivity(orgID: String, appID: String?, since: Timestamp, limit: Int) async throws -> [LiveActivity] {
-        let appFilter = appID == nil ? "" : " AND a.id = ?"
-        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        let scope = LiveScopeSQL(orgID: orgID, appID: appID)
         return try await pool.read { db in
             let messages = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, NULL AS payload, m.payload_expires_at, m.created_at
-                    FROM messages m JOIN applications a ON a.id = m.app_id
-                    WHERE m.id >= ? AND a.org_id = ?\(appFilter) ORDER BY m.id LIMIT ?
+                    FROM messages m WHERE \(scope.condition("m")) AND m.id >= ? ORDER BY m.id LIMIT ?
                     """,
-                arguments: [IDPrefix.message.startID(timestampMs: since.milliseconds)] + scope + [limit]
+                arguments: scope.arguments + [IDPrefix.message.startID(timestampMs: since.milliseconds), limit]
             ).map { LiveActivity.message(try Message(row: $0)) }
             let attempts = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT t.* FROM attempts t JOIN applications a ON a.id = t.app_id
-                    WHERE t.id >= ? AND a.org_id = ?\(appFilter) ORDER BY t.id LIMIT ?
-                    """,
-                arguments: [IDPrefix.attempt.startID(timestampMs: since.milliseconds)] + scope + [limit]
+                sql: "SELECT t.* FROM attempts t WHERE \(scope.condition("t")) AND t.id >= ? ORDER BY t.id LIMIT ?",
+                arguments: scope.arguments + [IDPrefix.attempt.startID(timestampMs: since.milliseconds), limit]
             ).map { LiveActivity.attempt(Attempt(row: $0)) }
             return LiveActivity.ordered(messages + attempts, limit: limit)
         }
@@ -70,27 +65,26 @@ extension SQLiteStore {
     public func liveHistory(orgID: String, appID: String?, now: Timestamp, minutes: Int, bucketSeconds: Int) async throws -> [LiveBucket] {
         let width = Int64(bucketSeconds) * 1000
         let start = (now.milliseconds - Int64(minutes) * 60_000) / width * width
-        let appFilter = appID == nil ? "" : " AND a.id = ?"
-        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        let scope = LiveScopeSQL(orgID: orgID, appID: appID)
         let counts = try await pool.read { db -> [Int64: (Int, Int)] in
             var counts: [Int64: (Int, Int)] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.created_at / ? * ? AS bucket, COUNT(*) AS n FROM messages m JOIN applications a ON a.id = m.app_id
-                    WHERE m.id >= ? AND a.org_id = ?\(appFilter) GROUP BY bucket
+                    SELECT m.created_at / ? * ? AS bucket, COUNT(*) AS n FROM messages m
+                    WHERE \(scope.condition("m")) AND m.id >= ? GROUP BY bucket
                     """,
-                arguments: [width, width, IDPrefix.message.startID(timestampMs: start)] + scope
+                arguments: [width, width] + scope.arguments + [IDPrefix.message.startID(timestampMs: start)]
             ) {
                 counts[row["bucket"], default: (0, 0)].0 = row["n"]
             }
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.created_at / ? * ? AS bucket, COUNT(*) AS n FROM attempts t JOIN applications a ON a.id = t.app_id
-                    WHERE t.id >= ? AND t.status = 0 AND a.org_id = ?\(appFilter) GROUP BY bucket
+                    SELECT t.created_at / ? * ? AS bucket, COUNT(*) AS n FROM attempts t
+                    WHERE \(scope.condition("t")) AND t.id >= ? AND t.status = 0 GROUP BY bucket
                     """,
-                arguments: [width, width, IDPrefix.attempt.startID(timestampMs: start)] + scope
+                arguments: [width, width] + scope.arguments + [IDPrefix.attempt.startID(timestampMs: start)]
             ) {
                 counts[row["bucket"], default: (0, 0)].1 = row["n"]
             }
@@ -101,35 +95,34 @@ extension SQLiteStore {
 
     public func liveStats(orgID: String, appID: String?, now: Timestamp, windowSeconds: Int) async throws -> LiveStats {
         let start = now.adding(seconds: -Int64(windowSeconds))
-        let appFilter = appID == nil ? "" : " AND a.id = ?"
-        let scope: StatementArguments = appID.map { [orgID, $0] } ?? [orgID]
+        let scope = LiveScopeSQL(orgID: orgID, appID: appID)
         return try await pool.read { db in
             let messages =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT COUNT(*) FROM messages m JOIN applications a ON a.id = m.app_id WHERE m.id >= ? AND m.id < ? AND a.org_id = ?"
-                        + appFilter,
-                    arguments: [IDPrefix.message.startID(timestampMs: start.milliseconds), IDPrefix.message.startID(timestampMs: now.milliseconds)]
-                        + scope
+                    sql: "SELECT COUNT(*) FROM messages m WHERE \(scope.condition("m")) AND m.id >= ? AND m.id < ?",
+                    arguments: scope.arguments + [
+                        IDPrefix.message.startID(timestampMs: start.milliseconds), IDPrefix.message.startID(timestampMs: now.milliseconds),
+                    ]
                 ) ?? 0
             let attempts = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.status, t.response_duration_ms FROM attempts t JOIN applications a ON a.id = t.app_id
-                    WHERE t.id >= ? AND t.id < ? AND a.org_id = ?\(appFilter) LIMIT \(LiveStats.sampleLimit)
+                    SELECT t.status, t.response_duration_ms FROM attempts t
+                    WHERE \(scope.condition("t")) AND t.id >= ? AND t.id < ? LIMIT \(LiveStats.sampleLimit)
                     """,
-                arguments: [IDPrefix.attempt.startID(timestampMs: start.milliseconds), IDPrefix.attempt.startID(timestampMs: now.milliseconds)]
-                    + scope
+                arguments: scope.arguments + [
+                    IDPrefix.attempt.startID(timestampMs: start.milliseconds), IDPrefix.attempt.startID(timestampMs: now.milliseconds),
+                ]
             )
             let queue = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT COALESCE(SUM(d.next_attempt_at <= ? AND d.lease_owner IS NULL), 0) AS due,
                         COALESCE(SUM(d.status = 3), 0) AS retrying
-                    FROM deliveries d JOIN applications a ON a.id = d.app_id
-                    WHERE d.next_attempt_at IS NOT NULL AND a.org_id = ?\(appFilter)
+                    FROM deliveries d WHERE \(scope.condition("d")) AND d.next_attempt_at IS NOT NULL
                     """,
-                arguments: [now.milliseconds] + scope
+                arguments: [now.milliseconds] + scope.arguments
             )
             return LiveStats(
                 windowSeconds: windowSeconds,
@@ -142,4 +135,18 @@ extension SQLiteStore {
             )
         }
     }
+}
+
+/// The tenant a live query reads, as a condition on a table's `app_id`: the application's own index range, or its
+/// organisation's applications' — never a walk through other tenants' rows.
+struct LiveScopeSQL {
+    let orgID: String
+    let appID: String?
+
+    func condition(_ alias: String) -> String {
+        appID == nil
+            ? "\(alias).app_id IN (SELECT id FROM applications WHERE org_id = ? AND deleted_at IS NULL)" : "\(alias).app_id = ?"
+    }
+
+    var arguments: StatementArguments { appID.map { [$0] } ?? [orgID] }
 }

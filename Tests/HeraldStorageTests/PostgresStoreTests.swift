@@ -40,7 +40,7 @@ struct PostgresStoreTests {
         for running in stores {
             #expect(
                 try await running.store.appliedMigrations() == [
-                    "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency",
+                    "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
                 ]
             )
         }

@@ -18,7 +18,7 @@ import Testing
         }
         let reopened = try SQLiteStore(path: path, sealer: key)
         #expect(try await reopened.application(orgID: StoreContractTests.org, idOrUID: "kept") == app)
-        #expect(try reopened.appliedMigrations() == ["0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency"])
+        #expect(try reopened.appliedMigrations() == ["0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes"])
     }
 
     @Test func theDatabaseFilesHoldNoSecretInTheClear() async throws {

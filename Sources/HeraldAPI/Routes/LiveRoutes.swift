@@ -53,24 +53,23 @@ struct LiveRoutes {
             else { throw HeraldError.notFound() }
             appID = application.id
         }
-        var since = environment.clock.now()
-        if let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            since = try Self.resumeTime(lastEventID, now: since)
-        }
+        let now = environment.clock.now()
+        let resumeFrom = try request.headers[HTTPField.Name("Last-Event-ID")!].map { try Self.resumeTime($0, now: now) }
         let scope = LiveScope(orgID: principal.orgID, appID: appID)
         let store = environment.store
         let clock = environment.clock
-        let start = since
         let token = context.token
         let streamSlot = try environment.openStream(context)
+        let subscription = environment.liveHub.subscribe(scope, store: store, clock: clock)
         let environment = environment
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                defer { withExtendedLifetime(streamSlot) {} }
+                defer { withExtendedLifetime((streamSlot, subscription)) {} }
                 var watch = TokenWatch(token: token, environment: environment)
-                var feed = LiveFeed(scope: scope, store: store, since: start)
+                let shared = subscription.feed
+                var cursor = shared.cursor
                 let health = try await store.endpointHealth(orgID: scope.orgID, appID: scope.appID, changedSince: nil)
                 try await writer.write(
                     try ServerSentEvents.event("health", id: nil, LiveEvent.HealthOut(endpoints: health.map(LiveEvent.EndpointOut.init)))
@@ -86,19 +85,20 @@ struct LiveRoutes {
                 try await writer.write(
                     try ServerSentEvents.event("history", id: nil, LiveEvent.HistoryOut(bucketSeconds: Self.historyBucketSeconds, buckets: buckets))
                 )
+                // A reconnecting viewer catches up on its own, once; from then on it shares the scope's reader (the
+                // overlap is dropped by the page, as after any reconnect).
+                if let resumeFrom {
+                    var catchUp = LiveFeed(scope: scope, store: store, since: resumeFrom)
+                    for event in try await catchUp.next(now: clock.now()) { try await writer.write(event) }
+                }
                 try await withGracefulShutdownHandler {
                     var nextStats = ContinuousClock.now
                     while !Task.isCancelled, !Task.isShuttingDownGracefully, try await watch.stillValid() {
-                        for event in try await feed.next(now: clock.now()) { try await writer.write(event) }
-                        if ContinuousClock.now >= nextStats {
-                            let now = clock.now()
-                            let stats = try await store.liveStats(
-                                orgID: scope.orgID,
-                                appID: scope.appID,
-                                now: now,
-                                windowSeconds: Self.statsWindowSeconds
-                            )
-                            try await writer.write(try ServerSentEvents.event("stats", id: nil, LiveEvent.StatsOut(stats, at: now)))
+                        let news = try await shared.events(after: cursor)
+                        cursor = news.cursor
+                        for event in news.events { try await writer.write(event) }
+                        if ContinuousClock.now >= nextStats, let stats = try await shared.stats() {
+                            try await writer.write(stats)
                             nextStats = .now + Self.statsEvery
                         }
                         try await Task.sleep(for: Self.tick)
@@ -112,20 +112,20 @@ struct LiveRoutes {
 }
 
 /// Whose activity a live stream shows.
-struct LiveScope: Sendable {
+struct LiveScope: Sendable, Hashable {
     var orgID: String
     var appID: String?
 }
 
 /// The news of one live stream: each look reads a little before the last one ended and drops what it already sent.
-struct LiveFeed {
+struct LiveFeed: Sendable {
     let scope: LiveScope
-    let store: any HeraldStore
+    let store: any LiveStore
     var since: Timestamp
     /// Ids sent within the overlap, with when they happened (endpoint changes keyed with their update time).
     var sent: [String: Int64] = [:]
 
-    init(scope: LiveScope, store: any HeraldStore, since: Timestamp) {
+    init(scope: LiveScope, store: any LiveStore, since: Timestamp) {
         self.scope = scope
         self.store = store
         self.since = since

@@ -9,6 +9,7 @@ enum SQLiteMigrations {
         ("0003_revoked_tokens", migration0003RevokedTokens),
         ("0004_poller", migration0004Poller),
         ("0005_sealed_idempotency", migration0005SealedIdempotency),
+        ("0006_tenant_indexes", migration0006TenantIndexes),
     ]
 
     static func migrator() -> DatabaseMigrator {
