@@ -120,3 +120,26 @@ def test_the_dashboard_counters_move(herald, browser):
             browser.save_screenshot(os.path.join(SCREENSHOTS, "dashboard.png"))
     finally:
         receiver.close()
+
+
+def test_a_link_with_another_token_asks_before_switching(herald, browser):
+    token = herald.token()
+    api = httpx.Client(base_url=herald.url + "/api/v1", headers={"authorization": f"Bearer {token}"})
+    first, second = ("ask-" + uuid.uuid4().hex[:6] for _ in range(2))
+    for uid, name in ((first, "First Corp"), (second, "Second Corp")):
+        api.post("/app", json={"name": name, "uid": uid}).raise_for_status()
+    first_url = api.post(f"/auth/app-portal-access/{first}", json={}).json()["url"]
+    second_url = api.post(f"/auth/app-portal-access/{second}", json={}).json()["url"]
+    browser.get(first_url)
+    wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "title"), "First Corp"))
+    browser.get(second_url)
+    alert = wait(browser, expected_conditions.alert_is_present())
+    assert "Switch" in alert.text
+    alert.dismiss()  # keep the open session
+    wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "title"), "First Corp"))
+    browser.get(second_url)
+    wait(browser, expected_conditions.alert_is_present()).accept()
+    wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "title"), "Second Corp"))
+    # The pages run with a policy that allows no inline script or style and no framing.
+    policy = httpx.get(herald.url + "/portal").headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy

@@ -7,16 +7,37 @@ enum WebScript {
 const Herald = (() => {
   const storageKey = "herald.token";
 
-  /** The token from the URL fragment (#token=…, then removed from the address bar) or this tab's session. */
+  /**
+   * The token from the URL fragment (#token=…, then removed from the address bar) or this tab's session. A link
+   * carrying another token than the open session's asks first: a link someone sent must not silently swap whom this
+   * tab acts for.
+   */
   function token() {
     const fragment = new URLSearchParams(location.hash.slice(1));
     const fromURL = fragment.get("token");
+    const current = sessionStorage.getItem(storageKey);
     if (fromURL) {
-      sessionStorage.setItem(storageKey, fromURL);
       history.replaceState(null, "", location.pathname + location.search);
+      if (current && current !== fromURL && !confirm(switchQuestion(current, fromURL))) return current;
+      sessionStorage.setItem(storageKey, fromURL);
       return fromURL;
     }
-    return sessionStorage.getItem(storageKey);
+    return current;
+  }
+
+  // A link opened in this tab while a page is showing changes only the fragment: load the page again to read it.
+  window.addEventListener("hashchange", () => {
+    if (new URLSearchParams(location.hash.slice(1)).get("token")) location.reload();
+  });
+
+  function switchQuestion(current, next) {
+    const describe = value => {
+      const c = claims(value);
+      if (!c) return "an unreadable token";
+      return c.org ? "application " + c.sub + " (organisation " + c.org + ")" : "organisation " + c.sub;
+    };
+    return "This link signs this tab in as " + describe(next) + ".\nIt is signed in as " + describe(current) +
+      ".\n\nSwitch to the link's access?";
   }
 
   function signOut() { sessionStorage.removeItem(storageKey); location.reload(); }

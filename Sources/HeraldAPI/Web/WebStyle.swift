@@ -67,5 +67,9 @@ nav.tabs button[aria-selected="true"] { background: #fff; color: var(--ink); bor
 #health table { table-layout: fixed; margin-bottom: 10px; }
 
 .hidden { display: none !important; }
+.legend-messages { color: #3b5bdb; }
+.legend-deliveries { color: #1f9d55; }
+col.col-status { width: 70px; }
+col.col-wide { width: 38%; }
 """#
 }
