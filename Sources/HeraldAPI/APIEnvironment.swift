@@ -54,8 +54,11 @@ public struct APIEnvironment: Sendable {
     let messageRate: RateLimiter
     /// Resends and recovers per application.
     let resendRate: RateLimiter
-    /// Open streams per token.
+    /// Open streams per token and per tenant.
     let streams: StreamCounter
+    /// Streams opened per tenant: each open reads the database on its own (health, history). A tenth of the token's
+    /// stream cap per second, bursts of three caps.
+    let streamOpenRate: RateLimiter
     /// The live views' shared readers, one per scope watched.
     let liveHub = LiveHub()
 
@@ -74,8 +77,13 @@ public struct APIEnvironment: Sendable {
         self.applications = ApplicationCache(enabled: !store.servesSeveralInstances)
         let limits = settings.limits
         self.messageRate = RateLimiter(perSecond: limits.messagesPerSecondPerApplication, burst: 2 * limits.messagesPerSecondPerApplication)
-        self.resendRate = RateLimiter(perSecond: limits.resendsPerSecondPerApplication, burst: 10 * limits.resendsPerSecondPerApplication)
+        // The burst always holds a recover, so a slow rate delays recovers but never refuses them for good.
+        self.resendRate = RateLimiter(
+            perSecond: limits.resendsPerSecondPerApplication,
+            burst: max(10 * limits.resendsPerSecondPerApplication, TenantLimits.recoverCost)
+        )
         self.streams = StreamCounter(maxPerToken: limits.maxStreamsPerToken)
+        self.streamOpenRate = RateLimiter(perSecond: Double(limits.maxStreamsPerToken) / 10, burst: 3 * Double(limits.maxStreamsPerToken))
     }
 
     /// Takes `cost` from the application's bucket of `limiter`, or throws 429 with when to try again.
@@ -85,15 +93,22 @@ public struct APIEnvironment: Sendable {
         }
     }
 
-    /// Counts an opening stream against its token's cap, or throws 429; the stream is counted while the slot lives.
-    func openStream(_ context: HeraldRequestContext) throws -> StreamCounter.Slot {
-        guard let slot = streams.acquire(context.token?.revocationHashes.first ?? "") else {
-            throw HeraldError.tooManyRequests(
-                "This token already has \(streams.maxPerToken) streams open; close one first",
-                retryAfterSeconds: 5
-            )
+    /// Counts an opening stream against its token's cap and its tenant's (the application of an app token, else the
+    /// organisation; five tokens' worth), after the tenant's rate of opening streams (each open reads the database on
+    /// its own); throws 429. The stream is counted while the slots live.
+    func openStream(_ context: HeraldRequestContext) throws -> [StreamCounter.Slot] {
+        let principal = try context.requirePrincipal()
+        let tenant = principal.appID.map { "app:" + $0 } ?? "org:" + principal.orgID
+        if let seconds = streamOpenRate.take(tenant) {
+            throw HeraldError.tooManyRequests("Streams are being opened too often; try again in \(seconds) s", retryAfterSeconds: seconds)
         }
-        return slot
+        guard let slot = streams.acquire("token:" + (context.token?.revocationHashes.first ?? ""), cap: streams.maxPerToken) else {
+            throw HeraldError.tooManyRequests("This token already has \(streams.maxPerToken) streams open; close one first", retryAfterSeconds: 5)
+        }
+        guard let tenantSlot = streams.acquire(tenant, cap: 5 * streams.maxPerToken) else {
+            throw HeraldError.tooManyRequests("This tenant already has \(5 * streams.maxPerToken) streams open", retryAfterSeconds: 5)
+        }
+        return [slot, tenantSlot]
     }
 
     /// Queues an `endpoint.*` operational event. The change it reports is already committed, so a failure to queue

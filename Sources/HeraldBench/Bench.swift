@@ -84,15 +84,10 @@ public struct Bench: Sendable {
     }
 
     /// A fresh Herald with its own port and database, and a load generator for it.
-    /// Scenarios measure one tenant (the `bench` application) at full speed, so its message rate is not limited unless
-    /// `tenantLimits` keeps Herald's defaults.
     func withHerald<T: Sendable>(
         environment: [String: String] = [:],
-        tenantLimits: Bool = false,
         _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
     ) async throws -> T {
-        var environment = environment
-        if !tenantLimits { environment["HERALD_MESSAGE_RATE_PER_APP"] = environment["HERALD_MESSAGE_RATE_PER_APP"] ?? "0" }
         let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
         let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(environment: environment)

@@ -26,6 +26,9 @@ final class HeraldChild: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["HERALD_LOG_LEVEL"] = "error"
         environment["HERALD_ALLOWED_SUBNETS"] = "127.0.0.0/8"
+        // Most scenarios measure one tenant (the `bench` application) at full speed: its message rate is not limited
+        // (the noisy-tenant scenario sets Herald's default again).
+        environment["HERALD_MESSAGE_RATE_PER_APP"] = environment["HERALD_MESSAGE_RATE_PER_APP"] ?? "0"
         for (key, value) in shared?.environment ?? [:] { environment[key] = value }
         baseEnvironment = environment
     }

@@ -20,7 +20,7 @@ enum PostgresMigrations {
 
     /// Applies pending migrations in one transaction, under an advisory lock so that instances starting together
     /// take turns; the second finds nothing left to do.
-    static func migrate(client: PostgresClient, logger: Logger) async throws -> [String] {
+    static func migrate(client: PostgresClient, sealer: SecretSealer, logger: Logger) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).drain()
             try await connection.query(
@@ -38,6 +38,7 @@ enum PostgresMigrations {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).drain()
                 }
+                if migration.identifier == resealing { try await resealUnboundSecrets(connection, sealer: sealer, logger: logger) }
                 try await connection.query(
                     "INSERT INTO herald_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Timestamp.now().milliseconds))",
                     logger: logger
@@ -215,4 +216,29 @@ enum PostgresMigrations {
     static let tenantIndexes = [
         "CREATE INDEX deliveries_app_due ON deliveries (app_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL"
     ]
+
+    /// The migration after whose statements endpoint secrets sealed by 0.1 are sealed again bound to their row.
+    static let resealing = "0005_sealed_idempotency"
+
+    /// Endpoint secrets sealed unbound by Herald before 0.2, sealed again bound to their row (see `SealedColumns`), in
+    /// the migration's transaction: once, and before any instance reads them.
+    static func resealUnboundSecrets(_ connection: PostgresConnection, sealer: SecretSealer, logger: Logger) async throws {
+        let rows = try await connection.rows(
+            """
+            SELECT id, app_id, secret, previous_secrets, headers FROM endpoints
+            WHERE secret LIKE 'sealed1:%' OR previous_secrets LIKE 'sealed1:%' OR headers LIKE 'sealed1:%'
+            """,
+            logger: logger
+        )
+        for row in rows {
+            let id: String = try row.value("id")
+            let columns: [String] = [try row.value("secret"), try row.value("previous_secrets"), try row.value("headers")]
+            guard let bound = try SealedColumns.resealedBound(columns, appID: try row.value("app_id"), endpointID: id, sealer: sealer)
+            else { continue }
+            try await connection.query(
+                "UPDATE endpoints SET secret = \(bound[0]), previous_secrets = \(bound[1]), headers = \(bound[2]) WHERE id = \(id)",
+                logger: logger
+            ).drain()
+        }
+    }
 }

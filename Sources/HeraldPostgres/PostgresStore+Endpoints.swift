@@ -4,7 +4,7 @@ import PostgresNIO
 extension PostgresStore {
     public func createEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
-            .sealed(with: sealer, endpointID: endpoint.id)
+            .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
         try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
             try await client.query(
                 """
@@ -31,7 +31,7 @@ extension PostgresStore {
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
-            .sealed(with: sealer, endpointID: endpoint.id)
+            .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
         try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
             try await client.query(
                 """
@@ -80,6 +80,7 @@ extension SealedColumns {
             secret: try row.value("secret"),
             previousSecrets: try row.value("previous_secrets"),
             headers: try row.value("headers"),
+            appID: try row.value("app_id"),
             endpointID: try row.value(idColumn),
             sealer: sealer
         )

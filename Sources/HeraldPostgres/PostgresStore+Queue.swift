@@ -37,7 +37,9 @@ extension PostgresStore {
         bindings.add(room.appCapBound)
         let statement = bindings.prepared(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
-        return try await perform { client in try await client.rows(statement).map { try DeliveryTask(row: $0, sealer: sealer) } }
+        let logger = self.logger
+        let rows = try await perform { client in try await client.rows(statement) }
+        return ClaimedRows.tasks(rows, logger: logger) { try DeliveryTask(row: $0, sealer: sealer) }
     }
 
     public func completeDelivery(

@@ -70,9 +70,9 @@ public final class PostgresStore: HeraldStore {
             group.addTask { await self.watchdog.run() }
             group.addTask { await self.announcer.run(client: self.client, watchdog: self.watchdog, logger: self.logger) }
             defer { group.cancelAll() }
-            let applied = try await perform { client in try await PostgresMigrations.migrate(client: client, logger: self.logger) }
+            let applied = try await perform { client in try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
+            }
             if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
-            try await resealUnboundSecrets()
             return try await body()
         }
     }
@@ -297,38 +297,5 @@ final class DeadlineRace<T: Sendable>: Sendable {
         continuation?.resume(with: outcome)
         onFinish?()
         return settled
-    }
-}
-
-extension PostgresStore {
-    /// Endpoint secrets sealed unbound by Herald before 0.2, sealed again bound to their row (see `SealedColumns`).
-    /// Instances starting together may both reseal a row: each writes a value that opens, so the last one standing is fine.
-    func resealUnboundSecrets() async throws {
-        let sealer = self.sealer
-        // In pages, so each stays well inside one operation's deadline.
-        while true {
-            let found = try await perform { client in
-                let rows = try await client.rows(
-                    """
-                    SELECT id, secret, previous_secrets, headers FROM endpoints
-                    WHERE secret LIKE 'sealed1:%' OR previous_secrets LIKE 'sealed1:%' OR headers LIKE 'sealed1:%'
-                    LIMIT 100
-                    """
-                )
-                for row in rows {
-                    let id: String = try row.value("id")
-                    let columns: [String] = [try row.value("secret"), try row.value("previous_secrets"), try row.value("headers")]
-                    guard let bound = try SealedColumns.resealedBound(columns, endpointID: id, sealer: sealer) else { continue }
-                    try await client.query(
-                        """
-                        UPDATE endpoints SET secret = \(bound[0]), previous_secrets = \(bound[1]), headers = \(bound[2])
-                        WHERE id = \(id) AND secret = \(columns[0])
-                        """
-                    ).drain()
-                }
-                return rows.count
-            }
-            if found < 100 { return }
-        }
     }
 }

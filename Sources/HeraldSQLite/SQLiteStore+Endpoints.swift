@@ -74,7 +74,11 @@ extension SQLiteStore {
 extension Endpoint {
     /// Column values in the order of the INSERT and UPDATE statements above; secrets sealed.
     func columnValues(sealer: SecretSealer) throws -> StatementArguments {
-        let sealed = try SealedColumns(secret: secret, previousSecrets: previousSecrets, headers: headers).sealed(with: sealer, endpointID: id)
+        let sealed = try SealedColumns(secret: secret, previousSecrets: previousSecrets, headers: headers).sealed(
+            with: sealer,
+            appID: appID,
+            endpointID: id
+        )
         return [
             id, appID, uid, url, description, disabled, JSONColumn.encode(eventTypes), JSONColumn.encode(channels),
             throttleRate, JSONColumn.encode(metadata), sealed[2], sealed[0], sealed[1], createdAt.milliseconds, updatedAt.milliseconds,

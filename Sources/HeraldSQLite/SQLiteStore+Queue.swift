@@ -53,7 +53,7 @@ extension SQLiteStore {
             )
             guard !ids.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-            return try Row.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 // Column order matters: `DeliveryTask(row:)` reads by position.
                 sql: """
@@ -70,7 +70,8 @@ extension SQLiteStore {
                     ORDER BY d.id
                     """,
                 arguments: StatementArguments(ids)
-            ).map { try DeliveryTask(row: $0, sealer: self.sealer) }
+            )
+            return ClaimedRows.tasks(rows, logger: self.logger) { try DeliveryTask(row: $0, sealer: self.sealer) }
         }
     }
 
@@ -221,7 +222,14 @@ extension DeliveryTask {
     /// From a row of the claim's SELECT, read by position (GRDB's by-name lookup lowercases each name: a measurable cost
     /// per delivery).
     init(row: Row, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(secret: row[14], previousSecrets: row[15], headers: row[16], endpointID: row[11], sealer: sealer)
+        let sealed = try SealedColumns(
+            secret: row[14],
+            previousSecrets: row[15],
+            headers: row[16],
+            appID: row[4],
+            endpointID: row[11],
+            sealer: sealer
+        )
         let payload: Data? = row[9]
         self.init(
             deliveryID: row[0],

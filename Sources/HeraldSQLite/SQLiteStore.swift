@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HeraldCore
+import Logging
 
 /// The embedded backend: one SQLite file in WAL mode, one writer, every commit fsynced (`synchronous=FULL`), so a
 /// write that returned is on disk.
@@ -17,10 +18,12 @@ public final class SQLiteStore: HeraldStore {
     /// Group commit of accepted messages (durable) and of delivery results (relaxed: a lost result means a resend).
     let messages: WriteBatcher<MessageWrite, FanOut>
     let results: WriteBatcher<DeliveryCompletion, DeliveryEffects>
+    let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, sealer: SecretSealer) throws {
+    public init(path: String, sealer: SecretSealer, logger: Logger = Logger(label: "herald.sqlite")) throws {
         self.sealer = sealer
+        self.logger = logger
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         self.path = path
@@ -28,8 +31,7 @@ public final class SQLiteStore: HeraldStore {
         // GRDB sets `synchronous = NORMAL` when it enables WAL on the writer; a 202 must mean "on disk", so every
         // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try SQLiteMigrations.migrator().migrate(pool)
-        try Self.resealUnboundSecrets(pool: pool, sealer: sealer)
+        try SQLiteMigrations.migrator(sealer: sealer).migrate(pool)
         self.messages = WriteBatcher(pool: pool, durable: true) { write, db in
             try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
         }
@@ -49,7 +51,7 @@ public final class SQLiteStore: HeraldStore {
 
     /// The applied migration identifiers, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try SQLiteMigrations.migrator().appliedMigrations(db) }
+        try pool.read { db in try SQLiteMigrations.migrator(sealer: sealer).appliedMigrations(db) }
     }
 }
 
@@ -132,25 +134,23 @@ extension Database {
 }
 
 extension SQLiteStore {
-    /// Endpoint secrets sealed unbound by Herald before 0.2, sealed again bound to their row (see `SealedColumns`).
-    static func resealUnboundSecrets(pool: DatabasePool, sealer: SecretSealer) throws {
-        try pool.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, secret, previous_secrets, headers FROM endpoints
-                    WHERE secret LIKE 'sealed1:%' OR previous_secrets LIKE 'sealed1:%' OR headers LIKE 'sealed1:%'
-                    """
+    /// Endpoint secrets sealed unbound by Herald before 0.2, sealed again bound to their row (see `SealedColumns`); run
+    /// once, by the migration that upgrades from 0.1.
+    static func resealUnboundSecrets(_ db: Database, sealer: SecretSealer) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, app_id, secret, previous_secrets, headers FROM endpoints
+                WHERE secret LIKE 'sealed1:%' OR previous_secrets LIKE 'sealed1:%' OR headers LIKE 'sealed1:%'
+                """
+        )
+        for row in rows {
+            let columns: [String] = [row["secret"], row["previous_secrets"], row["headers"]]
+            guard let bound = try SealedColumns.resealedBound(columns, appID: row["app_id"], endpointID: row["id"], sealer: sealer) else { continue }
+            try db.execute(
+                sql: "UPDATE endpoints SET secret = ?, previous_secrets = ?, headers = ? WHERE id = ?",
+                arguments: [bound[0], bound[1], bound[2], row["id"]]
             )
-            for row in rows {
-                let id: String = row["id"]
-                let columns: [String] = [row["secret"], row["previous_secrets"], row["headers"]]
-                guard let bound = try SealedColumns.resealedBound(columns, endpointID: id, sealer: sealer) else { continue }
-                try db.execute(
-                    sql: "UPDATE endpoints SET secret = ?, previous_secrets = ?, headers = ? WHERE id = ?",
-                    arguments: [bound[0], bound[1], bound[2], id]
-                )
-            }
         }
     }
 }

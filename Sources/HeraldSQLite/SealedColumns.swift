@@ -7,6 +7,7 @@ extension SealedColumns {
             secret: row["secret"],
             previousSecrets: row["previous_secrets"],
             headers: row["headers"],
+            appID: row["app_id"],
             endpointID: row["id"],
             sealer: sealer
         )

@@ -73,7 +73,8 @@ import Testing
             for spelling in [token] + spellings where try await api.request(.get, "/api/v1/app/a", auth: .bearer(spelling)).status == 200 {
                 acceptedBefore += 1
             }
-            #expect(acceptedBefore >= 2)
+            // The token, its neighbour spelling and one padded spelling verify alike (that is the attack).
+            #expect(acceptedBefore >= 3)
             #expect(try await api.request(.post, "/api/v1/auth/logout", auth: .bearer(spellings[0])).status == 204)
             // ...and none after it.
             for spelling in [token] + spellings {
@@ -164,6 +165,84 @@ import Testing
             )
             #expect(again.status == 202)
             #expect(again.json?["id"]?.string != id)
+        }
+    }
+}
+
+/// Each tenant's share: caps and rates give a clear 4xx (429 with `Retry-After` for rates), never a slowdown for others.
+@Suite struct TenantLimitTests {
+    static func harness(_ limits: TenantLimits) async throws -> APIHarness {
+        try await APIHarness(settings: APISettings(tokenRecheckInterval: .milliseconds(100), limits: limits))
+    }
+
+    @Test func messagesPastTheApplicationsRateGet429WithRetryAfter() async throws {
+        try await Self.harness(TenantLimits(messagesPerSecondPerApplication: 1)).run { api in
+            _ = try await api.request(.post, "/api/v1/app", body: #"{"name":"A","uid":"a"}"#)
+            _ = try await api.request(.post, "/api/v1/app", body: #"{"name":"B","uid":"b"}"#)
+            let body = #"{"eventType":"a.b","payload":{}}"#
+            // A burst of twice the rate passes, then the bucket is empty.
+            #expect(try await api.request(.post, "/api/v1/app/a/msg", body: body).status == 202)
+            #expect(try await api.request(.post, "/api/v1/app/a/msg", body: body).status == 202)
+            let refused = try await api.request(.post, "/api/v1/app/a/msg", body: body)
+            #expect(refused.status == 429)
+            #expect(refused.headers[.retryAfter] == "1")
+            #expect(refused.json?["code"]?.string == "rate_limit_exceeded")
+            // Another application's bucket is its own.
+            #expect(try await api.request(.post, "/api/v1/app/b/msg", body: body).status == 202)
+        }
+    }
+
+    @Test func resendsAndRecoversShareARate() async throws {
+        try await Self.harness(TenantLimits(resendsPerSecondPerApplication: 1)).run { api in
+            _ = try await api.request(.post, "/api/v1/app", body: #"{"name":"A","uid":"a"}"#)
+            _ = try await api.request(.post, "/api/v1/app/a/endpoint", body: #"{"url":"https://example.com/hook","uid":"ep"}"#)
+            _ = try await api.request(.post, "/api/v1/app/a/msg", body: #"{"eventType":"a.b","eventId":"m1","payload":{}}"#)
+            // The burst is ten seconds' worth: a recover costs all of it.
+            let since = Timestamp.now().adding(seconds: -3600)
+            let recover = try await api.request(.post, "/api/v1/app/a/endpoint/ep/recover", body: #"{"since":"\#(since)"}"#)
+            #expect(recover.status == 202)
+            let resend = try await api.request(.post, "/api/v1/app/a/msg/m1/endpoint/ep/resend")
+            #expect(resend.status == 429)
+            #expect(resend.headers[.retryAfter] != nil)
+        }
+    }
+
+    @Test func endpointsPerApplicationAndEventTypesPerEndpointAreCapped() async throws {
+        try await Self.harness(TenantLimits(maxEndpointsPerApplication: 2, maxEventTypesPerEndpoint: 2)).run { api in
+            _ = try await api.request(.post, "/api/v1/app", body: #"{"name":"A","uid":"a"}"#)
+            for name in ["a.one", "a.two", "a.three"] {
+                _ = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"\#(name)","description":"d"}"#)
+            }
+            let tooMany = try await api.request(
+                .post,
+                "/api/v1/app/a/endpoint",
+                body: #"{"url":"https://example.com/1","filterTypes":["a.one","a.two","a.three"]}"#
+            )
+            #expect(tooMany.status == 422)
+            for index in 1...2 {
+                let created = try await api.request(.post, "/api/v1/app/a/endpoint", body: #"{"url":"https://example.com/\#(index)"}"#)
+                #expect(created.status == 201)
+            }
+            let third = try await api.request(.post, "/api/v1/app/a/endpoint", body: #"{"url":"https://example.com/3"}"#)
+            #expect(third.status == 409)
+            #expect(third.json?["code"]?.string == "too_many_endpoints")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aTokenHoldsAtMostItsShareOfStreams() async throws {
+        try await Self.harness(TenantLimits(maxStreamsPerToken: 2)).run { api in
+            let token = TrustTests.shortLivedToken(seconds: 2)
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<2 { group.addTask { try await api.request(.get, "/api/v1/live", auth: token).status } }
+                try await Task.sleep(for: .milliseconds(500))
+                let third = try await api.request(.get, "/api/v1/live", auth: token)
+                #expect(third.status == 429)
+                #expect(try await api.request(.get, "/api/v1/live", auth: TrustTests.shortLivedToken(seconds: 1)).status == 200)
+                for try await status in group { #expect(status == 200) }
+            }
+            // Ended streams give their slots back.
+            #expect(try await api.request(.get, "/api/v1/live", auth: TrustTests.shortLivedToken(seconds: 1)).status == 200)
         }
     }
 }

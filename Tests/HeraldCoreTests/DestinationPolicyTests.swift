@@ -61,6 +61,12 @@ import Testing
         let wireServer = try #require(DestinationPolicy(parsingAllowedSubnets: "168.63.0.0/16"))
         #expect(!wireServer.permits(try #require(IPAddress("168.63.129.16"))))
         #expect(wireServer.permits(try #require(IPAddress("168.63.129.17"))))
+        // Translation forms carrying a blocked IPv4 address stay blocked even when their IPv6 range is allowed.
+        let translated = try #require(DestinationPolicy(parsingAllowedSubnets: "64:ff9b::/96,2002::/16"))
+        for carried in ["64:ff9b::a83f:8110", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "2002:a83f:8110::1"] {
+            #expect(!translated.permits(try #require(IPAddress(carried))), "\(carried)")
+        }
+        #expect(translated.permits(try #require(IPAddress("64:ff9b::808:808"))))
         #expect(DestinationPolicy(parsingAllowedSubnets: "10.0.0.0/33") == nil)
         #expect(DestinationPolicy(parsingAllowedSubnets: "not-a-cidr") == nil)
         for malformed in ["/", "//", "/8", "10.0.0.0/", "10.0.0.0/-1"] {

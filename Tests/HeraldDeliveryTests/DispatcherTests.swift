@@ -71,6 +71,33 @@ import Testing
         }
     }
 
+    /// A receiver answering bytes no text column can hold (NUL) is recorded once, marked, beside a healthy endpoint.
+    @Test func aHostileResponseIsRecordedOnceAndMarked() async throws {
+        let harness = try await DeliveryHarness()
+        let receiver = LoopbackReceiver { _, path in path == "/hostile" ? .init(.ok, body: "{\u{0}\u{0}}") : .init(.noContent) }
+        try await receiver.run { base in
+            try await harness.addEndpoint(url: base + "/hostile")
+            try await harness.addEndpoint(url: base + "/healthy")
+            var messages: [Message] = []
+            for _ in 0..<5 { messages.append(try await harness.send()) }
+            let sent = messages
+            try await harness.withDispatcher { dispatcher in
+                let recorded = try await harness.eventually(dispatcher) {
+                    var count = 0
+                    for message in sent { count += try await harness.attempts(of: message).count }
+                    return count == 10
+                }
+                #expect(recorded)
+            }
+            for message in sent {
+                let attempts = try await harness.attempts(of: message)
+                #expect(attempts.count == 2)
+                let hostile = attempts.first { $0.url.hasSuffix("/hostile") }
+                #expect(hostile?.response == ResponseText.replacedNote + "{\u{FFFD}\u{FFFD}}")
+            }
+        }
+    }
+
     @Test func goneDisablesTheEndpointAtOnce() async throws {
         let harness = try await DeliveryHarness()
         let receiver = LoopbackReceiver { _, _ in .init(.gone) }

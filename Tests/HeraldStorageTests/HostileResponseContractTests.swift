@@ -98,6 +98,9 @@ import Testing
         let (app, hostile, tasks) = try await Self.claimedDeliveries(in: store)
         let refused = await Self.complete(tasks, in: store) { task in task.endpointID == hostile ? "a\0b" : "ok" }
         #expect(refused.allSatisfy { $0 == hostile })
+        // PostgreSQL's text refuses NUL, so there every hostile result failed while sharing batches with good ones;
+        // SQLite keeps the text as it is.
+        #expect(refused.count == (backend.description == "PostgreSQL" ? Self.perEndpoint : 0))
         let innocent = tasks.first { $0.endpointID != hostile }!.endpointID
         #expect(try await Self.attempts(store, app: app, endpointID: innocent).count == Self.perEndpoint)
         #expect(try await Self.attempts(store, app: app, endpointID: hostile).count == Self.perEndpoint - refused.count)

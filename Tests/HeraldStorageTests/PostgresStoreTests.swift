@@ -87,6 +87,23 @@ struct PostgresStoreTests {
         #expect(claims.filter { !$0.isEmpty }.count > 1)
     }
 
+    /// Responses kept for idempotency are sealed with the main key: an instance with another key cannot read them.
+    @Test func keptResponsesDoNotOpenUnderAnotherKey() async throws {
+        let first = try await RunningPostgresStore.start(server: try Self.server)
+        let stranger = try await RunningPostgresStore.start(
+            existing: first.location,
+            sealer: try SecretSealer(parsing: SecretSealer.generateKeyText())
+        )
+        let now = Timestamp.now()
+        let response = StoredResponse(status: 200, headers: [], body: Array(#"{"token":"portal-secret"}"#.utf8))
+        #expect(try await first.store.claimIdempotencyKey("k", now: now, lockUntil: now.adding(seconds: 5)) == .acquired)
+        try await first.store.completeIdempotencyKey("k", response: response, resourceID: nil, expiresAt: now.adding(seconds: 60))
+        #expect(try await first.store.claimIdempotencyKey("k", now: now, lockUntil: now.adding(seconds: 5)) == .completed(response))
+        await #expect(throws: (any Error).self) {
+            try await stranger.store.claimIdempotencyKey("k", now: now, lockUntil: now.adding(seconds: 5))
+        }
+    }
+
     @Test func newWorkOnOneInstanceWakesAnother() async throws {
         let instances = try await Self.instances(2)
         let (writer, sleeper) = (instances[0].store, instances[1].store)

@@ -18,7 +18,31 @@ import Testing
         }
         let reopened = try SQLiteStore(path: path, sealer: key)
         #expect(try await reopened.application(orgID: StoreContractTests.org, idOrUID: "kept") == app)
-        #expect(try reopened.appliedMigrations() == ["0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes"])
+        #expect(
+            try reopened.appliedMigrations() == [
+                "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
+            ]
+        )
+    }
+
+    /// Responses kept for idempotency are sealed with the main key: opened with another key, they do not read.
+    @Test func keptResponsesDoNotOpenUnderAnotherKey() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("herald.db")
+        let now = Timestamp.now()
+        let response = StoredResponse(status: 200, headers: [], body: Array(#"{"token":"portal-secret"}"#.utf8))
+        let store = try SQLiteStore(path: path, sealer: .forTests)
+        #expect(try await store.claimIdempotencyKey("k", now: now, lockUntil: now.adding(seconds: 5)) == .acquired)
+        try await store.completeIdempotencyKey("k", response: response, resourceID: nil, expiresAt: now.adding(seconds: 60))
+        let stranger = try SQLiteStore(path: path, sealer: .forTests)
+        await #expect(throws: (any Error).self) {
+            try await stranger.claimIdempotencyKey("k", now: now, lockUntil: now.adding(seconds: 5))
+        }
+        var raw = Data()
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            raw.append(try Data(contentsOf: URL(fileURLWithPath: directory.file(name))))
+        }
+        #expect(raw.range(of: Data("portal-secret".utf8)) == nil)
     }
 
     @Test func theDatabaseFilesHoldNoSecretInTheClear() async throws {
@@ -105,29 +129,76 @@ import Testing
         #expect(try await store.endpoint(appID: first.appID, idOrUID: first.id) == first)
     }
 
-    @Test func secretsSealedUnboundAreSealedBoundOnOpen() async throws {
+    @Test func secretsSealedUnboundAreSealedBoundOnceByTheUpgrade() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("herald.db")
         let sealer = try SecretSealer(parsing: Self.keyText)
-        let (first, _) = try await Self.twoEndpoints(in: try SQLiteStore(path: path, sealer: sealer))
-        // As Herald before 0.2 wrote them: ChaCha20-Poly1305 under the main key, no associated data.
+        let (first, second) = try await Self.twoEndpoints(in: try SQLiteStore(path: path, sealer: sealer))
+        // As Herald 0.1 wrote them: ChaCha20-Poly1305 under the main key, no associated data.
         let key = SymmetricKey(data: try #require(Data(base64Encoded: Self.keyText)))
         func unbound(_ text: String) throws -> String {
             "sealed1:" + (try ChaChaPoly.seal(Data(text.utf8), using: key)).combined.base64EncodedString()
         }
         let columns = [try unbound(first.secret.description), try unbound("[]"), try unbound(#"{"Authorization":"Bearer first"}"#)]
         let database = try DatabaseQueue(path: path)
+        // The database as 0.1 left it: its endpoints sealed unbound, the later migrations not applied.
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE endpoints SET secret = ?, previous_secrets = ?, headers = ? WHERE id = ?",
                 arguments: [columns[0], columns[1], columns[2], first.id]
             )
+            try db.execute(
+                sql: """
+                    DELETE FROM grdb_migrations WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes');
+                    DROP INDEX idempotency_keys_resource; ALTER TABLE idempotency_keys DROP COLUMN resource_id;
+                    DROP INDEX attempts_app; DROP INDEX deliveries_app_due;
+                    """
+            )
         }
-        let reopened = try SQLiteStore(path: path, sealer: sealer)
-        #expect(try await reopened.endpoint(appID: first.appID, idOrUID: first.id) == first)
+        let upgraded = try SQLiteStore(path: path, sealer: sealer)
+        #expect(try await upgraded.endpoint(appID: first.appID, idOrUID: first.id) == first)
         let stored = try await database.read { db in
             try String.fetchAll(db, sql: "SELECT secret || previous_secrets || headers FROM endpoints WHERE id = ?", arguments: [first.id])
         }
         #expect(stored.count == 1 && !stored[0].contains("sealed1:"))
+
+        // Later, an unbound value planted in a row is not laundered into a bound one: it never opens.
+        try await database.write { db in
+            try db.execute(sql: "UPDATE endpoints SET secret = ? WHERE id = ?", arguments: [columns[0], second.id])
+        }
+        let reopened = try SQLiteStore(path: path, sealer: sealer)
+        await #expect(throws: (any Error).self) { try await reopened.endpoint(appID: second.appID, idOrUID: second.id) }
+    }
+
+    /// A claim that meets a row it cannot read (a secret copied from another endpoint) skips that row only: the
+    /// other endpoints' deliveries go out as usual.
+    @Test func anUnreadableEndpointDoesNotStopOthersDeliveries() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("herald.db")
+        let store = try SQLiteStore(path: path, sealer: try SecretSealer(parsing: Self.keyText))
+        var (first, second) = try await Self.twoEndpoints(in: store)
+        first.eventTypes = nil
+        second.eventTypes = nil
+        try await store.updateEndpoint(first)
+        try await store.updateEndpoint(second)
+        let database = try DatabaseQueue(path: path)
+        let (firstID, secondID) = (first.id, second.id)
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE endpoints SET secret = (SELECT secret FROM endpoints WHERE id = ?) WHERE id = ?",
+                arguments: [firstID, secondID]
+            )
+        }
+        for _ in 0..<3 { try await store.createMessage(StoreContractTests.message(appID: first.appID)) }
+        let now = StoreContractTests.now
+        let claimed = try await store.claimDeliveries(
+            limit: 10,
+            now: now,
+            leaseUntil: now.adding(seconds: 60),
+            owner: "w",
+            room: EndpointRoom(cap: 64)
+        )
+        #expect(claimed.count == 3)
+        #expect(claimed.allSatisfy { $0.endpointID == first.id })
     }
 }

@@ -220,6 +220,36 @@ import Testing
         try await store.releaseIdempotencyKey("r")
         #expect(try await store.claimIdempotencyKey("r", now: Self.now, lockUntil: lock) == .acquired)
     }
+
+    @Test(arguments: StoreBackend.all)
+    func aRevocationIsFoundUnderAnyOfItsHashes(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        #expect(try await store.isTokenRevoked(hashes: ["a", "b"]) == false)
+        try await store.revokeToken(hash: "b", expiresAt: Timestamp(milliseconds: .max))
+        #expect(try await store.isTokenRevoked(hashes: ["a", "b"]))
+        #expect(try await store.isTokenRevoked(hashes: ["b"]))
+        #expect(try await store.isTokenRevoked(hashes: ["a"]) == false)
+        #expect(try await store.isTokenRevoked(hashes: []) == false)
+    }
+
+    /// A kept response is sealed with the main key: a store opened with another key cannot read it.
+    @Test(arguments: StoreBackend.all)
+    func idempotentResponsesAreSealedAndGoWithTheirMessage(backend: StoreBackend) async throws {
+        let (store, lifetime) = try await backend.makeStore()
+        defer { withExtendedLifetime(lifetime) {} }
+        let app = Self.application()
+        try await store.createApplication(app)
+        let message = Self.message(appID: app.id)
+        try await store.createMessage(message)
+        let lock = Self.now.adding(seconds: 5)
+        let response = StoredResponse(status: 202, headers: [], body: Array(#"{"payload":"secret"}"#.utf8))
+        #expect(try await store.claimIdempotencyKey("m", now: Self.now, lockUntil: lock) == .acquired)
+        try await store.completeIdempotencyKey("m", response: response, resourceID: message.id, expiresAt: Self.now.adding(seconds: 100))
+        #expect(try await store.claimIdempotencyKey("m", now: Self.now, lockUntil: lock) == .completed(response))
+        try await store.expungeMessagePayload(appID: app.id, messageID: message.id)
+        #expect(try await store.claimIdempotencyKey("m", now: Self.now, lockUntil: lock) == .acquired)
+    }
 }
 
 /// The delivery queue's contract, on every backend.

@@ -15,6 +15,8 @@ final class VerifiedTokenCache: Sendable {
     static let ttlMilliseconds: Int64 = 2000
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Revocations of the last `ttl`, so a verification that raced a logout cannot cache the token again afterwards.
+    private let recentlyRevoked = Mutex<[String: Timestamp]>([:])
 
     func lookup(_ token: String, now: Timestamp) -> Entry? {
         entries.withLock { entries in
@@ -29,6 +31,11 @@ final class VerifiedTokenCache: Sendable {
     }
 
     func store(_ token: String, _ entry: Entry) {
+        let revoked = recentlyRevoked.withLock { revoked in
+            revoked = revoked.filter { entry.cachedAt.milliseconds(since: $0.value) <= Self.ttlMilliseconds }
+            return entry.token.revocationHashes.contains { revoked[$0] != nil }
+        }
+        guard !revoked else { return }
         entries.withLock { entries in
             // Crude bound: a full cache starts over rather than tracking recency.
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
@@ -36,8 +43,9 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Forgets every spelling of a revoked token.
-    func forget(revocationHash: String) {
+    /// Forgets every spelling of a revoked token, and refuses to cache it again for a while.
+    func forget(revocationHash: String, now: Timestamp = .now()) {
+        recentlyRevoked.withLock { $0[revocationHash] = now }
         entries.withLock { entries in
             entries = entries.filter { $0.value.token.revocationHashes.first != revocationHash }
         }

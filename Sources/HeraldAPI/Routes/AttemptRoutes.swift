@@ -119,7 +119,6 @@ struct AttemptRoutes {
     /// One manual attempt, now, never retried; it bypasses the endpoint's filters.
     @Sendable func resend(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
-        try environment.take(environment.resendRate, for: application, what: "resends")
         let message = try await environment.message(context, in: application)
         let endpoint = try await environment.endpoint(context, in: application)
         guard !endpoint.isPoller else {
@@ -128,6 +127,8 @@ struct AttemptRoutes {
                 code: "polling_endpoint"
             )
         }
+        // Charged once the request is known to be good, so junk requests cannot spend the application's resends.
+        try environment.take(environment.resendRate, for: application, what: "resends")
         try await environment.store.enqueueManualAttempt(
             appID: application.id,
             messageID: message.id,

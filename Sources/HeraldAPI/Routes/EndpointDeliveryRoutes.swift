@@ -36,7 +36,6 @@ struct EndpointDeliveryRoutes {
     /// Re-queues the endpoint's failed deliveries of messages created in `[since, until)` (at most 14 days).
     @Sendable func recover(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
-        try environment.take(environment.resendRate, for: application, cost: TenantLimits.recoverCost, what: "resends and recovers")
         let endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(RecoverIn.self, from: request)
         let now = environment.clock.now()
@@ -44,6 +43,7 @@ struct EndpointDeliveryRoutes {
         guard input.since < until, until.milliseconds(since: input.since) <= Self.recoverWindowSeconds * 1000 else {
             throw HeraldError.validation(loc: ["body", "since"], "the window must be at most 14 days and end after it starts")
         }
+        try environment.take(environment.resendRate, for: application, cost: TenantLimits.recoverCost, what: "resends and recovers")
         let count = try await environment.store.recoverFailedDeliveries(endpointID: endpoint.id, since: input.since, until: until, now: now)
         context.logger.info("recovered deliveries", metadata: ["herald.endpoint.id": "\(endpoint.id)", "herald.count": "\(count)"])
         let out = RecoverOut(
@@ -59,10 +59,10 @@ struct EndpointDeliveryRoutes {
     @Sendable func sendExample(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let orgID = try context.requireOrgToken()
         let application = try await environment.application(context)
-        try environment.take(environment.resendRate, for: application, what: "examples and resends")
         let endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EventExampleIn.self, from: request)
         let payload = try await examplePayload(for: input.eventType, orgID: orgID)
+        try environment.take(environment.resendRate, for: application, what: "examples and resends")
         let now = environment.clock.now()
         let message = Message(
             id: IDPrefix.message.makeID(timestampMs: now.milliseconds),

@@ -34,7 +34,11 @@ final class RateLimiter: Sendable {
             let granted = bucket.tokens >= cost
             if granted { bucket.tokens -= cost }
             if buckets.count >= Self.capacity, buckets[key] == nil {
-                buckets = buckets.filter { $0.value.tokens < burst }
+                // Buckets that would have refilled by now hold no state: forget them (judged by their refilled value).
+                let full = Duration.seconds(burst / perSecond)
+                buckets = buckets.filter { now - $0.value.updated < full }
+                // Still full of live buckets (someone making keys): start over rather than pay this on every new key.
+                if buckets.count >= Self.capacity { buckets.removeAll(keepingCapacity: true) }
             }
             buckets[key] = bucket
             guard !granted else { return nil }
@@ -44,7 +48,7 @@ final class RateLimiter: Sendable {
     }
 }
 
-/// Open streams per token, so one token (a customer's portal link, say) cannot hold an unbounded number of them.
+/// Open streams per key (a token, a tenant), so no one can hold an unbounded number of them.
 final class StreamCounter: Sendable {
     let maxPerToken: Int
     private let open = Mutex<[String: Int]>([:])
@@ -53,12 +57,12 @@ final class StreamCounter: Sendable {
         self.maxPerToken = maxPerToken
     }
 
-    /// A slot for a new stream of `key`, or nil when it already has `maxPerToken` open. The slot is given back when it
-    /// is released from memory — when the response holding it is done or dropped, even if its body never ran.
-    func acquire(_ key: String) -> Slot? {
+    /// A slot for a new stream of `key`, or nil when it already has `cap` open. The slot is given back when it is
+    /// released from memory — when the response holding it is done or dropped, even if its body never ran.
+    func acquire(_ key: String, cap: Int) -> Slot? {
         let granted = open.withLock { open in
             let count = open[key, default: 0]
-            guard count < maxPerToken else { return false }
+            guard count < cap else { return false }
             open[key] = count + 1
             return true
         }

@@ -37,10 +37,17 @@ public struct DestinationPolicy: Sendable, Hashable {
     /// Whether Herald may connect to `address`.
     public func permits(_ address: IPAddress) -> Bool {
         let effective = address.mappedIPv4 ?? address
-        if Self.alwaysBlocked.contains(where: { $0.contains(effective) || $0.contains(address) }) { return false }
+        // An IPv4 address carried by a translation form (NAT64's well-known prefix, 6to4) is judged too, so an allowed
+        // IPv6 range cannot be a way around the addresses that stay blocked.
+        let carried = [address, effective] + [Self.nat64, Self.sixToFour].compactMap { address.embeddedIPv4(in: $0) }
+        if carried.contains(where: { candidate in Self.alwaysBlocked.contains { $0.contains(candidate) } }) { return false }
         if allowedSubnets.contains(where: { $0.contains(effective) }) { return true }
         return Self.isGlobal(effective)
     }
+
+    /// NAT64's well-known prefix (the IPv4 address in the last 32 bits) and 6to4 (in bits 16–47).
+    static let nat64 = (network: IPNetwork("64:ff9b::/96")!, offset: 12)
+    static let sixToFour = (network: IPNetwork("2002::/16")!, offset: 2)
 
     /// Whether an address is globally routable.
     public static func isGlobal(_ address: IPAddress) -> Bool {

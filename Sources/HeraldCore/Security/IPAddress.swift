@@ -48,6 +48,12 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         return .v4(bytes[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
     }
 
+    /// The IPv4 address an IPv6 address of `form` carries at byte `offset` (NAT64, 6to4), or nil outside that network.
+    func embeddedIPv4(in form: (network: IPNetwork, offset: Int)) -> IPAddress? {
+        guard case .v6(let bytes) = self, form.network.contains(self), form.offset >= 0, form.offset + 4 <= bytes.count else { return nil }
+        return .v4(bytes[form.offset..<(form.offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+    }
+
     /// Canonical text (`127.0.0.1`, `2001:db8::1`), which is also what Herald connects to.
     public var description: String {
         switch self {

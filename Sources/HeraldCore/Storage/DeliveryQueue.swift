@@ -1,3 +1,5 @@
+import Logging
+
 /// The durable queue of deliveries the dispatcher works from.
 ///
 /// Deliveries are written with their message (fan-out in one transaction). A claim leases rows until `leaseUntil`;
@@ -126,4 +128,23 @@ public protocol AttemptStore: Sendable {
     func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws
     /// Re-queues an endpoint's failed deliveries of messages created in `[since, until)`; returns how many.
     func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int
+}
+
+/// Claimed rows turned into tasks one by one: a row that cannot be read (an endpoint secret that does not open for its
+/// row, say) is left out and reported, and stays leased until its lease runs out, so it never stops the other
+/// tenants' deliveries that share its claim.
+public enum ClaimedRows {
+    public static func tasks<Row>(_ rows: [Row], logger: Logger, _ task: (Row) throws -> DeliveryTask) -> [DeliveryTask] {
+        rows.compactMap { row in
+            do {
+                return try task(row)
+            } catch {
+                logger.error(
+                    "a claimed delivery cannot be read; it is skipped until its lease runs out",
+                    metadata: ["herald.error": "\(String(reflecting: error))"]
+                )
+                return nil
+            }
+        }
+    }
 }

@@ -31,22 +31,29 @@ public struct SealedColumns: Sendable {
         self.headers = headers
     }
 
-    /// Opens the stored `secret`, `previous_secrets` and `headers` column values of endpoint `endpointID`, or finds
-    /// them opened before: every delivery reads them, and each open is a decryption and a JSON decode.
+    /// Opens the stored `secret`, `previous_secrets` and `headers` column values of endpoint `endpointID` of
+    /// application `appID`, or finds them opened before: every delivery reads them, and each open is a decryption and a
+    /// JSON decode.
     public init(
         secret sealedSecret: String,
         previousSecrets sealedPrevious: String,
         headers sealedHeaders: String,
+        appID: String,
         endpointID: String,
         sealer: SecretSealer
     ) throws {
-        self = try sealer.opened.value(for: [sealedSecret, sealedPrevious, sealedHeaders, endpointID]) {
-            try SealedColumns(opening: sealedSecret, sealedPrevious, sealedHeaders, endpointID: endpointID, sealer: sealer)
+        self = try sealer.opened.value(for: [sealedSecret, sealedPrevious, sealedHeaders, appID, endpointID]) {
+            try SealedColumns(
+                opening: sealedSecret,
+                sealedPrevious,
+                sealedHeaders,
+                contexts: Self.contexts(appID: appID, endpointID: endpointID),
+                sealer: sealer
+            )
         }
     }
 
-    private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, endpointID: String, sealer: SecretSealer) throws {
-        let contexts = Self.contexts(endpointID: endpointID)
+    private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, contexts: [String], sealer: SecretSealer) throws {
         guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret, boundTo: contexts[0])) else {
             throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
         }
@@ -55,10 +62,10 @@ public struct SealedColumns: Sendable {
         headers = try JSONColumn.decode([String: String].self, try sealer.open(sealedHeaders, boundTo: contexts[2])) ?? [:]
     }
 
-    /// Sealed values for the `secret`, `previous_secrets` and `headers` columns of endpoint `endpointID`, in that order,
-    /// each bound to its row and column.
-    public func sealed(with sealer: SecretSealer, endpointID: String) throws -> [String] {
-        let contexts = Self.contexts(endpointID: endpointID)
+    /// Sealed values for the `secret`, `previous_secrets` and `headers` columns of endpoint `endpointID` of application
+    /// `appID`, in that order, each bound to its row and column.
+    public func sealed(with sealer: SecretSealer, appID: String, endpointID: String) throws -> [String] {
+        let contexts = Self.contexts(appID: appID, endpointID: endpointID)
         return [
             try sealer.seal(secret.description, boundTo: contexts[0]),
             try sealer.seal(JSONColumn.encode(previousSecrets), boundTo: contexts[1]),
@@ -67,18 +74,21 @@ public struct SealedColumns: Sendable {
     }
 
     /// Column values sealed unbound by Herald before 0.2, sealed again bound to their row; nil when already bound.
-    /// Stores run this over every endpoint when they open, before anything reads them.
-    public static func resealedBound(_ columns: [String], endpointID: String, sealer: SecretSealer) throws -> [String]? {
+    /// Stores run this over every endpoint once, in the migration that upgrades from 0.1 (so a value sealed unbound and
+    /// planted later is never laundered into a bound one).
+    public static func resealedBound(_ columns: [String], appID: String, endpointID: String, sealer: SecretSealer) throws -> [String]? {
         guard columns.contains(where: SecretSealer.isUnbound) else { return nil }
-        let contexts = contexts(endpointID: endpointID)
+        let contexts = contexts(appID: appID, endpointID: endpointID)
         return try zip(columns, contexts).map { value, context in
             SecretSealer.isUnbound(value) ? try sealer.resealedBound(value, boundTo: context) : value
         }
     }
 
-    /// What each sealed column is bound to: its endpoint and its column.
-    static func contexts(endpointID: String) -> [String] {
-        ["endpoints.secret:" + endpointID, "endpoints.previous_secrets:" + endpointID, "endpoints.headers:" + endpointID]
+    /// What each sealed column is bound to: its application, its endpoint and its column (an endpoint row moved to
+    /// another application does not open there either).
+    static func contexts(appID: String, endpointID: String) -> [String] {
+        let row = appID + "/" + endpointID
+        return ["endpoints.secret:" + row, "endpoints.previous_secrets:" + row, "endpoints.headers:" + row]
     }
 }
 

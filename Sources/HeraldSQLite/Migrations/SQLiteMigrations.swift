@@ -1,4 +1,5 @@
 import GRDB
+import HeraldCore
 
 /// Herald's SQLite schema: numbered, append-only migrations of plain SQL, each applied in one transaction.
 /// The PostgreSQL backend keeps the same numbering.
@@ -12,11 +13,15 @@ enum SQLiteMigrations {
         ("0006_tenant_indexes", migration0006TenantIndexes),
     ]
 
-    static func migrator() -> DatabaseMigrator {
+    /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
+    static let resealing = "0005_sealed_idempotency"
+
+    static func migrator(sealer: SecretSealer) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in all {
             migrator.registerMigration(migration.identifier) { db in
                 try db.execute(sql: migration.sql)
+                if migration.identifier == resealing { try SQLiteStore.resealUnboundSecrets(db, sealer: sealer) }
             }
         }
         return migrator
