@@ -1,25 +1,30 @@
 import HeraldCore
 
-/// The dispatcher's bookkeeping of claimed deliveries: those being sent, and those claimed ahead for an endpoint at
-/// its cap, which wait for one of its requests to end.
+/// The dispatcher's bookkeeping of claimed deliveries: those being sent, and those claimed ahead, which wait for a
+/// slot of their endpoint or of their application.
 ///
 /// Claiming ahead keeps a busy endpoint's slots full: a request that ends hands its slot straight to the next waiting
-/// delivery of the same endpoint, with no claim (a database write) in between. Every claimed delivery counts against
-/// `maxInFlight`, so a waiting one never waits for another endpoint; and at most `maxPerEndpoint` wait per endpoint,
-/// so each starts within one request's time of its claim.
+/// delivery of the same endpoint (or, failing that, of another endpoint of the same application), with no claim (a
+/// database write) in between. Every claimed delivery counts against `maxInFlight`, so a waiting one never waits for
+/// another tenant; at most `maxPerEndpoint` wait per endpoint, so each starts within one request's time of its claim.
+///
+/// An application sends at most `maxPerApplication` requests at once over all its endpoints and holds at most twice
+/// that claimed: so one endpoint at its cap with a full line behind it (two `maxPerEndpoint`) leaves room for the
+/// application's other endpoints, and one tenant's slow receivers leave the other tenants most of the slots.
 struct DispatchSlots {
     let maxInFlight: Int
     let maxPerEndpoint: Int
-    /// Most deliveries one application may hold claimed (sending or waiting), whatever its number of endpoints.
     let maxPerApplication: Int
-    private var claimedPerApplication: [String: Int] = [:]
     /// Deliveries being sent.
     private(set) var sending = 0
     private var sendingTo: [String: Int] = [:]
+    private var sendingFor: [String: Int] = [:]
+    /// Deliveries claimed (sending or waiting) per application.
+    private var claimedFor: [String: Int] = [:]
     private var waiting: [String: [DeliveryTask]] = [:]
     private(set) var waitingCount = 0
 
-    init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max) {
+    init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max / 2) {
         self.maxInFlight = maxInFlight
         self.maxPerEndpoint = maxPerEndpoint
         self.maxPerApplication = maxPerApplication
@@ -28,20 +33,22 @@ struct DispatchSlots {
     /// How many deliveries a claim may take now.
     var claimLimit: Int { maxInFlight - sending - waitingCount }
 
-    /// How many more a claim may take per endpoint: a cap's worth being sent and a cap's worth waiting.
+    /// How many more a claim may take per endpoint (a cap's worth being sent and a cap's worth waiting) and per
+    /// application (twice its cap).
     var room: EndpointRoom {
         var taken = sendingTo
         for (endpoint, tasks) in waiting { taken[endpoint, default: 0] += tasks.count }
-        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken, appCap: maxPerApplication, claimedByApp: claimedPerApplication)
+        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken, appCap: 2 * maxPerApplication, claimedByApp: claimedFor)
     }
 
     /// Takes newly claimed deliveries (within `room`): returns those to send now; the others wait their turn.
     mutating func admit(_ tasks: [DeliveryTask]) -> [DeliveryTask] {
         var start: [DeliveryTask] = []
         for task in tasks {
-            claimedPerApplication[task.appID, default: 0] += 1
-            if sendingTo[task.endpointID, default: 0] < maxPerEndpoint {
+            claimedFor[task.appID, default: 0] += 1
+            if sendingTo[task.endpointID, default: 0] < maxPerEndpoint, sendingFor[task.appID, default: 0] < maxPerApplication {
                 sendingTo[task.endpointID, default: 0] += 1
+                sendingFor[task.appID, default: 0] += 1
                 sending += 1
                 start.append(task)
             } else {
@@ -52,22 +59,40 @@ struct DispatchSlots {
         return start
     }
 
-    /// The request of `finished` ended. Returns the endpoint's next waiting delivery, which takes over the slot, or
-    /// nil when none waits (or `stopping`) and the slot is free; and whether the loop should claim more for it
-    /// (its waiting line fell to half a cap).
+    /// The request of `finished` ended. Returns the delivery that takes over its slot — the endpoint's next waiting
+    /// one, else one of the same application waiting for an application slot — or nil when none waits (or
+    /// `stopping`) and the slot is free; and whether the loop should claim more (a line fell to half a cap, or a slot
+    /// came free).
     mutating func next(after finished: DeliveryTask, stopping: Bool) -> (task: DeliveryTask?, refill: Bool) {
-        let endpointID = finished.endpointID
-        let remainingForApplication = claimedPerApplication[finished.appID, default: 1] - 1
-        claimedPerApplication[finished.appID] = remainingForApplication > 0 ? remainingForApplication : nil
-        if !stopping, var line = waiting[endpointID], !line.isEmpty {
-            let task = line.removeFirst()
-            waiting[endpointID] = line.isEmpty ? nil : line
-            waitingCount -= 1
-            return (task, line.count == maxPerEndpoint / 2)
+        Self.decrement(&claimedFor, finished.appID)
+        if !stopping, let task = takeWaiting(for: finished.endpointID) {
+            return (task, (waiting[finished.endpointID]?.count ?? 0) == maxPerEndpoint / 2)
         }
+        Self.decrement(&sendingTo, finished.endpointID)
+        if !stopping,
+            let other = waiting.first(where: { entry in
+                entry.value.first?.appID == finished.appID && sendingTo[entry.key, default: 0] < maxPerEndpoint
+            })?.key,
+            let task = takeWaiting(for: other)
+        {
+            sendingTo[other, default: 0] += 1
+            return (task, true)
+        }
+        Self.decrement(&sendingFor, finished.appID)
         sending -= 1
-        let remaining = sendingTo[endpointID, default: 1] - 1
-        sendingTo[endpointID] = remaining > 0 ? remaining : nil
         return (nil, true)
+    }
+
+    private mutating func takeWaiting(for endpointID: String) -> DeliveryTask? {
+        guard var line = waiting[endpointID], !line.isEmpty else { return nil }
+        let task = line.removeFirst()
+        waiting[endpointID] = line.isEmpty ? nil : line
+        waitingCount -= 1
+        return task
+    }
+
+    private static func decrement(_ counts: inout [String: Int], _ key: String) {
+        let remaining = counts[key, default: 1] - 1
+        counts[key] = remaining > 0 ? remaining : nil
     }
 }

@@ -212,9 +212,10 @@ enum PostgresMigrations {
         "CREATE INDEX idempotency_keys_resource ON idempotency_keys (resource_id) WHERE resource_id IS NOT NULL",
     ]
 
-    /// Lets every per-tenant read (live views, stats) walk only that tenant's rows (`attempts_app` exists already).
+    /// Lets the live views count a tenant's open deliveries without walking other tenants' rows (`attempts_app` exists
+    /// already). Keyed on what changes once per delivery (its status), not on what every claim moves.
     static let tenantIndexes = [
-        "CREATE INDEX deliveries_app_due ON deliveries (app_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL"
+        "CREATE INDEX deliveries_app_open ON deliveries (app_id) WHERE status IN (1, 3)"
     ]
 
     /// The migration after whose statements endpoint secrets sealed by 0.1 are sealed again bound to their row.

@@ -107,7 +107,7 @@ extension PostgresStore {
         var queue = SQLBuilder("SELECT COUNT(*) FILTER (WHERE d.next_attempt_at <=")
         queue.append(
             " \(queue.bind(now.milliseconds)) AND d.lease_owner IS NULL) AS due, COUNT(*) FILTER (WHERE d.status = 3) AS retrying"
-                + " FROM deliveries d WHERE d.next_attempt_at IS NOT NULL AND"
+                + " FROM deliveries d WHERE d.status IN (1, 3) AND"
         )
         queue.appendScope("d", orgID: orgID, appID: appID)
         let (messageQuery, attemptQuery, queueQuery) = (messages.query, attempts.query, queue.query)

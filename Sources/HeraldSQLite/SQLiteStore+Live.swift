@@ -15,7 +15,7 @@ extension SQLiteStore {
             ).map { LiveActivity.message(try Message(row: $0)) }
             let attempts = try Row.fetchAll(
                 db,
-                sql: "SELECT t.* FROM attempts t WHERE \(scope.condition("t")) AND t.id >= ? ORDER BY t.id LIMIT ?",
+                sql: "SELECT t.* FROM attempts t WHERE \(scope.endpointCondition("t")) AND t.id >= ? ORDER BY t.id LIMIT ?",
                 arguments: scope.arguments + [IDPrefix.attempt.startID(timestampMs: since.milliseconds), limit]
             ).map { LiveActivity.attempt(Attempt(row: $0)) }
             return LiveActivity.ordered(messages + attempts, limit: limit)
@@ -82,7 +82,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT t.created_at / ? * ? AS bucket, COUNT(*) AS n FROM attempts t
-                    WHERE \(scope.condition("t")) AND t.id >= ? AND t.status = 0 GROUP BY bucket
+                    WHERE \(scope.endpointCondition("t")) AND t.id >= ? AND t.status = 0 GROUP BY bucket
                     """,
                 arguments: [width, width] + scope.arguments + [IDPrefix.attempt.startID(timestampMs: start)]
             ) {
@@ -109,7 +109,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT t.status, t.response_duration_ms FROM attempts t
-                    WHERE \(scope.condition("t")) AND t.id >= ? AND t.id < ? LIMIT \(LiveStats.sampleLimit)
+                    WHERE \(scope.endpointCondition("t")) AND t.id >= ? AND t.id < ? LIMIT \(LiveStats.sampleLimit)
                     """,
                 arguments: scope.arguments + [
                     IDPrefix.attempt.startID(timestampMs: start.milliseconds), IDPrefix.attempt.startID(timestampMs: now.milliseconds),
@@ -120,7 +120,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT COALESCE(SUM(d.next_attempt_at <= ? AND d.lease_owner IS NULL), 0) AS due,
                         COALESCE(SUM(d.status = 3), 0) AS retrying
-                    FROM deliveries d WHERE \(scope.condition("d")) AND d.next_attempt_at IS NOT NULL
+                    FROM deliveries d WHERE \(scope.condition("d")) AND d.status IN (1, 3)
                     """,
                 arguments: [now.milliseconds] + scope.arguments
             )
@@ -146,6 +146,13 @@ struct LiveScopeSQL {
     func condition(_ alias: String) -> String {
         appID == nil
             ? "\(alias).app_id IN (SELECT id FROM applications WHERE org_id = ? AND deleted_at IS NULL)" : "\(alias).app_id = ?"
+    }
+
+    /// The same for attempts, through the tenant's live endpoints (`attempts_endpoint`), so the attempt log needs no
+    /// third index on its write path.
+    func endpointCondition(_ alias: String) -> String {
+        let apps = appID == nil ? "(SELECT id FROM applications WHERE org_id = ? AND deleted_at IS NULL)" : "(?)"
+        return "\(alias).endpoint_id IN (SELECT id FROM endpoints WHERE app_id IN \(apps) AND deleted_at IS NULL)"
     }
 
     var arguments: StatementArguments { appID.map { [$0] } ?? [orgID] }

@@ -219,6 +219,27 @@ import Testing
         }
     }
 
+    /// An endpoint at its cap with a line of claimed deliveries behind it leaves its application room for the others.
+    @Test func aSlowEndpointLeavesItsApplicationsOtherEndpointsRoom() async throws {
+        var settings = DeliverySettings.loopbackAllowed
+        settings.maxConcurrencyPerEndpoint = 2
+        settings.maxConcurrencyPerApplication = 3
+        let harness = try await DeliveryHarness(settings: settings)
+        let receiver = LoopbackReceiver { _, path in path == "/slow" ? .init(.noContent, delay: .milliseconds(300)) : .init(.noContent) }
+        try await receiver.run { base in
+            try await harness.addEndpoint(url: base + "/slow")
+            try await harness.addEndpoint(url: base + "/fast")
+            for _ in 0..<8 { try await harness.send() }
+            try await harness.withDispatcher { _ in
+                let fast = await receiver.waitFor(8, to: "/fast")
+                let slow = await receiver.waitFor(8, to: "/slow")
+                #expect(fast.count == 8 && slow.count == 8)
+                // The slow endpoint needs four rounds of two; the fast one is not made to wait for them.
+                #expect((fast.map(\.arrivedAt).max() ?? .now) < (slow.map(\.arrivedAt).max() ?? .now))
+            }
+        }
+    }
+
     @Test func duringARotationEveryValidKeySigns() async throws {
         let harness = try await DeliveryHarness()
         let receiver = LoopbackReceiver()

@@ -151,7 +151,7 @@ import Testing
                 sql: """
                     DELETE FROM grdb_migrations WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes');
                     DROP INDEX idempotency_keys_resource; ALTER TABLE idempotency_keys DROP COLUMN resource_id;
-                    DROP INDEX attempts_app; DROP INDEX deliveries_app_due;
+                    DROP INDEX deliveries_app_open;
                     """
             )
         }
