@@ -93,6 +93,14 @@ public struct APIEnvironment: Sendable {
         }
     }
 
+    /// Throws 429 when the application's bucket of `limiter` cannot pay `cost` now, taking nothing: a request that
+    /// would be refused anyway costs no further work, and one that fails validation costs the bucket nothing.
+    func checkRoom(_ limiter: RateLimiter, for application: Application, cost: Double = 1, what: String) throws {
+        if let seconds = limiter.wouldGrant(application.id, cost: cost) {
+            throw HeraldError.tooManyRequests("Too many \(what) for this application; try again in \(seconds) s", retryAfterSeconds: seconds)
+        }
+    }
+
     /// Counts an opening stream against its token's cap and its tenant's (the application of an app token, else the
     /// organisation; five tokens' worth), after the tenant's rate of opening streams (each open reads the database on
     /// its own); throws 429. The stream is counted while the slots live.

@@ -139,23 +139,27 @@ enum Statements {
                 UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
                 WHERE id IN (
                     SELECT id FROM (
-                        SELECT due.id,
-                            row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
-                                + coalesce(busy.in_flight, 0) AS slot,
-                            row_number() OVER (PARTITION BY due.app_id ORDER BY due.next_attempt_at, due.id)
+                        SELECT fits.id,
+                            row_number() OVER (PARTITION BY fits.app_id ORDER BY fits.next_attempt_at, fits.id)
                                 + coalesce(busy_app.in_flight, 0) AS app_slot
                         FROM (
-                            SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                            WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
-                            ORDER BY next_attempt_at LIMIT $5
-                            FOR UPDATE SKIP LOCKED
-                        ) due
-                        LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
-                            ON busy.endpoint_id = due.endpoint_id
+                            SELECT due.id, due.app_id, due.next_attempt_at,
+                                row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                    + coalesce(busy.in_flight, 0) AS slot
+                            FROM (
+                                SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
+                                WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                                ORDER BY next_attempt_at LIMIT $5
+                                FOR UPDATE SKIP LOCKED
+                            ) due
+                            LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
+                                ON busy.endpoint_id = due.endpoint_id
+                        ) fits
                         LEFT JOIN unnest($10::text[], $11::int8[]) AS busy_app(app_id, in_flight)
-                            ON busy_app.app_id = due.app_id
+                            ON busy_app.app_id = fits.app_id
+                        WHERE fits.slot <= $8
                     ) ranked
-                    WHERE slot <= $8 AND app_slot <= $12
+                    WHERE app_slot <= $12
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             )

@@ -19,29 +19,34 @@ extension SQLiteStore {
         let busyApps = "{" + room.busyApps.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}"
         return try await relaxedWrite { db in
             // The lease is the due time: a holder that dies leaves the row due again when the lease runs out. The
-            // oldest `limit` due rows of endpoints and applications with room are ranked per endpoint and per
-            // application; each rank, after the deliveries already claimed, must fit its cap.
+            // oldest `limit` due rows of endpoints and applications with room are ranked per endpoint; those that fit
+            // their endpoint's cap are ranked per application, and must fit its cap too (so rows an endpoint has no room
+            // for never take its application's).
             let ids = try Int64.fetchAll(
                 db.cachedStatement(
                     sql: """
                         UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
                         WHERE id IN (
                             SELECT id FROM (
-                                SELECT due.id,
-                                    ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
-                                        + coalesce(busy.value, 0) AS slot,
-                                    ROW_NUMBER() OVER (PARTITION BY due.app_id ORDER BY due.next_attempt_at, due.id)
+                                SELECT fits.id,
+                                    ROW_NUMBER() OVER (PARTITION BY fits.app_id ORDER BY fits.next_attempt_at, fits.id)
                                         + coalesce(busy_app.value, 0) AS app_slot
                                 FROM (
-                                    SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                    WHERE next_attempt_at <= ? AND endpoint_id NOT IN (SELECT value FROM json_each(?))
-                                        AND app_id NOT IN (SELECT value FROM json_each(?))
-                                    ORDER BY next_attempt_at LIMIT ?
-                                ) AS due
-                                LEFT JOIN json_each(?) AS busy ON busy.key = due.endpoint_id
-                                LEFT JOIN json_each(?) AS busy_app ON busy_app.key = due.app_id
+                                    SELECT due.id, due.app_id, due.next_attempt_at,
+                                        ROW_NUMBER() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                            + coalesce(busy.value, 0) AS slot
+                                    FROM (
+                                        SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
+                                        WHERE next_attempt_at <= ? AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+                                            AND app_id NOT IN (SELECT value FROM json_each(?))
+                                        ORDER BY next_attempt_at LIMIT ?
+                                    ) AS due
+                                    LEFT JOIN json_each(?) AS busy ON busy.key = due.endpoint_id
+                                ) AS fits
+                                LEFT JOIN json_each(?) AS busy_app ON busy_app.key = fits.app_id
+                                WHERE fits.slot <= ?
                             )
-                            WHERE slot <= ? AND app_slot <= ?
+                            WHERE app_slot <= ?
                         )
                         RETURNING id
                         """

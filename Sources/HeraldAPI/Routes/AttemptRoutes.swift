@@ -119,6 +119,7 @@ struct AttemptRoutes {
     /// One manual attempt, now, never retried; it bypasses the endpoint's filters.
     @Sendable func resend(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkRoom(environment.resendRate, for: application, what: "resends")
         let message = try await environment.message(context, in: application)
         let endpoint = try await environment.endpoint(context, in: application)
         guard !endpoint.isPoller else {

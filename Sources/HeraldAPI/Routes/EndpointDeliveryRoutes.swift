@@ -36,6 +36,7 @@ struct EndpointDeliveryRoutes {
     /// Re-queues the endpoint's failed deliveries of messages created in `[since, until)` (at most 14 days).
     @Sendable func recover(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkRoom(environment.resendRate, for: application, cost: TenantLimits.recoverCost, what: "resends and recovers")
         let endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(RecoverIn.self, from: request)
         let now = environment.clock.now()

@@ -22,6 +22,20 @@ final class RateLimiter: Sendable {
 
     var isOff: Bool { perSecond <= 0 }
 
+    /// Whether `key` has `cost` tokens now (nothing is taken): an empty bucket refuses before any work is done, and a
+    /// request is charged only once it proved good.
+    func wouldGrant(_ key: String, cost: Double = 1, now: ContinuousClock.Instant = .now) -> Int? {
+        guard !isOff else { return nil }
+        return buckets.withLock { buckets -> Int? in
+            guard let bucket = buckets[key] else { return nil }
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let tokens = min(burst, bucket.tokens + max(0, seconds) * perSecond)
+            guard tokens < min(cost, burst) else { return nil }
+            return Int(exactly: ((min(cost, burst) - tokens) / perSecond).rounded(.up)) ?? 3600
+        }
+    }
+
     /// Takes `cost` tokens for `key`; nil when granted, otherwise the whole seconds until they will be there.
     func take(_ key: String, cost: Double = 1, now: ContinuousClock.Instant = .now) -> Int? {
         guard !isOff else { return nil }
