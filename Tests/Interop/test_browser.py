@@ -143,3 +143,20 @@ def test_a_link_with_another_token_asks_before_switching(herald, browser):
     # The pages run with a policy that allows no inline script or style and no framing.
     policy = httpx.get(herald.url + "/portal").headers["content-security-policy"]
     assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_the_portal_message_log_stays_readable_after_a_malformed_payload(herald, browser):
+    token = herald.token()
+    api = httpx.Client(base_url=herald.url + "/api/v1", headers={"authorization": f"Bearer {token}"})
+    uid = "log-" + uuid.uuid4().hex[:6]
+    api.post("/app", json={"name": "Log Corp", "uid": uid}).raise_for_status()
+    api.post(f"/app/{uid}/msg", json={"eventType": "order.paid", "eventId": "ord_1", "payload": {"n": 1}}).raise_for_status()
+    refused = api.post(f"/app/{uid}/msg", content=b'{"eventType":"order.paid","payload":{"a": 1,}}',
+                       headers={"content-type": "application/json"})
+    assert refused.status_code == 422
+    url = api.post(f"/auth/app-portal-access/{uid}", json={}).json()["url"]
+    browser.get(url)
+    wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "title"), "Log Corp"))
+    browser.find_element(By.CSS_SELECTOR, "button[data-tab=messages]").click()
+    wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "tab-messages"), "order.paid"))
+    assert "Could not load" not in browser.find_element(By.TAG_NAME, "body").text

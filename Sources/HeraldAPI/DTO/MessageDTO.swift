@@ -37,10 +37,11 @@ struct MessageIn: Decodable, Sendable {
 
     /// Decodes a body, reading a plain one (`JSONObjectScanner`) by hand and anything else with `JSONDecoder`.
     static func decode(_ body: ByteBuffer, bytes: [UInt8]) throws -> MessageIn {
+        try RequestDecoding.checkStrict(bytes)
         if let members = JSONObjectScanner.members(of: bytes), let input = MessageIn(plain: members, in: bytes) {
             return input
         }
-        return try RequestDecoding.decode(MessageIn.self, from: body)
+        return try RequestDecoding.decodeChecked(MessageIn.self, from: body)
     }
 
     /// The fields of a plain body, or nil when one is not a plain value of its type (an escape in a string, `application`,

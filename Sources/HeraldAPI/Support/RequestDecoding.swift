@@ -17,8 +17,22 @@ enum RequestDecoding {
         }
     }
 
-    /// Decodes a JSON body; an empty body counts as `{}` so that routes whose fields are all optional accept none.
+    /// Refuses a body that is not strict JSON (see `StrictJSON`), with where and why, before anything reads it:
+    /// Foundation's decoder accepts trailing commas and leading zeros, and what Herald keeps it sends on as it is.
+    static func checkStrict(_ bytes: [UInt8]) throws {
+        if let failure = StrictJSON.validate(bytes) {
+            throw HeraldError.validation(loc: ["body"], failure.description, type: "value_error.jsondecode")
+        }
+    }
+
+    /// Decodes a strict JSON body; an empty body counts as `{}` so that routes whose fields are all optional accept none.
     static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        if buffer.readableBytes > 0 { try checkStrict(Array(buffer.readableBytesView)) }
+        return try decodeChecked(type, from: buffer)
+    }
+
+    /// Decodes a body already found strict.
+    static func decodeChecked<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         let bytes = buffer.readableBytes == 0 ? Data("{}".utf8) : Data(buffer.readableBytesView)
         do {
             return try JSONDecoder().decode(Value.self, from: bytes)
