@@ -78,9 +78,11 @@ let package = Package(
             name: "HeraldListen",
             dependencies: [
                 "HeraldCore",
+                "HeraldDelivery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .plugin(name: "HeraldBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "herald",
             dependencies: [
@@ -94,7 +96,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["HeraldBuildInfo"]
         ),
         .target(
             name: "HeraldTesting",
@@ -106,6 +109,7 @@ let package = Package(
                 "HeraldDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -158,17 +158,12 @@ public final class WebhookSender: Sendable {
             let timedOut = [HTTPClientError.deadlineExceeded, .readTimeout, .connectTimeout].contains(error as? HTTPClientError)
             return SendOutcome(
                 statusCode: 0,
-                response: timedOut ? "request timed out" : Self.describe(error),
+                response: timedOut ? "timed out" : TransportFailure.phrase(for: error),
                 durationMs: elapsed(),
                 timedOut: timedOut,
                 retryAfter: nil
             )
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError { return "request failed: \(error.shortDescription)" }
-        return "request failed: \(String(describing: error))"
     }
 }
 

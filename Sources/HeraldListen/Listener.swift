@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HeraldCore
+import HeraldDelivery
 import NIOCore
 import NIOHTTP1
 
@@ -66,7 +67,7 @@ public struct Listener: Sendable {
                 return
             } catch {
                 if Task.isCancelled { return }
-                output("stream interrupted (\(error)); reconnecting")
+                output("stream interrupted (\(Self.describe(error))); reconnecting")
             }
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
@@ -113,45 +114,72 @@ public struct Listener: Sendable {
         for try await chunk in response.body {
             for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
                 guard let id = event.id else { continue }
-                try await handle(event, client: client, secret: secret)
+                try await forwardUntilDone(event, client: client, secret: secret)
                 try await savePosition(client, iterator: id)
                 delivered(id)
             }
         }
     }
 
-    /// Forwards one message (if its type is wanted) and prints a line about it.
-    private func handle(_ event: ServerSentEvent, client: HTTPClient, secret: EndpointSecret) async throws {
+    /// Forwards one message (if its type is wanted), again and again with back-off until the local URL takes it: the
+    /// position moves on only after that, so a forward that keeps failing is not lost when `listen` restarts either.
+    private func forwardUntilDone(_ event: ServerSentEvent, client: HTTPClient, secret: EndpointSecret) async throws {
         guard let message = JSONValue(parsing: Array(event.data.utf8)),
             let messageID = message.objectValue?["id"]?.stringValue, let eventType = message.objectValue?["eventType"]?.stringValue
         else { return }
         guard wants(eventType) else { return }
-        let body = try (message.objectValue?["payload"] ?? .object([:])).encodedJSON()
+        let body = try await payloadBytes(of: messageID, client: client)
+        var backoff = Duration.seconds(1)
+        while !Task.isCancelled {
+            if await forward(body, messageID: messageID, eventType: eventType, client: client, secret: secret) { return }
+            output("  retrying \(messageID) in \(backoff.components.seconds) s")
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(30))
+        }
+    }
+
+    /// The payload exactly as it was sent to Herald: read from the message's JSON (which carries the stored bytes as
+    /// they are), never parsed and written again.
+    private func payloadBytes(of messageID: String, client: HTTPClient) async throws -> [UInt8] {
+        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/msg/\(messageID)?with_content=true")
+        guard reply.status == .ok, StrictJSON.validate(reply.body) == nil, let payload = RawJSON.member("payload", in: reply.body) else {
+            throw ListenError(response: reply, doing: "reading message \(messageID)")
+        }
+        return Array(payload)
+    }
+
+    /// One forward, as a production receiver would get it: the payload's bytes, `webhook-*` and `svix-*` headers, a
+    /// user agent. Prints one line; true when the local URL answered 2xx.
+    private func forward(_ body: [UInt8], messageID: String, eventType: String, client: HTTPClient, secret: EndpointSecret) async -> Bool {
         let timestamp = Int64(Date().timeIntervalSince1970)
+        let signature = WebhookSigner.signature(messageID: messageID, timestamp: timestamp, body: body, secrets: [secret])
         var request = HTTPClientRequest(url: options.forward)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "webhook-id", value: messageID)
-        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(
-            name: "webhook-signature",
-            value: WebhookSigner.signature(messageID: messageID, timestamp: timestamp, body: body, secrets: [secret])
-        )
+        request.headers.add(name: "user-agent", value: "Herald/\(HeraldVersion.current) (herald listen)")
+        for prefix in ["webhook", "svix"] {
+            request.headers.add(name: "\(prefix)-id", value: messageID)
+            request.headers.add(name: "\(prefix)-timestamp", value: String(timestamp))
+            request.headers.add(name: "\(prefix)-signature", value: signature)
+        }
         request.body = .bytes(ByteBuffer(bytes: body))
         let started = ContinuousClock.now
         let outcome: String
+        var succeeded = false
         do {
             let response = try await client.execute(request, timeout: .seconds(15))
             _ = try? await response.body.collect(upTo: 1 << 20)
             outcome = "\(response.status.code)"
+            succeeded = (200..<300).contains(response.status.code)
         } catch {
-            outcome = "failed (\(error))"
+            outcome = "failed: \(TransportFailure.phrase(for: error))"
         }
         let elapsed = ContinuousClock.now - started
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         output(
             "\(RFC3339.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))  \(eventType)  \(messageID)  → \(outcome)  \(milliseconds) ms"
         )
+        return succeeded
     }
 
     func wants(_ eventType: String) -> Bool {
@@ -159,6 +187,12 @@ public struct Listener: Sendable {
             || options.events.contains { pattern in
                 pattern.hasSuffix("*") ? eventType.hasPrefix(pattern.dropLast()) : eventType == pattern
             }
+    }
+
+    /// A stream or API failure in a few readable words.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? ListenError { return error.description }
+        return TransportFailure.phrase(for: error)
     }
 
     private func savePosition(_ client: HTTPClient, iterator: String) async throws {

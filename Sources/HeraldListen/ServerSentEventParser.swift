@@ -39,7 +39,8 @@ public struct ServerSentEventParser: Sendable {
         if text.hasPrefix(":") { return nil }
         let (field, value) =
             text.firstIndex(of: ":").map { colon in
-                (String(text[..<colon]), String(text[text.index(after: colon)...].drop(while: { $0 == " " })))
+                // One space after the colon is part of the syntax; any further ones are the value's.
+                (String(text[..<colon]), String(text[text.index(after: colon)...].dropFirst(text[text.index(after: colon)...].first == " " ? 1 : 0)))
             } ?? (text, "")
         switch field {
         case "id": id = value

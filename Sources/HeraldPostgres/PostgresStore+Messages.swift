@@ -28,7 +28,7 @@ extension PostgresStore {
     }
 
     /// Runs a message insert; returns how many deliveries and feed entries it queued.
-    private func insert<Text>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
+    private func insert<Text: SendableMetatype>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
         try await perform(conflict: .conflict("A message with this eventId already exists")) { client in
             guard let row = try await client.rows(statement).first else { return (0, 0) }
             return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))

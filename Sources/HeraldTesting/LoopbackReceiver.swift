@@ -3,6 +3,7 @@ import HTTPTypes
 import HeraldCore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import Synchronization
 
@@ -98,12 +99,22 @@ public final class LoopbackReceiver: Sendable {
             onServerRunning: { channel in port.continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        // Stopped by a graceful shutdown, not by cancellation: a cancelled server logs its child channels' errors.
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await services.run() }
             var iterator = port.stream.makeAsyncIterator()
             guard let bound = await iterator.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(bound)")
+            do {
+                let result = try await body("http://127.0.0.1:\(bound)")
+                await services.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await services.triggerGracefulShutdown()
+                try? await group.waitForAll()
+                throw error
+            }
         }
     }
 }

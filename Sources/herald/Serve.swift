@@ -10,7 +10,19 @@ import Logging
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the Herald server: the API and the delivery dispatcher.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Herald server: the API and the delivery dispatcher.",
+        discussion: """
+            Settings come from flags, then HERALD_* environment variables, then defaults (README's Configuration \
+            table has them all): HERALD_HOST, HERALD_PORT, HERALD_DATABASE_URL, HERALD_MAIN_KEY, HERALD_JWT_SECRET, \
+            HERALD_ALLOWED_SUBNETS, HERALD_PUBLIC_URL, HERALD_HTTPS_ONLY, HERALD_MAX_BODY_BYTES, \
+            HERALD_DEFAULT_SIGNATURE, HERALD_MAX_CONCURRENCY, HERALD_MAX_CONCURRENCY_PER_APP, \
+            HERALD_MAX_ENDPOINTS_PER_APP, HERALD_MAX_EVENT_TYPES_PER_ENDPOINT, HERALD_MESSAGE_RATE_PER_APP, \
+            HERALD_RESEND_RATE_PER_APP, HERALD_MAX_STREAMS_PER_TOKEN, HERALD_REQUEST_TIMEOUT, HERALD_RETRY_SCHEDULE, \
+            HERALD_HEADERS, HERALD_DISABLE_AFTER, HERALD_OPERATIONAL_WEBHOOK_URL, HERALD_OPERATIONAL_WEBHOOK_SECRET, \
+            HERALD_LOG_LEVEL. To deliver to receivers on this machine, set HERALD_ALLOWED_SUBNETS=127.0.0.0/8.
+            """
+    )
 
     @OptionGroup var options: ServerOptions
 
@@ -30,17 +42,44 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "herald")
-        let (secret, secretSource) = try configuration.resolveJWTSecret()
-        let tokens = try await TokenAuthority(secret: Array(secret.utf8))
+        // A port in use is reported before anything is created.
+        if role != .worker { try PortProbe.check(host: configuration.host, port: configuration.port) }
         switch configuration.database {
         case .sqlite(let path):
-            let store = try SQLiteStore(path: path, sealer: try configuration.resolveMainKey())
-            try await serve(configuration, store: store, tokens: tokens, secretSource: secretSource, logger: logger)
-        case .postgres(let location):
-            let store = PostgresStore(location: location, sealer: try configuration.resolveMainKey(), logger: Logger(label: "herald.postgres"))
-            try await store.withRunningClient {
-                try await serve(configuration, store: store, tokens: tokens, secretSource: secretSource, logger: logger)
+            try Self.checkDatabasePath(path)
+            let lock = try SQLiteLock.acquire(databasePath: path)
+            let (secret, secretSource) = try configuration.resolveJWTSecret()
+            let (sealer, keySource) = try configuration.resolveMainKey()
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(path: path, sealer: sealer, logger: Logger(label: "herald.sqlite"))
+            } catch {
+                throw ConfigurationError("cannot open the SQLite database \(path): \(error)")
             }
+            let sources = "JWT secret from \(secretSource), main key from \(keySource)"
+            try await serve(configuration, store: store, tokens: try await TokenAuthority(secret: Array(secret.utf8)), sources: sources, logger: logger)
+            withExtendedLifetime(lock) {}
+        case .postgres(let location):
+            let (secret, secretSource) = try configuration.resolveJWTSecret()
+            let (sealer, keySource) = try configuration.resolveMainKey()
+            let store = PostgresStore(location: location, sealer: sealer, logger: Logger(label: "herald.postgres"))
+            let tokens = try await TokenAuthority(secret: Array(secret.utf8))
+            try await store.withRunningClient {
+                try await serve(configuration, store: store, tokens: tokens, sources: "JWT secret from \(secretSource), main key from \(keySource)", logger: logger)
+            }
+        }
+        logger.notice("Herald stopped")
+    }
+
+    /// A database path must name a file Herald can create or open, not a directory.
+    static func checkDatabasePath(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ConfigurationError("the database path \(path) is a directory; name a file in it, e.g. --database sqlite:\(path)/herald.db")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            throw ConfigurationError("the directory of the database path \(path) does not exist")
         }
     }
 
@@ -48,7 +87,7 @@ struct Serve: AsyncParsableCommand {
         _ configuration: HeraldConfiguration,
         store: any HeraldStore,
         tokens: TokenAuthority,
-        secretSource: String,
+        sources: String,
         logger: Logger
     ) async throws {
         let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
@@ -76,7 +115,7 @@ struct Serve: AsyncParsableCommand {
         )
         let app = buildApplication(environment: environment, host: configuration.host, port: configuration.port, logger: logger) { port in
             logger.notice(
-                "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); JWT secret from \(secretSource); get a token with: herald token create"
+                "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); \(sources); webhooks may reach \(Self.reach(configuration)); get a token with: herald token create"
             )
         }
         let services: [any Service] =
@@ -86,12 +125,22 @@ struct Serve: AsyncParsableCommand {
             case .all: [dispatcher, app]
             }
         if role == .worker {
-            logger.notice("Herald delivery worker running on database \(configuration.database)")
+            logger.notice(
+                "Herald delivery worker running on database \(configuration.database); \(sources); webhooks may reach \(Self.reach(configuration))"
+            )
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// Where webhooks may go, as the start-up line says it.
+    static func reach(_ configuration: HeraldConfiguration) -> String {
+        let allowed = configuration.delivery.destinationPolicy.allowedSubnets
+        return allowed.isEmpty
+            ? "public addresses only (HERALD_ALLOWED_SUBNETS adds networks)"
+            : "public addresses and \(allowed.map(\.description).joined(separator: ", "))"
     }
 
     private func setUpOperationalWebhooks(

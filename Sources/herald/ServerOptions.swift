@@ -39,13 +39,17 @@ extension HeraldConfiguration {
     func resolveJWTSecret() throws -> (secret: String, source: String) {
         if let jwtSecret { return (jwtSecret, "HERALD_JWT_SECRET") }
         let path = try sideFilePath(suffix: ".jwt-secret")
-        return (try SecretFile.loadOrCreate(at: path), path)
+        let (secret, created) = try SecretFile.loadOrCreateReporting(at: path)
+        return (secret, created ? "\(path) (created now)" : path)
     }
 
-    /// The main key that seals secrets at rest: `HERALD_MAIN_KEY`, or a generated key in a `0600` file beside the database.
-    func resolveMainKey() throws -> SecretSealer {
-        if let mainKey { return try SecretSealer(parsing: mainKey) }
-        return try SecretSealer(parsing: SecretFile.loadOrCreate(at: sideFilePath(suffix: ".main-key"), make: SecretSealer.generateKeyText))
+    /// The main key that seals secrets at rest, and where it came from: `HERALD_MAIN_KEY`, or a generated key in a
+    /// `0600` file beside the database.
+    func resolveMainKey() throws -> (sealer: SecretSealer, source: String) {
+        if let mainKey { return (try SecretSealer(parsing: mainKey), "HERALD_MAIN_KEY") }
+        let path = try sideFilePath(suffix: ".main-key")
+        let (text, created) = try SecretFile.loadOrCreateReporting(at: path, make: SecretSealer.generateKeyText)
+        return (try SecretSealer(parsing: text), created ? "\(path) (created now)" : path)
     }
 
     /// A file kept beside the SQLite database (generated secrets). With PostgreSQL there is none: every instance

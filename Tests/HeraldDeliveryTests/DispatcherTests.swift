@@ -152,7 +152,7 @@ import Testing
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 1 })
                 let attempt = try #require(try await harness.attempts(of: message).first)
                 #expect(attempt.responseStatusCode == 0)
-                #expect(attempt.response == "request timed out")
+                #expect(attempt.response == "timed out")
                 let states = try await harness.store.listAttemptedDestinations(
                     appID: harness.application.id,
                     messageID: message.id,

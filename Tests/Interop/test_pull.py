@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -26,6 +27,8 @@ from svix.api import (
     Svix,
     SvixOptions,
 )
+
+from svix.webhooks import Webhook
 
 from conftest import HERALD_BIN
 from receiver import Receiver
@@ -318,3 +321,46 @@ def test_the_live_stream_pushes_activity_scoped_by_the_token(herald, client):
         assert {"messagesPerSecond", "deliveriesPerSecond", "successRate", "p50Ms", "p99Ms", "due", "retrying"} <= set(stats)
     finally:
         receiver.close()
+
+
+def test_herald_listen_forwards_the_exact_bytes_with_both_header_sets_and_retries(herald, client):
+    app = new_app(client)
+    token = herald.token()
+    # The first two forwards fail: the message is retried, not skipped.
+    receiver = Receiver(lambda path, index: 500 if index < 2 else 204)
+    listen = Listen(herald, token, app, receiver.url + "/local")
+    try:
+        secret = re.search(r"(whsec_\S+)", listen.wait_for_line(r"Signing secret: whsec_")).group(1)
+        raw = b'{"eventType": "order.paid", "payload": {"b": 1,   "a": [1.50, "\\u00e9"],\n  "z": null}}'
+        response = httpx.post(f"{herald.url}/api/v1/app/{app}/msg", content=raw,
+                              headers={"authorization": f"Bearer {token}", "content-type": "application/json"})
+        assert response.status_code == 202
+        message = response.json()["id"]
+        requests = receiver.wait_for("/local", 3, timeout=30)
+        assert "retrying" in "\n".join(listen.lines)
+        last = requests[-1]
+        assert last["body"] == b'{"b": 1,   "a": [1.50, "\\u00e9"],\n  "z": null}'
+        headers = {k.lower(): v for k, v in last["headers"].items()}
+        assert headers["webhook-id"] == headers["svix-id"] == message
+        assert headers["svix-signature"] == headers["webhook-signature"]
+        assert headers["user-agent"].startswith("Herald/")
+        standardwebhooks.Webhook(secret).verify(last["body"], headers)
+        Webhook(secret).verify(last["body"], headers)
+    finally:
+        listen.stop()
+        receiver.close()
+
+
+def test_herald_listen_says_in_one_line_why_a_forward_failed(herald, client):
+    app = new_app(client)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]  # nothing listens there once the socket is closed
+    listen = Listen(herald, herald.token(), app, f"http://127.0.0.1:{closed_port}/local")
+    try:
+        listen.wait_for_line(r"Signing secret")
+        message = send(client, app)
+        line = listen.wait_for_line(message)
+        assert "connection refused" in line
+    finally:
+        listen.stop()

@@ -114,7 +114,7 @@ function start() {
         <colgroup><col class="col-status"><col><col class="col-wide"></colgroup>
         <thead><tr><th colspan="3"><span class="app-name">${items[0].appName}</span> <span class="mono muted">${appId}</span></th></tr></thead>
         <tbody>${raw(items.map(e => { const h = health(e); return html`
-          <tr><td><span class="badge ${h.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span></td>
+          <tr><td><span class="badge ${h.level}">${e.disabled ? "off" : e.lastStatusCode == null ? "—" : Herald.statusText(e.lastStatusCode)}</span></td>
           <td><div class="mono">${e.url}</div><div class="muted">${e.description || e.uid || e.id}</div></td>
           <td>${h.text}</td></tr>`; }).join(""))}</tbody>
       </table>`).join("");
@@ -124,7 +124,7 @@ function start() {
     const row = document.createElement("tr");
     row.className = "new";
     row.innerHTML = html`<td>${Herald.time(a.timestamp)}</td>
-      <td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${a.responseStatusCode || "none"}</span></td>
+      <td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${Herald.statusText(a.responseStatusCode)}</span></td>
       <td>${a.responseDurationMs} ms</td>
       <td><div class="mono">${a.url}</div><div class="muted">${endpoint ? endpoint.appName : a.appId}</div></td>
       <td class="mono">${a.msgId}</td>`;
@@ -149,7 +149,7 @@ function start() {
           · <span class="mono">${message.id}</span> · ${Herald.dateTime(message.timestamp)}</p>
           <pre>${JSON.stringify(message.payload, null, 2)}</pre>
           ${attempts.data.length ? raw(html`<table><thead><tr><th>Time</th><th>Status</th><th>Duration</th><th>Endpoint</th><th>Response</th></tr></thead><tbody>${raw(attempts.data.map(t => html`
-            <tr><td>${Herald.dateTime(t.timestamp)}</td><td><span class="badge ${Herald.statusClass(t.responseStatusCode)}">${t.responseStatusCode || "none"}</span></td>
+            <tr><td>${Herald.dateTime(t.timestamp)}</td><td><span class="badge ${Herald.statusClass(t.responseStatusCode)}">${Herald.statusText(t.responseStatusCode)}</span></td>
             <td>${t.responseDurationMs} ms</td><td class="mono">${t.url}</td><td class="mono">${(t.response || "").slice(0, 200)}</td></tr>`).join(""))}</tbody></table>`)
           : raw('<div class="empty">No attempts for this message.</div>')}`;
         return;

@@ -104,7 +104,7 @@ function start(appId) {
         container.append(box);
       }
       const s = status(e);
-      box.querySelector("summary").innerHTML = html`<span class="badge ${s.level}">${e.disabled ? "off" : e.lastStatusCode ?? "—"}</span> <span class="mono">${e.url}</span> <span class="muted">${e.description}</span>`;
+      box.querySelector("summary").innerHTML = html`<span class="badge ${s.level}">${e.disabled ? "off" : e.lastStatusCode == null ? "—" : Herald.statusText(e.lastStatusCode)}</span> <span class="mono">${e.url}</span> <span class="muted">${e.description || e.uid || e.id}</span>`;
       box.querySelector("[data-status]").textContent = s.text;
       box.querySelector("[data-info]").textContent = "Event types: " + ((e.eventTypes || []).join(", ") || "all") + " · Channels: " + ((e.channels || []).join(", ") || "all") + " · " + e.id;
       box.querySelector("[data-act=toggle]").textContent = e.disabled ? "Enable" : "Disable";
@@ -124,7 +124,7 @@ function start(appId) {
       case "attempts": {
         const attempts = await Herald.api("GET", base + "/attempt/endpoint/" + id + "?limit=25");
         panel.innerHTML = attempts.data.length ? html`<table><thead><tr><th>Time</th><th>Status</th><th>Response</th><th></th></tr></thead><tbody>${raw(attempts.data.map(a => html`
-          <tr><td>${Herald.dateTime(a.timestamp)}</td><td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${a.responseStatusCode || "none"}</span> ${a.responseDurationMs} ms</td>
+          <tr><td>${Herald.dateTime(a.timestamp)}</td><td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${Herald.statusText(a.responseStatusCode)}</span> ${a.responseDurationMs} ms</td>
           <td class="mono">${a.responseStatusCode ? (a.response || "(empty body)").slice(0, 300) : "No response: " + (a.response || "the request failed")}</td>
           <td><button type="button" data-resend="${a.msgId}" data-endpoint="${id}">Resend</button></td></tr>`).join(""))}</tbody></table>`
           : '<div class="empty">No attempts yet.</div>';
@@ -245,7 +245,7 @@ function start(appId) {
     if (messageFilter && m.eventType !== messageFilter) return;
     const row = document.createElement("tr");
     if (fresh) row.className = "new";
-    row.innerHTML = html`<td>${Herald.dateTime(m.timestamp)}</td><td>${m.eventType}</td><td class="mono">${m.id}</td>
+    row.innerHTML = html`<td>${Herald.dateTime(m.timestamp)}</td><td>${m.eventType}</td><td class="mono">${m.id}${raw(m.eventId ? "<br>" : "")}<span class="muted">${m.eventId || ""}</span></td>
       <td><button type="button" data-message="${m.id}">Details</button></td>`;
     $("messages").prepend(row);
     $("messages-empty").classList.add("hidden");
@@ -275,7 +275,7 @@ function start(appId) {
         <td><button type="button" data-resend-detail="${d.id}">Resend</button></td></tr>`).join(""))}</tbody></table>
       <h2>Attempts</h2>
       ${attempts.data.length ? raw(html`<table><thead><tr><th>Time</th><th>Status</th><th>Response</th></tr></thead><tbody>${raw(attempts.data.map(a => html`
-        <tr><td>${Herald.dateTime(a.timestamp)}</td><td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${a.responseStatusCode || "none"}</span> ${a.responseDurationMs} ms</td>
+        <tr><td>${Herald.dateTime(a.timestamp)}</td><td><span class="badge ${Herald.statusClass(a.responseStatusCode)}">${Herald.statusText(a.responseStatusCode)}</span> ${a.responseDurationMs} ms</td>
         <td class="mono">${(a.response || "").slice(0, 300)}</td></tr>`).join(""))}</tbody></table>`) : raw('<div class="empty">No attempts yet.</div>')}`;
     $("message-detail").scrollIntoView({ behavior: "smooth", block: "nearest" });
   }

@@ -134,6 +134,9 @@ const Herald = (() => {
   }
   const raw = text => ({ __html: text });
 
+  /** What a badge says for a response code: the code, or "no response" when none came (code 0). */
+  function statusText(code) { return code ? String(code) : "no response"; }
+
   function statusClass(code) {
     if (code === null || code === undefined) return "";
     if (code >= 200 && code < 300) return "ok";
@@ -184,7 +187,7 @@ const Herald = (() => {
     return [1, 2, 5, 10].map(f => f * power).find(c => c >= value);
   }
 
-  return { token, signOut, claims, api, live, html, raw, statusClass, time, dateTime, ago, chart };
+  return { token, signOut, claims, api, live, html, raw, statusClass, statusText, time, dateTime, ago, chart };
 })();
 """#
 }

@@ -34,7 +34,7 @@ th { text-align: left; color: var(--muted); font-weight: 500; border-bottom: 1px
 td { border-bottom: 1px solid var(--line); padding: 7px 8px; vertical-align: top; overflow-wrap: anywhere; }
 tr.new td { animation: flash 1.2s ease-out; }
 @keyframes flash { from { background: #fff6d6; } to { background: transparent; } }
-.badge { display: inline-block; min-width: 38px; text-align: center; padding: 2px 6px; border-radius: 6px; font-weight: 600; font-size: 12px; color: #fff; background: var(--off); }
+.badge { display: inline-block; white-space: nowrap; min-width: 38px; text-align: center; padding: 2px 6px; border-radius: 6px; font-weight: 600; font-size: 12px; color: #fff; background: var(--off); }
 .badge.ok { background: var(--ok); } .badge.bad { background: var(--bad); } .badge.warn { background: var(--warn); }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .muted { color: var(--muted); }

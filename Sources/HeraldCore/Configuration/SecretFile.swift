@@ -13,10 +13,15 @@ public enum SecretFile {
     /// secret is 32 random bytes as 64 hex characters.
     /// An existing file must be a regular file (not a symbolic link) that only its owner can read or write.
     public static func loadOrCreate(at path: String, make: () -> String = randomHex) throws -> String {
+        try loadOrCreateReporting(at: path, make: make).secret
+    }
+
+    /// Like `loadOrCreate`, also saying whether this call created the file (start-up lines say so).
+    public static func loadOrCreateReporting(at path: String, make: () -> String = randomHex) throws -> (secret: String, created: Bool) {
         if let existing = try readExisting(path) {
             let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { throw ConfigurationError("the secret file \(path) is empty; delete it to have a new one made") }
-            return trimmed
+            return (trimmed, false)
         }
         let secret = make()
         // Written to a private temporary file, then linked into place: link() fails if another process won the
@@ -35,10 +40,10 @@ public enum SecretFile {
             throw ConfigurationError("cannot write the secret file \(path): \(describeErrno())")
         }
         if link(temporary, path) != 0 {
-            if errno == EEXIST { return try loadOrCreate(at: path, make: make) }
+            if errno == EEXIST { return try loadOrCreateReporting(at: path, make: make) }
             throw ConfigurationError("cannot create the secret file \(path): \(describeErrno())")
         }
-        return secret
+        return (secret, true)
     }
 
     /// The file's text, or nil when there is none; refuses links, non-regular files and modes wider than `0600`.
@@ -73,7 +78,7 @@ public enum SecretFile {
     }
 
     /// The text of `errno`, without the deprecated `String(cString:)`.
-    static func describeErrno() -> String {
+    public static func describeErrno() -> String {
         guard let text = strerror(errno) else { return "error \(errno)" }
         return String(validatingCString: text) ?? "error \(errno)"
     }

@@ -37,5 +37,5 @@ public struct DeliverySettings: Sendable, Hashable {
 
 /// Herald's version, sent in `user-agent`.
 public enum HeraldVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }
