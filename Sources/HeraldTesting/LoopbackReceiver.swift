@@ -3,8 +3,8 @@ import HTTPTypes
 import HeraldCore
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP receiver on 127.0.0.1 for delivery tests: records every request and answers as the test scripts it.

@@ -57,7 +57,13 @@ struct Serve: AsyncParsableCommand {
                 throw ConfigurationError("cannot open the SQLite database \(path): \(error)")
             }
             let sources = "JWT secret from \(secretSource), main key from \(keySource)"
-            try await serve(configuration, store: store, tokens: try await TokenAuthority(secret: Array(secret.utf8)), sources: sources, logger: logger)
+            try await serve(
+                configuration,
+                store: store,
+                tokens: try await TokenAuthority(secret: Array(secret.utf8)),
+                sources: sources,
+                logger: logger
+            )
             withExtendedLifetime(lock) {}
         case .postgres(let location):
             let (secret, secretSource) = try configuration.resolveJWTSecret()
@@ -65,7 +71,13 @@ struct Serve: AsyncParsableCommand {
             let store = PostgresStore(location: location, sealer: sealer, logger: Logger(label: "herald.postgres"))
             let tokens = try await TokenAuthority(secret: Array(secret.utf8))
             try await store.withRunningClient {
-                try await serve(configuration, store: store, tokens: tokens, sources: "JWT secret from \(secretSource), main key from \(keySource)", logger: logger)
+                try await serve(
+                    configuration,
+                    store: store,
+                    tokens: tokens,
+                    sources: "JWT secret from \(secretSource), main key from \(keySource)",
+                    logger: logger
+                )
             }
         }
         logger.notice("Herald stopped")

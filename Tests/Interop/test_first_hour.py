@@ -19,14 +19,14 @@ def run(*args, env=None, timeout=30):
 
 def test_start_up_says_what_it_created_and_where_webhooks_may_go_and_shutdown_says_so():
     with tempfile.TemporaryDirectory() as workdir:
-        first = HeraldProcess(workdir, database=f"sqlite:{workdir}/herald.db")
+        first = HeraldProcess(workdir, extra_env={"HERALD_LOG_LEVEL": "info"}, database=f"sqlite:{workdir}/herald.db")
         first.start()
         first.stop()
         log = open(first.log_path).read()
         assert re.search(r"JWT secret from \S+herald\.db\.jwt-secret \(created now\), main key from \S+herald\.db\.main-key \(created now\)", log)
         assert "webhooks may reach public addresses and 127.0.0.0/8" in log
         assert "Herald stopped" in log
-        second = HeraldProcess(workdir, database=f"sqlite:{workdir}/herald.db", name="second")
+        second = HeraldProcess(workdir, extra_env={"HERALD_LOG_LEVEL": "info"}, database=f"sqlite:{workdir}/herald.db", name="second")
         second.start()
         second.stop()
         log = open(second.log_path).read()
@@ -39,7 +39,7 @@ def test_a_second_server_on_one_sqlite_file_is_refused_naming_the_first():
         first.start()
         try:
             second = HeraldProcess(workdir, database=f"sqlite:{workdir}/herald.db", name="second")
-            result = run(*second.args("serve"), "--host", "127.0.0.1", "--port", str(second.port), env=second.env)
+            result = run(*second.args("serve")[1:], "--host", "127.0.0.1", "--port", str(second.port), env=second.env)
             assert result.returncode != 0
             assert f"pid {first.process.pid}" in result.stderr
             assert "only one may run on a SQLite file" in result.stderr

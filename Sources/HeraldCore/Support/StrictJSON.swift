@@ -73,7 +73,7 @@ public enum StrictJSON {
             switch byte {
             case UInt8(ascii: "{"): try object(depth: depth + 1)
             case UInt8(ascii: "["): try array(depth: depth + 1)
-            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "\""): _ = try string(collect: false)
             case UInt8(ascii: "t"): try literal("true")
             case UInt8(ascii: "f"): try literal("false")
             case UInt8(ascii: "n"): try literal("null")
@@ -98,14 +98,25 @@ public enum StrictJSON {
                 index += 1
                 return
             }
-            var keys = Set<[UInt8]>()
+            // Few keys are compared one by one (no hashing, no allocation); many go into a set.
+            var keys: [ArraySlice<UInt8>] = []
+            var keySet: Set<ArraySlice<UInt8>>?
             while true {
                 let keyStart = index
                 guard current == UInt8(ascii: "\"") else {
                     throw failure(current == UInt8(ascii: "}") ? "trailing comma before '}'" : "expected a string key in double quotes")
                 }
-                let key = try string()
-                guard keys.insert(key).inserted else {
+                let key = try string(collect: true)
+                let repeated: Bool
+                if var set = keySet {
+                    repeated = !set.insert(key).inserted
+                    keySet = set
+                } else {
+                    repeated = keys.contains(key)
+                    keys.append(key)
+                    if keys.count > 16 { keySet = Set(keys) }
+                }
+                guard !repeated else {
                     throw failure("duplicate key \"\(String(decoding: key, as: UTF8.self))\"", at: keyStart)
                 }
                 skipWhitespace()
@@ -167,25 +178,33 @@ public enum StrictJSON {
 
         func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-        /// A string; returns its content with escapes resolved (to compare keys).
-        mutating func string() throws -> [UInt8] {
+        /// A string; with `collect`, returns its content with escapes resolved (to compare keys) — the text itself when
+        /// it has no escape, so most keys cost no allocation.
+        mutating func string(collect: Bool) throws -> ArraySlice<UInt8> {
             index += 1
-            var content: [UInt8] = []
+            let start = index
+            var decoded: [UInt8]?
             while true {
                 guard let byte = current else { throw failure("unterminated string") }
                 switch byte {
                 case UInt8(ascii: "\""):
+                    let text = bytes[start..<index]
                     index += 1
-                    return content
+                    return decoded.map { ArraySlice($0) } ?? text
                 case UInt8(ascii: "\\"):
-                    try escape(into: &content)
+                    if collect, decoded == nil { decoded = Array(bytes[start..<index]) }
+                    var scratch: [UInt8] = []
+                    try escape(into: &scratch)
+                    decoded?.append(contentsOf: scratch)
                 case 0x00..<0x20:
                     throw failure("a control character (U+\(hex(byte))) must be escaped in a string")
                 case 0x20..<0x80:
-                    content.append(byte)
+                    decoded?.append(byte)
                     index += 1
                 default:
-                    try utf8Sequence(into: &content)
+                    let sequenceStart = index
+                    try utf8Sequence()
+                    decoded?.append(contentsOf: bytes[sequenceStart..<index])
                 }
             }
         }
@@ -240,7 +259,7 @@ public enum StrictJSON {
         }
 
         /// One multi-byte UTF-8 sequence: shortest form, no surrogates, at most U+10FFFF.
-        mutating func utf8Sequence(into content: inout [UInt8]) throws {
+        mutating func utf8Sequence() throws {
             let lead = bytes[index]
             let length: Int
             var range: ClosedRange<UInt8> = 0x80...0xBF
@@ -267,7 +286,6 @@ public enum StrictJSON {
             for offset in 2..<max(length, 2) where !(0x80...0xBF).contains(bytes[index + offset]) {
                 throw failure("invalid UTF-8")
             }
-            content.append(contentsOf: bytes[index..<(index + length)])
             index += length
         }
 
