@@ -55,18 +55,7 @@ extension Bench {
                     try await group.waitForAll()
                     return accepted
                 }
-                _ = try await waitUntil(timeout: .seconds(60)) {
-                    accepted.allSatisfy { message in healthy.allSatisfy { receiver.arrival(of: message.0, path: $0) != nil } }
-                }
-                var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000)
-                for (id, at) in accepted {
-                    for path in healthy {
-                        guard let arrived = receiver.arrival(of: id, path: path) else { continue }
-                        _ = latency.record(arrived > at ? LoadGenerator.micros(arrived - at) : 0)
-                    }
-                }
-                receiver.recordArrivals(false)
-                return latency
+                return try await arrivalLatency(of: accepted, at: healthy)
             }
         }
         let baseline = try await run(noisy: false)

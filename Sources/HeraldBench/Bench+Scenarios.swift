@@ -188,18 +188,7 @@ extension Bench {
                 receiver.recordArrivals(true)
                 progress("isolation: 100 msg/s to 10 healthy endpoints\(withSlow ? " and one that always times out" : "")")
                 let accepted = try await load.offer(app: "bench", rate: 100, duration: duration)
-                _ = try await waitUntil(timeout: .seconds(60)) {
-                    accepted.allSatisfy { message in healthy.allSatisfy { receiver.arrival(of: message.0, path: $0) != nil } }
-                }
-                var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000)
-                for (id, at) in accepted {
-                    for path in healthy {
-                        guard let arrived = receiver.arrival(of: id, path: path) else { continue }
-                        _ = latency.record(arrived > at ? LoadGenerator.micros(arrived - at) : 0)
-                    }
-                }
-                receiver.recordArrivals(false)
-                return latency
+                return try await arrivalLatency(of: accepted, at: healthy)
             }
         }
         let baseline = try await run(withSlow: false)
@@ -207,5 +196,22 @@ extension Bench {
         let base99 = Self.milliseconds(baseline.valueAtPercentile(99))
         let with99 = Self.milliseconds(disturbed.valueAtPercentile(99))
         return [("healthy_p99_ms", base99), ("healthy_p99_ms_with_timeouts", with99), ("ratio", with99 / max(base99, 0.001))]
+    }
+
+    /// 202 → arrival of every accepted message at every one of `paths` (waiting up to a minute for the last ones);
+    /// stops recording arrivals.
+    func arrivalLatency(of accepted: [(String, ContinuousClock.Instant)], at paths: [String]) async throws -> Histogram<UInt64> {
+        _ = try await waitUntil(timeout: .seconds(60)) {
+            accepted.allSatisfy { message in paths.allSatisfy { receiver.arrival(of: message.0, path: $0) != nil } }
+        }
+        var latency = Histogram<UInt64>(highestTrackableValue: 600_000_000)
+        for (id, at) in accepted {
+            for path in paths {
+                guard let arrived = receiver.arrival(of: id, path: path) else { continue }
+                _ = latency.record(arrived > at ? LoadGenerator.micros(arrived - at) : 0)
+            }
+        }
+        receiver.recordArrivals(false)
+        return latency
     }
 }
