@@ -76,6 +76,7 @@ struct EndpointDeliveryRoutes {
             createdAt: now
         )
         try await environment.store.createMessage(message, onlyTo: endpoint.id)
+        context.createdResource?.record(message.id)
         return JSONResponse.make(MessageOut(message, withContent: true, now: now), status: .accepted)
     }
 
