@@ -8,27 +8,28 @@ const Herald = (() => {
   const storageKey = "herald.token";
 
   /**
-   * The token from the URL fragment (#token=…, then removed from the address bar) or this tab's session. A link
-   * carrying another token than the open session's asks first: a link someone sent must not silently swap whom this
-   * tab acts for.
+   * Takes the token a link carried in its fragment (#token=…), then removes it from the address bar. A token other
+   * than the open session's is taken only if the person agrees: a link someone sent must not silently swap whom this tab
+   * acts for. Read once when the page loads, and again when a link changes the fragment of the open page; true when
+   * the session changed.
    */
-  function token() {
-    const fragment = new URLSearchParams(location.hash.slice(1));
-    const fromURL = fragment.get("token");
+  function adoptFragmentToken() {
+    const fromURL = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (!fromURL) return false;
+    history.replaceState(null, "", location.pathname + location.search);
     const current = sessionStorage.getItem(storageKey);
-    if (fromURL) {
-      history.replaceState(null, "", location.pathname + location.search);
-      if (current && current !== fromURL && !confirm(switchQuestion(current, fromURL))) return current;
-      sessionStorage.setItem(storageKey, fromURL);
-      return fromURL;
-    }
-    return current;
+    if (current === fromURL) return false;
+    if (current && !confirm(switchQuestion(current, fromURL))) return false;
+    sessionStorage.setItem(storageKey, fromURL);
+    return true;
   }
 
-  // A link opened in this tab while a page is showing changes only the fragment: load the page again to read it.
-  window.addEventListener("hashchange", () => {
-    if (new URLSearchParams(location.hash.slice(1)).get("token")) location.reload();
-  });
+  /** This tab's token. */
+  function token() { return sessionStorage.getItem(storageKey); }
+
+  // A link opened in this tab while a page is showing changes only the fragment: ask, and load the page again for the
+  // new session.
+  window.addEventListener("hashchange", () => { if (adoptFragmentToken()) location.reload(); });
 
   function switchQuestion(current, next) {
     const describe = value => {
@@ -187,6 +188,7 @@ const Herald = (() => {
     return [1, 2, 5, 10].map(f => f * power).find(c => c >= value);
   }
 
+  adoptFragmentToken();
   return { token, signOut, claims, api, live, html, raw, statusClass, statusText, time, dateTime, ago, chart };
 })();
 """#
