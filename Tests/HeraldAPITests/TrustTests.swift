@@ -113,7 +113,7 @@ import Testing
                     let feed = try await api.request(.get, "/api/v1/app/a/poller/sink/stream", auth: portal)
                     #expect(feed.status == 200)
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(1500))
                 #expect(try await api.request(.post, "/api/v1/auth/logout", auth: portal).status == 204)
                 try await group.waitForAll()
             }
@@ -232,10 +232,11 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func aTokenHoldsAtMostItsShareOfStreams() async throws {
         try await Self.harness(TenantLimits(maxStreamsPerToken: 2)).run { api in
-            let token = TrustTests.shortLivedToken(seconds: 2)
+            let token = TrustTests.shortLivedToken(seconds: 5)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<2 { group.addTask { try await api.request(.get, "/api/v1/live", auth: token).status } }
-                try await Task.sleep(for: .milliseconds(500))
+                // The two streams are open well before this and until their token expires.
+                try await Task.sleep(for: .seconds(2))
                 let third = try await api.request(.get, "/api/v1/live", auth: token)
                 #expect(third.status == 429)
                 #expect(try await api.request(.get, "/api/v1/live", auth: TrustTests.shortLivedToken(seconds: 1)).status == 200)
