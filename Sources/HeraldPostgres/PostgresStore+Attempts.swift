@@ -45,7 +45,7 @@ extension PostgresStore {
             """
             SELECT m.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
             FROM deliveries d JOIN messages m ON m.id = d.msg_id
-            WHERE d.trigger_type = 0
+            WHERE d.trigger_type = \(TriggerType.scheduled.sql)
             """
         )
         builder.append(
@@ -69,7 +69,7 @@ extension PostgresStore {
             """
             SELECT e.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
             FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-            WHERE d.trigger_type = 0
+            WHERE d.trigger_type = \(TriggerType.scheduled.sql)
             """
         )
         builder.append(" AND d.app_id = \(builder.bind(appID)) AND d.msg_id = \(builder.bind(messageID))")
@@ -84,23 +84,20 @@ extension PostgresStore {
 
     public func endpointStats(endpointID: String, since: Timestamp, until: Timestamp) async throws -> EndpointStats {
         try await perform { client in
-            var counts: [Int: Int] = [:]
+            var counts: [MessageStatus: Int] = [:]
             for row in try await client.rows(
                 """
                 SELECT status, COUNT(*) AS n FROM deliveries
-                WHERE endpoint_id = \(endpointID) AND trigger_type = 0
+                WHERE endpoint_id = \(endpointID) AND trigger_type = \(unescaped: TriggerType.scheduled.sql)
                     AND created_at >= \(since.milliseconds) AND created_at < \(until.milliseconds)
                 GROUP BY status
                 """
             ) {
-                counts[try row.value("status", as: Int.self)] = Int(try row.value("n", as: Int64.self))
+                if let status = MessageStatus(rawValue: try row.value("status", as: Int.self)) {
+                    counts[status] = Int(try row.value("n", as: Int64.self))
+                }
             }
-            return EndpointStats(
-                success: counts[0, default: 0],
-                pending: counts[1, default: 0],
-                sending: counts[3, default: 0],
-                fail: counts[2, default: 0]
-            )
+            return EndpointStats(counts: counts)
         }
     }
 
@@ -109,7 +106,7 @@ extension PostgresStore {
             try await client.query(
                 """
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                VALUES (\(messageID), \(appID), \(endpointID), 1, 1, \(now.milliseconds), \(now.milliseconds), \(now.milliseconds))
+                VALUES (\(messageID), \(appID), \(endpointID), \(unescaped: TriggerType.manual.sql), \(unescaped: MessageStatus.pending.sql), \(now.milliseconds), \(now.milliseconds), \(now.milliseconds))
                 """
             ).drain()
         }
@@ -120,8 +117,8 @@ extension PostgresStore {
         let count = try await perform { client in
             try await client.rows(
                 """
-                UPDATE deliveries SET status = 1, attempt_count = 0, next_attempt_at = \(now.milliseconds), updated_at = \(now.milliseconds)
-                WHERE endpoint_id = \(endpointID) AND trigger_type = 0 AND status = 2
+                UPDATE deliveries SET status = \(unescaped: MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = \(now.milliseconds), updated_at = \(now.milliseconds)
+                WHERE endpoint_id = \(endpointID) AND trigger_type = \(unescaped: TriggerType.scheduled.sql) AND status = \(unescaped: MessageStatus.fail.sql)
                     AND created_at >= \(since.milliseconds) AND created_at < \(until.milliseconds)
                 RETURNING 1
                 """

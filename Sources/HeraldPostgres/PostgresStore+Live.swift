@@ -73,7 +73,7 @@ extension PostgresStore {
         var attempts = SQLBuilder("SELECT t.created_at / ")
         let attemptWidth = attempts.bind(width)
         attempts.append(
-            "\(attemptWidth) * \(attemptWidth) AS bucket, COUNT(*) AS n FROM attempts t WHERE t.status = 0 AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start))) AND"
+            "\(attemptWidth) * \(attemptWidth) AS bucket, COUNT(*) AS n FROM attempts t WHERE t.status = \(MessageStatus.success.sql) AND t.id >= \(attempts.bind(IDPrefix.attempt.startID(timestampMs: start))) AND"
         )
         attempts.appendScope("t", orgID: orgID, appID: appID)
         attempts.append(" GROUP BY bucket")
@@ -106,8 +106,8 @@ extension PostgresStore {
         attempts.append(" LIMIT \(LiveStats.sampleLimit)")
         var queue = SQLBuilder("SELECT COUNT(*) FILTER (WHERE d.next_attempt_at <=")
         queue.append(
-            " \(queue.bind(now.milliseconds)) AND d.lease_owner IS NULL) AS due, COUNT(*) FILTER (WHERE d.status = 3) AS retrying"
-                + " FROM deliveries d WHERE d.status IN (1, 3) AND"
+            " \(queue.bind(now.milliseconds)) AND d.lease_owner IS NULL) AS due, COUNT(*) FILTER (WHERE d.status = \(MessageStatus.sending.sql)) AS retrying"
+                + " FROM deliveries d WHERE d.status IN \(MessageStatus.sqlList(.pending, .sending)) AND"
         )
         queue.appendScope("d", orgID: orgID, appID: appID)
         let (messageQuery, attemptQuery, queueQuery) = (messages.query, attempts.query, queue.query)

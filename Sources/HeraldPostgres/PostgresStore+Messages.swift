@@ -20,11 +20,33 @@ extension PostgresStore {
             bindings.add(endpointID)
             queued = try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self))
         } else {
-            bindings.add(message.channels ?? [])
+            let targets = try await fanOutTargets(of: message)
+            bindings.add(targets.deliveries)
+            bindings.add(targets.feeds)
             queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
         }
         if queued.feedEntries > 0 { feedChanged.signal() }
         if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }
+    }
+
+    /// The application's endpoints that the message reaches (`EndpointMatching`). Read before the insert, outside its
+    /// statement: an endpoint created in between misses this message as it would one accepted a moment earlier, and
+    /// one disabled or deleted in between is skipped when its delivery is claimed.
+    private func fanOutTargets(of message: Message) async throws -> EndpointMatching.Targets {
+        var bindings = Bindings()
+        bindings.add(message.appID)
+        let statement = bindings.prepared(Statements.FanOutCandidates.self)
+        let candidates = try await perform { client in
+            try await client.rows(statement).map { row in
+                EndpointMatching.Candidate(
+                    id: try row.value("id"),
+                    url: try row.value("url"),
+                    eventTypesColumn: try row.value("event_types"),
+                    channelsColumn: try row.value("channels")
+                )
+            }
+        }
+        return try EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
     }
 
     /// Runs a message insert; returns how many deliveries and feed entries it queued.

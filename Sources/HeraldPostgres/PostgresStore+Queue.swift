@@ -49,10 +49,9 @@ extension PostgresStore {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects {
-        var exhausted = false
-        if case .failed = result.next, result.attempt != nil { exhausted = true }
-        if task.triggerType == .scheduled, !result.disableEndpoint, !exhausted {
-            let entry = ResultBatcher.Entry(task: task, result: result, owner: owner, now: now)
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: result)
+        if outcome.isRoutine {
+            let entry = ResultBatcher.Entry(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
                 entry,
                 splits: { ($0 as? HeraldError)?.kind != .serviceUnavailable },
@@ -64,6 +63,7 @@ extension PostgresStore {
             try await self.recordResult(
                 task,
                 result: result,
+                outcome: outcome,
                 owner: owner,
                 now: now,
                 disableAfterSeconds: disableAfterSeconds,
@@ -81,10 +81,12 @@ extension PostgresStore {
         _ = try await perform { client in try await client.rows(statement) }
     }
 
-    /// Manual attempts, endpoints to disable and exhausted deliveries, in one transaction (the rare paths).
+    /// The outcomes that are not routine (manual attempts, endpoints to disable, exhausted deliveries), in one
+    /// transaction.
     private func recordResult(
         _ task: DeliveryTask,
         result: DeliveryResult,
+        outcome: DeliveryOutcome,
         owner: String,
         now: Timestamp,
         disableAfterSeconds: Int64,
@@ -111,84 +113,89 @@ extension PostgresStore {
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
         guard !stillOurs.isEmpty else { return DeliveryEffects() }
         var effects = DeliveryEffects()
-        if result.disableEndpoint {
-            try await connection.query(
-                "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(task.endpointID)",
-                logger: logger
-            ).drain()
+        if outcome.disablesEndpoint, try await disable(endpointID: task.endpointID, now: now, connection: connection) {
             effects.endpointDisabled = now
         }
-        let attempted = result.attempt == nil ? 0 : 1
-        switch task.triggerType {
-        case .manual:
+        switch outcome.row {
+        case .delete:
             try await connection.query("DELETE FROM deliveries WHERE id = \(task.deliveryID)", logger: logger).drain()
-            if case .succeeded = result.next {
-                try await connection.query(
-                    """
-                    UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = \(now.milliseconds)
-                    WHERE msg_id = \(task.messageID) AND endpoint_id = \(task.endpointID) AND trigger_type = 0 AND lease_owner IS NULL
-                    """,
-                    logger: logger
-                ).drain()
-                try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = \(task.endpointID)", logger: logger).drain()
-            }
-        case .scheduled:
-            let (status, next): (MessageStatus, Int64?) =
-                switch result.next {
-                case .succeeded: (.success, nil)
-                case .retry(let at): (.sending, at.milliseconds)
-                case .failed: (.fail, nil)
-                }
+        case .update(let status, let next, let attemptsAdded):
             try await connection.query(
                 """
-                UPDATE deliveries SET status = \(status.rawValue), next_attempt_at = \(next), lease_owner = NULL,
-                    attempt_count = attempt_count + \(attempted), updated_at = \(now.milliseconds)
+                UPDATE deliveries SET status = \(status.rawValue), next_attempt_at = \(next?.milliseconds), lease_owner = NULL,
+                    attempt_count = attempt_count + \(attemptsAdded), updated_at = \(now.milliseconds)
                 WHERE id = \(task.deliveryID)
                 """,
                 logger: logger
             ).drain()
-            if case .failed = result.next, result.attempt != nil, !result.disableEndpoint,
-                let since = try await recordExhaustion(
-                    endpointID: task.endpointID,
-                    now: now,
-                    disableAfterSeconds: disableAfterSeconds,
-                    connection: connection
-                )
-            {
-                effects.endpointDisabled = since
-            }
+        }
+        if outcome.settlesScheduledDelivery {
+            try await connection.query(
+                """
+                UPDATE deliveries SET status = \(MessageStatus.success.rawValue), next_attempt_at = NULL, updated_at = \(now.milliseconds)
+                WHERE msg_id = \(task.messageID) AND endpoint_id = \(task.endpointID)
+                    AND trigger_type = \(TriggerType.scheduled.rawValue) AND lease_owner IS NULL
+                """,
+                logger: logger
+            ).drain()
+        }
+        if outcome.clearsFailureTracking {
+            try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = \(task.endpointID)", logger: logger).drain()
+        }
+        if outcome.countsTowardAutoDisable,
+            let since = try await recordExhaustion(
+                endpointID: task.endpointID,
+                now: now,
+                disableAfterSeconds: disableAfterSeconds,
+                connection: connection
+            )
+        {
+            effects.endpointDisabled = since
         }
         return effects
     }
 
-    /// Auto-disable, as Svix does it: the first exhausted delivery starts the clock; one exhausted after
-    /// `disableAfterSeconds` with no success in between disables the endpoint. The tracking row is locked, so
-    /// instances recording exhaustions of one endpoint at once take turns. Returns when failures began if it disabled.
+    /// Disables an endpoint; returns whether it was enabled until now.
+    private func disable(endpointID: String, now: Timestamp, connection: PostgresConnection) async throws -> Bool {
+        let disabled = try await connection.rows(
+            "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(endpointID) AND NOT disabled RETURNING 1",
+            logger: logger
+        )
+        return !disabled.isEmpty
+    }
+
+    /// Runs the endpoint's auto-disable clock (`AutoDisable`). The clock row is created if missing and then locked,
+    /// so instances recording exhaustions of one endpoint at once take turns. Returns when failures began if it
+    /// disabled the endpoint.
     private func recordExhaustion(
         endpointID: String,
         now: Timestamp,
         disableAfterSeconds: Int64,
         connection: PostgresConnection
     ) async throws -> Timestamp? {
-        let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
-        let tracked = try await connection.rows(
-            """
-            INSERT INTO endpoint_failures AS f (endpoint_id, first_failure_at, expires_at)
-            VALUES (\(endpointID), \(now.milliseconds), \(expiresAt))
-            ON CONFLICT (endpoint_id) DO UPDATE SET
-                first_failure_at = CASE WHEN f.expires_at <= \(now.milliseconds) THEN excluded.first_failure_at ELSE f.first_failure_at END,
-                expires_at = CASE WHEN f.expires_at <= \(now.milliseconds) THEN excluded.expires_at ELSE f.expires_at END
-            RETURNING first_failure_at
-            """,
+        let rows = try await connection.rows(
+            "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = \(endpointID) FOR UPDATE",
             logger: logger
         )
-        let firstFailure = try tracked.first?.value("first_failure_at", as: Int64.self) ?? now.milliseconds
-        guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
-        let disabled = try await connection.rows(
-            "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(endpointID) AND NOT disabled RETURNING 1",
-            logger: logger
-        )
-        return disabled.isEmpty ? nil : Timestamp(milliseconds: firstFailure)
+        let clock = try rows.first.map {
+            AutoDisable.Clock(firstFailureAt: try $0.timestamp("first_failure_at"), expiresAt: try $0.timestamp("expires_at"))
+        }
+        switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
+        case .start(let clock):
+            try await connection.query(
+                """
+                INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at)
+                VALUES (\(endpointID), \(clock.firstFailureAt.milliseconds), \(clock.expiresAt.milliseconds))
+                ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
+                """,
+                logger: logger
+            ).drain()
+            return nil
+        case .wait:
+            return nil
+        case .disable(let since):
+            return try await disable(endpointID: endpointID, now: now, connection: connection) ? since : nil
+        }
     }
 
     public func nextDueTime() async throws -> Timestamp? {
@@ -261,17 +268,13 @@ struct RoutineResultColumns {
     var nextAttemptAt: [Int64] = []
     var attemptsAdded: [Int] = []
     var owner: [String] = []
-    var succeeded: [Bool] = []
+    var clearsFailures: [Bool] = []
     var deliveryID: [Int64] = []
     var updatedAt: [Int64] = []
 
     mutating func append(_ entry: ResultBatcher.Entry) {
-        let (status, next): (MessageStatus, Int64) =
-            switch entry.result.next {
-            case .succeeded: (.success, -1)
-            case .retry(let at): (.sending, at.milliseconds)
-            case .failed: (.fail, -1)
-            }
+        // Routine outcomes always update the row (`DeliveryOutcome.isRoutine`).
+        guard case .update(let status, let next, let attemptsAdded) = entry.outcome.row else { return }
         // Without an attempt its columns hold placeholders of the right types; the insert skips the row.
         let attempt = entry.result.attempt
         hasAttempt.append(attempt != nil)
@@ -288,10 +291,10 @@ struct RoutineResultColumns {
         triggerType.append(attempt?.triggerType.rawValue ?? 0)
         attemptAt.append(attempt?.createdAt.milliseconds ?? 0)
         deliveryStatus.append(status.rawValue)
-        nextAttemptAt.append(next)
-        attemptsAdded.append(attempt == nil ? 0 : 1)
+        nextAttemptAt.append(next?.milliseconds ?? -1)
+        self.attemptsAdded.append(attemptsAdded)
         owner.append(entry.owner)
-        if case .succeeded = entry.result.next { succeeded.append(true) } else { succeeded.append(false) }
+        clearsFailures.append(entry.outcome.clearsFailureTracking)
         deliveryID.append(entry.task.deliveryID)
         updatedAt.append(entry.now.milliseconds)
     }
@@ -315,7 +318,7 @@ struct RoutineResultColumns {
         bindings.add(nextAttemptAt)
         bindings.add(attemptsAdded)
         bindings.add(owner)
-        bindings.add(succeeded)
+        bindings.add(clearsFailures)
         bindings.add(deliveryID)
         bindings.add(updatedAt)
         return bindings

@@ -64,9 +64,14 @@ enum Statements {
         static let sql = "SELECT * FROM applications WHERE org_id = $1 AND uid = $2 AND deleted_at IS NULL"
     }
 
-    /// A message and its fan-out — one delivery per live, enabled endpoint that matches, by the Svix rules of
-    /// `EndpointMatching`, or a feed entry for a polling endpoint — in one statement. Parameters: id, app id, event
-    /// type, event id, channels (JSON), payload, payload expiry, created at, channels (array).
+    /// An application's live, enabled endpoints with their filters, for `EndpointMatching` to choose among.
+    enum FanOutCandidates: StatementText {
+        static let sql = "SELECT id, url, event_types, channels FROM endpoints WHERE app_id = $1 AND deleted_at IS NULL AND NOT disabled"
+    }
+
+    /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$9`, a feed entry per
+    /// polling endpoint in `$10` — in one statement. Parameters: id, app id, event type, event id, channels (JSON),
+    /// payload, payload expiry, created at, delivery endpoints, feed endpoints.
     enum MessageFanOut: StatementText {
         static let sql = """
             WITH message AS (
@@ -74,20 +79,15 @@ enum Statements {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                 RETURNING id
             ),
-            matching AS (
-                SELECT e.id, e.url = '\(EndpointURL.poller)' AS poller FROM endpoints e
-                WHERE e.app_id = $2 AND e.deleted_at IS NULL AND NOT e.disabled
-                    AND (e.event_types IS NULL OR e.event_types::jsonb ? $3)
-                    AND (e.channels IS NULL OR e.channels::jsonb ?| $9::text[])
-            ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, $2, matching.id, 0, 1, $8, $8, $8 FROM message, matching WHERE NOT matching.poller
+                SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8
+                FROM message, unnest($9::text[]) AS target(id)
                 RETURNING 1
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
-                SELECT matching.id, message.id, $8 FROM message, matching WHERE matching.poller
+                SELECT target.id, message.id, $8 FROM message, unnest($10::text[]) AS target(id)
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
@@ -107,7 +107,8 @@ enum Statements {
             ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, $2, $9, 1, 1, $8, $8, $8 FROM message, target WHERE NOT target.poller
+                SELECT message.id, $2, $9, \(TriggerType.manual.sql), \(MessageStatus.pending.sql), $8, $8, $8
+                FROM message, target WHERE NOT target.poller
                 RETURNING 1
             ),
             fed AS (
@@ -167,7 +168,7 @@ enum Statements {
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
                 m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = 'poller://') AS inactive,
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
                 r.setting
             FROM claimed c
             CROSS JOIN relaxed r
@@ -191,7 +192,7 @@ enum Statements {
                     $17::text[], $18::bool[], $19::int8[], $20::int8[]
                 ) AS i(has_attempt, attempt_id, msg_id, endpoint_id, app_id, url, has_response, response,
                     status_code, duration_ms, attempt_status, trigger_type, attempt_at,
-                    delivery_status, next_attempt_at, attempts_added, owner, succeeded, delivery_id, updated_at)
+                    delivery_status, next_attempt_at, attempts_added, owner, clears_failures, delivery_id, updated_at)
             ),
             logged AS (
                 INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
@@ -205,10 +206,10 @@ enum Statements {
                     lease_owner = NULL, attempt_count = d.attempt_count + i.attempts_added, updated_at = i.updated_at
                 FROM input i
                 WHERE d.id = i.delivery_id AND d.lease_owner = i.owner
-                RETURNING d.endpoint_id, i.succeeded
+                RETURNING d.endpoint_id, i.clears_failures
             ),
             cleared AS (
-                DELETE FROM endpoint_failures WHERE endpoint_id IN (SELECT endpoint_id FROM moved WHERE succeeded)
+                DELETE FROM endpoint_failures WHERE endpoint_id IN (SELECT endpoint_id FROM moved WHERE clears_failures)
             )
             SELECT setting FROM relaxed
             """

@@ -9,6 +9,7 @@ final class ResultBatcher: Sendable {
     struct Entry: Sendable {
         var task: DeliveryTask
         var result: DeliveryResult
+        var outcome: DeliveryOutcome
         var owner: String
         var now: Timestamp
     }

@@ -61,7 +61,7 @@ extension SQLiteStore {
         var sql = """
             SELECT m.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
             FROM deliveries d JOIN messages m ON m.id = d.msg_id
-            WHERE d.app_id = ? AND d.endpoint_id = ? AND d.trigger_type = 0 AND m.id >= ? AND m.id < ?
+            WHERE d.app_id = ? AND d.endpoint_id = ? AND d.trigger_type = \(TriggerType.scheduled.sql) AND m.id >= ? AND m.id < ?
             """
         var arguments: StatementArguments = [appID, endpointID, query.idRange.lower, query.idRange.upper]
         if let status {
@@ -88,7 +88,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT e.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
                     FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-                    WHERE d.app_id = ? AND d.msg_id = ? AND d.trigger_type = 0
+                    WHERE d.app_id = ? AND d.msg_id = ? AND d.trigger_type = \(TriggerType.scheduled.sql)
                     """ + paging.sql,
                 arguments: [appID, messageID] + paging.arguments
             ).map { row in (try Endpoint(row: row, sealer: self.sealer), DestinationState(row: row)) }
@@ -98,24 +98,19 @@ extension SQLiteStore {
 
     public func endpointStats(endpointID: String, since: Timestamp, until: Timestamp) async throws -> EndpointStats {
         try await pool.read { db in
-            var counts: [Int: Int] = [:]
+            var counts: [MessageStatus: Int] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT status, COUNT(*) AS n FROM deliveries
-                    WHERE endpoint_id = ? AND trigger_type = 0 AND created_at >= ? AND created_at < ?
+                    WHERE endpoint_id = ? AND trigger_type = \(TriggerType.scheduled.sql) AND created_at >= ? AND created_at < ?
                     GROUP BY status
                     """,
                 arguments: [endpointID, since.milliseconds, until.milliseconds]
             ) {
-                counts[row["status"]] = row["n"]
+                if let status = MessageStatus(rawValue: row["status"]) { counts[status] = row["n"] }
             }
-            return EndpointStats(
-                success: counts[0, default: 0],
-                pending: counts[1, default: 0],
-                sending: counts[3, default: 0],
-                fail: counts[2, default: 0]
-            )
+            return EndpointStats(counts: counts)
         }
     }
 
@@ -124,7 +119,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, 1, 1, ?, ?, ?)
+                    VALUES (?, ?, ?, \(TriggerType.manual.sql), \(MessageStatus.pending.sql), ?, ?, ?)
                     """,
                 arguments: [messageID, appID, endpointID, now.milliseconds, now.milliseconds, now.milliseconds]
             )
@@ -136,8 +131,8 @@ extension SQLiteStore {
         let count = try await pool.write { db -> Int in
             try db.execute(
                 sql: """
-                    UPDATE deliveries SET status = 1, attempt_count = 0, next_attempt_at = ?, updated_at = ?
-                    WHERE endpoint_id = ? AND trigger_type = 0 AND status = 2 AND created_at >= ? AND created_at < ?
+                    UPDATE deliveries SET status = \(MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = ?, updated_at = ?
+                    WHERE endpoint_id = ? AND trigger_type = \(TriggerType.scheduled.sql) AND status = \(MessageStatus.fail.sql) AND created_at >= ? AND created_at < ?
                     """,
                 arguments: [now.milliseconds, now.milliseconds, endpointID, since.milliseconds, until.milliseconds]
             )

@@ -82,7 +82,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT t.created_at / ? * ? AS bucket, COUNT(*) AS n FROM attempts t
-                    WHERE \(scope.endpointCondition("t")) AND t.id >= ? AND t.status = 0 GROUP BY bucket
+                    WHERE \(scope.endpointCondition("t")) AND t.id >= ? AND t.status = \(MessageStatus.success.sql) GROUP BY bucket
                     """,
                 arguments: [width, width] + scope.arguments + [IDPrefix.attempt.startID(timestampMs: start)]
             ) {
@@ -119,8 +119,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT COALESCE(SUM(d.next_attempt_at <= ? AND d.lease_owner IS NULL), 0) AS due,
-                        COALESCE(SUM(d.status = 3), 0) AS retrying
-                    FROM deliveries d WHERE \(scope.condition("d")) AND d.status IN (1, 3)
+                        COALESCE(SUM(d.status = \(MessageStatus.sending.sql)), 0) AS retrying
+                    FROM deliveries d WHERE \(scope.condition("d")) AND d.status IN \(MessageStatus.sqlList(.pending, .sending))
                     """,
                 arguments: [now.milliseconds] + scope.arguments
             )

@@ -38,7 +38,7 @@ extension SQLiteStore {
         try db.executeCached(
             sql: """
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, 1, 1, ?, ?, ?)
+                VALUES (?, ?, ?, \(TriggerType.manual.sql), \(MessageStatus.pending.sql), ?, ?, ?)
                 """,
             arguments: [
                 message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
@@ -61,54 +61,34 @@ extension SQLiteStore {
         return db.changesCount > 0
     }
 
-    /// Endpoint filters by their stored text. Decoding is a pure function of the text, so one cache serves every store.
-    private static let decodedFilters = ColumnCache<String, [String]?>()
-
-    /// An endpoint's event-type or channel filter column, decoded once per distinct text.
-    private static func filter(_ text: String?) throws -> [String]? {
-        guard let text else { return nil }
-        return try decodedFilters.value(for: text) { try JSONColumn.decode([String].self, text) }
-    }
-
-    /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it (a
-    /// feed entry for a polling endpoint).
+    /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it
+    /// (`EndpointMatching`), and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try Row.fetchAll(
             try db.cachedStatement(
                 sql: "SELECT id, url, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"
             ),
             arguments: [message.appID]
-        )
-        var count = FanOut(deliveries: 0, feedEntries: 0)
-        for row in candidates {
-            let eventTypes = try filter(row["event_types"])
-            let channels = try filter(row["channels"])
-            guard
-                EndpointMatching.matches(
-                    eventTypes: eventTypes,
-                    channels: channels,
-                    eventType: message.eventType,
-                    messageChannels: message.channels
-                )
-            else { continue }
-            if (row["url"] as String) == EndpointURL.poller {
-                _ = try appendToFeed(message, endpointID: row["id"], onlyIfPoller: false, db: db)
-                count.feedEntries += 1
-                continue
-            }
+        ).map { row in
+            EndpointMatching.Candidate(id: row[0], url: row[1], eventTypesColumn: row[2], channelsColumn: row[3])
+        }
+        let targets = try EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
+        for endpointID in targets.feeds {
+            _ = try appendToFeed(message, endpointID: endpointID, onlyIfPoller: false, db: db)
+        }
+        for endpointID in targets.deliveries {
             try db.executeCached(
                 sql: """
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, 0, 1, ?, ?, ?)
+                    VALUES (?, ?, ?, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), ?, ?, ?)
                     """,
                 arguments: [
-                    message.id, message.appID, row["id"] as String, message.createdAt.milliseconds, message.createdAt.milliseconds,
+                    message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
                     message.createdAt.milliseconds,
                 ]
             )
-            count.deliveries += 1
         }
-        return count
+        return FanOut(deliveries: targets.deliveries.count, feedEntries: targets.feeds.count)
     }
 
     public func message(appID: String, idOrEventID: String) async throws -> Message? {

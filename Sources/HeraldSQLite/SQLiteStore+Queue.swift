@@ -66,7 +66,7 @@ extension SQLiteStore {
                         a.org_id, a.id AS app_id, a.uid AS app_uid,
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = 'poller://') AS inactive
+                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
@@ -92,95 +92,93 @@ extension SQLiteStore {
         )
     }
 
-    /// Records one delivery result inside the caller's transaction.
+    /// Records one delivery result inside the caller's transaction, as `DeliveryOutcome` defines it.
     static func record(_ completion: DeliveryCompletion, db: Database) throws -> DeliveryEffects {
-        let (task, result, owner, now, disableAfterSeconds) = (
-            completion.task, completion.result, completion.owner, completion.now, completion.disableAfterSeconds
-        )
-        if let attempt = result.attempt {
+        let (task, now) = (completion.task, completion.now)
+        if let attempt = completion.result.attempt {
             try Self.insert(attempt, db: db)
         }
         let stillOurs =
             try Bool.fetchOne(
                 try db.cachedStatement(sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?"),
-                arguments: [owner, task.deliveryID]
+                arguments: [completion.owner, task.deliveryID]
             ) ?? false
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
         guard stillOurs else { return DeliveryEffects() }
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result)
         var effects = DeliveryEffects()
-        if result.disableEndpoint {
-            try db.executeCached(
-                sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ?",
-                arguments: [now.milliseconds, task.endpointID]
-            )
+        if outcome.disablesEndpoint, try disable(endpointID: task.endpointID, now: now, db: db) {
             effects.endpointDisabled = now
         }
-        let attempted = result.attempt == nil ? 0 : 1
-        switch task.triggerType {
-        case .manual:
+        switch outcome.row {
+        case .delete:
             try db.executeCached(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
-            if case .succeeded = result.next {
-                try db.executeCached(
-                    sql: """
-                        UPDATE deliveries SET status = 0, next_attempt_at = NULL, updated_at = ?
-                        WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = 0 AND lease_owner IS NULL
-                        """,
-                    arguments: [now.milliseconds, task.messageID, task.endpointID]
-                )
-                try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
-            }
-        case .scheduled:
-            let (status, next): (MessageStatus, Int64?) =
-                switch result.next {
-                case .succeeded: (.success, nil)
-                case .retry(let at): (.sending, at.milliseconds)
-                case .failed: (.fail, nil)
-                }
+        case .update(let status, let next, let attemptsAdded):
             try db.executeCached(
                 sql: """
                     UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
                         attempt_count = attempt_count + ?, updated_at = ?
                     WHERE id = ?
                     """,
-                arguments: [status.rawValue, next, attempted, now.milliseconds, task.deliveryID]
+                arguments: [status.rawValue, next?.milliseconds, attemptsAdded, now.milliseconds, task.deliveryID]
             )
-            if case .succeeded = result.next {
-                try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
-            } else if case .failed = result.next, result.attempt != nil, !result.disableEndpoint {
-                if let since = try Self.recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: disableAfterSeconds, db: db) {
-                    effects.endpointDisabled = since
-                }
-            }
+        }
+        if outcome.settlesScheduledDelivery {
+            try db.executeCached(
+                sql: """
+                    UPDATE deliveries SET status = \(MessageStatus.success.sql), next_attempt_at = NULL, updated_at = ?
+                    WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = \(TriggerType.scheduled.sql) AND lease_owner IS NULL
+                    """,
+                arguments: [now.milliseconds, task.messageID, task.endpointID]
+            )
+        }
+        if outcome.clearsFailureTracking {
+            try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+        }
+        if outcome.countsTowardAutoDisable,
+            let since = try recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: completion.disableAfterSeconds, db: db)
+        {
+            effects.endpointDisabled = since
         }
         return effects
     }
 
-    /// Auto-disable, as Svix does it: the first exhausted delivery starts the clock; one exhausted after
-    /// `disableAfterSeconds` with no success in between disables the endpoint. Returns when failures began if it did.
+    /// Disables an endpoint; returns whether it was enabled until now.
+    static func disable(endpointID: String, now: Timestamp, db: Database) throws -> Bool {
+        try db.executeCached(
+            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0",
+            arguments: [now.milliseconds, endpointID]
+        )
+        return db.changesCount > 0
+    }
+
+    /// Runs the endpoint's auto-disable clock (`AutoDisable`); returns when its failures began if it disabled it.
     static func recordExhaustion(endpointID: String, now: Timestamp, disableAfterSeconds: Int64, db: Database) throws -> Timestamp? {
-        let row = try Row.fetchOne(
+        let clock = try Row.fetchOne(
             db,
             sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?",
             arguments: [endpointID]
-        )
-        let expiresAt = now.milliseconds + 2 * disableAfterSeconds * 1000
-        guard let row, (row["expires_at"] as Int64) > now.milliseconds else {
+        ).map {
+            AutoDisable.Clock(
+                firstFailureAt: Timestamp(milliseconds: $0["first_failure_at"]),
+                expiresAt: Timestamp(milliseconds: $0["expires_at"])
+            )
+        }
+        switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
+        case .start(let clock):
             try db.executeCached(
                 sql: """
                     INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (?, ?, ?)
                     ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
                     """,
-                arguments: [endpointID, now.milliseconds, expiresAt]
+                arguments: [endpointID, clock.firstFailureAt.milliseconds, clock.expiresAt.milliseconds]
             )
             return nil
+        case .wait:
+            return nil
+        case .disable(let since):
+            return try disable(endpointID: endpointID, now: now, db: db) ? since : nil
         }
-        let firstFailure: Int64 = row["first_failure_at"]
-        guard now.milliseconds - firstFailure >= disableAfterSeconds * 1000 else { return nil }
-        try db.executeCached(
-            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0",
-            arguments: [now.milliseconds, endpointID]
-        )
-        return db.changesCount > 0 ? Timestamp(milliseconds: firstFailure) : nil
     }
 
     static func insert(_ attempt: Attempt, db: Database) throws {

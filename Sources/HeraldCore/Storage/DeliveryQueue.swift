@@ -107,6 +107,16 @@ public struct EndpointStats: Sendable, Hashable {
         self.sending = sending
         self.fail = fail
     }
+
+    /// From counts of deliveries by their stored status.
+    public init(counts: [MessageStatus: Int]) {
+        self.init(
+            success: counts[.success, default: 0],
+            pending: counts[.pending, default: 0],
+            sending: counts[.sending, default: 0],
+            fail: counts[.fail, default: 0]
+        )
+    }
 }
 
 /// The attempt log and per-destination state, as the API lists them.
