@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import ServiceLifecycle
 import Synchronization
 import _ConnectionPoolModule
 
@@ -12,7 +13,7 @@ import _ConnectionPoolModule
 ///
 /// Every call is bounded by `operationTimeout`: with the database down a request fails fast with a 503 rather than
 /// waiting for a connection that is not coming.
-public final class PostgresStore: HeraldStore {
+public final class PostgresStore: HeraldStore, Service {
     let client: PostgresClient
     let sealer: SecretSealer
     let logger: Logger
@@ -26,6 +27,7 @@ public final class PostgresStore: HeraldStore {
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
     let results = ResultBatcher()
+    private let readiness = Readiness()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
@@ -61,19 +63,38 @@ public final class PostgresStore: HeraldStore {
         self.operationTimeout = operationTimeout
     }
 
-    /// Runs the connection pool, the LISTEN loop and the NOTIFY sender while `body` runs, after applying pending
-    /// migrations; stops them when `body` returns.
-    public func withRunningClient<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+    /// Migrations may take longer than one request may wait: an upgrade that rewrites a large table, say.
+    static let migrationTimeout = Duration.seconds(600)
+
+    /// Waits until the store has applied pending migrations and can serve (throws if it could not start).
+    public func ready() async throws {
+        try await readiness.wait()
+    }
+
+    /// Runs the connection pool and its deadline watchdog, applies pending migrations (then `ready()` returns), and
+    /// runs the LISTEN loop and the NOTIFY sender until graceful shutdown or cancellation. Everything else in the
+    /// process uses the store, so it goes first in the service group: started first, stopped last.
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
-            group.addTask { await self.listenForWork() }
             group.addTask { await self.watchdog.run() }
-            group.addTask { await self.announcer.run(client: self.client, watchdog: self.watchdog, logger: self.logger) }
-            defer { group.cancelAll() }
-            let applied = try await perform { client in try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
+            do {
+                // An unreachable database fails the start within `operationTimeout`; only migrating gets longer.
+                try await checkHealth()
+                let applied = try await perform(timeout: Self.migrationTimeout) { client in
+                    try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
+                }
+                if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
+                readiness.open(.success(()))
+            } catch {
+                readiness.open(.failure(error))
+                throw error
             }
-            if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
-            return try await body()
+            group.addTask { await self.listenForWork() }
+            group.addTask { await self.announcer.run(client: self.client, watchdog: self.watchdog, logger: self.logger) }
+            // Returns at graceful shutdown, throws at cancellation: either way the loops and the pool stop.
+            try? await gracefulShutdown()
+            group.cancelAll()
         }
     }
 
@@ -127,14 +148,15 @@ public final class PostgresStore: HeraldStore {
 }
 
 extension PostgresStore {
-    /// Runs one database operation within `operationTimeout`, turning driver errors into what the API shows: a
+    /// Runs one database operation within `timeout` (by default `operationTimeout`), turning driver errors into what the API shows: a
     /// uniqueness violation into `conflict` (when given), a lost or unreachable database into a 503.
     func perform<T: Sendable>(
         conflict: HeraldError? = nil,
+        timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
         do {
-            let value = try await watchdog.withDeadline(operationTimeout) { try await operation(self.client) }
+            let value = try await watchdog.withDeadline(timeout ?? operationTimeout) { try await operation(self.client) }
             if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
                 logger.notice("PostgreSQL is reachable again")
             }

@@ -6,26 +6,39 @@ import Logging
 
 /// A storage backend the contract tests run against: SQLite always, PostgreSQL when `HERALD_TEST_POSTGRES_URL` is set.
 public struct StoreBackend: Sendable, CustomStringConvertible {
-    public let description: String
-    private let open: @Sendable () async throws -> (any HeraldStore, AnyObject)
-
-    /// A fresh, empty store; keep the returned lifetime alive while using it (it owns the file or the connections).
-    public func makeStore() async throws -> (store: any HeraldStore, lifetime: AnyObject) {
-        try await open()
+    enum Kind: Sendable {
+        case sqlite
+        case postgres(url: String)
     }
 
-    public static let sqlite = StoreBackend(description: "SQLite") {
-        let directory = try TemporaryDirectory()
-        return (try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests), directory)
+    let kind: Kind
+
+    public var description: String {
+        switch kind {
+        case .sqlite: "SQLite"
+        case .postgres: "PostgreSQL"
+        }
     }
+
+    /// Runs `body` with a fresh, empty store that lives exactly as long as the call: a file in a directory removed
+    /// afterwards, or a database of its own on the PostgreSQL server with the store's service running.
+    public func withStore<T>(_ body: (any HeraldStore) async throws -> T) async throws -> T {
+        switch kind {
+        case .sqlite:
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            return try await body(try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests))
+        case .postgres(let url):
+            let location = try await PostgresInstances.freshDatabase(server: try PostgresLocation(parsing: url))
+            return try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { try await body($0[0]) }
+        }
+    }
+
+    public static let sqlite = StoreBackend(kind: .sqlite)
 
     /// A fresh database on the server of `url` for every store.
     public static func postgres(url: String) -> StoreBackend {
-        StoreBackend(description: "PostgreSQL") {
-            let server = try PostgresLocation(parsing: url)
-            let store = try await RunningPostgresStore.start(server: server)
-            return (store.store, store)
-        }
+        StoreBackend(kind: .postgres(url: url))
     }
 
     /// The PostgreSQL server named by `HERALD_TEST_POSTGRES_URL`, if set.
@@ -39,56 +52,46 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
     }
 }
 
-/// A PostgreSQL store on a database of its own, running until this object is released.
-public final class RunningPostgresStore: Sendable {
-    public let store: PostgresStore
-    public let location: PostgresLocation
-    /// The main key; another instance on the same database needs the same one.
-    public let sealer: SecretSealer
-    private let task: Task<Void, Never>
-
-    private init(store: PostgresStore, location: PostgresLocation, sealer: SecretSealer, task: Task<Void, Never>) {
-        self.store = store
-        self.location = location
-        self.sealer = sealer
-        self.task = task
-    }
-
-    deinit {
-        task.cancel()
-    }
-
-    /// Creates a fresh database on `server` and a running store on it.
-    public static func start(server: PostgresLocation) async throws -> RunningPostgresStore {
-        var location = server
-        location.database = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await PostgresDatabaseAdmin.createDatabase(location.database, server: server, logger: logger)
-        return try await start(existing: location, sealer: .forTests)
-    }
-
-    private static var logger: Logger {
+/// PostgreSQL stores for tests: fresh databases, and stores running as their service runs in `herald serve`.
+public enum PostgresInstances {
+    static var logger: Logger {
         var logger = Logger(label: "herald.test.postgres")
         logger.logLevel = .error
         return logger
     }
 
-    /// Another running store on the database at `location` (another instance, as far as the database can tell).
-    public static func start(existing location: PostgresLocation, sealer: SecretSealer) async throws -> RunningPostgresStore {
-        let store = PostgresStore(location: location, sealer: sealer, logger: logger)
-        let (started, continuation) = AsyncThrowingStream<Void, any Error>.makeStream()
-        // Unstructured on purpose: tests hold the store as a value rather than inside a closure, so its client runs
-        // in a task that this object cancels when the test releases it.
-        let task = Task {
-            do {
-                try await store.withRunningClient {
-                    continuation.yield()
-                    try await Task.sleep(for: .seconds(24 * 3600))
-                }
-            } catch {
-                continuation.finish(throwing: error)
-            }
+    /// Creates an empty database with a unique name on `server`.
+    public static func freshDatabase(server: PostgresLocation) async throws -> PostgresLocation {
+        var location = server
+        location.database = "herald_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await PostgresDatabaseAdmin.createDatabase(location.database, server: server, logger: logger)
+        return location
+    }
+
+    /// Runs `store`'s service (pool, loops, migrations) while `body` runs, once the store is ready; stops it after.
+    public static func running<T>(_ store: PostgresStore, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            try await store.ready()
+            return try await body()
         }
-        for try await _ in started { break }
-        return RunningPostgresStore(store: store, location: location, sealer: sealer, task: task)
+    }
+
+    /// `count` stores on the database at `location` (instances, as far as the database can tell), started at the same
+    /// moment and running while `body` runs.
+    public static func withInstances<T>(
+        _ count: Int,
+        on location: PostgresLocation,
+        sealer: SecretSealer,
+        _ body: ([PostgresStore]) async throws -> T
+    ) async throws -> T {
+        let stores = (0..<count).map { _ in PostgresStore(location: location, sealer: sealer, logger: logger) }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in stores { group.addTask { try await store.run() } }
+            defer { group.cancelAll() }
+            for store in stores { try await store.ready() }
+            return try await body(stores)
+        }
     }
 }

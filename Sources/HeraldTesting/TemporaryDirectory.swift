@@ -1,7 +1,7 @@
 import Foundation
 import HeraldCore
 
-/// A directory under the system temporary folder, removed when the value is released.
+/// A directory under the system temporary folder, removed by `remove()` or, failing that, when the value is released.
 public final class TemporaryDirectory: Sendable {
     public let path: String
 
@@ -16,8 +16,13 @@ public final class TemporaryDirectory: Sendable {
         path + "/" + name
     }
 
-    deinit {
+    /// Removes the directory and everything in it.
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    deinit {
+        remove()
     }
 }
 

@@ -69,16 +69,14 @@ struct Serve: AsyncParsableCommand {
             let (secret, secretSource) = try configuration.resolveJWTSecret()
             let (sealer, keySource) = try configuration.resolveMainKey()
             let store = PostgresStore(location: location, sealer: sealer, logger: Logger(label: "herald.postgres"))
-            let tokens = try await TokenAuthority(secret: Array(secret.utf8))
-            try await store.withRunningClient {
-                try await serve(
-                    configuration,
-                    store: store,
-                    tokens: tokens,
-                    sources: "JWT secret from \(secretSource), main key from \(keySource)",
-                    logger: logger
-                )
-            }
+            try await serve(
+                configuration,
+                store: store,
+                storeService: store,
+                tokens: try await TokenAuthority(secret: Array(secret.utf8)),
+                sources: "JWT secret from \(secretSource), main key from \(keySource)",
+                logger: logger
+            )
         }
         logger.notice("Herald stopped")
     }
@@ -95,13 +93,35 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// Runs one service group: the store's own service first when it has one (PostgreSQL: the pool, its loops and the
+    /// migrations), then Herald's services once the store is ready. Graceful shutdown goes the other way: the HTTP
+    /// server stops taking requests, the dispatcher finishes its sends, and the store stops last.
     private func serve(
+        _ configuration: HeraldConfiguration,
+        store: any HeraldStore,
+        storeService: PostgresStore? = nil,
+        tokens: TokenAuthority,
+        sources: String,
+        logger: Logger
+    ) async throws {
+        let herald = AfterStoreIsReady(ready: { try await storeService?.ready() }) {
+            try await heraldServices(configuration, store: store, tokens: tokens, sources: sources, logger: logger)
+        }
+        let services: [any Service] = (storeService.map { [$0] } ?? []) + [herald]
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+
+    /// The API and the dispatcher (as `role` says), in a group of their own inside the process's one group.
+    private func heraldServices(
         _ configuration: HeraldConfiguration,
         store: any HeraldStore,
         tokens: TokenAuthority,
         sources: String,
         logger: Logger
-    ) async throws {
+    ) async throws -> ServiceGroup {
         let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
         let environment = APIEnvironment(
             store: store,
@@ -141,10 +161,7 @@ struct Serve: AsyncParsableCommand {
                 "Herald delivery worker running on database \(configuration.database); \(sources); webhooks may reach \(Self.reach(configuration))"
             )
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
+        return ServiceGroup(configuration: .init(services: services, logger: logger))
     }
 
     /// Where webhooks may go, as the start-up line says it.
@@ -175,5 +192,16 @@ struct Serve: AsyncParsableCommand {
             "operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))"
         )
         return webhooks
+    }
+}
+
+/// Services that need the store: built and run once it is ready, inside the group that runs the store.
+struct AfterStoreIsReady: Service {
+    let ready: @Sendable () async throws -> Void
+    let services: @Sendable () async throws -> ServiceGroup
+
+    func run() async throws {
+        try await ready()
+        try await services().run()
     }
 }

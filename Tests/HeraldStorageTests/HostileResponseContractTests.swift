@@ -74,36 +74,36 @@ import Testing
 
     @Test(arguments: StoreBackend.all)
     func anyResponseBytesAreRecordedOnceBesideAHealthyEndpoint(backend: StoreBackend) async throws {
-        let (store, lifetime) = try await backend.makeStore()
-        defer { withExtendedLifetime(lifetime) {} }
-        let (app, hostile, tasks) = try await Self.claimedDeliveries(in: store)
-        let poison: [UInt8] = [0x7B, 0x00, 0xFF, 0xFE, 0xC3, 0x28, 0xED, 0xA0, 0x80, 0x7D]
-        let refused = await Self.complete(tasks, in: store) { task in
-            task.endpointID == hostile ? ResponseText.recorded(poison) : "ok"
+        try await backend.withStore { store in
+            let (app, hostile, tasks) = try await Self.claimedDeliveries(in: store)
+            let poison: [UInt8] = [0x7B, 0x00, 0xFF, 0xFE, 0xC3, 0x28, 0xED, 0xA0, 0x80, 0x7D]
+            let refused = await Self.complete(tasks, in: store) { task in
+                task.endpointID == hostile ? ResponseText.recorded(poison) : "ok"
+            }
+            #expect(refused.isEmpty)
+            let hostileAttempts = try await Self.attempts(store, app: app, endpointID: hostile)
+            #expect(hostileAttempts.count == Self.perEndpoint)
+            #expect(Set(hostileAttempts.map(\.messageID)).count == Self.perEndpoint)
+            #expect(hostileAttempts.allSatisfy { ($0.response ?? "").hasPrefix(ResponseText.replacedNote) && !($0.response ?? "").contains("\0") })
+            let innocent = tasks.first { $0.endpointID != hostile }!.endpointID
+            #expect(try await Self.attempts(store, app: app, endpointID: innocent).count == Self.perEndpoint)
         }
-        #expect(refused.isEmpty)
-        let hostileAttempts = try await Self.attempts(store, app: app, endpointID: hostile)
-        #expect(hostileAttempts.count == Self.perEndpoint)
-        #expect(Set(hostileAttempts.map(\.messageID)).count == Self.perEndpoint)
-        #expect(hostileAttempts.allSatisfy { ($0.response ?? "").hasPrefix(ResponseText.replacedNote) && !($0.response ?? "").contains("\0") })
-        let innocent = tasks.first { $0.endpointID != hostile }!.endpointID
-        #expect(try await Self.attempts(store, app: app, endpointID: innocent).count == Self.perEndpoint)
     }
 
     /// Even a result the database cannot hold (text with NUL, which PostgreSQL refuses) fails alone.
     @Test(arguments: StoreBackend.all)
     func aRefusedResultDoesNotTakeItsBatchWithIt(backend: StoreBackend) async throws {
-        let (store, lifetime) = try await backend.makeStore()
-        defer { withExtendedLifetime(lifetime) {} }
-        let (app, hostile, tasks) = try await Self.claimedDeliveries(in: store)
-        let refused = await Self.complete(tasks, in: store) { task in task.endpointID == hostile ? "a\0b" : "ok" }
-        #expect(refused.allSatisfy { $0 == hostile })
-        // PostgreSQL's text refuses NUL, so there every hostile result failed while sharing batches with good ones;
-        // SQLite keeps the text as it is.
-        #expect(refused.count == (backend.description == "PostgreSQL" ? Self.perEndpoint : 0))
-        let innocent = tasks.first { $0.endpointID != hostile }!.endpointID
-        #expect(try await Self.attempts(store, app: app, endpointID: innocent).count == Self.perEndpoint)
-        #expect(try await Self.attempts(store, app: app, endpointID: hostile).count == Self.perEndpoint - refused.count)
+        try await backend.withStore { store in
+            let (app, hostile, tasks) = try await Self.claimedDeliveries(in: store)
+            let refused = await Self.complete(tasks, in: store) { task in task.endpointID == hostile ? "a\0b" : "ok" }
+            #expect(refused.allSatisfy { $0 == hostile })
+            // PostgreSQL's text refuses NUL, so there every hostile result failed while sharing batches with good ones;
+            // SQLite keeps the text as it is.
+            #expect(refused.count == (backend.description == "PostgreSQL" ? Self.perEndpoint : 0))
+            let innocent = tasks.first { $0.endpointID != hostile }!.endpointID
+            #expect(try await Self.attempts(store, app: app, endpointID: innocent).count == Self.perEndpoint)
+            #expect(try await Self.attempts(store, app: app, endpointID: hostile).count == Self.perEndpoint - refused.count)
+        }
     }
 
     @Test func textIsKeptAsItIsAndAnythingElseIsMarked() {
@@ -118,31 +118,31 @@ import Testing
 @Suite struct ApplicationRoomContractTests {
     @Test(arguments: StoreBackend.all)
     func claimsStopAtEachApplicationsRoom(backend: StoreBackend) async throws {
-        let (store, lifetime) = try await backend.makeStore()
-        defer { withExtendedLifetime(lifetime) {} }
-        let now = StoreContractTests.now
-        let noisy = StoreContractTests.application()
-        let quiet = StoreContractTests.application()
-        try await store.createApplication(noisy)
-        try await store.createApplication(quiet)
-        for app in [noisy, noisy, noisy, quiet] {
-            var endpoint = StoreContractTests.endpoint(appID: app.id)
-            endpoint.eventTypes = nil
-            try await store.createEndpoint(endpoint)
+        try await backend.withStore { store in
+            let now = StoreContractTests.now
+            let noisy = StoreContractTests.application()
+            let quiet = StoreContractTests.application()
+            try await store.createApplication(noisy)
+            try await store.createApplication(quiet)
+            for app in [noisy, noisy, noisy, quiet] {
+                var endpoint = StoreContractTests.endpoint(appID: app.id)
+                endpoint.eventTypes = nil
+                try await store.createEndpoint(endpoint)
+            }
+            for _ in 0..<4 { try await store.createMessage(StoreContractTests.message(appID: noisy.id)) }
+            for _ in 0..<2 { try await store.createMessage(StoreContractTests.message(appID: quiet.id)) }
+
+            let lease = now.adding(seconds: 60)
+            let room = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 1])
+            let first = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: room)
+            #expect(first.filter { $0.appID == noisy.id }.count == 4)
+            #expect(first.filter { $0.appID == quiet.id }.count == 2)
+
+            let full = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 5])
+            #expect(try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: full).isEmpty)
+            let rest = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: EndpointRoom(cap: 64))
+            #expect(rest.count == 8)
+            #expect(rest.allSatisfy { $0.appID == noisy.id })
         }
-        for _ in 0..<4 { try await store.createMessage(StoreContractTests.message(appID: noisy.id)) }
-        for _ in 0..<2 { try await store.createMessage(StoreContractTests.message(appID: quiet.id)) }
-
-        let lease = now.adding(seconds: 60)
-        let room = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 1])
-        let first = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: room)
-        #expect(first.filter { $0.appID == noisy.id }.count == 4)
-        #expect(first.filter { $0.appID == quiet.id }.count == 2)
-
-        let full = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [noisy.id: 5])
-        #expect(try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: full).isEmpty)
-        let rest = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: lease, owner: "w", room: EndpointRoom(cap: 64))
-        #expect(rest.count == 8)
-        #expect(rest.allSatisfy { $0.appID == noisy.id })
     }
 }
