@@ -104,9 +104,10 @@ struct Serve: AsyncParsableCommand {
         sources: String,
         logger: Logger
     ) async throws {
-        let herald = AfterStoreIsReady(ready: { try await storeService?.ready() }) {
-            try await heraldServices(configuration, store: store, tokens: tokens, sources: sources, logger: logger)
-        }
+        let herald = AfterStoreIsReady(
+            ready: { try await storeService?.ready() },
+            services: { try await heraldServices(configuration, store: store, tokens: tokens, sources: sources, logger: logger) }
+        )
         let services: [any Service] = (storeService.map { [$0] } ?? []) + [herald]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

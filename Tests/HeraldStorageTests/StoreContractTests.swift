@@ -279,7 +279,8 @@ import Testing
             #expect(Set(claimed.map(\.endpointID)) == [first.id, second.id])
             #expect(claimed.allSatisfy { $0.payload == message.payload && $0.attemptNumber == 0 && $0.triggerType == .scheduled })
             #expect(
-                try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "b", room: EndpointRoom(cap: 64)).isEmpty
+                try await store.claimDeliveries(limit: 10, now: now, leaseUntil: now.adding(seconds: 60), owner: "b", room: EndpointRoom(cap: 64))
+                    .isEmpty
             )
 
             // A lease that runs out makes the delivery due again; a stale holder can no longer complete it.
@@ -449,7 +450,9 @@ import Testing
                 )
             )
             #expect(attempts.items.map(\.status) == [.fail, .success])
-            #expect(try await store.recoverFailedDeliveries(endpointID: endpoint.id, since: start, until: start.adding(seconds: 200), now: start) == 1)
+            #expect(
+                try await store.recoverFailedDeliveries(endpointID: endpoint.id, since: start, until: start.adding(seconds: 200), now: start) == 1
+            )
         }
     }
 }
