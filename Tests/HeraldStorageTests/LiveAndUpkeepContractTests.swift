@@ -1,0 +1,174 @@
+import HeraldCore
+import HeraldTesting
+import Testing
+
+/// The rest of the storage contract — live views, per-endpoint listings, lease release, application updates,
+/// expunging, health — on every backend.
+@Suite struct LiveAndUpkeepContractTests {
+    typealias Contract = StoreContractTests
+    static let now = StoreContractTests.now
+
+    /// An application with one endpoint taking every event type, and one message delivered to it (claimed and
+    /// completed with `status` at `now + 1 s`).
+    static func delivered(
+        _ store: any HeraldStore,
+        status: MessageStatus,
+        response: String = "ok",
+        orgID: String = StoreContractTests.org
+    ) async throws -> (Application, Endpoint, Message, Attempt) {
+        var app = Contract.application()
+        app.orgID = orgID
+        try await store.createApplication(app)
+        var endpoint = Contract.endpoint(appID: app.id)
+        endpoint.eventTypes = nil
+        try await store.createEndpoint(endpoint)
+        let message = Contract.message(appID: app.id)
+        try await store.createMessage(message)
+        let at = now.adding(seconds: 1)
+        let task = try #require(
+            try await store.claimDeliveries(limit: 1, now: at, leaseUntil: at.adding(seconds: 60), owner: "w", room: EndpointRoom(cap: 8)).first
+        )
+        var attempt = DeliveryOutcomeContractTests.attempt(for: task, status: status, at: at)
+        attempt.response = response
+        let next: DeliveryResult.Next = status == .success ? .succeeded : .retry(at: at.adding(seconds: 30))
+        _ = try await store.completeDelivery(
+            task,
+            result: DeliveryResult(attempt: attempt, next: next),
+            owner: "w",
+            now: at,
+            disableAfterSeconds: 3600
+        )
+        return (app, endpoint, message, attempt)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func applicationsUpdateAndEndpointsAreCountedAndTheStoreAnswers(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.checkHealth()
+            #expect(store.servesSeveralInstances == (backend.description == "PostgreSQL"))
+            var app = Contract.application(uid: "before")
+            try await store.createApplication(app)
+            app.name = "Renamed"
+            app.uid = "after"
+            app.throttleRate = 7
+            app.metadata = ["tier": "gold"]
+            app.updatedAt = Self.now.adding(seconds: 5)
+            try await store.updateApplication(app)
+            #expect(try await store.application(orgID: Contract.org, idOrUID: "after") == app)
+            #expect(try await store.application(orgID: Contract.org, idOrUID: "before") == nil)
+
+            let kept = Contract.endpoint(appID: app.id)
+            let deleted = Contract.endpoint(appID: app.id)
+            try await store.createEndpoint(kept)
+            try await store.createEndpoint(deleted)
+            #expect(try await store.countEndpoints(appID: app.id) == 2)
+            try await store.deleteEndpoint(appID: app.id, id: deleted.id)
+            #expect(try await store.countEndpoints(appID: app.id) == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func anEndpointsMessagesAreListedWithTheirStateAndFilteredByIt(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (app, endpoint, delivered, _) = try await Self.delivered(store, status: .success)
+            let waiting = Contract.message(appID: app.id, at: Self.now.adding(seconds: 2))
+            try await store.createMessage(waiting)
+            let query = MessageQuery(
+                page: PageRequest(order: .descending),
+                idRange: ListWindow.idRange(prefix: .message, before: nil, after: nil, page: PageRequest(order: .descending), now: Self.now)
+            )
+            let all = try await store.listAttemptedMessages(appID: app.id, endpointID: endpoint.id, query: query, status: nil).items
+            #expect(all.map(\.0.id) == [waiting.id, delivered.id])
+            #expect(all.map(\.1.status) == [.pending, .success])
+            let succeeded = try await store.listAttemptedMessages(appID: app.id, endpointID: endpoint.id, query: query, status: .success)
+            #expect(succeeded.items.map(\.0.id) == [delivered.id])
+            let elsewhere = try await store.listAttemptedMessages(appID: "app_other", endpointID: endpoint.id, query: query, status: nil)
+            #expect(elsewhere.items.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func anExpungedResponseIsGoneAndTheAttemptStays(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (app, _, message, attempt) = try await Self.delivered(store, status: .success, response: #"{"card":"4242"}"#)
+            #expect(try await store.attempt(appID: app.id, messageID: message.id, attemptID: attempt.id)?.response == #"{"card":"4242"}"#)
+            try await store.expungeAttemptResponse(appID: "app_other", attemptID: attempt.id)
+            #expect(try await store.attempt(appID: app.id, messageID: message.id, attemptID: attempt.id)?.response == #"{"card":"4242"}"#)
+            try await store.expungeAttemptResponse(appID: app.id, attemptID: attempt.id)
+            let expunged = try #require(try await store.attempt(appID: app.id, messageID: message.id, attemptID: attempt.id))
+            #expect(expunged.response == nil)
+            #expect(expunged.responseStatusCode == 200)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func releasedLeasesAreDueAtOnceAndOnlyTheOwnersAreReleased(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = Contract.application()
+            try await store.createApplication(app)
+            var endpoint = Contract.endpoint(appID: app.id)
+            endpoint.eventTypes = nil
+            try await store.createEndpoint(endpoint)
+            try await store.createMessage(Contract.message(appID: app.id))
+            try await store.createMessage(Contract.message(appID: app.id, at: Self.now.adding(milliseconds: -1)))
+            let now = Self.now
+            func claim(_ owner: String) async throws -> Int {
+                try await store.claimDeliveries(limit: 1, now: now, leaseUntil: now.adding(seconds: 3600), owner: owner, room: EndpointRoom(cap: 8))
+                    .count
+            }
+            #expect(try await claim("a") == 1)
+            #expect(try await claim("b") == 1)
+            #expect(try await claim("c") == 0)
+
+            try await store.releaseLeases(owner: "nobody", now: now)
+            #expect(try await claim("c") == 0)
+            try await store.releaseLeases(owner: "a", now: now)
+            #expect(try await store.nextDueTime() == now)
+            #expect(try await claim("c") == 1)
+            #expect(try await claim("c") == 0)
+            try await store.releaseLeases(owner: nil, now: now)
+            #expect(try await claim("d") == 1)
+            #expect(try await claim("d") == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func liveViewsSeeTheirOrganisationsActivityAndQueueOnly(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (app, endpoint, message, attempt) = try await Self.delivered(store, status: .fail, response: "down")
+            _ = try await Self.delivered(store, status: .success, orgID: "org_stranger000000000000000000")
+            let now = Self.now.adding(seconds: 2)
+
+            let activity = try await store.liveActivity(orgID: Contract.org, appID: nil, since: Self.now, limit: 10)
+            #expect(activity.map(\.id) == [message.id, attempt.id])
+            #expect(try await store.liveActivity(orgID: Contract.org, appID: app.id, since: now, limit: 10).isEmpty)
+            #expect(try await store.liveActivity(orgID: Contract.org, appID: "app_other", since: Self.now, limit: 10).isEmpty)
+            #expect(try await store.liveActivity(orgID: Contract.org, appID: nil, since: Self.now, limit: 1).map(\.id) == [message.id])
+
+            let stats = try await store.liveStats(orgID: Contract.org, appID: app.id, now: now, windowSeconds: 60)
+            #expect(stats.messages == 1)
+            #expect(stats.attempts == 1)
+            #expect(stats.successfulAttempts == 0)
+            #expect(stats.durationsMs == [3])
+            #expect(stats.retrying == 1)
+            #expect(stats.due == 0)
+            let later = try await store.liveStats(orgID: Contract.org, appID: app.id, now: now.adding(seconds: 60), windowSeconds: 60)
+            #expect(later.messages == 0 && later.due == 1 && later.retrying == 1)
+
+            let history = try await store.liveHistory(orgID: Contract.org, appID: nil, now: now, minutes: 1, bucketSeconds: 10)
+            #expect(history.count == 7 || history.count == 6)
+            #expect(history.map(\.messages).reduce(0, +) == 1)
+            #expect(history.map(\.successfulAttempts).reduce(0, +) == 0)
+
+            let health = try await store.endpointHealth(orgID: Contract.org, appID: nil, changedSince: nil)
+            #expect(health.map(\.endpoint.id) == [endpoint.id])
+            #expect(health.first?.lastStatusCode == 500)
+            #expect(health.first?.lastAttemptAt == attempt.createdAt)
+            #expect(health.first?.appName == app.name)
+            #expect(try await store.endpointHealth(orgID: Contract.org, appID: nil, changedSince: now).isEmpty)
+            try await store.deleteEndpoint(appID: app.id, id: endpoint.id)
+            let changed = try await store.endpointHealth(orgID: Contract.org, appID: nil, changedSince: Self.now)
+            #expect(changed.map(\.deleted) == [true])
+        }
+    }
+}
