@@ -56,6 +56,9 @@ public struct APIEnvironment: Sendable {
     let resendRate: RateLimiter
     /// Open streams per token and per tenant.
     let streams: StreamCounter
+
+    /// Streams open now (live views and feed streams), counted once each.
+    public var openStreamCount: Int { streams.count(prefix: "token:") }
     /// Streams opened per tenant: each open reads the database on its own (health, history). A tenth of the token's
     /// stream cap per second, bursts of three caps.
     let streamOpenRate: RateLimiter

@@ -25,6 +25,7 @@ public final class Dispatcher: Service {
 
     private let slots: Mutex<DispatchSlots>
     private let stopping = Atomic(false)
+    private let idle = IdleWatch()
 
     public init(
         store: any HeraldStore,
@@ -57,20 +58,30 @@ public final class Dispatcher: Service {
         store.newWork.signal()
     }
 
+    /// Returns once the dispatcher has caught up: a claim pass begun after this call found nothing due while nothing
+    /// was being sent or recorded. Tests hold the clock still and call it before checking that something did not
+    /// happen.
+    public func untilIdle() async {
+        await idle.wait { wake() }
+    }
+
     public func run() async throws {
         logger.notice("delivery worker started", metadata: ["herald.lease_owner": "\(owner)"])
         try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
+                    let pass = idle.beginPass()
                     let (limit, room) = slots.withLock { ($0.claimLimit, $0.room) }
                     var claimed: [DeliveryTask] = []
                     if limit > 0 {
                         claimed = await claim(limit: limit, room: room)
                         for task in slots.withLock({ $0.admit(claimed) }) {
+                            idle.begin()
                             group.addTask { await self.send(startingWith: task) }
                         }
                     }
+                    idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount })
                     if claimed.count < limit || limit <= 0 {
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
@@ -114,17 +125,27 @@ public final class Dispatcher: Service {
     /// slot passes on as soon as a response is in: results are recorded alongside, so a busy endpoint's requests do
     /// not wait for the database.
     private func send(startingWith first: DeliveryTask) async {
+        defer { settled() }
         await withDiscardingTaskGroup { recording in
             var task = first
             while true {
                 let result = await attempt(task)
-                recording.addTask { [task] in await self.record(task, result: result) }
+                idle.begin()
+                recording.addTask { [task] in
+                    await self.record(task, result: result)
+                    self.settled()
+                }
                 let (next, refill) = slots.withLock { $0.next(after: task, stopping: stopping.load(ordering: .relaxed)) }
                 if refill { store.newWork.signal() }
                 guard let next else { return }
                 task = next
             }
         }
+    }
+
+    /// A send or a recording ended: when it was the last and someone waits for idleness, one more pass confirms it.
+    private func settled() {
+        if idle.end() { store.newWork.signal() }
     }
 
     /// How long to sleep when a claim found less than it could take: until the next delivery falls due, at most one

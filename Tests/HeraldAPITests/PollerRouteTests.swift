@@ -5,6 +5,10 @@ import Testing
 @Suite struct PollerRouteTests {
     /// An application `shop` with a polling endpoint `feed` taking `a.b` and a message of each of `a.b` and `c.d`.
     static func withFeed(_ body: @Sendable @escaping (APIClient) async throws -> Void) async throws {
+        try await withFeed { api, _ in try await body(api) }
+    }
+
+    static func withFeed(_ body: @Sendable @escaping (APIClient, APIHarness) async throws -> Void) async throws {
         let harness = try await APIHarness()
         try await harness.run { api in
             try #require(try await api.request(.post, "/api/v1/app", body: #"{"name":"Shop","uid":"shop"}"#).status == 201)
@@ -23,7 +27,7 @@ import Testing
                     try await api.request(.post, "/api/v1/app/shop/msg", body: #"{"eventType":"\#(type)","payload":{"t":"\#(type)"}}"#).status == 202
                 )
             }
-            try await body(api)
+            try await body(api, harness)
         }
     }
 
@@ -66,11 +70,11 @@ import Testing
     }
 
     @Test func aLongPollReturnsWhenAMatchingMessageCommits() async throws {
-        try await Self.withFeed { api in
+        try await Self.withFeed { api, harness in
             let path = "/api/v1/app/shop/poller/feed/consumer/waiter"
             #expect(Self.ids(try await api.request(.get, path)).count == 1)
             async let waited = api.request(.get, path + "?wait=20")
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await holds { harness.store.feedChanged.waiterCount == 1 })
             let sent = try await api.request(.post, "/api/v1/app/shop/msg", body: #"{"eventType":"a.b","payload":{"late":true}}"#)
             let response = try await waited
             #expect(Self.ids(response) == [try #require(sent.json?["id"]?.string)])

@@ -46,8 +46,7 @@ import Testing
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 1 })
                 // The first retry is due 5 s ± 20 % later: not before 4 s, always by 6 s.
                 harness.clock.advance(seconds: 3.9)
-                dispatcher.wake()
-                try await Task.sleep(for: .milliseconds(200))
+                await dispatcher.untilIdle()
                 #expect(receiver.requests(to: "/flaky").count == 1)
                 harness.clock.advance(seconds: 2.2)
                 await receiver.waitFor(2, to: "/flaky")
@@ -111,12 +110,11 @@ import Testing
                     }
                 )
                 harness.clock.advance(seconds: 100_000)
-                dispatcher.wake()
-                try await Task.sleep(for: .milliseconds(200))
+                await dispatcher.untilIdle()
                 #expect(receiver.requests(to: "/gone").count == 1)
                 #expect(try await harness.attempts(of: message).map(\.responseStatusCode) == [410])
                 let second = try await harness.send()
-                try await Task.sleep(for: .milliseconds(100))
+                await dispatcher.untilIdle()
                 #expect(try await harness.attempts(of: second).isEmpty)
             }
         }
@@ -178,7 +176,7 @@ import Testing
             var sent: [Message] = []
             for _ in 0..<10 { sent.append(try await harness.send()) }
             let messages = sent
-            try await harness.withDispatcher { _ in
+            try await harness.withDispatcher { dispatcher in
                 let busy = await receiver.waitFor(10, to: "/busy")
                 let quiet = await receiver.waitFor(10, to: "/quiet")
                 #expect(Set(busy.compactMap { $0.header("webhook-id") }) == Set(messages.map(\.id)))
@@ -188,10 +186,11 @@ import Testing
                     busy.filter { $0.arrivedAt <= request.arrivedAt && request.arrivedAt - $0.arrivedAt < busyDelay }.count
                 }
                 #expect(overlapping.max() == 2)
+                await dispatcher.untilIdle()
+                #expect(receiver.requests(to: "/busy").count == 10)
+                let attempts = try await harness.attempts(of: messages[9])
+                #expect(attempts.count == 2)
             }
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(receiver.requests(to: "/busy").count == 10)
-            #expect(try await harness.attempts(of: messages[9]).count == 2)
         }
     }
 
@@ -279,11 +278,11 @@ import Testing
             try await harness.addEndpoint(url: base + "/eu", channels: ["eu"])
             try await harness.send(eventType: "order.paid")
             try await harness.send(eventType: "order.refunded", channels: ["eu", "us"])
-            try await harness.withDispatcher { _ in
+            try await harness.withDispatcher { dispatcher in
                 #expect(await receiver.waitFor(2, to: "/all").count == 2)
                 #expect(await receiver.waitFor(1, to: "/paid").count == 1)
                 #expect(await receiver.waitFor(1, to: "/eu").count == 1)
-                try await Task.sleep(for: .milliseconds(100))
+                await dispatcher.untilIdle()
                 #expect(receiver.requests.count == 4)
             }
         }
@@ -303,8 +302,7 @@ import Testing
                 harness.clock.advance(seconds: 2)
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: first).count == 2 })
                 harness.clock.advance(seconds: 1000)
-                dispatcher.wake()
-                try await Task.sleep(for: .milliseconds(200))
+                await dispatcher.untilIdle()
                 #expect(try await harness.attempts(of: first).count == 2)
                 #expect(try await harness.store.endpoint(appID: harness.application.id, idOrUID: endpoint.id)?.disabled == false)
 
@@ -346,8 +344,7 @@ import Testing
                 )
                 #expect(try await harness.eventually(dispatcher) { try await harness.attempts(of: message).count == 2 })
                 harness.clock.advance(seconds: 100_000)
-                dispatcher.wake()
-                try await Task.sleep(for: .milliseconds(200))
+                await dispatcher.untilIdle()
                 let attempts = try await harness.attempts(of: message)
                 #expect(attempts.map(\.triggerType) == [.scheduled, .manual])
                 #expect(attempts.map(\.responseStatusCode) == [200, 500])

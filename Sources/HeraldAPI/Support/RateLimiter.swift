@@ -83,6 +83,11 @@ final class StreamCounter: Sendable {
         return granted ? Slot(counter: self, key: key) : nil
     }
 
+    /// Streams open under keys starting with `prefix`.
+    func count(prefix: String) -> Int {
+        open.withLock { open in open.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +) }
+    }
+
     fileprivate func release(_ key: String) {
         open.withLock { open in
             let count = open[key, default: 1] - 1

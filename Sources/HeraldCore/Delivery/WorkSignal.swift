@@ -33,6 +33,9 @@ public final class WorkSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Tasks waiting now (tests wait for a long-poll to be waiting rather than sleep).
+    public var waiterCount: Int { state.withLock { $0.waiters.count } }
+
     /// Returns at the next signal (at once if one is pending) or after `timeout`, whichever comes first.
     public func wait(timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
