@@ -60,7 +60,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        // What a process needs before it serves: configuration from flags and environment, secret files.
+        .target(
+            name: "HeraldSetup",
+            dependencies: ["HeraldCore", "HeraldPostgres"]
         ),
         .target(
             name: "HeraldAPI",
@@ -103,6 +109,7 @@ let package = Package(
             name: "herald",
             dependencies: [
                 "HeraldCore",
+                "HeraldSetup",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldAPI",
@@ -136,6 +143,10 @@ let package = Package(
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore"]
+        ),
+        .testTarget(
+            name: "HeraldSetupTests",
+            dependencies: ["HeraldCore", "HeraldSetup"]
         ),
         .testTarget(
             name: "HeraldStorageTests",

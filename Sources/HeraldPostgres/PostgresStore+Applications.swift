@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func createApplication(_ application: Application) async throws {
-        try await perform(conflict: .conflict("An application with this uid already exists")) { client in
+        try await perform(conflict: .duplicate(.applicationUID)) { client in
             try await client.query(
                 """
                 INSERT INTO applications (id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at)
@@ -28,7 +28,7 @@ extension PostgresStore {
     }
 
     public func updateApplication(_ application: Application) async throws {
-        try await perform(conflict: .conflict("An application with this uid already exists")) { client in
+        try await perform(conflict: .duplicate(.applicationUID)) { client in
             try await client.query(
                 """
                 UPDATE applications SET uid = \(application.uid), name = \(application.name),

@@ -5,7 +5,7 @@ extension PostgresStore {
     public func createEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
             .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
-        try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
+        try await perform(conflict: .duplicate(.endpointUID)) { client in
             try await client.query(
                 """
                 INSERT INTO endpoints
@@ -32,7 +32,7 @@ extension PostgresStore {
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         let sealed = try SealedColumns(secret: endpoint.secret, previousSecrets: endpoint.previousSecrets, headers: endpoint.headers)
             .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
-        try await perform(conflict: .conflict("An endpoint with this uid already exists")) { client in
+        try await perform(conflict: .duplicate(.endpointUID)) { client in
             try await client.query(
                 """
                 UPDATE endpoints SET uid = \(endpoint.uid), url = \(endpoint.url), description = \(endpoint.description),

@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func createEventType(_ eventType: EventType) async throws {
-        let conflict = HeraldError.conflict("An event type with this name already exists", code: "event_type_exists")
+        let conflict = StorageError.duplicate(.eventTypeName)
         try await transaction(conflict: conflict) { connection in
             // An archived type of the same name is replaced; a live one is a conflict.
             try await connection.query(

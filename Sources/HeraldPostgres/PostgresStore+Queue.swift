@@ -54,7 +54,7 @@ extension PostgresStore {
             let entry = ResultBatcher.Entry(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
                 entry,
-                splits: { ($0 as? HeraldError)?.kind != .serviceUnavailable },
+                splits: { ($0 as? StorageError) != .unavailable },
                 write: { entries in try await recordRoutineResults(entries) }
             )
             return DeliveryEffects()

@@ -151,7 +151,7 @@ extension PostgresStore {
     /// Runs one database operation within `timeout` (by default `operationTimeout`), turning driver errors into what the API shows: a
     /// uniqueness violation into `conflict` (when given), a lost or unreachable database into a 503.
     func perform<T: Sendable>(
-        conflict: HeraldError? = nil,
+        conflict: StorageError? = nil,
         timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
@@ -163,7 +163,7 @@ extension PostgresStore {
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if let heraldError = translated as? HeraldError, heraldError.kind == .serviceUnavailable,
+            if translated as? StorageError == .unavailable,
                 !unreachable.exchange(true, ordering: .relaxed)
             {
                 logger.error(
@@ -176,9 +176,9 @@ extension PostgresStore {
     }
 
     /// The error the API shows for a driver error (a transaction's error is judged by what went wrong inside it).
-    static func translate(_ error: any Error, conflict: HeraldError?) -> any Error {
+    static func translate(_ error: any Error, conflict: StorageError?) -> any Error {
         switch error {
-        case let error as HeraldError:
+        case let error as StorageError:
             return error
         case let error as PostgresTransactionError:
             guard let cause = error.closureError ?? error.commitError ?? error.beginError else { return unavailable(error) }
@@ -190,7 +190,7 @@ extension PostgresStore {
             if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { return unavailable(error) }
             return error
         case is PostgresDecodingError:
-            return HeraldError(kind: .internalError, code: "server_error", detail: "a stored value could not be read")
+            return StorageError.unreadable("a stored value could not be decoded")
         case is DatabaseTimeout, is ConnectionPoolError, is ChannelError, is IOError, is NIOConnectionError:
             return unavailable(error)
         default:
@@ -198,13 +198,13 @@ extension PostgresStore {
         }
     }
 
-    static func unavailable(_ error: any Error) -> HeraldError {
-        .unavailable("The database is unavailable; try again shortly")
+    static func unavailable(_ error: any Error) -> StorageError {
+        .unavailable
     }
 
     /// Runs `operation` in one transaction within `operationTimeout`.
     func transaction<T: Sendable>(
-        conflict: HeraldError? = nil,
+        conflict: StorageError? = nil,
         _ operation: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let logger = self.logger

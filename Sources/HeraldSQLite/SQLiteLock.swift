@@ -24,7 +24,7 @@ public final class SQLiteLock: Sendable {
         let path = databasePath + ".lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            throw ConfigurationError("cannot create the lock file \(path): \(SecretFile.describeErrno())")
+            throw ConfigurationError("cannot create the lock file \(path): \(String(validatingCString: strerror(errno)) ?? "error \(errno)")")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = readHolder(descriptor)

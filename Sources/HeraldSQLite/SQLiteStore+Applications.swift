@@ -3,7 +3,7 @@ import HeraldCore
 
 extension SQLiteStore {
     public func createApplication(_ application: Application) async throws {
-        try await write(conflict: .conflict("An application with this uid already exists")) { db in
+        try await write(conflict: .duplicate(.applicationUID)) { db in
             try db.execute(
                 sql: """
                     INSERT INTO applications (id, org_id, uid, name, throttle_rate, metadata, created_at, updated_at)
@@ -30,7 +30,7 @@ extension SQLiteStore {
     }
 
     public func updateApplication(_ application: Application) async throws {
-        try await write(conflict: .conflict("An application with this uid already exists")) { db in
+        try await write(conflict: .duplicate(.applicationUID)) { db in
             try db.execute(
                 sql: """
                     UPDATE applications SET uid = ?, name = ?, throttle_rate = ?, metadata = ?, updated_at = ?

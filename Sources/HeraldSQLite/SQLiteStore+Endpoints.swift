@@ -4,7 +4,7 @@ import HeraldCore
 extension SQLiteStore {
     public func createEndpoint(_ endpoint: Endpoint) async throws {
         let columns = try endpoint.columnValues(sealer: sealer)
-        try await write(conflict: .conflict("An endpoint with this uid already exists")) { db in
+        try await write(conflict: .duplicate(.endpointUID)) { db in
             try db.execute(
                 sql: """
                     INSERT INTO endpoints
@@ -30,7 +30,7 @@ extension SQLiteStore {
 
     public func updateEndpoint(_ endpoint: Endpoint) async throws {
         let columns = try endpoint.columnValues(sealer: sealer) + [endpoint.id, endpoint.appID]
-        try await write(conflict: .conflict("An endpoint with this uid already exists")) { db in
+        try await write(conflict: .duplicate(.endpointUID)) { db in
             try db.execute(
                 sql: """
                     UPDATE endpoints SET id = ?, app_id = ?, uid = ?, url = ?, description = ?, disabled = ?,

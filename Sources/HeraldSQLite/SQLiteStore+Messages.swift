@@ -13,7 +13,7 @@ extension SQLiteStore {
             where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
         {
-            throw HeraldError.conflict("A message with this eventId already exists")
+            throw StorageError.duplicate(.messageEventID)
         }
         if queued.deliveries > 0 { newWork.signal() }
         if queued.feedEntries > 0 { feedChanged.signal() }

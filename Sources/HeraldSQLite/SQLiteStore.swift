@@ -72,7 +72,7 @@ extension SQLiteStore {
     }
 
     /// Runs a write, turning a uniqueness violation into the 409 the API shows.
-    func write<T: Sendable>(conflict: HeraldError, _ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(conflict: StorageError, _ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as DatabaseError

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSetup
 
 #if canImport(Glibc)
 import Glibc

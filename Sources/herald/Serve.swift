@@ -5,6 +5,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldPostgres
 import HeraldSQLite
+import HeraldSetup
 import Hummingbird
 import Logging
 import ServiceLifecycle

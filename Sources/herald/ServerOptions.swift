@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldSetup
 
 /// The database flag, for commands that only open the database (and its secret files).
 struct DatabaseOptions: ParsableArguments {

@@ -70,7 +70,7 @@ import Testing
             #expect(try await store.application(orgID: Self.org, idOrUID: "acme") == app)
             #expect(try await store.application(orgID: "org_other", idOrUID: app.id) == nil)
 
-            await #expect(throws: HeraldError.self) { try await store.createApplication(Self.application(uid: "acme")) }
+            await #expect(throws: StorageError.duplicate(.applicationUID)) { try await store.createApplication(Self.application(uid: "acme")) }
             try await store.deleteApplication(orgID: Self.org, id: app.id)
             #expect(try await store.application(orgID: Self.org, idOrUID: app.id) == nil)
             try await store.createApplication(Self.application(uid: "acme"))
@@ -110,7 +110,7 @@ import Testing
             var endpoint = Self.endpoint(appID: app.id, uid: "main")
             try await store.createEndpoint(endpoint)
             #expect(try await store.endpoint(appID: app.id, idOrUID: "main") == endpoint)
-            await #expect(throws: HeraldError.self) { try await store.createEndpoint(Self.endpoint(appID: app.id, uid: "main")) }
+            await #expect(throws: StorageError.duplicate(.endpointUID)) { try await store.createEndpoint(Self.endpoint(appID: app.id, uid: "main")) }
 
             endpoint.channels = ["eu"]
             endpoint.eventTypes = nil
@@ -138,7 +138,7 @@ import Testing
                 updatedAt: Self.now
             )
             try await store.createEventType(type)
-            await #expect(throws: HeraldError.self) { try await store.createEventType(type) }
+            await #expect(throws: StorageError.duplicate(.eventTypeName)) { try await store.createEventType(type) }
             #expect(try await store.existingEventTypeNames(orgID: Self.org, among: ["a.b", "c.d"]) == ["a.b"])
             type.archived = true
             try await store.updateEventType(type)
@@ -182,7 +182,9 @@ import Testing
             let second = Self.message(appID: app.id, eventType: "c.d", at: Self.now.adding(seconds: 1))
             try await store.createMessage(first)
             try await store.createMessage(second)
-            await #expect(throws: HeraldError.self) { try await store.createMessage(Self.message(appID: app.id, eventID: "e1")) }
+            await #expect(throws: StorageError.duplicate(.messageEventID)) {
+                try await store.createMessage(Self.message(appID: app.id, eventID: "e1"))
+            }
             #expect(try await store.message(appID: app.id, idOrEventID: "e1") == first)
 
             let window = ListWindow.idRange(prefix: .message, before: nil, after: nil, page: PageRequest(order: .descending), now: Self.now)

@@ -82,7 +82,7 @@ struct MessageRoutes {
         try AuthRoutes.checkEmbeddedApplication(applicationIn, pathValue: idOrUID)
         do {
             return try await ApplicationRoutes.create(applicationIn, orgID: orgID, environment: environment)
-        } catch let error as HeraldError where error.kind == .conflict {
+        } catch let error as StorageError where error == .duplicate(.applicationUID) {
             // Another request created it first.
             guard let existing = try await environment.store.application(orgID: orgID, idOrUID: idOrUID) else { throw error }
             return existing

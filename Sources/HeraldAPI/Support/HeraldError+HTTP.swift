@@ -51,6 +51,8 @@ enum ErrorResponses {
                 logger.error("internal error", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
             return error
+        case let error as StorageError:
+            return heraldError(from: error, logger: logger)
         case let error as DecodingError:
             return .validation([RequestDecoding.issue(for: error)])
         case is NIOTooManyBytesError:
@@ -71,6 +73,21 @@ enum ErrorResponses {
         }
         logger.error("unhandled error", metadata: ["herald.error": "\(String(reflecting: error))"])
         return HeraldError(kind: .internalError, code: "server_error", detail: "Internal Server Error")
+    }
+
+    /// Storage's errors as the client sees them: a taken value is a 409 naming it, an unavailable database a 503, an
+    /// unreadable stored value a logged 500 that says nothing of the cause.
+    static func heraldError(from error: StorageError, logger: Logger) -> HeraldError {
+        switch error {
+        case .duplicate(.applicationUID): return .conflict("An application with this uid already exists")
+        case .duplicate(.endpointUID): return .conflict("An endpoint with this uid already exists")
+        case .duplicate(.eventTypeName): return .conflict("An event type with this name already exists", code: "event_type_exists")
+        case .duplicate(.messageEventID): return .conflict("A message with this eventId already exists")
+        case .unavailable: return .unavailable("The database is unavailable; try again shortly")
+        case .unreadable(let what):
+            logger.error("a stored value is unreadable", metadata: ["herald.error": "\(what)"])
+            return HeraldError(kind: .internalError, code: "server_error", detail: "Internal Server Error")
+        }
     }
 }
 

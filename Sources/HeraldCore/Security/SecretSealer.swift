@@ -45,7 +45,7 @@ public struct SecretSealer: Sendable {
     /// refused here: stores reseal them bound when they open (`resealedBound`).
     public func open(_ sealed: String, boundTo context: String) throws -> String {
         guard sealed.hasPrefix(Self.boundPrefix), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.boundPrefix.count))) else {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored secret is not sealed for its row")
+            throw StorageError.unreadable("a stored secret is not sealed for its row")
         }
         return String(decoding: try open(bytes: Array(combined), boundTo: context), as: UTF8.self)
     }
@@ -58,7 +58,7 @@ public struct SecretSealer: Sendable {
     /// An unbound value (see `isUnbound`) sealed again bound to `context`.
     public func resealedBound(_ sealed: String, boundTo context: String) throws -> String {
         guard let combined = Data(base64Encoded: String(sealed.dropFirst(Self.unboundPrefix.count))) else {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "a stored secret is not sealed")
+            throw StorageError.unreadable("a stored secret is not sealed")
         }
         let plaintext = try ChaChaPoly.open(try ChaChaPoly.SealedBox(combined: combined), using: key)
         return try seal(String(decoding: plaintext, as: UTF8.self), boundTo: context)

@@ -1,10 +1,10 @@
 /// Where applications live. Every call is scoped by organisation.
 public protocol ApplicationStore: Sendable {
-    /// Inserts a new application; throws a 409 `HeraldError` when its uid is taken in the org.
+    /// Inserts a new application; throws `StorageError.duplicate` when its uid is taken in the org.
     func createApplication(_ application: Application) async throws
     /// The live application with this id or uid, if any.
     func application(orgID: String, idOrUID: String) async throws -> Application?
-    /// Replaces a live application's fields; throws a 409 `HeraldError` when the new uid is taken.
+    /// Replaces a live application's fields; throws `StorageError.duplicate` when the new uid is taken.
     func updateApplication(_ application: Application) async throws
     /// Soft-deletes an application, releasing its uid.
     func deleteApplication(orgID: String, id: String) async throws

@@ -55,7 +55,7 @@ public struct SealedColumns: Sendable {
 
     private init(opening sealedSecret: String, _ sealedPrevious: String, _ sealedHeaders: String, contexts: [String], sealer: SecretSealer) throws {
         guard let secret = EndpointSecret(parsing: try sealer.open(sealedSecret, boundTo: contexts[0])) else {
-            throw HeraldError(kind: .internalError, code: "server_error", detail: "stored endpoint secret is unreadable")
+            throw StorageError.unreadable("a stored endpoint secret does not parse")
         }
         self.secret = secret
         previousSecrets = try JSONColumn.decode([ExpiringSecret].self, try sealer.open(sealedPrevious, boundTo: contexts[1])) ?? []

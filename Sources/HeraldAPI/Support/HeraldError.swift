@@ -1,18 +1,7 @@
-/// One failed check of a request, in the Svix validation shape: where (`loc`), what (`msg`), which kind (`type`).
-public struct ValidationIssue: Sendable, Hashable, Codable {
-    public var loc: [String]
-    public var msg: String
-    public var type: String
+import HeraldCore
 
-    public init(loc: [String], msg: String, type: String = "value_error") {
-        self.loc = loc
-        self.msg = msg
-        self.type = type
-    }
-}
-
-/// The error every Herald layer throws for a failure a client should see. The HTTP layer maps `kind` to a status
-/// in one place; `code` and `detail` become the JSON body.
+/// The error the API answers with: a failure the client should see. `ErrorResponses` maps `kind` to a status in one
+/// place (and storage's `StorageError` to this); `code` and `detail` become the JSON body.
 public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         case badRequest

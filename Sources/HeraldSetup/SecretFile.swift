@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldSetup
 import Testing
 
 @Suite struct SecretFileTests {
