@@ -2,9 +2,14 @@
 """Writes Herald's OpenAPI document into Sources/HeraldAPI/OpenAPI/OpenAPIDocument.swift.
 
 Herald's routes are listed below; request and response shapes are the Svix API v1 models (the contract Herald
-implements), taken by name from the Svix OSS server's published document. Run after adding a route:
+implements), taken by name from scripts/openapi/svix-models.json: the models the routes use, extracted from the Svix OSS
+server's published document. Run after changing a route (CI checks the result is committed):
 
-    python3 scripts/generate-openapi.py [path/to/svix-openapi.json]
+    python3 scripts/generate-openapi.py
+
+After adding a route whose models are not extracted yet, refresh them from the full Svix document first:
+
+    python3 scripts/generate-openapi.py --refresh path/to/svix-openapi.json
 
 The test `OpenAPIDocumentTests` fails when a registered route is missing here.
 """
@@ -14,7 +19,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SVIX = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "reference", "svix-openapi.json")
+MODELS = os.path.join(ROOT, "scripts", "openapi", "svix-models.json")
 OUT = os.path.join(ROOT, "Sources", "HeraldAPI", "OpenAPI", "OpenAPIDocument.swift")
 
 ORG, APP, NONE = "org token", "org or app token", "none"
@@ -157,20 +162,34 @@ def referenced(schema, found):
             referenced(value, found)
 
 
-def main():
-    svix = json.load(open(SVIX))["components"]["schemas"]
-    schemas = dict(LOCAL_SCHEMAS)
+def used_models(svix):
+    """The Svix models the routes name, with every model they reference, except those Herald defines itself."""
+    models = {}
     pending = {name for route in ROUTES for name in (route[5], route[7]) if name} | {"HttpErrorOut", "HTTPValidationError"}
     while pending:
         name = pending.pop()
-        if name in schemas:
+        if name in models or name in LOCAL_SCHEMAS or name == "text/event-stream":
             continue
-        if name == "text/event-stream":
-            continue
-        schemas[name] = svix[name]
+        if name not in svix:
+            sys.exit(f"model {name} is not in the models read; run with --refresh path/to/svix-openapi.json")
+        models[name] = svix[name]
         found = set()
         referenced(svix[name], found)
-        pending |= found - set(schemas)
+        pending |= found - set(models)
+    return dict(sorted(models.items()))
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--refresh":
+        models = used_models(json.load(open(sys.argv[2]))["components"]["schemas"])
+        os.makedirs(os.path.dirname(MODELS), exist_ok=True)
+        with open(MODELS, "w") as out:
+            json.dump(models, out, indent=1, sort_keys=True)
+            out.write("\n")
+    elif len(sys.argv) != 1:
+        sys.exit("usage: generate-openapi.py [--refresh path/to/svix-openapi.json]")
+    schemas = dict(LOCAL_SCHEMAS)
+    schemas.update(used_models(json.load(open(MODELS))))
     paths = {}
     for method, path, tag, summary, auth, request, status, response, query in ROUTES:
         operation = {"tags": [tag], "summary": summary, "description": f"Authentication: {auth}."}
