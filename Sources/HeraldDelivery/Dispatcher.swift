@@ -12,7 +12,7 @@ import Synchronization
 /// timeout); deliveries claimed but not started are handed back, and anything else unfinished becomes due again when
 /// its lease runs out.
 public final class Dispatcher: Service {
-    let store: any HeraldStore
+    let store: any DeliveryQueue
     let sender: WebhookSender
     let settings: DeliverySettings
     let clock: any WallClock
@@ -28,7 +28,7 @@ public final class Dispatcher: Service {
     private let idle = IdleWatch()
 
     public init(
-        store: any HeraldStore,
+        store: any DeliveryQueue,
         settings: DeliverySettings,
         clock: any WallClock = SystemWallClock(),
         operational: OperationalWebhooks?,

@@ -56,7 +56,7 @@ struct LiveRoutes {
         let now = environment.clock.now()
         let resumeFrom = try request.headers[HTTPField.Name("Last-Event-ID")!].map { try Self.resumeTime($0, now: now) }
         let scope = LiveScope(orgID: principal.orgID, appID: appID)
-        let store = environment.store
+        let store: any LiveStore = environment.store
         let clock = environment.clock
         let token = context.token
         let streamSlot = try environment.openStream(context)

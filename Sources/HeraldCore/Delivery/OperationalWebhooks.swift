@@ -20,14 +20,17 @@ public struct OperationalWebhooks: Sendable {
         case attemptRecovered = "message.attempt.recovered"
     }
 
-    let store: any HeraldStore
+    /// What it writes through: the management application, the operator's endpoint, the events.
+    public typealias Store = ApplicationStore & EndpointStore & MessageStore
+
+    let store: any Store
     let appID: String
     let clock: any WallClock
 
     /// Makes sure the management application and the operator endpoint exist and point at `url`, signing with
     /// `secret`; returns the endpoint so its id can be logged.
     public static func setUp(
-        store: any HeraldStore,
+        store: any Store,
         url: String,
         secret: EndpointSecret,
         clock: any WallClock = SystemWallClock()
