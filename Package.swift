@@ -30,10 +30,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What both SQL backends share: statements written once over a dialect, row decoding, the store operations
+        // whose SQL both speak.
+        .target(
+            name: "HeraldSQL",
+            dependencies: ["HeraldCore"]
+        ),
         .target(
             name: "HeraldSQLite",
             dependencies: [
                 "HeraldCore",
+                "HeraldSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -42,6 +49,7 @@ let package = Package(
             name: "HeraldPostgres",
             dependencies: [
                 "HeraldCore",
+                "HeraldSQL",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Only for `ConnectionPoolError` (the pool's circuit breaker), which PostgresNIO passes through as is.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),

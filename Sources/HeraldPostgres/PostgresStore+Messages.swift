@@ -56,47 +56,4 @@ extension PostgresStore {
             return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
         }
     }
-
-    public func message(appID: String, idOrEventID: String) async throws -> Message? {
-        let column = IDPrefix.message.isID(idOrEventID) ? "id" : "event_id"
-        var builder = SQLBuilder("SELECT * FROM messages WHERE app_id = ")
-        builder.append("\(builder.bind(appID)) AND \(column) = \(builder.bind(idOrEventID))")
-        let query = builder.query
-        return try await perform { client in try await client.rows(query).first.map(Message.init(row:)) }
-    }
-
-    public func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message> {
-        var builder = SQLBuilder("SELECT * FROM messages m WHERE m.app_id = ")
-        builder.append(
-            "\(builder.bind(appID)) AND m.id >= \(builder.bind(query.idRange.lower)) AND m.id < \(builder.bind(query.idRange.upper))"
-        )
-        builder.appendMessageFilters(eventTypes: query.eventTypes, channel: query.channel, alias: "m")
-        builder.appendPaging(column: "m.id", page: query.page)
-        let statement = builder.query
-        let rows = try await perform { client in try await client.rows(statement).map(Message.init(row:)) }
-        return query.page.page(fromScanned: rows)
-    }
-
-    public func expungeMessagePayload(appID: String, messageID: String) async throws {
-        try await perform { client in
-            try await client.query("UPDATE messages SET payload = NULL WHERE app_id = \(appID) AND id = \(messageID)").drain()
-            // The response that created it, kept for idempotent retries, holds the payload too.
-            try await client.query("DELETE FROM idempotency_keys WHERE resource_id = \(messageID)").drain()
-        }
-    }
-}
-
-extension Message {
-    init(row: PostgresRandomAccessRow) throws {
-        self.init(
-            id: try row.value("id"),
-            appID: try row.value("app_id"),
-            eventType: try row.value("event_type"),
-            eventID: try row.value("event_id"),
-            channels: try JSONColumn.decode([String].self, try row.value("channels")),
-            payload: try row.bytes("payload"),
-            payloadExpiresAt: try row.timestamp("payload_expires_at"),
-            createdAt: try row.timestamp("created_at")
-        )
-    }
 }

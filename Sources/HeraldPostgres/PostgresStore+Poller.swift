@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSQL
 import PostgresNIO
 
 extension PostgresStore {
@@ -14,7 +15,7 @@ extension PostgresStore {
             try await client.rows(statement).map { row in
                 FeedEntry(
                     position: FeedPosition(transaction: try row.value("feed_xid"), sequence: try row.value("feed_seq")),
-                    message: try Message(row: row)
+                    message: try Message(stored: row)
                 )
             }
         }

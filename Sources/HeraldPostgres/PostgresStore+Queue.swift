@@ -197,35 +197,11 @@ extension PostgresStore {
             return try await disable(endpointID: endpointID, now: now, connection: connection) ? since : nil
         }
     }
-
-    public func nextDueTime() async throws -> Timestamp? {
-        try await perform { client in
-            try await client.rows("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL").first?
-                .value("due", as: Int64?.self).map(Timestamp.init(milliseconds:))
-        }
-    }
-
-    /// Makes `owner`'s leases due now. With several instances on one database nobody may release them all: a
-    /// dead instance's leases simply run out.
-    public func releaseLeases(owner: String?, now: Timestamp) async throws {
-        try await perform { client in
-            if let owner {
-                try await client.query(
-                    "UPDATE deliveries SET next_attempt_at = \(now.milliseconds), lease_owner = NULL WHERE lease_owner = \(owner)"
-                ).drain()
-            } else {
-                try await client.query(
-                    "UPDATE deliveries SET next_attempt_at = \(now.milliseconds), lease_owner = NULL WHERE lease_owner IS NOT NULL"
-                ).drain()
-            }
-        }
-        announceNewWork()
-    }
 }
 
 extension DeliveryTask {
     init(row: PostgresRandomAccessRow, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(row: row, idColumn: "endpoint_id", sealer: sealer)
+        let sealed = try SealedColumns(stored: row, idColumn: "endpoint_id", sealer: sealer)
         self.init(
             deliveryID: try row.value("delivery_id"),
             triggerType: TriggerType(rawValue: try row.value("trigger_type")) ?? .scheduled,

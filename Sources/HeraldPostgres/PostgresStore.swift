@@ -15,7 +15,7 @@ import _ConnectionPoolModule
 /// waiting for a connection that is not coming.
 public final class PostgresStore: HeraldStore, Service {
     let client: PostgresClient
-    let sealer: SecretSealer
+    public let sealer: SecretSealer
     let logger: Logger
     let operationTimeout: Duration
     /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
@@ -96,10 +96,6 @@ public final class PostgresStore: HeraldStore, Service {
             try? await gracefulShutdown()
             group.cancelAll()
         }
-    }
-
-    public func checkHealth() async throws {
-        try await perform { client in try await client.query("SELECT 1").drain() }
     }
 
     /// The applied migration identifiers, oldest first.

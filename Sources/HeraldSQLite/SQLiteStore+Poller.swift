@@ -1,5 +1,6 @@
 import GRDB
 import HeraldCore
+import HeraldSQL
 
 extension SQLiteStore {
     public func readFeed(endpointID: String, query: FeedQuery) async throws -> FeedPage {
@@ -12,7 +13,7 @@ extension SQLiteStore {
                     WHERE f.endpoint_id = ? AND f.seq > ? ORDER BY f.seq LIMIT ?
                     """,
                 arguments: [endpointID, query.after.sequence, scan.scanLimit]
-            ).map { row in FeedEntry(position: FeedPosition(transaction: 0, sequence: row["feed_seq"]), message: try Message(row: row)) }
+            ).map { row in FeedEntry(position: FeedPosition(transaction: 0, sequence: row["feed_seq"]), message: try Message(stored: row)) }
         }
         return scan.select(from: rows)
     }

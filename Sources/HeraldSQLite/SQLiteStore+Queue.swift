@@ -195,30 +195,6 @@ extension SQLiteStore {
             ]
         )
     }
-
-    public func nextDueTime() async throws -> Timestamp? {
-        try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE next_attempt_at IS NOT NULL")
-                .map(Timestamp.init(milliseconds:))
-        }
-    }
-
-    public func releaseLeases(owner: String?, now: Timestamp) async throws {
-        try await pool.write { db in
-            if let owner {
-                try db.executeCached(
-                    sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner = ?",
-                    arguments: [now.milliseconds, owner]
-                )
-            } else {
-                try db.executeCached(
-                    sql: "UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE lease_owner IS NOT NULL",
-                    arguments: [now.milliseconds]
-                )
-            }
-        }
-        newWork.signal()
-    }
 }
 
 extension DeliveryTask {

@@ -14,7 +14,7 @@ public final class SQLiteStore: HeraldStore {
     /// Signalled after a commit that appended to a polling endpoint's feed.
     public let feedChanged = WorkSignal(remembering: false)
     /// Seals endpoint secrets and headers at rest.
-    let sealer: SecretSealer
+    public let sealer: SecretSealer
     /// Group commit of accepted messages (durable) and of delivery results (relaxed: a lost result means a resend).
     let messages: WriteBatcher<MessageWrite, FanOut>
     let results: WriteBatcher<DeliveryCompletion, DeliveryEffects>
@@ -38,10 +38,6 @@ public final class SQLiteStore: HeraldStore {
         self.results = WriteBatcher(pool: pool, durable: false) { completion, db in
             try SQLiteStore.record(completion, db: db)
         }
-    }
-
-    public func checkHealth() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     /// The value of a PRAGMA, for checks of the durability settings.
@@ -103,26 +99,6 @@ struct DeliveryCompletion: Sendable {
     var owner: String
     var now: Timestamp
     var disableAfterSeconds: Int64
-}
-
-/// The paging clause shared by every listing: continue after the iterator, read one row more than the page.
-struct PagingClause {
-    let sql: String
-    let arguments: StatementArguments
-
-    init(column: String, page: PageRequest) {
-        let ascending = page.scanOrder == .ascending
-        var sql = ""
-        var arguments: StatementArguments = []
-        if let iterator = page.iterator {
-            sql += " AND \(column) \(ascending ? ">" : "<") ?"
-            arguments += [iterator]
-        }
-        sql += " ORDER BY \(column) \(ascending ? "ASC" : "DESC") LIMIT ?"
-        arguments += [page.fetchLimit]
-        self.sql = sql
-        self.arguments = arguments
-    }
 }
 
 extension Database {

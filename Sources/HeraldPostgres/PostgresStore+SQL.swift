@@ -1,0 +1,71 @@
+import HeraldCore
+import HeraldSQL
+import NIOCore
+import PostgresNIO
+
+/// How the statements shared with SQLite (`HeraldSQL`) run here.
+extension PostgresStore: SQLStore {
+    public var dialect: SQLDialect { .postgres }
+
+    public func read<T: Sendable>(
+        _ statements: [SQLStatement],
+        decode: @escaping @Sendable ([[PostgresRandomAccessRow]]) throws -> T
+    ) async throws -> T {
+        let queries = statements.map(\.query)
+        let results = try await perform { client in
+            var results: [[PostgresRandomAccessRow]] = []
+            for query in queries { results.append(try await client.rows(query)) }
+            return results
+        }
+        return try decode(results)
+    }
+
+    public func write<T: Sendable>(
+        _ statements: [SQLStatement],
+        conflict: StorageError?,
+        decode: @escaping @Sendable ([PostgresRandomAccessRow]) throws -> T
+    ) async throws -> T {
+        let queries = statements.map(\.query)
+        let last: [PostgresRandomAccessRow]
+        if queries.count == 1 {
+            last = try await perform(conflict: conflict) { client in try await client.rows(queries[0]) }
+        } else {
+            let logger = self.logger
+            last = try await transaction(conflict: conflict) { connection in
+                var rows: [PostgresRandomAccessRow] = []
+                for query in queries { rows = try await connection.rows(query, logger: logger) }
+                return rows
+            }
+        }
+        return try decode(last)
+    }
+
+    public func deliveriesBecameDue() {
+        announceNewWork()
+    }
+}
+
+extension SQLStatement {
+    var query: PostgresQuery {
+        var binds = PostgresBindings()
+        for value in values {
+            switch value {
+            case .text(let text): binds.append(text)
+            case .integer(let number): binds.append(number)
+            case .bool(let flag): binds.append(flag)
+            case .bytes(let bytes): binds.append(bytes.map { ByteBuffer(bytes: $0) })
+            case .textArray(let texts): binds.append(texts)
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+}
+
+extension PostgresRandomAccessRow: StoredRow {
+    public func text(_ column: String) throws -> String { try value(column) }
+    public func optionalText(_ column: String) throws -> String? { try value(column) }
+    public func integer(_ column: String) throws -> Int64 { try value(column) }
+    public func optionalInteger(_ column: String) throws -> Int64? { try value(column) }
+    public func bool(_ column: String) throws -> Bool { try value(column) }
+    public func optionalBytes(_ column: String) throws -> [UInt8]? { try bytes(column) }
+}

@@ -1,0 +1,168 @@
+import HeraldCore
+
+/// Reading messages and the attempt log, manual attempts and recoveries, revocations and the queue's upkeep: the
+/// same statements on every backend.
+extension SQLStore {
+    public func message(appID: String, idOrEventID: String) async throws -> Message? {
+        let column = IDPrefix.message.isID(idOrEventID) ? "id" : "event_id"
+        var select = statement("SELECT * FROM messages WHERE ")
+        select.append("app_id = \(select.bind(appID)) AND \(column) = \(select.bind(idOrEventID))")
+        return try await rows(select) { try Message(stored: $0) }.first
+    }
+
+    public func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message> {
+        var select = statement("SELECT * FROM messages m WHERE ")
+        select.append(
+            "m.app_id = \(select.bind(appID)) AND m.id >= \(select.bind(query.idRange.lower)) AND m.id < \(select.bind(query.idRange.upper))"
+        )
+        select.appendMessageFilters(eventTypes: query.eventTypes, channel: query.channel, alias: "m")
+        select.appendPaging(column: "m.id", page: query.page)
+        return query.page.page(fromScanned: try await rows(select) { try Message(stored: $0) })
+    }
+
+    public func expungeMessagePayload(appID: String, messageID: String) async throws {
+        var payload = statement("UPDATE messages SET payload = NULL WHERE ")
+        payload.append("app_id = \(payload.bind(appID)) AND id = \(payload.bind(messageID))")
+        // The response that created it, kept for idempotent retries, holds the payload too.
+        var kept = statement("DELETE FROM idempotency_keys WHERE ")
+        kept.append("resource_id = \(kept.bind(messageID))")
+        try await write([payload, kept])
+    }
+
+    public func listAttempts(appID: String, query: AttemptQuery) async throws -> Page<Attempt> {
+        var select = statement("SELECT a.* FROM attempts a")
+        if query.eventTypes != nil || query.channel != nil { select.append(" JOIN messages m ON m.id = a.msg_id") }
+        select.append(
+            " WHERE a.app_id = \(select.bind(appID)) AND a.id >= \(select.bind(query.idRange.lower)) AND a.id < \(select.bind(query.idRange.upper))"
+        )
+        if let endpointID = query.endpointID { select.append(" AND a.endpoint_id = \(select.bind(endpointID))") }
+        if let messageID = query.messageID { select.append(" AND a.msg_id = \(select.bind(messageID))") }
+        if let status = query.status { select.append(" AND a.status = \(select.bind(status.rawValue))") }
+        if let codeClass = query.statusCodeClass {
+            select.append(" AND a.response_status_code BETWEEN \(select.bind(codeClass)) AND \(select.bind(codeClass + 99))")
+        }
+        select.appendMessageFilters(eventTypes: query.eventTypes, channel: query.channel, alias: "m")
+        select.appendPaging(column: "a.id", page: query.page)
+        return query.page.page(fromScanned: try await rows(select) { try Attempt(stored: $0) })
+    }
+
+    public func attempt(appID: String, messageID: String, attemptID: String) async throws -> Attempt? {
+        var select = statement("SELECT * FROM attempts WHERE ")
+        select.append("app_id = \(select.bind(appID)) AND msg_id = \(select.bind(messageID)) AND id = \(select.bind(attemptID))")
+        return try await rows(select) { try Attempt(stored: $0) }.first
+    }
+
+    public func expungeAttemptResponse(appID: String, attemptID: String) async throws {
+        var update = statement("UPDATE attempts SET response = NULL WHERE ")
+        update.append("app_id = \(update.bind(appID)) AND id = \(update.bind(attemptID))")
+        try await write([update])
+    }
+
+    public func listAttemptedMessages(
+        appID: String,
+        endpointID: String,
+        query: MessageQuery,
+        status: MessageStatus?
+    ) async throws -> Page<(Message, DestinationState)> {
+        var select = statement(
+            """
+            SELECT m.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
+            FROM deliveries d JOIN messages m ON m.id = d.msg_id
+            WHERE d.trigger_type = \(TriggerType.scheduled.sql)
+            """
+        )
+        select.append(
+            " AND d.app_id = \(select.bind(appID)) AND d.endpoint_id = \(select.bind(endpointID))"
+                + " AND m.id >= \(select.bind(query.idRange.lower)) AND m.id < \(select.bind(query.idRange.upper))"
+        )
+        if let status { select.append(" AND d.status = \(select.bind(status.rawValue))") }
+        select.appendMessageFilters(eventTypes: query.eventTypes, channel: query.channel, alias: "m")
+        select.appendPaging(column: "m.id", page: query.page)
+        return query.page.page(fromScanned: try await rows(select) { (try Message(stored: $0), try DestinationState(stored: $0)) })
+    }
+
+    public func listAttemptedDestinations(appID: String, messageID: String, page: PageRequest) async throws -> Page<(Endpoint, DestinationState)> {
+        var select = statement(
+            """
+            SELECT e.*, d.status AS delivery_status, d.next_attempt_at AS delivery_next, d.lease_owner AS delivery_lease
+            FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+            WHERE d.trigger_type = \(TriggerType.scheduled.sql)
+            """
+        )
+        select.append(" AND d.app_id = \(select.bind(appID)) AND d.msg_id = \(select.bind(messageID))")
+        select.appendPaging(column: "e.id", page: page)
+        let sealer = self.sealer
+        return page.page(fromScanned: try await rows(select) { (try Endpoint(stored: $0, sealer: sealer), try DestinationState(stored: $0)) })
+    }
+
+    public func endpointStats(endpointID: String, since: Timestamp, until: Timestamp) async throws -> EndpointStats {
+        var select = statement("SELECT status, COUNT(*) AS n FROM deliveries WHERE ")
+        select.append(
+            "endpoint_id = \(select.bind(endpointID)) AND trigger_type = \(TriggerType.scheduled.sql)"
+                + " AND created_at >= \(select.bind(since)) AND created_at < \(select.bind(until)) GROUP BY status"
+        )
+        let counts = try await rows(select) { (MessageStatus(rawValue: try $0.int("status")), try $0.int("n")) }
+        return EndpointStats(counts: Dictionary(counts.compactMap { status, n in status.map { ($0, n) } }, uniquingKeysWith: +))
+    }
+
+    public func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws {
+        var insert = statement(
+            "INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at) VALUES ("
+        )
+        insert.append(
+            "\(insert.bind(messageID)), \(insert.bind(appID)), \(insert.bind(endpointID)), \(TriggerType.manual.sql), "
+                + "\(MessageStatus.pending.sql), \(insert.bind(now)), \(insert.bind(now)), \(insert.bind(now)))"
+        )
+        try await write([insert])
+        deliveriesBecameDue()
+    }
+
+    public func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int {
+        var update = statement("UPDATE deliveries SET ")
+        update.append(
+            "status = \(MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = \(update.bind(now)), updated_at = \(update.bind(now))"
+                + " WHERE endpoint_id = \(update.bind(endpointID)) AND trigger_type = \(TriggerType.scheduled.sql)"
+                + " AND status = \(MessageStatus.fail.sql) AND created_at >= \(update.bind(since)) AND created_at < \(update.bind(until))"
+        )
+        update.returning("id")
+        let count = try await write([update], conflict: nil) { $0.count }
+        if count > 0 { deliveriesBecameDue() }
+        return count
+    }
+
+    public func revokeToken(hash: String, expiresAt: Timestamp) async throws {
+        var insert = statement("INSERT INTO revoked_tokens (token_hash, expires_at) VALUES (")
+        insert.append("\(insert.bind(hash)), \(insert.bind(expiresAt))) ON CONFLICT (token_hash) DO NOTHING")
+        // Records of tokens that have expired anyway are swept here, where new ones are written.
+        var sweep = statement("DELETE FROM revoked_tokens WHERE ")
+        sweep.append("expires_at < \(sweep.bind(Timestamp.now()))")
+        try await write([insert, sweep])
+    }
+
+    public func isTokenRevoked(hashes: [String]) async throws -> Bool {
+        guard !hashes.isEmpty else { return false }
+        var select = statement("SELECT 1 AS revoked FROM revoked_tokens WHERE ")
+        select.append(select.isAny(of: hashes, "token_hash") + " LIMIT 1")
+        return !(try await rows(select) { try $0.integer("revoked") }.isEmpty)
+    }
+
+    public func nextDueTime() async throws -> Timestamp? {
+        try await rows(statement("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL")) {
+            try $0.optionalTimestamp("due")
+        }.first ?? nil
+    }
+
+    /// Makes `owner`'s leases due now (every lease, with nil: only for a process that owns the database alone; with
+    /// several instances a dead instance's leases simply run out).
+    public func releaseLeases(owner: String?, now: Timestamp) async throws {
+        var update = statement("UPDATE deliveries SET ")
+        update.append("next_attempt_at = \(update.bind(now)), lease_owner = NULL WHERE ")
+        if let owner {
+            update.append("lease_owner = \(update.bind(owner))")
+        } else {
+            update.append("lease_owner IS NOT NULL")
+        }
+        try await write([update])
+        deliveriesBecameDue()
+    }
+}
