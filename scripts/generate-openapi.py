@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes Herald's OpenAPI document into Sources/HeraldAPI/OpenAPI/OpenAPIDocument.swift.
 
-Herald's routes are listed below; request and response shapes are the Svix API v1 models (the contract Herald
+The routes are the router's own: each `RouteSpec(.method, "path", handler)` in Sources/HeraldAPI/Routes, read from
+the source, so the list exists once. DOCS below describes each by its handler (`ApplicationRoutes.list`; `#n` for the nth path of one handler): tag, summary,
+authentication, request model, success status, response model, query parameters. Request and response shapes are the Svix API v1 models (the contract Herald
 implements), taken by name from scripts/openapi/svix-models.json: the models the routes use, extracted from the Svix OSS
 server's published document. Run after changing a route (CI checks the result is committed):
 
@@ -16,6 +18,7 @@ The test `OpenAPIDocumentTests` fails when a registered route is missing here.
 
 import json
 import os
+import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,58 +28,81 @@ OUT = os.path.join(ROOT, "Sources", "HeraldAPI", "OpenAPI", "OpenAPIDocument.swi
 ORG, APP, NONE = "org token", "org or app token", "none"
 
 # method, path, tag, summary, auth, request model, success status, response model, extra query parameters
-ROUTES = [
-    ("get", "/api/v1/health", "Health", "Database health: 200 when it answers, 503 when it does not", NONE, None, "200", "HealthOut", []),
-    ("get", "/api/v1/health/ping", "Health", "Liveness: 204, no checks", NONE, None, "204", None, []),
-    ("get", "/api/v1/openapi.json", "Health", "This document", NONE, None, "200", None, []),
-    ("get", "/api/v1/app", "Application", "List applications", ORG, None, "200", "ListResponse_ApplicationOut_", ["limit", "iterator", "order"]),
-    ("post", "/api/v1/app", "Application", "Create an application (200 with the existing one when get_if_exists and its uid exists)", ORG, "ApplicationIn", "201|200", "ApplicationOut", ["get_if_exists"]),
-    ("get", "/api/v1/app/{app_id}", "Application", "Get an application by id or uid", APP, None, "200", "ApplicationOut", []),
-    ("put", "/api/v1/app/{app_id}", "Application", "Update an application, or create it (201)", ORG, "ApplicationIn", "200|201", "ApplicationOut", []),
-    ("patch", "/api/v1/app/{app_id}", "Application", "Partially update an application; null clears", ORG, "ApplicationPatch", "200", "ApplicationOut", []),
-    ("delete", "/api/v1/app/{app_id}", "Application", "Delete an application", ORG, None, "204", None, []),
-    ("get", "/api/v1/app/{app_id}/endpoint", "Endpoint", "List endpoints", APP, None, "200", "ListResponse_EndpointOut_", ["limit", "iterator", "order"]),
-    ("post", "/api/v1/app/{app_id}/endpoint", "Endpoint", "Create an endpoint", APP, "EndpointIn", "201", "EndpointOut", []),
-    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Get an endpoint by id or uid", APP, None, "200", "EndpointOut", []),
-    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Update an endpoint, or create it (201)", APP, "EndpointUpdate", "200|201", "EndpointOut", []),
-    ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Partially update an endpoint; null clears", APP, "EndpointPatch", "200", "EndpointOut", []),
-    ("delete", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", "Endpoint", "Delete an endpoint", APP, None, "204", None, []),
-    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret", "Endpoint", "Get the endpoint's signing secret", APP, None, "200", "EndpointSecretOut", []),
-    ("post", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate", "Endpoint", "Rotate the signing secret; the old one signs too during the grace period", APP, "EndpointSecretRotateIn", "200", "EndpointSecretOut", []),
-    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Get custom headers; sensitive values are named, not shown", APP, None, "200", "EndpointHeadersOut", []),
-    ("put", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Replace custom headers", APP, "EndpointHeadersIn", "204", None, []),
-    ("patch", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers", "Endpoint", "Merge custom headers; null or deleteHeaders removes", APP, "EndpointHeadersPatchIn", "204", None, []),
-    ("get", "/api/v1/event-type", "Event Type", "List event types by name", APP, None, "200", "ListResponse_EventTypeOut_", ["limit", "iterator", "include_archived", "with_content"]),
-    ("post", "/api/v1/event-type", "Event Type", "Create an event type (revives an archived one)", ORG, "EventTypeIn", "201", "EventTypeOut", []),
-    ("get", "/api/v1/event-type/{event_type_name}", "Event Type", "Get an event type", APP, None, "200", "EventTypeOut", []),
-    ("put", "/api/v1/event-type/{event_type_name}", "Event Type", "Update an event type, or create it (201)", ORG, "EventTypeUpdate", "200|201", "EventTypeOut", []),
-    ("patch", "/api/v1/event-type/{event_type_name}", "Event Type", "Partially update an event type", ORG, "EventTypePatch", "200", "EventTypeOut", []),
-    ("delete", "/api/v1/event-type/{event_type_name}", "Event Type", "Archive an event type; expunge=true deletes it", ORG, None, "204", None, ["expunge"]),
-    ("get", "/api/v1/app/{app_id}/msg", "Message", "List messages, newest first", APP, None, "200", "ListResponse_MessageOut_", ["limit", "iterator", "event_types", "channel", "before", "after", "with_content"]),
-    ("post", "/api/v1/app/{app_id}/msg", "Message", "Create a message: stored durably, then fanned out; the payload is kept byte for byte", ORG, "MessageIn", "202", "MessageOut", ["with_content"]),
-    ("get", "/api/v1/app/{app_id}/msg/{msg_id}", "Message", "Get a message by id or eventId", APP, None, "200", "MessageOut", ["with_content"]),
-    ("delete", "/api/v1/app/{app_id}/msg/{msg_id}/content", "Message", "Delete a message's payload", ORG, None, "204", None, []),
-    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats", "Endpoint", "Counts of the endpoint's deliveries by state (window at most 28 days)", APP, None, "200", "EndpointStats", ["since", "until"]),
-    ("post", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover", "Endpoint", "Re-queue the endpoint's failed deliveries since a time (window at most 14 days)", APP, "RecoverIn", "202", "RecoverOut", []),
-    ("post", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example", "Endpoint", "Send the event type's first schema example to this endpoint only", ORG, "EventExampleIn", "202", "MessageOut", []),
-    ("get", "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}", "Message Attempt", "List an endpoint's attempts, newest first", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "status_code_class", "event_types", "channel", "before", "after", "with_content"]),
-    ("get", "/api/v1/app/{app_id}/attempt/msg/{msg_id}", "Message Attempt", "List a message's attempts, newest first", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "status_code_class", "event_types", "channel", "endpoint_id", "before", "after", "with_content"]),
-    ("get", "/api/v1/app/{app_id}/msg/{msg_id}/attempt", "Message Attempt", "Deprecated: list a message's attempts", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "endpoint_id"]),
-    ("get", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/attempt", "Message Attempt", "Deprecated: list a message's attempts to one endpoint", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status"]),
-    ("get", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg", "Message Attempt", "List messages sent to an endpoint with their delivery status and next attempt", APP, None, "200", "ListResponse_EndpointMessageOut_", ["limit", "iterator", "status", "event_types", "channel", "before", "after", "with_content"]),
-    ("get", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint", "Message Attempt", "List the endpoints a message went to, with status and next attempt", APP, None, "200", "ListResponse_MessageEndpointOut_", ["limit", "iterator"]),
-    ("get", "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}", "Message Attempt", "Get an attempt", APP, None, "200", "MessageAttemptOut", []),
-    ("delete", "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content", "Message Attempt", "Delete an attempt's stored response", ORG, None, "204", None, []),
-    ("post", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend", "Message Attempt", "One manual attempt now, never retried", APP, None, "202", "EmptyResponse", []),
-    ("post", "/api/v1/auth/app-portal-access/{app_id}", "Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
-    ("post", "/api/v1/auth/dashboard-access/{app_id}", "Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
-    ("post", "/api/v1/auth/logout", "Authentication", "End the calling token: later requests with it get 401", APP, None, "204", None, []),
-    ("get", "/api/v1/live", "Live", "Server-Sent Events for the live views, scoped by the token: health (at connect), message, attempt, endpoint, stats (every 2 s); resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["app_id"]),
-    ("get", "/api/v1/app/{app_id}/poller/{sink_id}", "Message Poller", "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "event_type", "channel", "after", "wait"]),
-    ("get", "/api/v1/app/{app_id}/poller/{sink_id}/stream", "Message Poller", "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["iterator@poller", "consumer", "event_type", "channel"]),
-    ("get", "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}", "Message Poller", "Read on from where this consumer stopped; the server keeps its position", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "wait"]),
-    ("post", "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek", "Message Poller", "Set the consumer's position: before the first message after a time, or (Herald) at an iterator", APP, "PollingEndpointConsumerSeekIn", "200", "PollingEndpointConsumerSeekOut", []),
-]
+ROUTE_SPEC = re.compile(r'RouteSpec\(\.(\w+), "([^"]+)", (\w+)\)')
+
+
+def registered_routes():
+    """(handler key, method, OpenAPI path) of every route the router registers, from the route collections' source."""
+    routes = {}
+    folder = os.path.join(ROOT, "Sources", "HeraldAPI", "Routes")
+    for name in sorted(os.listdir(folder)):
+        source = open(os.path.join(folder, name), encoding="utf-8").read()
+        collection = re.search(r"struct (\w+Routes)", source)
+        found = ROUTE_SPEC.findall(source) if collection else []
+        handlers = [handler for _, _, handler in found]
+        seen = {}
+        for method, path, handler in found:
+            # A handler serving several paths (an alias) is told apart by its place among them: `Routes.handler#2`.
+            key = f"{collection.group(1)}.{handler}"
+            if handlers.count(handler) > 1:
+                seen[handler] = seen.get(handler, 0) + 1
+                key += f"#{seen[handler]}"
+            routes[key] = (method, "/api/v1/" + re.sub(r":(\w+)", r"{\1}", path))
+    return routes
+
+
+DOCS = {
+    "HealthRoutes.health": ("Health", "Database health: 200 when it answers, 503 when it does not", NONE, None, "200", "HealthOut", []),
+    "HealthRoutes.ping": ("Health", "Liveness: 204, no checks", NONE, None, "204", None, []),
+    "OpenAPIRoutes.document": ("Health", "This document", NONE, None, "200", None, []),
+    "ApplicationRoutes.list": ("Application", "List applications", ORG, None, "200", "ListResponse_ApplicationOut_", ["limit", "iterator", "order"]),
+    "ApplicationRoutes.create": ("Application", "Create an application (200 with the existing one when get_if_exists and its uid exists)", ORG, "ApplicationIn", "201|200", "ApplicationOut", ["get_if_exists"]),
+    "ApplicationRoutes.get": ("Application", "Get an application by id or uid", APP, None, "200", "ApplicationOut", []),
+    "ApplicationRoutes.upsert": ("Application", "Update an application, or create it (201)", ORG, "ApplicationIn", "200|201", "ApplicationOut", []),
+    "ApplicationRoutes.patch": ("Application", "Partially update an application; null clears", ORG, "ApplicationPatch", "200", "ApplicationOut", []),
+    "ApplicationRoutes.delete": ("Application", "Delete an application", ORG, None, "204", None, []),
+    "EndpointRoutes.list": ("Endpoint", "List endpoints", APP, None, "200", "ListResponse_EndpointOut_", ["limit", "iterator", "order"]),
+    "EndpointRoutes.create": ("Endpoint", "Create an endpoint", APP, "EndpointIn", "201", "EndpointOut", []),
+    "EndpointRoutes.get": ("Endpoint", "Get an endpoint by id or uid", APP, None, "200", "EndpointOut", []),
+    "EndpointRoutes.upsert": ("Endpoint", "Update an endpoint, or create it (201)", APP, "EndpointUpdate", "200|201", "EndpointOut", []),
+    "EndpointRoutes.patch": ("Endpoint", "Partially update an endpoint; null clears", APP, "EndpointPatch", "200", "EndpointOut", []),
+    "EndpointRoutes.delete": ("Endpoint", "Delete an endpoint", APP, None, "204", None, []),
+    "EndpointSecretRoutes.getSecret": ("Endpoint", "Get the endpoint's signing secret", APP, None, "200", "EndpointSecretOut", []),
+    "EndpointSecretRoutes.rotateSecret": ("Endpoint", "Rotate the signing secret; the old one signs too during the grace period", APP, "EndpointSecretRotateIn", "200", "EndpointSecretOut", []),
+    "EndpointSecretRoutes.getHeaders": ("Endpoint", "Get custom headers; sensitive values are named, not shown", APP, None, "200", "EndpointHeadersOut", []),
+    "EndpointSecretRoutes.setHeaders": ("Endpoint", "Replace custom headers", APP, "EndpointHeadersIn", "204", None, []),
+    "EndpointSecretRoutes.patchHeaders": ("Endpoint", "Merge custom headers; null or deleteHeaders removes", APP, "EndpointHeadersPatchIn", "204", None, []),
+    "EventTypeRoutes.list": ("Event Type", "List event types by name", APP, None, "200", "ListResponse_EventTypeOut_", ["limit", "iterator", "include_archived", "with_content"]),
+    "EventTypeRoutes.create": ("Event Type", "Create an event type (revives an archived one)", ORG, "EventTypeIn", "201", "EventTypeOut", []),
+    "EventTypeRoutes.get": ("Event Type", "Get an event type", APP, None, "200", "EventTypeOut", []),
+    "EventTypeRoutes.upsert": ("Event Type", "Update an event type, or create it (201)", ORG, "EventTypeUpdate", "200|201", "EventTypeOut", []),
+    "EventTypeRoutes.patch": ("Event Type", "Partially update an event type", ORG, "EventTypePatch", "200", "EventTypeOut", []),
+    "EventTypeRoutes.delete": ("Event Type", "Archive an event type; expunge=true deletes it", ORG, None, "204", None, ["expunge"]),
+    "MessageRoutes.list": ("Message", "List messages, newest first", APP, None, "200", "ListResponse_MessageOut_", ["limit", "iterator", "event_types", "channel", "before", "after", "with_content"]),
+    "MessageRoutes.create": ("Message", "Create a message: stored durably, then fanned out; the payload is kept byte for byte", ORG, "MessageIn", "202", "MessageOut", ["with_content"]),
+    "MessageRoutes.get": ("Message", "Get a message by id or eventId", APP, None, "200", "MessageOut", ["with_content"]),
+    "MessageRoutes.expungeContent": ("Message", "Delete a message's payload", ORG, None, "204", None, []),
+    "EndpointDeliveryRoutes.stats": ("Endpoint", "Counts of the endpoint's deliveries by state (window at most 28 days)", APP, None, "200", "EndpointStats", ["since", "until"]),
+    "EndpointDeliveryRoutes.recover": ("Endpoint", "Re-queue the endpoint's failed deliveries since a time (window at most 14 days)", APP, "RecoverIn", "202", "RecoverOut", []),
+    "EndpointDeliveryRoutes.sendExample": ("Endpoint", "Send the event type's first schema example to this endpoint only", ORG, "EventExampleIn", "202", "MessageOut", []),
+    "AttemptRoutes.listByEndpoint": ("Message Attempt", "List an endpoint's attempts, newest first", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "status_code_class", "event_types", "channel", "before", "after", "with_content"]),
+    "AttemptRoutes.listByMessage#1": ("Message Attempt", "List a message's attempts, newest first", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "status_code_class", "event_types", "channel", "endpoint_id", "before", "after", "with_content"]),
+    "AttemptRoutes.listByMessage#2": ("Message Attempt", "Deprecated: list a message's attempts", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status", "endpoint_id"]),
+    "AttemptRoutes.listByMessage#3": ("Message Attempt", "Deprecated: list a message's attempts to one endpoint", APP, None, "200", "ListResponse_MessageAttemptOut_", ["limit", "iterator", "status"]),
+    "AttemptRoutes.listAttemptedMessages": ("Message Attempt", "List messages sent to an endpoint with their delivery status and next attempt", APP, None, "200", "ListResponse_EndpointMessageOut_", ["limit", "iterator", "status", "event_types", "channel", "before", "after", "with_content"]),
+    "AttemptRoutes.listAttemptedDestinations": ("Message Attempt", "List the endpoints a message went to, with status and next attempt", APP, None, "200", "ListResponse_MessageEndpointOut_", ["limit", "iterator"]),
+    "AttemptRoutes.get": ("Message Attempt", "Get an attempt", APP, None, "200", "MessageAttemptOut", []),
+    "AttemptRoutes.expungeContent": ("Message Attempt", "Delete an attempt's stored response", ORG, None, "204", None, []),
+    "AttemptRoutes.resend": ("Message Attempt", "One manual attempt now, never retried", APP, None, "202", "EmptyResponse", []),
+    "AuthRoutes.appPortalAccess#1": ("Authentication", "Mint a 28-day app token and a portal link", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
+    "AuthRoutes.appPortalAccess#2": ("Authentication", "Deprecated alias of app-portal-access", ORG, "AppPortalAccessIn", "200", "AppPortalAccessOut", []),
+    "AuthRoutes.logout": ("Authentication", "End the calling token: later requests with it get 401", APP, None, "204", None, []),
+    "LiveRoutes.live": ("Live", "Server-Sent Events for the live views, scoped by the token: health (at connect), message, attempt, endpoint, stats (every 2 s); resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["app_id"]),
+    "PollerRoutes.poll": ("Message Poller", "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "event_type", "channel", "after", "wait"]),
+    "PollerRoutes.stream": ("Message Poller", "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["iterator@poller", "consumer", "event_type", "channel"]),
+    "PollerRoutes.consumerPoll": ("Message Poller", "Read on from where this consumer stopped; the server keeps its position", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "wait"]),
+    "PollerRoutes.seek": ("Message Poller", "Set the consumer's position: before the first message after a time, or (Herald) at an iterator", APP, "PollingEndpointConsumerSeekIn", "200", "PollingEndpointConsumerSeekOut", []),
+}
 
 QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 250, "default": 50},
@@ -165,7 +191,7 @@ def referenced(schema, found):
 def used_models(svix):
     """The Svix models the routes name, with every model they reference, except those Herald defines itself."""
     models = {}
-    pending = {name for route in ROUTES for name in (route[5], route[7]) if name} | {"HttpErrorOut", "HTTPValidationError"}
+    pending = {name for doc in DOCS.values() for name in (doc[3], doc[5]) if name} | {"HttpErrorOut", "HTTPValidationError"}
     while pending:
         name = pending.pop()
         if name in models or name in LOCAL_SCHEMAS or name == "text/event-stream":
@@ -191,7 +217,11 @@ def main():
     schemas = dict(LOCAL_SCHEMAS)
     schemas.update(used_models(json.load(open(MODELS))))
     paths = {}
-    for method, path, tag, summary, auth, request, status, response, query in ROUTES:
+    routes = registered_routes()
+    if set(routes) != set(DOCS):
+        sys.exit(f"routes without DOCS: {sorted(set(routes) - set(DOCS))}; DOCS without a route: {sorted(set(DOCS) - set(routes))}")
+    for key, (tag, summary, auth, request, status, response, query) in DOCS.items():
+        method, path = routes[key]
         operation = {"tags": [tag], "summary": summary, "description": f"Authentication: {auth}."}
         if auth != NONE:
             operation["security"] = [{"HTTPBearer": []}]
