@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSQL
 import PostgresNIO
 
 /// Queue bookkeeping (claims, results, deferrals) commits with `synchronous_commit = off`: it survives a crash of
@@ -82,7 +83,7 @@ extension PostgresStore {
     }
 
     /// The outcomes that are not routine (manual attempts, endpoints to disable, exhausted deliveries), in one
-    /// transaction.
+    /// transaction: the writes `DeliveryOutcome` and `AutoDisable` decide, as `DeliveryWrites` spells them.
     private func recordResult(
         _ task: DeliveryTask,
         result: DeliveryResult,
@@ -93,109 +94,42 @@ extension PostgresStore {
         connection: PostgresConnection
     ) async throws -> DeliveryEffects {
         let logger = self.logger
-        try await connection.query("SELECT set_config('synchronous_commit', 'off', true)", logger: logger).drain()
-        if let attempt = result.attempt {
-            try await connection.query(
-                """
-                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
-                    response_duration_ms, status, trigger_type, created_at)
-                VALUES (\(attempt.id), \(attempt.messageID), \(attempt.endpointID), \(attempt.appID), \(attempt.url),
-                    \(attempt.response), \(attempt.responseStatusCode), \(attempt.responseDurationMs), \(attempt.status.rawValue),
-                    \(attempt.triggerType.rawValue), \(attempt.createdAt.milliseconds))
-                """,
-                logger: logger
-            ).drain()
+        func rows(_ statement: SQLStatement) async throws -> [PostgresRandomAccessRow] {
+            try await connection.rows(statement.query, logger: logger)
         }
-        let stillOurs = try await connection.rows(
-            "SELECT 1 FROM deliveries WHERE id = \(task.deliveryID) AND lease_owner = \(owner) FOR UPDATE",
-            logger: logger
-        )
+        _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
+        if let attempt = result.attempt {
+            _ = try await rows(DeliveryWrites.insertAttempt(attempt, .postgres))
+        }
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
-        guard !stillOurs.isEmpty else { return DeliveryEffects() }
+        guard try await !rows(DeliveryWrites.leaseHeld(deliveryID: task.deliveryID, owner: owner, .postgres)).isEmpty else {
+            return DeliveryEffects()
+        }
         var effects = DeliveryEffects()
-        if outcome.disablesEndpoint, try await disable(endpointID: task.endpointID, now: now, connection: connection) {
+        if outcome.disablesEndpoint, try await !rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .postgres)).isEmpty {
             effects.endpointDisabled = now
         }
-        switch outcome.row {
-        case .delete:
-            try await connection.query("DELETE FROM deliveries WHERE id = \(task.deliveryID)", logger: logger).drain()
-        case .update(let status, let next, let attemptsAdded):
-            try await connection.query(
-                """
-                UPDATE deliveries SET status = \(status.rawValue), next_attempt_at = \(next?.milliseconds), lease_owner = NULL,
-                    attempt_count = attempt_count + \(attemptsAdded), updated_at = \(now.milliseconds)
-                WHERE id = \(task.deliveryID)
-                """,
-                logger: logger
-            ).drain()
-        }
+        _ = try await rows(DeliveryWrites.change(outcome.row, deliveryID: task.deliveryID, now: now, .postgres))
         if outcome.settlesScheduledDelivery {
-            try await connection.query(
-                """
-                UPDATE deliveries SET status = \(MessageStatus.success.rawValue), next_attempt_at = NULL, updated_at = \(now.milliseconds)
-                WHERE msg_id = \(task.messageID) AND endpoint_id = \(task.endpointID)
-                    AND trigger_type = \(TriggerType.scheduled.rawValue) AND lease_owner IS NULL
-                """,
-                logger: logger
-            ).drain()
+            _ = try await rows(DeliveryWrites.settleScheduledDelivery(messageID: task.messageID, endpointID: task.endpointID, now: now, .postgres))
         }
         if outcome.clearsFailureTracking {
-            try await connection.query("DELETE FROM endpoint_failures WHERE endpoint_id = \(task.endpointID)", logger: logger).drain()
+            _ = try await rows(DeliveryWrites.clearFailureClock(endpointID: task.endpointID, .postgres))
         }
-        if outcome.countsTowardAutoDisable,
-            let since = try await recordExhaustion(
-                endpointID: task.endpointID,
-                now: now,
-                disableAfterSeconds: disableAfterSeconds,
-                connection: connection
-            )
-        {
-            effects.endpointDisabled = since
+        if outcome.countsTowardAutoDisable {
+            let clock = try await rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .postgres)).first.map(DeliveryWrites.clock)
+            switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
+            case .start(let clock):
+                _ = try await rows(DeliveryWrites.startFailureClock(endpointID: task.endpointID, clock, .postgres))
+            case .wait:
+                break
+            case .disable(let since):
+                if try await !rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .postgres)).isEmpty {
+                    effects.endpointDisabled = since
+                }
+            }
         }
         return effects
-    }
-
-    /// Disables an endpoint; returns whether it was enabled until now.
-    private func disable(endpointID: String, now: Timestamp, connection: PostgresConnection) async throws -> Bool {
-        let disabled = try await connection.rows(
-            "UPDATE endpoints SET disabled = TRUE, updated_at = \(now.milliseconds) WHERE id = \(endpointID) AND NOT disabled RETURNING 1",
-            logger: logger
-        )
-        return !disabled.isEmpty
-    }
-
-    /// Runs the endpoint's auto-disable clock (`AutoDisable`). The clock row is created if missing and then locked,
-    /// so instances recording exhaustions of one endpoint at once take turns. Returns when failures began if it
-    /// disabled the endpoint.
-    private func recordExhaustion(
-        endpointID: String,
-        now: Timestamp,
-        disableAfterSeconds: Int64,
-        connection: PostgresConnection
-    ) async throws -> Timestamp? {
-        let rows = try await connection.rows(
-            "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = \(endpointID) FOR UPDATE",
-            logger: logger
-        )
-        let clock = try rows.first.map {
-            AutoDisable.Clock(firstFailureAt: try $0.timestamp("first_failure_at"), expiresAt: try $0.timestamp("expires_at"))
-        }
-        switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
-        case .start(let clock):
-            try await connection.query(
-                """
-                INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at)
-                VALUES (\(endpointID), \(clock.firstFailureAt.milliseconds), \(clock.expiresAt.milliseconds))
-                ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
-                """,
-                logger: logger
-            ).drain()
-            return nil
-        case .wait:
-            return nil
-        case .disable(let since):
-            return try await disable(endpointID: endpointID, now: now, connection: connection) ? since : nil
-        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HeraldCore
+import HeraldSQL
 
 extension SQLiteStore {
     public func claimDeliveries(
@@ -92,108 +93,55 @@ extension SQLiteStore {
         )
     }
 
-    /// Records one delivery result inside the caller's transaction, as `DeliveryOutcome` defines it.
+    /// Records one delivery result inside the caller's transaction: the writes `DeliveryOutcome` and `AutoDisable`
+    /// decide, as `DeliveryWrites` spells them.
     static func record(_ completion: DeliveryCompletion, db: Database) throws -> DeliveryEffects {
         let (task, now) = (completion.task, completion.now)
         if let attempt = completion.result.attempt {
-            try Self.insert(attempt, db: db)
+            try db.run(DeliveryWrites.insertAttempt(attempt, .sqlite))
         }
-        let stillOurs =
-            try Bool.fetchOne(
-                try db.cachedStatement(sql: "SELECT lease_owner = ? FROM deliveries WHERE id = ?"),
-                arguments: [completion.owner, task.deliveryID]
-            ) ?? false
         // A lease that ran out may have been taken over; the attempt is logged, the new holder owns the state.
-        guard stillOurs else { return DeliveryEffects() }
+        guard try !db.rows(DeliveryWrites.leaseHeld(deliveryID: task.deliveryID, owner: completion.owner, .sqlite)).isEmpty else {
+            return DeliveryEffects()
+        }
         let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result)
         var effects = DeliveryEffects()
-        if outcome.disablesEndpoint, try disable(endpointID: task.endpointID, now: now, db: db) {
+        if outcome.disablesEndpoint, try !db.rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .sqlite)).isEmpty {
             effects.endpointDisabled = now
         }
-        switch outcome.row {
-        case .delete:
-            try db.executeCached(sql: "DELETE FROM deliveries WHERE id = ?", arguments: [task.deliveryID])
-        case .update(let status, let next, let attemptsAdded):
-            try db.executeCached(
-                sql: """
-                    UPDATE deliveries SET status = ?, next_attempt_at = ?, lease_owner = NULL,
-                        attempt_count = attempt_count + ?, updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [status.rawValue, next?.milliseconds, attemptsAdded, now.milliseconds, task.deliveryID]
-            )
-        }
+        try db.run(DeliveryWrites.change(outcome.row, deliveryID: task.deliveryID, now: now, .sqlite))
         if outcome.settlesScheduledDelivery {
-            try db.executeCached(
-                sql: """
-                    UPDATE deliveries SET status = \(MessageStatus.success.sql), next_attempt_at = NULL, updated_at = ?
-                    WHERE msg_id = ? AND endpoint_id = ? AND trigger_type = \(TriggerType.scheduled.sql) AND lease_owner IS NULL
-                    """,
-                arguments: [now.milliseconds, task.messageID, task.endpointID]
-            )
+            try db.run(DeliveryWrites.settleScheduledDelivery(messageID: task.messageID, endpointID: task.endpointID, now: now, .sqlite))
         }
         if outcome.clearsFailureTracking {
-            try db.executeCached(sql: "DELETE FROM endpoint_failures WHERE endpoint_id = ?", arguments: [task.endpointID])
+            try db.run(DeliveryWrites.clearFailureClock(endpointID: task.endpointID, .sqlite))
         }
-        if outcome.countsTowardAutoDisable,
-            let since = try recordExhaustion(endpointID: task.endpointID, now: now, disableAfterSeconds: completion.disableAfterSeconds, db: db)
-        {
-            effects.endpointDisabled = since
+        if outcome.countsTowardAutoDisable {
+            let clock = try db.rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .sqlite)).first.map(DeliveryWrites.clock)
+            switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: completion.disableAfterSeconds) {
+            case .start(let clock):
+                try db.run(DeliveryWrites.startFailureClock(endpointID: task.endpointID, clock, .sqlite))
+            case .wait:
+                break
+            case .disable(let since):
+                if try !db.rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .sqlite)).isEmpty {
+                    effects.endpointDisabled = since
+                }
+            }
         }
         return effects
     }
+}
 
-    /// Disables an endpoint; returns whether it was enabled until now.
-    static func disable(endpointID: String, now: Timestamp, db: Database) throws -> Bool {
-        try db.executeCached(
-            sql: "UPDATE endpoints SET disabled = 1, updated_at = ? WHERE id = ? AND disabled = 0",
-            arguments: [now.milliseconds, endpointID]
-        )
-        return db.changesCount > 0
+extension Database {
+    /// Runs a shared statement, prepared once per connection (its text is the same on every call).
+    func run(_ statement: SQLStatement) throws {
+        try cachedStatement(sql: statement.sql).execute(arguments: statement.arguments)
     }
 
-    /// Runs the endpoint's auto-disable clock (`AutoDisable`); returns when its failures began if it disabled it.
-    static func recordExhaustion(endpointID: String, now: Timestamp, disableAfterSeconds: Int64, db: Database) throws -> Timestamp? {
-        let clock = try Row.fetchOne(
-            db,
-            sql: "SELECT first_failure_at, expires_at FROM endpoint_failures WHERE endpoint_id = ?",
-            arguments: [endpointID]
-        ).map {
-            AutoDisable.Clock(
-                firstFailureAt: Timestamp(milliseconds: $0["first_failure_at"]),
-                expiresAt: Timestamp(milliseconds: $0["expires_at"])
-            )
-        }
-        switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
-        case .start(let clock):
-            try db.executeCached(
-                sql: """
-                    INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (?, ?, ?)
-                    ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at
-                    """,
-                arguments: [endpointID, clock.firstFailureAt.milliseconds, clock.expiresAt.milliseconds]
-            )
-            return nil
-        case .wait:
-            return nil
-        case .disable(let since):
-            return try disable(endpointID: endpointID, now: now, db: db) ? since : nil
-        }
-    }
-
-    static func insert(_ attempt: Attempt, db: Database) throws {
-        try db.executeCached(
-            sql: """
-                INSERT INTO attempts (id, msg_id, endpoint_id, app_id, url, response, response_status_code, response_duration_ms,
-                    status, trigger_type, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                attempt.id, attempt.messageID, attempt.endpointID, attempt.appID, attempt.url, attempt.response,
-                attempt.responseStatusCode, attempt.responseDurationMs, attempt.status.rawValue, attempt.triggerType.rawValue,
-                attempt.createdAt.milliseconds,
-            ]
-        )
+    /// The rows of a shared statement, prepared once per connection.
+    func rows(_ statement: SQLStatement) throws -> [Row] {
+        try Row.fetchAll(try cachedStatement(sql: statement.sql), arguments: statement.arguments)
     }
 }
 
