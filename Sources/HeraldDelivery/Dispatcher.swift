@@ -66,6 +66,7 @@ public final class Dispatcher: Service {
     }
 
     public func run() async throws {
+        defer { idle.finish() }
         logger.notice("delivery worker started", metadata: ["herald.lease_owner": "\(owner)"])
         try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
         await withDiscardingTaskGroup { group in
@@ -74,14 +75,15 @@ public final class Dispatcher: Service {
                     let pass = idle.beginPass()
                     let (limit, room) = slots.withLock { ($0.claimLimit, $0.room) }
                     var claimed: [DeliveryTask] = []
+                    var failed = false
                     if limit > 0 {
-                        claimed = await claim(limit: limit, room: room)
+                        (claimed, failed) = await claim(limit: limit, room: room)
                         for task in slots.withLock({ $0.admit(claimed) }) {
                             idle.begin()
                             group.addTask { await self.send(startingWith: task) }
                         }
                     }
-                    idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount })
+                    idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount }, failed: failed)
                     if claimed.count < limit || limit <= 0 {
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
@@ -102,22 +104,24 @@ public final class Dispatcher: Service {
         try await sender.shutdown()
     }
 
-    private func claim(limit: Int, room: EndpointRoom) async -> [DeliveryTask] {
+    /// Due deliveries, or none and `failed` when the claim failed.
+    private func claim(limit: Int, room: EndpointRoom) async -> (tasks: [DeliveryTask], failed: Bool) {
         let now = clock.now()
         do {
-            return try await store.claimDeliveries(
+            let tasks = try await store.claimDeliveries(
                 limit: limit,
                 now: now,
                 leaseUntil: now.adding(seconds: settings.leaseSeconds),
                 owner: owner,
                 room: room
             )
+            return (tasks, false)
         } catch {
             // Cancelled at shutdown: nothing failed.
             if !Task.isCancelled {
                 logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
-            return []
+            return ([], true)
         }
     }
 

@@ -13,9 +13,6 @@ final class IdleWatch: Sendable {
 
     private let state = Mutex(State())
 
-    /// Whether anyone waits (so the hot path skips the rest when nobody does).
-    var isWatched: Bool { state.withLock { !$0.waiters.isEmpty } }
-
     /// A claim pass begins; returns its number.
     func beginPass() -> Int {
         state.withLock { state in
@@ -24,10 +21,11 @@ final class IdleWatch: Sendable {
         }
     }
 
-    /// Pass `pass` started `started` deliveries (and left none waiting for a slot when `queued` is 0).
-    func endPass(_ pass: Int, started: Int, queued: Int) {
+    /// Pass `pass` started `started` deliveries and left `queued` waiting for a slot; `failed` when its claim failed
+    /// (a failing store is not an idle one).
+    func endPass(_ pass: Int, started: Int, queued: Int, failed: Bool) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard started == 0, queued == 0, state.busy == 0 else { return [] }
+            guard started == 0, queued == 0, !failed, state.busy == 0 else { return [] }
             let ready = state.waiters.filter { $0.afterPass < pass }.map(\.continuation)
             state.waiters.removeAll { $0.afterPass < pass }
             return ready
@@ -48,7 +46,16 @@ final class IdleWatch: Sendable {
         }
     }
 
-    /// Waits for a pass that begins after this call to find nothing to do.
+    /// The loop has ended: nothing more will happen, so every waiter is answered.
+    func finish() {
+        let waiting = state.withLock { state in
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Waits for a pass that begins after this call to find nothing to do (or for the loop to end).
     func wait(wake: () -> Void) async {
         await withCheckedContinuation { continuation in
             state.withLock { $0.waiters.append((afterPass: $0.passesBegun, continuation: continuation)) }

@@ -1,10 +1,12 @@
 import HeraldCore
+import HeraldSQL
 import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Stores the message and fans it out — one delivery per matching endpoint — in one statement (so one round trip
-    /// and one commit), then wakes the dispatchers. PostgreSQL groups the commits of concurrent requests itself.
+    /// Reads the application's endpoints and chooses the matching ones (`EndpointMatching`), then stores the message and
+    /// its fan-out — one delivery per matching endpoint — in one statement (one commit), then wakes the dispatchers.
+    /// PostgreSQL groups the commits of concurrent requests itself.
     public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         var bindings = Bindings()
         bindings.add(message.id)
@@ -29,23 +31,15 @@ extension PostgresStore {
         if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }
     }
 
-    /// The application's endpoints that the message reaches (`EndpointMatching`). Read before the insert, outside its
-    /// statement: an endpoint created in between misses this message as it would one accepted a moment earlier, and
-    /// one disabled or deleted in between is skipped when its delivery is claimed.
+    /// The application's endpoints that the message reaches (`EndpointMatching`), read just before the insert: an
+    /// endpoint created in between misses this message as it would one accepted a moment earlier; the insert itself
+    /// skips one disabled, deleted or turned into a polling endpoint (or back) in between.
     private func fanOutTargets(of message: Message) async throws -> EndpointMatching.Targets {
         var bindings = Bindings()
         bindings.add(message.appID)
-        let statement = bindings.prepared(Statements.FanOutCandidates.self)
-        let candidates = try await perform { client in
-            try await client.rows(statement).map { row in
-                EndpointMatching.Candidate(
-                    id: try row.value("id"),
-                    url: try row.value("url"),
-                    eventTypesColumn: try row.value("event_types"),
-                    channelsColumn: try row.value("channels")
-                )
-            }
-        }
+        bindings.add(false)
+        let statement = bindings.prepared(Statements.CandidateEndpoints.self)
+        let candidates = try await perform { client in try await client.rows(statement).map(FanOutCandidates.candidate) }
         return try EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
     }
 

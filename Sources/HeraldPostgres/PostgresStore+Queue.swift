@@ -119,8 +119,8 @@ extension PostgresStore {
         if outcome.countsTowardAutoDisable {
             let clock = try await rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .postgres)).first.map(DeliveryWrites.clock)
             switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: disableAfterSeconds) {
-            case .start(let clock):
-                _ = try await rows(DeliveryWrites.startFailureClock(endpointID: task.endpointID, clock, .postgres))
+            case .start(let start):
+                _ = try await rows(DeliveryWrites.startFailureClock(endpointID: task.endpointID, start, replacing: clock, .postgres))
             case .wait:
                 break
             case .disable(let since):

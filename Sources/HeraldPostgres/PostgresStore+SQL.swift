@@ -17,7 +17,7 @@ extension PostgresStore: SQLStore {
             for query in queries { results.append(try await client.rows(query)) }
             return results
         }
-        return try decode(results)
+        return try decoded { try decode(results) }
     }
 
     public func write<T: Sendable>(
@@ -37,7 +37,16 @@ extension PostgresStore: SQLStore {
                 return rows
             }
         }
-        return try decode(last)
+        return try decoded { try decode(last) }
+    }
+
+    /// A value the driver cannot decode is damage in the database, not a failed request.
+    private func decoded<T>(_ decode: () throws -> T) throws -> T {
+        do {
+            return try decode()
+        } catch is PostgresDecodingError {
+            throw StorageError.unreadable("a stored value could not be decoded")
+        }
     }
 
     public func deliveriesBecameDue() {

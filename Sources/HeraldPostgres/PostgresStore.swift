@@ -79,15 +79,20 @@ public final class PostgresStore: HeraldStore, Service {
             group.addTask { await self.client.run() }
             group.addTask { await self.watchdog.run() }
             do {
-                // An unreachable database fails the start within `operationTimeout`; only migrating gets longer.
-                try await checkHealth()
-                let applied = try await perform(timeout: Self.migrationTimeout) { client in
-                    try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
+                // An unreachable database fails the start within `operationTimeout`; only migrating gets longer. A
+                // shutdown asked for meanwhile cancels the migration (its transaction rolls back) and ends the start.
+                try await cancelWhenGracefulShutdown {
+                    try await self.checkHealth()
+                    let applied = try await self.perform(timeout: Self.migrationTimeout) { client in
+                        try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
+                    }
+                    if !applied.isEmpty { self.logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
                 }
-                if !applied.isEmpty { logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
                 readiness.open(.success(()))
             } catch {
                 readiness.open(.failure(error))
+                group.cancelAll()
+                if error is CancellationError { return }
                 throw error
             }
             group.addTask { await self.listenForWork() }

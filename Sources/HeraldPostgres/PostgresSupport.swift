@@ -29,8 +29,10 @@ extension PostgresConnection {
 }
 
 extension PostgresRandomAccessRow {
+    /// The column's value; a column the row lacks throws (PostgresNIO's subscript would end the process).
     func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        try self[column].decode(T.self)
+        guard contains(column) else { throw StorageError.unreadable("a row has no column \(column)") }
+        return try self[column].decode(T.self)
     }
 
     func timestamp(_ column: String) throws -> Timestamp {

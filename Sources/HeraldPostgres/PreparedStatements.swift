@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldSQL
 import PostgresNIO
 
 /// The text of a statement on a hot path (every message accepted, every delivery claimed or recorded), prepared once
@@ -65,13 +66,16 @@ enum Statements {
     }
 
     /// An application's live, enabled endpoints with their filters, for `EndpointMatching` to choose among.
-    enum FanOutCandidates: StatementText {
-        static let sql = "SELECT id, url, event_types, channels FROM endpoints WHERE app_id = $1 AND deleted_at IS NULL AND NOT disabled"
+    enum CandidateEndpoints: StatementText {
+        /// The shared statement's text, prepared: parameters app id, false.
+        static let sql = FanOutCandidates.statement(appID: "", .postgres).sql
     }
 
     /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$9`, a feed entry per
-    /// polling endpoint in `$10` — in one statement. Parameters: id, app id, event type, event id, channels (JSON),
-    /// payload, payload expiry, created at, delivery endpoints, feed endpoints.
+    /// polling endpoint in `$10` — in one statement. The choice was made on endpoints read just before; the statement
+    /// takes only those still live and enabled, and of the same kind (push or poll), as it sees them. Parameters: id,
+    /// app id, event type, event id, channels (JSON), payload, payload expiry, created at, delivery endpoints, feed
+    /// endpoints.
     enum MessageFanOut: StatementText {
         static let sql = """
             WITH message AS (
@@ -82,12 +86,16 @@ enum Statements {
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                 SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8
-                FROM message, unnest($9::text[]) AS target(id)
+                FROM message, endpoints target
+                WHERE target.id = ANY($9::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
+                    AND target.url <> '\(EndpointURL.poller)'
                 RETURNING 1
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
-                SELECT target.id, message.id, $8 FROM message, unnest($10::text[]) AS target(id)
+                SELECT target.id, message.id, $8 FROM message, endpoints target
+                WHERE target.id = ANY($10::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
+                    AND target.url = '\(EndpointURL.poller)'
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed

@@ -1,10 +1,12 @@
 import Synchronization
 
-/// A gate that opens once, with success or an error: callers of `wait()` before it opens are resumed when it does.
+/// A gate that opens once, with success or an error: callers of `wait()` before it opens are resumed when it does, or
+/// with `CancellationError` when their task is cancelled first.
 final class Readiness: Sendable {
     private struct State {
         var outcome: Result<Void, any Error>?
-        var waiting: [CheckedContinuation<Void, any Error>] = []
+        var nextID = 0
+        var waiting: [Int: CheckedContinuation<Void, any Error>] = [:]
     }
 
     private let state = Mutex(State())
@@ -13,20 +15,29 @@ final class Readiness: Sendable {
         let waiting = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             guard state.outcome == nil else { return [] }
             state.outcome = outcome
-            defer { state.waiting = [] }
-            return state.waiting
+            defer { state.waiting = [:] }
+            return Array(state.waiting.values)
         }
         for continuation in waiting { continuation.resume(with: outcome) }
     }
 
     func wait() async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                if let outcome = state.outcome { return outcome }
-                state.waiting.append(continuation)
-                return nil
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let now = state.withLock { state -> Result<Void, any Error>? in
+                    if let outcome = state.outcome { return outcome }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiting[id] = continuation
+                    return nil
+                }
+                if let now { continuation.resume(with: now) }
             }
-            if let outcome { continuation.resume(with: outcome) }
+        } onCancel: {
+            state.withLock { $0.waiting.removeValue(forKey: id) }?.resume(throwing: CancellationError())
         }
     }
 }

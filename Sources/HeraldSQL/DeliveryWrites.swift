@@ -80,18 +80,52 @@ public enum DeliveryWrites {
         return select
     }
 
-    public static func startFailureClock(endpointID: String, _ clock: AutoDisable.Clock, _ dialect: SQLDialect) -> SQLStatement {
+    /// Stores a new clock in place of `replacing` (the one read, nil if none): compare-and-set, so of two instances
+    /// starting a clock at once the first one's stands.
+    public static func startFailureClock(
+        endpointID: String,
+        _ clock: AutoDisable.Clock,
+        replacing previous: AutoDisable.Clock?,
+        _ dialect: SQLDialect
+    ) -> SQLStatement {
         var upsert = SQLStatement(dialect, "INSERT INTO endpoint_failures (endpoint_id, first_failure_at, expires_at) VALUES (")
         upsert.append(
             "\(upsert.bind(endpointID)), \(upsert.bind(clock.firstFailureAt)), \(upsert.bind(clock.expiresAt)))"
-                + " ON CONFLICT (endpoint_id) DO UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at"
+                + " ON CONFLICT (endpoint_id) DO "
         )
+        if let previous {
+            upsert.append(
+                "UPDATE SET first_failure_at = excluded.first_failure_at, expires_at = excluded.expires_at"
+                    + " WHERE endpoint_failures.first_failure_at = \(upsert.bind(previous.firstFailureAt))"
+            )
+        } else {
+            upsert.append("NOTHING")
+        }
         return upsert
     }
 
     /// The clock as stored.
     public static func clock(_ row: some StoredRow) throws -> AutoDisable.Clock {
         AutoDisable.Clock(firstFailureAt: try row.timestamp("first_failure_at"), expiresAt: try row.timestamp("expires_at"))
+    }
+}
+
+/// Where a message goes: the statement that reads an application's live, enabled endpoints for
+/// `EndpointMatching.targets`, on every backend.
+public enum FanOutCandidates {
+    public static func statement(appID: String, _ dialect: SQLDialect) -> SQLStatement {
+        var select = SQLStatement(dialect, "SELECT id, url, event_types, channels FROM endpoints WHERE ")
+        select.append("app_id = \(select.bind(appID)) AND deleted_at IS NULL AND disabled = \(select.bind(false))")
+        return select
+    }
+
+    public static func candidate(_ row: some StoredRow) throws -> EndpointMatching.Candidate {
+        EndpointMatching.Candidate(
+            id: try row.text("id"),
+            url: try row.text("url"),
+            eventTypesColumn: try row.optionalText("event_types"),
+            channelsColumn: try row.optionalText("channels")
+        )
     }
 }
 

@@ -116,19 +116,22 @@ extension SQLStore {
 }
 
 extension SQLStatement {
-    /// ` x.app_id = …`, or ` x.app_id IN (the organisation's live applications)`.
+    /// ` x.app_id IN (the organisation's live applications)`, or the one of them named by `appID` (the organisation
+    /// is checked here too, not only by the route).
     mutating func appendScope(_ alias: String, orgID: String, appID: String?) {
-        if let appID {
-            append(" \(alias).app_id = \(bind(appID))")
-        } else {
-            append(" \(alias).app_id IN (SELECT id FROM applications WHERE org_id = \(bind(orgID)) AND deleted_at IS NULL)")
-        }
+        append(" \(alias).app_id IN \(applications(orgID: orgID, appID: appID))")
+    }
+
+    mutating func applications(orgID: String, appID: String?) -> String {
+        var apps = "(SELECT id FROM applications WHERE org_id = \(bind(orgID)) AND deleted_at IS NULL"
+        if let appID { apps += " AND id = \(bind(appID))" }
+        return apps + ")"
     }
 
     /// The same for attempts, through the tenant's live endpoints (`attempts_endpoint`), so the attempt log needs no
     /// third index on its write path.
     mutating func appendEndpointScope(_ alias: String, orgID: String, appID: String?) {
-        let apps = appID == nil ? "(SELECT id FROM applications WHERE org_id = \(bind(orgID)) AND deleted_at IS NULL)" : "(\(bind(appID)))"
+        let apps = applications(orgID: orgID, appID: appID)
         append(" \(alias).endpoint_id IN (SELECT id FROM endpoints WHERE app_id IN \(apps) AND deleted_at IS NULL)")
     }
 }

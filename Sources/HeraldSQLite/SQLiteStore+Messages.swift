@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HeraldCore
+import HeraldSQL
 
 extension SQLiteStore {
     /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction shared
@@ -64,14 +65,7 @@ extension SQLiteStore {
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it
     /// (`EndpointMatching`), and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
-        let candidates = try Row.fetchAll(
-            try db.cachedStatement(
-                sql: "SELECT id, url, event_types, channels FROM endpoints WHERE app_id = ? AND deleted_at IS NULL AND disabled = 0"
-            ),
-            arguments: [message.appID]
-        ).map { row in
-            EndpointMatching.Candidate(id: row[0], url: row[1], eventTypesColumn: row[2], channelsColumn: row[3])
-        }
+        let candidates = try db.rows(FanOutCandidates.statement(appID: message.appID, .sqlite)).map(FanOutCandidates.candidate)
         let targets = try EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
         for endpointID in targets.feeds {
             _ = try appendToFeed(message, endpointID: endpointID, onlyIfPoller: false, db: db)

@@ -119,8 +119,8 @@ extension SQLiteStore {
         if outcome.countsTowardAutoDisable {
             let clock = try db.rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .sqlite)).first.map(DeliveryWrites.clock)
             switch AutoDisable.decide(clock: clock, now: now, disableAfterSeconds: completion.disableAfterSeconds) {
-            case .start(let clock):
-                try db.run(DeliveryWrites.startFailureClock(endpointID: task.endpointID, clock, .sqlite))
+            case .start(let start):
+                try db.run(DeliveryWrites.startFailureClock(endpointID: task.endpointID, start, replacing: clock, .sqlite))
             case .wait:
                 break
             case .disable(let since):
@@ -150,33 +150,33 @@ extension DeliveryTask {
     /// per delivery).
     init(row: Row, sealer: SecretSealer) throws {
         let sealed = try SealedColumns(
-            secret: row[14],
-            previousSecrets: row[15],
-            headers: row[16],
-            appID: row[4],
-            endpointID: row[11],
+            secret: try row.decode(atIndex: 14),
+            previousSecrets: try row.decode(atIndex: 15),
+            headers: try row.decode(atIndex: 16),
+            appID: try row.decode(atIndex: 4),
+            endpointID: try row.decode(atIndex: 11),
             sealer: sealer
         )
-        let payload: Data? = row[9]
+        let payload: Data? = try row.decode(atIndex: 9)
         self.init(
-            deliveryID: row[0],
-            triggerType: TriggerType(rawValue: row[1]) ?? .scheduled,
-            attemptNumber: row[2],
-            orgID: row[3],
-            appID: row[4],
-            appUID: row[5],
-            messageID: row[6],
-            eventID: row[7],
-            eventType: row[8],
+            deliveryID: try row.decode(atIndex: 0),
+            triggerType: TriggerType(rawValue: try row.decode(atIndex: 1)) ?? .scheduled,
+            attemptNumber: try row.decode(atIndex: 2),
+            orgID: try row.decode(atIndex: 3),
+            appID: try row.decode(atIndex: 4),
+            appUID: try row.decode(atIndex: 5),
+            messageID: try row.decode(atIndex: 6),
+            eventID: try row.decode(atIndex: 7),
+            eventType: try row.decode(atIndex: 8),
             payload: payload.map { Array($0) },
-            payloadExpiresAt: Timestamp(milliseconds: row[10]),
-            endpointID: row[11],
-            endpointUID: row[12],
-            url: row[13],
+            payloadExpiresAt: Timestamp(milliseconds: try row.decode(atIndex: 10)),
+            endpointID: try row.decode(atIndex: 11),
+            endpointUID: try row.decode(atIndex: 12),
+            url: try row.decode(atIndex: 13),
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
-            endpointInactive: row[17]
+            endpointInactive: try row.decode(atIndex: 17)
         )
     }
 }

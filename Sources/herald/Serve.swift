@@ -203,7 +203,12 @@ struct AfterStoreIsReady: Service {
     let services: @Sendable () async throws -> ServiceGroup
 
     func run() async throws {
-        try await ready()
+        do {
+            // Waiting for the store (migrations) ends early if the process is asked to stop meanwhile.
+            try await cancelWhenGracefulShutdown { try await ready() }
+        } catch is CancellationError {
+            return
+        }
         try await services().run()
     }
 }

@@ -54,8 +54,8 @@ public struct DeliveryOutcome: Sendable, Hashable {
 }
 
 /// Auto-disable, as Svix does it: the first exhausted delivery of an endpoint starts a clock; one exhausted after
-/// `disableAfterSeconds` with no success in between disables the endpoint. The clock lapses (starts again at the next
-/// exhaustion) once twice that long has passed without another exhaustion.
+/// `disableAfterSeconds` with no success in between disables the endpoint. A clock lapses twice that long after it
+/// started; the next exhaustion then starts a new one.
 public enum AutoDisable {
     /// An endpoint's running clock, as stored.
     public struct Clock: Sendable, Hashable {
