@@ -123,9 +123,17 @@ public enum FanOutCandidates {
         EndpointMatching.Candidate(
             id: try row.text("id"),
             url: try row.text("url"),
-            eventTypesColumn: try row.optionalText("event_types"),
-            channelsColumn: try row.optionalText("channels")
+            eventTypes: try filter(try row.optionalText("event_types")),
+            channels: try filter(try row.optionalText("channels"))
         )
+    }
+
+    /// Endpoint filters by their stored text. Decoding is a pure function of the text, so one cache serves every store.
+    private static let decodedFilters = ColumnCache<String, [String]?>()
+
+    private static func filter(_ text: String?) throws -> [String]? {
+        guard let text else { return nil }
+        return try decodedFilters.value(for: text) { try JSONColumn.decode([String].self, text) }
     }
 }
 

@@ -66,7 +66,7 @@ extension SQLiteStore {
     /// (`EndpointMatching`), and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try db.rows(FanOutCandidates.statement(appID: message.appID, .sqlite)).map(FanOutCandidates.candidate)
-        let targets = try EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
+        let targets = EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
         for endpointID in targets.feeds {
             _ = try appendToFeed(message, endpointID: endpointID, onlyIfPoller: false, db: db)
         }

@@ -1,18 +1,18 @@
 /// Which endpoints a message fans out to (the Svix rules). The backends read an application's live, enabled
 /// endpoints and write what `targets` returns; neither says in its own dialect who matches.
 public enum EndpointMatching {
-    /// A live, enabled endpoint as stored: its filters still in their column text.
+    /// A live, enabled endpoint: where it is and what it takes.
     public struct Candidate: Sendable {
         public var id: String
         public var url: String
-        public var eventTypesColumn: String?
-        public var channelsColumn: String?
+        public var eventTypes: [String]?
+        public var channels: [String]?
 
-        public init(id: String, url: String, eventTypesColumn: String?, channelsColumn: String?) {
+        public init(id: String, url: String, eventTypes: [String]?, channels: [String]?) {
             self.id = id
             self.url = url
-            self.eventTypesColumn = eventTypesColumn
-            self.channelsColumn = channelsColumn
+            self.eventTypes = eventTypes
+            self.channels = channels
         }
     }
 
@@ -42,21 +42,11 @@ public enum EndpointMatching {
         return true
     }
 
-    /// Endpoint filters by their stored text. Decoding is a pure function of the text, so one cache serves every store.
-    private static let decodedFilters = ColumnCache<String, [String]?>()
-
-    private static func filter(_ text: String?) throws -> [String]? {
-        guard let text else { return nil }
-        return try decodedFilters.value(for: text) { try JSONColumn.decode([String].self, text) }
-    }
-
     /// The endpoints among `candidates` that receive a message of `eventType` on `channels`.
-    public static func targets(eventType: String, channels: [String]?, candidates: [Candidate]) throws -> Targets {
+    public static func targets(eventType: String, channels: [String]?, candidates: [Candidate]) -> Targets {
         var targets = Targets()
         for candidate in candidates {
-            let eventTypes = try filter(candidate.eventTypesColumn)
-            let endpointChannels = try filter(candidate.channelsColumn)
-            guard matches(eventTypes: eventTypes, channels: endpointChannels, eventType: eventType, messageChannels: channels)
+            guard matches(eventTypes: candidate.eventTypes, channels: candidate.channels, eventType: eventType, messageChannels: channels)
             else { continue }
             if candidate.url == EndpointURL.poller {
                 targets.feeds.append(candidate.id)
