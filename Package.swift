@@ -5,7 +5,10 @@ let package = Package(
     name: "herald",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "herald", targets: ["herald"])
+        .executable(name: "herald", targets: ["herald"]),
+        // For any Swift receiver of Standard Webhooks (swift-crypto only), and its Hummingbird middleware.
+        .library(name: "StandardWebhooks", targets: ["StandardWebhooks"]),
+        .library(name: "StandardWebhooksHummingbird", targets: ["StandardWebhooksHummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -23,6 +26,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        .target(
+            name: "StandardWebhooks",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "StandardWebhooksHummingbird",
+            dependencies: [
+                "StandardWebhooks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "HeraldCore",
             dependencies: [
@@ -153,6 +169,17 @@ let package = Package(
             dependencies: ["HeraldCore"]
         ),
         .testTarget(
+            name: "StandardWebhooksTests",
+            dependencies: [
+                "StandardWebhooks", "StandardWebhooksHummingbird",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "HeraldSetupTests",
             dependencies: ["HeraldCore", "HeraldSetup"]
         ),
@@ -168,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "HeraldDeliveryTests",
             dependencies: [
-                "HeraldCore", "HeraldDelivery", "HeraldTesting",
+                "HeraldCore", "HeraldDelivery", "HeraldTesting", "StandardWebhooks",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
