@@ -102,7 +102,7 @@ struct PostgresStoreTests {
     @Test func newWorkOnOneInstanceWakesAnother() async throws {
         try await Self.withInstances(2) { instances in
             let (writer, sleeper) = (instances[0], instances[1])
-            try await eventually { sleeper.isListeningForWork }
+            #expect(try await holds { sleeper.isListeningForWork })
             let before = sleeper.workNotificationsReceived
             let app = StoreContractTests.application()
             try await writer.createApplication(app)
@@ -110,7 +110,7 @@ struct PostgresStoreTests {
             endpoint.eventTypes = nil
             try await writer.createEndpoint(endpoint)
             try await writer.createMessage(StoreContractTests.message(appID: app.id))
-            try await eventually { sleeper.workNotificationsReceived > before }
+            #expect(try await holds { sleeper.workNotificationsReceived > before })
         }
     }
 
@@ -123,17 +123,5 @@ struct PostgresStoreTests {
         await #expect(throws: StorageError.unavailable) {
             try await PostgresInstances.running(store) {}
         }
-    }
-}
-
-/// Waits until `condition` holds, failing after 20 seconds (a bound on "never", not a measurement).
-func eventually(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition did not hold within 20 s")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }
