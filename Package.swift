@@ -9,6 +9,8 @@ let package = Package(
         // For any Swift receiver of Standard Webhooks (swift-crypto only), and its Hummingbird middleware.
         .library(name: "StandardWebhooks", targets: ["StandardWebhooks"]),
         .library(name: "StandardWebhooksHummingbird", targets: ["StandardWebhooksHummingbird"]),
+        // Herald inside a Swift application: a Service, Swift calls, and routes for the host's Hummingbird router.
+        .library(name: "HeraldKit", targets: ["HeraldKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -128,6 +130,24 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // The server assembled: opening the database, the API, the dispatcher; what `herald serve` runs and what a
+        // Swift application embeds.
+        .target(
+            name: "HeraldKit",
+            dependencies: [
+                "HeraldCore",
+                "HeraldSetup",
+                "HeraldSQLite",
+                "HeraldPostgres",
+                "HeraldAPI",
+                "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .plugin(name: "HeraldBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "herald",
@@ -140,6 +160,7 @@ let package = Package(
                 "HeraldDelivery",
                 "HeraldBench",
                 "HeraldListen",
+                "HeraldKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -197,6 +218,18 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldDelivery", "HeraldTesting", "StandardWebhooks",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldKitTests",
+            dependencies: [
+                "HeraldCore", "HeraldKit", "HeraldSetup", "HeraldPostgres", "HeraldTesting", "StandardWebhooks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -19,6 +19,15 @@ public struct HeraldRequestContext: RequestContext {
         self.createdResource = nil
     }
 
+    /// A context for a request that did not arrive on Herald's own server: one routed to Herald by a host
+    /// application's router, or made in process.
+    public init(hostedBy source: some RequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.principal = nil
+        self.token = nil
+        self.createdResource = nil
+    }
+
     /// The authenticated caller; routes behind `AuthMiddleware` always have one.
     public func requirePrincipal() throws -> Principal {
         guard let principal else { throw HeraldError.unauthorized() }

@@ -3,6 +3,7 @@ import Foundation
 import HeraldAPI
 import HeraldCore
 import HeraldDelivery
+import HeraldKit
 import HeraldPostgres
 import HeraldSQLite
 import HeraldSetup
@@ -45,125 +46,29 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "herald")
         // A port in use is reported before anything is created.
         if role != .worker { try PortProbe.check(host: configuration.host, port: configuration.port) }
-        switch configuration.database {
-        case .sqlite(let path):
-            try Self.checkDatabasePath(path)
-            let lock = try SQLiteLock.acquire(databasePath: path)
-            let (secret, secretSource) = try configuration.resolveJWTSecret()
-            let (sealer, keySource) = try configuration.resolveMainKey()
-            let store: SQLiteStore
-            do {
-                store = try SQLiteStore(path: path, sealer: sealer, logger: Logger(label: "herald.sqlite"))
-            } catch {
-                throw ConfigurationError("cannot open the SQLite database \(path): \(error)")
-            }
-            let sources = "JWT secret from \(secretSource), main key from \(keySource)"
-            try await serve(
-                configuration,
-                store: store,
-                tokens: try await TokenAuthority(secret: Array(secret.utf8)),
-                sources: sources,
-                logger: logger
-            )
-            withExtendedLifetime(lock) {}
-        case .postgres(let location):
-            let (secret, secretSource) = try configuration.resolveJWTSecret()
-            let (sealer, keySource) = try configuration.resolveMainKey()
-            let store = PostgresStore(location: location, sealer: sealer, logger: Logger(label: "herald.postgres"))
-            try await serve(
-                configuration,
-                store: store,
-                storeService: store,
-                tokens: try await TokenAuthority(secret: Array(secret.utf8)),
-                sources: "JWT secret from \(secretSource), main key from \(keySource)",
-                logger: logger
-            )
-        }
-        logger.notice("Herald stopped")
-    }
-
-    /// A database path must name a file Herald can create or open, not a directory.
-    static func checkDatabasePath(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ConfigurationError("the database path \(path) is a directory; name a file in it, e.g. --database sqlite:\(path)/herald.db")
-        }
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            throw ConfigurationError("the directory of the database path \(path) does not exist")
-        }
-    }
-
-    /// Runs one service group: the store's own service first when it has one (PostgreSQL: the pool, its loops and the
-    /// migrations), then Herald's services once the store is ready. Graceful shutdown goes the other way: the HTTP
-    /// server stops taking requests, the dispatcher finishes its sends, and the store stops last.
-    private func serve(
-        _ configuration: HeraldConfiguration,
-        store: any HeraldStore,
-        storeService: PostgresStore? = nil,
-        tokens: TokenAuthority,
-        sources: String,
-        logger: Logger
-    ) async throws {
-        let herald = AfterStoreIsReady(
-            ready: { try await storeService?.ready() },
-            services: { try await heraldServices(configuration, store: store, tokens: tokens, sources: sources, logger: logger) }
-        )
-        let services: [any Service] = (storeService.map { [$0] } ?? []) + [herald]
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
-    }
-
-    /// The API and the dispatcher (as `role` says), in a group of their own inside the process's one group.
-    private func heraldServices(
-        _ configuration: HeraldConfiguration,
-        store: any HeraldStore,
-        tokens: TokenAuthority,
-        sources: String,
-        logger: Logger
-    ) async throws -> ServiceGroup {
-        let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
-        let environment = APIEnvironment(
-            store: store,
-            tokens: tokens,
-            settings: APISettings(
-                httpsOnly: configuration.httpsOnly,
-                maxBodyBytes: configuration.maxBodyBytes,
-                defaultSecretKind: configuration.defaultSignature,
-                publicURL: configuration.effectivePublicURL,
-                destinationPolicy: configuration.delivery.destinationPolicy,
-                limits: configuration.limits
-            ),
-            operational: operational
-        )
-        // With SQLite one worker owns the queue, so leases found at start belong to a process that died. Instances
-        // sharing PostgreSQL leave each other's leases alone: a dead instance's run out.
-        let dispatcher = Dispatcher(
-            store: store,
-            settings: configuration.delivery,
-            operational: operational,
-            releaseAllLeasesAtStart: !store.servesSeveralInstances,
-            logger: Logger(label: "herald.delivery")
-        )
-        let app = buildApplication(environment: environment, host: configuration.host, port: configuration.port, logger: logger) { port in
-            logger.notice(
-                "Herald listening on http://\(configuration.host):\(port), database \(configuration.database); \(sources); webhooks may reach \(Self.reach(configuration)); get a token with: herald token create"
-            )
-        }
-        let services: [any Service] =
+        let parts: Herald.Parts =
             switch role {
-            case .api: [app]
-            case .worker: [dispatcher]
-            case .all: [dispatcher, app]
+            case .api: [.httpServer]
+            case .worker: [.delivery]
+            case .all: [.delivery, .httpServer]
             }
+        let herald = try Herald(configuration: configuration, parts: parts, logger: logger) { start in
+            logger.notice(
+                "Herald listening on http://\(configuration.host):\(start.port), database \(configuration.database); \(start.keySources); webhooks may reach \(Self.reach(configuration)); get a token with: herald token create"
+            )
+        }
         if role == .worker {
             logger.notice(
-                "Herald delivery worker running on database \(configuration.database); \(sources); webhooks may reach \(Self.reach(configuration))"
+                "Herald delivery worker running on database \(configuration.database); \(herald.keySources); webhooks may reach \(Self.reach(configuration))"
             )
         }
-        return ServiceGroup(configuration: .init(services: services, logger: logger))
+        // Graceful shutdown goes from the HTTP server (no new requests) to the dispatcher (finishes its sends) to
+        // the store, last.
+        let group = ServiceGroup(
+            configuration: .init(services: [herald], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+        logger.notice("Herald stopped")
     }
 
     /// Where webhooks may go, as the start-up line says it.
@@ -172,43 +77,5 @@ struct Serve: AsyncParsableCommand {
         return allowed.isEmpty
             ? "public addresses only (HERALD_ALLOWED_SUBNETS adds networks)"
             : "public addresses and \(allowed.map(\.description).joined(separator: ", "))"
-    }
-
-    private func setUpOperationalWebhooks(
-        _ configuration: HeraldConfiguration,
-        store: any HeraldStore,
-        logger: Logger
-    ) async throws -> OperationalWebhooks? {
-        guard let url = configuration.operationalWebhookURL else { return nil }
-        let secret: EndpointSecret
-        if let configured = configuration.operationalWebhookSecret {
-            secret = configured
-        } else {
-            let path = try configuration.sideFilePath(suffix: ".operational-secret")
-            let text = try SecretFile.loadOrCreate(at: path) { EndpointSecret.generate(.hmac).description }
-            guard let parsed = EndpointSecret(parsing: text) else { throw ConfigurationError("\(path) does not hold a whsec_ secret") }
-            secret = parsed
-        }
-        let (webhooks, endpointID) = try await OperationalWebhooks.setUp(store: store, url: url, secret: secret)
-        logger.notice(
-            "operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))"
-        )
-        return webhooks
-    }
-}
-
-/// Services that need the store: built and run once it is ready, inside the group that runs the store.
-struct AfterStoreIsReady: Service {
-    let ready: @Sendable () async throws -> Void
-    let services: @Sendable () async throws -> ServiceGroup
-
-    func run() async throws {
-        do {
-            // Waiting for the store (migrations) ends early if the process is asked to stop meanwhile.
-            try await cancelWhenGracefulShutdown { try await ready() }
-        } catch is CancellationError {
-            return
-        }
-        try await services().run()
     }
 }

@@ -9,7 +9,7 @@ enum DashboardPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Herald · Operator dashboard</title>
-<link rel="stylesheet" href="/assets/herald.css">
+<link rel="stylesheet" href="assets/herald.css">
 </head>
 <body>
 <section id="signin" class="signin hidden" aria-labelledby="signin-title">
@@ -71,8 +71,8 @@ enum DashboardPage {
   </section>
 </main>
 </div>
-<script src="/assets/herald.js"></script>
-<script src="/assets/dashboard.js"></script>
+<script src="assets/herald.js"></script>
+<script src="assets/dashboard.js"></script>
 </body>
 </html>
 """#

@@ -24,7 +24,7 @@ function start() {
   const claims = Herald.claims(token) || {};
   if (claims.org) {
     // An app token belongs in its application's portal.
-    location.replace("/portal#token=" + encodeURIComponent(token));
+    location.replace("portal#token=" + encodeURIComponent(token));
     return;
   }
   $("app").classList.remove("hidden");

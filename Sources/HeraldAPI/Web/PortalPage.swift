@@ -10,7 +10,7 @@ enum PortalPage {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Webhooks portal</title>
-<link rel="stylesheet" href="/assets/herald.css">
+<link rel="stylesheet" href="assets/herald.css">
 </head>
 <body>
 <section id="signin" class="signin hidden" aria-labelledby="signin-title">
@@ -77,8 +77,8 @@ enum PortalPage {
   </div>
 </main>
 </div>
-<script src="/assets/herald.js"></script>
-<script src="/assets/portal.js"></script>
+<script src="assets/herald.js"></script>
+<script src="assets/portal.js"></script>
 </body>
 </html>
 """#

@@ -51,9 +51,12 @@ const Herald = (() => {
     } catch { return null; }
   }
 
+  // The pages sit beside the API wherever Herald is mounted (at the root, or under a host application's prefix).
+  const apiBase = new URL("api/v1", location.href).pathname;
+
   /** Calls the public REST API with the token; throws an Error whose message is the server's words. */
   async function api(method, path, body) {
-    const response = await fetch("/api/v1" + path, {
+    const response = await fetch(apiBase + path, {
       method,
       headers: { "authorization": "Bearer " + token(), "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -83,7 +86,7 @@ const Herald = (() => {
       try {
         const headers = { "authorization": "Bearer " + token() };
         if (lastEventID) headers["last-event-id"] = lastEventID;
-        const response = await fetch("/api/v1/live" + (query ? "?" + query : ""), { headers });
+        const response = await fetch(apiBase + "/live" + (query ? "?" + query : ""), { headers });
         if (!response.ok) {
           const data = await response.json().catch(() => ({}));
           onState("error", data.detail || ("HTTP " + response.status));

@@ -2,7 +2,7 @@ import Synchronization
 
 /// A gate that opens once, with success or an error: callers of `wait()` before it opens are resumed when it does, or
 /// with `CancellationError` when their task is cancelled first.
-final class Readiness: Sendable {
+public final class Readiness: Sendable {
     private struct State {
         var outcome: Result<Void, any Error>?
         var nextID = 0
@@ -11,7 +11,9 @@ final class Readiness: Sendable {
 
     private let state = Mutex(State())
 
-    func open(_ outcome: Result<Void, any Error>) {
+    public init() {}
+
+    public func open(_ outcome: Result<Void, any Error>) {
         let waiting = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
             guard state.outcome == nil else { return [] }
             state.outcome = outcome
@@ -21,7 +23,7 @@ final class Readiness: Sendable {
         for continuation in waiting { continuation.resume(with: outcome) }
     }
 
-    func wait() async throws {
+    public func wait() async throws {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID

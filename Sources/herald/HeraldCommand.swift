@@ -2,7 +2,7 @@ import ArgumentParser
 import HeraldCore
 
 @main
-struct Herald: AsyncParsableCommand {
+struct HeraldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "A webhook server: a Svix-compatible API, signed and retried deliveries, on SQLite or PostgreSQL.",

@@ -1,0 +1,96 @@
+import HeraldAPI
+import HeraldCore
+import HeraldDelivery
+import HeraldSetup
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What exists once the store is ready: the API (as a responder the Swift calls and mounted routes use), the
+/// dispatcher and, when asked, Herald's own HTTP server.
+struct RunningHerald: Sendable {
+    let responder: RouterResponder<HeraldRequestContext>
+    /// An org token that never leaves the process: the Swift calls go through the same authentication as HTTP.
+    let authorization: String
+    let publicURL: String
+    let services: ServiceGroup
+
+    static func start(
+        configuration: HeraldConfiguration,
+        store: any HeraldStore,
+        jwtSecret: [UInt8],
+        organization: String,
+        parts: Herald.Parts,
+        logger: Logger,
+        onHTTPServerRunning: @escaping @Sendable (Int) async -> Void
+    ) async throws -> RunningHerald {
+        let tokens = try await TokenAuthority(secret: jwtSecret)
+        let operational = try await setUpOperationalWebhooks(configuration, store: store, logger: logger)
+        let environment = APIEnvironment(
+            store: store,
+            tokens: tokens,
+            settings: APISettings(
+                httpsOnly: configuration.httpsOnly,
+                maxBodyBytes: configuration.maxBodyBytes,
+                defaultSecretKind: configuration.defaultSignature,
+                publicURL: configuration.effectivePublicURL,
+                destinationPolicy: configuration.delivery.destinationPolicy,
+                limits: configuration.limits
+            ),
+            operational: operational
+        )
+        var services: [any Service] = []
+        if parts.contains(.delivery) {
+            // With SQLite one worker owns the queue, so leases found at start belong to a process that died.
+            // Instances sharing PostgreSQL leave each other's leases alone: a dead instance's run out.
+            services.append(
+                Dispatcher(
+                    store: store,
+                    settings: configuration.delivery,
+                    operational: operational,
+                    releaseAllLeasesAtStart: !store.servesSeveralInstances,
+                    logger: Logger(label: "herald.delivery")
+                )
+            )
+        }
+        if parts.contains(.httpServer) {
+            services.append(
+                buildApplication(
+                    environment: environment,
+                    host: configuration.host,
+                    port: configuration.port,
+                    logger: logger,
+                    onServerRunning: onHTTPServerRunning
+                )
+            )
+        }
+        return RunningHerald(
+            responder: HeraldRouter.build(environment: environment).buildResponder(),
+            authorization: "Bearer " + (try await tokens.orgToken(orgID: organization)),
+            publicURL: configuration.effectivePublicURL,
+            services: ServiceGroup(configuration: .init(services: services, logger: logger))
+        )
+    }
+
+    /// The operational-webhook endpoint, when configured: its secret is given, or kept in a file beside the SQLite
+    /// database.
+    private static func setUpOperationalWebhooks(
+        _ configuration: HeraldConfiguration,
+        store: any HeraldStore,
+        logger: Logger
+    ) async throws -> OperationalWebhooks? {
+        guard let url = configuration.operationalWebhookURL else { return nil }
+        let secret: EndpointSecret
+        if let configured = configuration.operationalWebhookSecret {
+            secret = configured
+        } else {
+            let path = try configuration.sideFilePath(suffix: ".operational-secret")
+            let text = try SecretFile.loadOrCreate(at: path) { EndpointSecret.generate(.hmac).description }
+            guard let parsed = EndpointSecret(parsing: text) else { throw ConfigurationError("\(path) does not hold a whsec_ secret") }
+            secret = parsed
+        }
+        let (webhooks, endpointID) = try await OperationalWebhooks.setUp(store: store, url: url, secret: secret)
+        logger.notice("operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))")
+        return webhooks
+    }
+}
