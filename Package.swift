@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "StandardWebhooksHummingbird", targets: ["StandardWebhooksHummingbird"]),
         // Herald inside a Swift application: a Service, Swift calls, and routes for the host's Hummingbird router.
         .library(name: "HeraldKit", targets: ["HeraldKit"]),
+        // A typed client for Herald's API, generated from its OpenAPI document.
+        .library(name: "HeraldClient", targets: ["HeraldClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -23,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         // Used directly (buffers, errors, HTTP/1 types), so declared; the versions the packages above need anyway.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
@@ -148,6 +152,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The code under Generated/ is written by scripts/generate-client (swift-openapi-generator) and committed, so
+        // building the client never builds the generator; CI checks it matches the served document.
+        .target(
+            name: "HeraldClient",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .plugin(name: "HeraldBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "herald",
@@ -230,6 +244,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldClientTests",
+            dependencies: [
+                "HeraldClient", "HeraldTesting",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]
         ),
         .testTarget(

@@ -205,6 +205,61 @@ def used_models(svix):
     return dict(sorted(models.items()))
 
 
+# The operation ids: the names clients generated from the document give the calls (HeraldClient's among them).
+OPERATION_IDS = {
+    "HealthRoutes.health": "checkHealth",
+    "HealthRoutes.ping": "ping",
+    "OpenAPIRoutes.document": "getOpenAPIDocument",
+    "ApplicationRoutes.list": "listApplications",
+    "ApplicationRoutes.create": "createApplication",
+    "ApplicationRoutes.get": "getApplication",
+    "ApplicationRoutes.upsert": "updateApplication",
+    "ApplicationRoutes.patch": "patchApplication",
+    "ApplicationRoutes.delete": "deleteApplication",
+    "EndpointRoutes.list": "listEndpoints",
+    "EndpointRoutes.create": "createEndpoint",
+    "EndpointRoutes.get": "getEndpoint",
+    "EndpointRoutes.upsert": "updateEndpoint",
+    "EndpointRoutes.patch": "patchEndpoint",
+    "EndpointRoutes.delete": "deleteEndpoint",
+    "EndpointSecretRoutes.getSecret": "getEndpointSecret",
+    "EndpointSecretRoutes.rotateSecret": "rotateEndpointSecret",
+    "EndpointSecretRoutes.getHeaders": "getEndpointHeaders",
+    "EndpointSecretRoutes.setHeaders": "updateEndpointHeaders",
+    "EndpointSecretRoutes.patchHeaders": "patchEndpointHeaders",
+    "EventTypeRoutes.list": "listEventTypes",
+    "EventTypeRoutes.create": "createEventType",
+    "EventTypeRoutes.get": "getEventType",
+    "EventTypeRoutes.upsert": "updateEventType",
+    "EventTypeRoutes.patch": "patchEventType",
+    "EventTypeRoutes.delete": "deleteEventType",
+    "MessageRoutes.list": "listMessages",
+    "MessageRoutes.create": "createMessage",
+    "MessageRoutes.get": "getMessage",
+    "MessageRoutes.expungeContent": "expungeMessageContent",
+    "EndpointDeliveryRoutes.stats": "getEndpointStats",
+    "EndpointDeliveryRoutes.recover": "recoverEndpoint",
+    "EndpointDeliveryRoutes.sendExample": "sendExampleMessage",
+    "AttemptRoutes.listByEndpoint": "listAttemptsByEndpoint",
+    "AttemptRoutes.listByMessage#1": "listAttemptsByMessage",
+    "AttemptRoutes.listByMessage#2": "listAttemptsOfMessage",
+    "AttemptRoutes.listByMessage#3": "listAttemptsOfMessageAtEndpoint",
+    "AttemptRoutes.listAttemptedMessages": "listAttemptedMessages",
+    "AttemptRoutes.listAttemptedDestinations": "listAttemptedDestinations",
+    "AttemptRoutes.get": "getAttempt",
+    "AttemptRoutes.expungeContent": "expungeAttemptContent",
+    "AttemptRoutes.resend": "resendMessage",
+    "AuthRoutes.appPortalAccess#1": "getAppPortalAccess",
+    "AuthRoutes.appPortalAccess#2": "getDashboardAccess",
+    "AuthRoutes.logout": "logout",
+    "LiveRoutes.live": "followLive",
+    "PollerRoutes.poll": "pollMessages",
+    "PollerRoutes.stream": "streamMessages",
+    "PollerRoutes.consumerPoll": "pollMessagesAsConsumer",
+    "PollerRoutes.seek": "seekConsumer",
+}
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--refresh":
         models = used_models(json.load(open(sys.argv[2]))["components"]["schemas"])
@@ -218,11 +273,11 @@ def main():
     schemas.update(used_models(json.load(open(MODELS))))
     paths = {}
     routes = registered_routes()
-    if set(routes) != set(DOCS):
-        sys.exit(f"routes without DOCS: {sorted(set(routes) - set(DOCS))}; DOCS without a route: {sorted(set(DOCS) - set(routes))}")
+    if set(routes) != set(DOCS) or set(DOCS) != set(OPERATION_IDS):
+        sys.exit(f"routes without DOCS: {sorted(set(routes) - set(DOCS))}; DOCS without a route: {sorted(set(DOCS) - set(routes))}; OPERATION_IDS differing: {sorted(set(DOCS) ^ set(OPERATION_IDS))}")
     for key, (tag, summary, auth, request, status, response, query) in DOCS.items():
         method, path = routes[key]
-        operation = {"tags": [tag], "summary": summary, "description": f"Authentication: {auth}."}
+        operation = {"operationId": OPERATION_IDS[key], "tags": [tag], "summary": summary, "description": f"Authentication: {auth}."}
         if auth != NONE:
             operation["security"] = [{"HTTPBearer": []}]
         else:
@@ -243,10 +298,11 @@ def main():
             success["content"] = {response: {"schema": {"type": "string"}}}
         elif response:
             success["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{response}"}}}
+        # 422 before the 4XX range: generated clients (swift-openapi-generator's) match responses in this order.
         operation["responses"] = {
             **{code: success for code in status.split("|")},
-            "4XX": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HttpErrorOut"}}}},
             "422": {"description": "validation error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}},
+            "4XX": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HttpErrorOut"}}}},
         }
         paths.setdefault(path, {})[method] = operation
     document = {

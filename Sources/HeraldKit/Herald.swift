@@ -70,22 +70,25 @@ public final class Herald: Service, Sendable {
     /// Runs the store's own service (PostgreSQL: its pool, migrations and notifications), then the parts asked for,
     /// until graceful shutdown. The Swift calls and mounted routes work while it runs.
     public func run() async throws {
-        let services = AfterStoreIsReady(ready: { [opened] in try await opened.ready() }) { [self] in
-            let running = try await RunningHerald.start(
-                configuration: configuration,
-                store: opened.store,
-                jwtSecret: opened.jwtSecret,
-                organization: organization,
-                parts: parts,
-                logger: logger,
-                onHTTPServerRunning: { [onHTTPServerRunning, opened] port in
-                    await onHTTPServerRunning(HTTPServerStart(port: port, keySources: opened.keySources))
-                }
-            )
-            self.running.withLock { $0 = running }
-            readiness.open(.success(()))
-            return running.services
-        }
+        let services = AfterStoreIsReady(
+            ready: { [opened] in try await opened.ready() },
+            services: { [self] in
+                let running = try await RunningHerald.start(
+                    configuration: configuration,
+                    store: opened.store,
+                    jwtSecret: opened.jwtSecret,
+                    organization: organization,
+                    parts: parts,
+                    logger: logger,
+                    onHTTPServerRunning: { [onHTTPServerRunning, opened] port in
+                        await onHTTPServerRunning(HTTPServerStart(port: port, keySources: opened.keySources))
+                    }
+                )
+                self.running.withLock { $0 = running }
+                readiness.open(.success(()))
+                return running.services
+            }
+        )
         let group = ServiceGroup(
             configuration: .init(services: (opened.service.map { [$0] } ?? []) + [services], logger: logger)
         )

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HeraldAPI
+import HeraldCore
 import Hummingbird
 import Logging
 import Synchronization
@@ -82,7 +83,7 @@ struct InProcessSource: RequestContextSource {
 /// Collects an answer's body; the writer is consumed by `write`, so the bytes are kept in a shared box.
 final class BodySink: Sendable {
     private let buffer = Mutex(ByteBuffer())
-    func append(_ part: ByteBuffer) { buffer.withLock { $0.writeImmutableBuffer(part) } }
+    func append(_ part: ByteBuffer) { buffer.withLock { _ = $0.writeImmutableBuffer(part) } }
     var bytes: [UInt8] { buffer.withLock { Array($0.readableBytesView) } }
 }
 
@@ -92,15 +93,16 @@ struct CollectingWriter: ResponseBodyWriter {
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
-/// Dates as the API writes them (RFC 3339, with or without fractions).
+/// Dates as the API writes them (RFC 3339).
 enum HeraldJSON {
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            let withFractions = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-            if let date = try? withFractions.parse(text) ?? Date.ISO8601FormatStyle().parse(text) { return date }
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an RFC 3339 date: \(text)"))
+            guard let milliseconds = RFC3339.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an RFC 3339 date: \(text)"))
+            }
+            return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
         }
         return decoder
     }()

@@ -41,7 +41,9 @@ struct OpenedStore: Sendable {
         }
         self.lock = lock
         guard secret.utf8.count >= TokenAuthority.minimumSecretBytes else {
-            throw ConfigurationError("the JWT secret must be at least \(TokenAuthority.minimumSecretBytes) bytes; set HERALD_JWT_SECRET to a longer value")
+            throw ConfigurationError(
+                "the JWT secret must be at least \(TokenAuthority.minimumSecretBytes) bytes; set HERALD_JWT_SECRET to a longer value"
+            )
         }
         self.jwtSecret = Array(secret.utf8)
         self.keySources = "JWT secret from \(secretSource), main key from \(keySource)"

@@ -74,8 +74,18 @@ import Testing
 
                     // A retried publish with the same idempotency key is answered with the first message; the same
                     // event id without one is a conflict (the Svix API's rule): neither delivers twice.
-                    let first = try await herald.messages.create(app: app.id, eventType: "invoice.paid", payload: ["invoice": "inv_2"], idempotencyKey: "publish-inv_2")
-                    let retried = try await herald.messages.create(app: app.id, eventType: "invoice.paid", payload: ["invoice": "inv_2"], idempotencyKey: "publish-inv_2")
+                    let first = try await herald.messages.create(
+                        app: app.id,
+                        eventType: "invoice.paid",
+                        payload: ["invoice": "inv_2"],
+                        idempotencyKey: "publish-inv_2"
+                    )
+                    let retried = try await herald.messages.create(
+                        app: app.id,
+                        eventType: "invoice.paid",
+                        payload: ["invoice": "inv_2"],
+                        idempotencyKey: "publish-inv_2"
+                    )
                     #expect(retried.id == first.id)
                     let duplicate = await #expect(throws: HeraldAPIError.self) {
                         try await herald.messages.create(app: "acme", eventType: "invoice.paid", payload: ["invoice": "inv_1"], eventID: "evt_inv_1")

@@ -14,6 +14,7 @@ enum OpenAPIDocument {
  "paths": {
   "/api/v1/health": {
    "get": {
+    "operationId": "checkHealth",
     "tags": [
      "Health"
     ],
@@ -31,16 +32,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -50,12 +41,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/health/ping": {
    "get": {
+    "operationId": "ping",
     "tags": [
      "Health"
     ],
@@ -66,16 +68,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -85,12 +77,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/openapi.json": {
    "get": {
+    "operationId": "getOpenAPIDocument",
     "tags": [
      "Health"
     ],
@@ -101,16 +104,6 @@ enum OpenAPIDocument {
      "200": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -120,12 +113,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app": {
    "get": {
+    "operationId": "listApplications",
     "tags": [
      "Application"
     ],
@@ -181,16 +185,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -200,10 +194,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "post": {
+    "operationId": "createApplication",
     "tags": [
      "Application"
     ],
@@ -264,16 +269,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -283,12 +278,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}": {
    "get": {
+    "operationId": "getApplication",
     "tags": [
      "Application"
     ],
@@ -321,16 +327,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -340,10 +336,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "put": {
+    "operationId": "updateApplication",
     "tags": [
      "Application"
     ],
@@ -396,16 +403,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -415,10 +412,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "patch": {
+    "operationId": "patchApplication",
     "tags": [
      "Application"
     ],
@@ -461,16 +469,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -480,10 +478,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "delete": {
+    "operationId": "deleteApplication",
     "tags": [
      "Application"
     ],
@@ -509,16 +518,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -528,12 +527,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint": {
    "get": {
+    "operationId": "listEndpoints",
     "tags": [
      "Endpoint"
     ],
@@ -598,16 +608,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -617,10 +617,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "post": {
+    "operationId": "createEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -671,16 +682,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -690,12 +691,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}": {
    "get": {
+    "operationId": "getEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -737,16 +749,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -756,10 +758,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "put": {
+    "operationId": "updateEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -821,16 +834,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -840,10 +843,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "patch": {
+    "operationId": "patchEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -895,16 +909,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -914,10 +918,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "delete": {
+    "operationId": "deleteEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -952,16 +967,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -971,12 +976,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret": {
    "get": {
+    "operationId": "getEndpointSecret",
     "tags": [
      "Endpoint"
     ],
@@ -1018,16 +1034,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1037,12 +1043,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate": {
    "post": {
+    "operationId": "rotateEndpointSecret",
     "tags": [
      "Endpoint"
     ],
@@ -1102,16 +1119,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1121,12 +1128,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/headers": {
    "get": {
+    "operationId": "getEndpointHeaders",
     "tags": [
      "Endpoint"
     ],
@@ -1168,16 +1186,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1187,10 +1195,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "put": {
+    "operationId": "updateEndpointHeaders",
     "tags": [
      "Endpoint"
     ],
@@ -1235,16 +1254,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1254,10 +1263,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "patch": {
+    "operationId": "patchEndpointHeaders",
     "tags": [
      "Endpoint"
     ],
@@ -1302,16 +1322,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1321,12 +1331,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/event-type": {
    "get": {
+    "operationId": "listEventTypes",
     "tags": [
      "Event Type"
     ],
@@ -1387,16 +1408,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1406,10 +1417,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "post": {
+    "operationId": "createEventType",
     "tags": [
      "Event Type"
     ],
@@ -1451,16 +1473,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1470,12 +1482,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/event-type/{event_type_name}": {
    "get": {
+    "operationId": "getEventType",
     "tags": [
      "Event Type"
     ],
@@ -1508,16 +1531,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1527,10 +1540,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "put": {
+    "operationId": "updateEventType",
     "tags": [
      "Event Type"
     ],
@@ -1583,16 +1607,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1602,10 +1616,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "patch": {
+    "operationId": "patchEventType",
     "tags": [
      "Event Type"
     ],
@@ -1648,16 +1673,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1667,10 +1682,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "delete": {
+    "operationId": "deleteEventType",
     "tags": [
      "Event Type"
     ],
@@ -1705,16 +1731,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1724,12 +1740,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg": {
    "get": {
+    "operationId": "listMessages",
     "tags": [
      "Message"
     ],
@@ -1828,16 +1855,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1847,10 +1864,21 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    },
    "post": {
+    "operationId": "createMessage",
     "tags": [
      "Message"
     ],
@@ -1909,16 +1937,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -1928,12 +1946,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}": {
    "get": {
+    "operationId": "getMessage",
     "tags": [
      "Message"
     ],
@@ -1983,16 +2012,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2002,12 +2021,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/content": {
    "delete": {
+    "operationId": "expungeMessageContent",
     "tags": [
      "Message"
     ],
@@ -2042,16 +2072,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2061,12 +2081,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/stats": {
    "get": {
+    "operationId": "getEndpointStats",
     "tags": [
      "Endpoint"
     ],
@@ -2126,16 +2157,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2145,12 +2166,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover": {
    "post": {
+    "operationId": "recoverEndpoint",
     "tags": [
      "Endpoint"
     ],
@@ -2210,16 +2242,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2229,12 +2251,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/send-example": {
    "post": {
+    "operationId": "sendExampleMessage",
     "tags": [
      "Endpoint"
     ],
@@ -2294,16 +2327,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2313,12 +2336,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}": {
    "get": {
+    "operationId": "listAttemptsByEndpoint",
     "tags": [
      "Message Attempt"
     ],
@@ -2457,16 +2491,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2476,12 +2500,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/attempt/msg/{msg_id}": {
    "get": {
+    "operationId": "listAttemptsByMessage",
     "tags": [
      "Message Attempt"
     ],
@@ -2628,16 +2663,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2647,12 +2672,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/attempt": {
    "get": {
+    "operationId": "listAttemptsOfMessage",
     "tags": [
      "Message Attempt"
     ],
@@ -2737,16 +2773,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2756,12 +2782,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/attempt": {
    "get": {
+    "operationId": "listAttemptsOfMessageAtEndpoint",
     "tags": [
      "Message Attempt"
     ],
@@ -2847,16 +2884,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -2866,12 +2893,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg": {
    "get": {
+    "operationId": "listAttemptedMessages",
     "tags": [
      "Message Attempt"
     ],
@@ -2994,16 +3032,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3013,12 +3041,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/endpoint": {
    "get": {
+    "operationId": "listAttemptedDestinations",
     "tags": [
      "Message Attempt"
     ],
@@ -3080,16 +3119,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3099,12 +3128,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}": {
    "get": {
+    "operationId": "getAttempt",
     "tags": [
      "Message Attempt"
     ],
@@ -3155,16 +3195,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3174,12 +3204,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}/content": {
    "delete": {
+    "operationId": "expungeAttemptContent",
     "tags": [
      "Message Attempt"
     ],
@@ -3223,16 +3264,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3242,12 +3273,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend": {
    "post": {
+    "operationId": "resendMessage",
     "tags": [
      "Message Attempt"
     ],
@@ -3306,16 +3348,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3325,12 +3357,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/auth/app-portal-access/{app_id}": {
    "post": {
+    "operationId": "getAppPortalAccess",
     "tags": [
      "Authentication"
     ],
@@ -3381,16 +3424,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3400,12 +3433,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/auth/dashboard-access/{app_id}": {
    "post": {
+    "operationId": "getDashboardAccess",
     "tags": [
      "Authentication"
     ],
@@ -3456,16 +3500,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3475,12 +3509,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/auth/logout": {
    "post": {
+    "operationId": "logout",
     "tags": [
      "Authentication"
     ],
@@ -3505,16 +3550,6 @@ enum OpenAPIDocument {
      "204": {
       "description": "success"
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3524,12 +3559,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/live": {
    "get": {
+    "operationId": "followLive",
     "tags": [
      "Live"
     ],
@@ -3562,16 +3608,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3581,12 +3617,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/poller/{sink_id}": {
    "get": {
+    "operationId": "pollMessages",
     "tags": [
      "Message Poller"
     ],
@@ -3685,16 +3732,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3704,12 +3741,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/poller/{sink_id}/stream": {
    "get": {
+    "operationId": "streamMessages",
     "tags": [
      "Message Poller"
     ],
@@ -3785,16 +3833,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3804,12 +3842,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}": {
    "get": {
+    "operationId": "pollMessagesAsConsumer",
     "tags": [
      "Message Poller"
     ],
@@ -3892,16 +3941,6 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
@@ -3911,12 +3950,23 @@ enum OpenAPIDocument {
         }
        }
       }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
      }
     }
    }
   },
   "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek": {
    "post": {
+    "operationId": "seekConsumer",
     "tags": [
      "Message Poller"
     ],
@@ -3985,22 +4035,22 @@ enum OpenAPIDocument {
        }
       }
      },
-     "4XX": {
-      "description": "error",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/HttpErrorOut"
-        }
-       }
-      }
-     },
      "422": {
       "description": "validation error",
       "content": {
        "application/json": {
         "schema": {
          "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
         }
        }
       }
