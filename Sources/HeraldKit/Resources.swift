@@ -75,6 +75,7 @@ extension Herald {
         }
 
         /// Creates an application; with `uid`, returns the existing one of that uid instead of failing.
+        @discardableResult
         public func create(name: String, uid: String? = nil, metadata: [String: String]? = nil) async throws -> Application {
             let query = uid == nil ? "" : "?get_if_exists=true"
             let body = try jsonBody(ApplicationIn(name: name, uid: uid, metadata: metadata))
@@ -120,6 +121,7 @@ extension Herald {
 
         /// Adds an endpoint to `app`. `eventTypes` nil receives every event type; `secret` (`whsec_…`) nil has one
         /// generated (read it with `secret(app:endpoint:)`).
+        @discardableResult
         public func create(
             app: String,
             url: String,
