@@ -51,8 +51,10 @@ const Herald = (() => {
     } catch { return null; }
   }
 
-  // The pages sit beside the API wherever Herald is mounted (at the root, or under a host application's prefix).
-  const apiBase = new URL("api/v1", location.href).pathname;
+  // The pages sit beside the API wherever Herald is mounted (at the root, or under a host application's prefix). A full
+  // URL, never a bare path: a path such as "//other.host/…" would send the token to another origin.
+  const apiBase = new URL("api/v1", location.href).href;
+  if (new URL(apiBase).origin !== location.origin) throw new Error("the API must be on this page's origin");
 
   /** Calls the public REST API with the token; throws an Error whose message is the server's words. */
   async function api(method, path, body) {
