@@ -96,6 +96,8 @@ public final class Herald: Service, Sendable {
             try await group.run()
         } catch {
             readiness.open(.failure(error))
+            // Nothing is delivered any more: the Swift calls and mounted routes must not accept messages meanwhile.
+            running.withLock { $0 = nil }
             throw error
         }
         readiness.open(.failure(HeraldKitError.stopped))

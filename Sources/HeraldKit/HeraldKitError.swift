@@ -6,11 +6,23 @@ public enum HeraldKitError: Error, Sendable, Equatable, CustomStringConvertible 
     case stopped
     /// The route answers with a stream, which in-process calls do not read.
     case streamingRoute(String)
+    /// An id, uid or name was empty.
+    case emptyIdentifier
+    /// `payloadJSON` is not exactly one JSON object.
+    case payloadNotAJSONObject
+    /// The route would end the token the Swift calls use (`/auth/logout`).
+    case refusedRoute(String)
+    /// A mount prefix must be a path such as `/herald` (not empty, not `/`, no `?` or `#`).
+    case invalidPrefix(String)
 
     public var description: String {
         switch self {
         case .stopped: "Herald is not running: add it to a ServiceGroup and run the group"
         case .streamingRoute(let path): "\(path) answers with a stream; use it over HTTP"
+        case .emptyIdentifier: "an id, uid or name is empty"
+        case .payloadNotAJSONObject: "payloadJSON must be exactly one JSON object"
+        case .refusedRoute(let path): "\(path) would log out the embedded Herald's own token"
+        case .invalidPrefix(let prefix): "'\(prefix)' is not a mount prefix: use a path such as /herald"
         }
     }
 }

@@ -20,6 +20,8 @@ public struct InProcessAPI: Sendable {
         json body: [UInt8]? = nil,
         headers extraHeaders: HTTPFields = [:]
     ) async throws -> InProcessResponse {
+        // Logging out would revoke the token every Swift call uses, for the life of the process.
+        if path.hasPrefix("/auth/logout") { throw HeraldKitError.refusedRoute(path) }
         let running = try await herald.runningAPI()
         var headers = extraHeaders
         headers[.authorization] = running.authorization

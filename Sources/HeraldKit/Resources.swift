@@ -1,9 +1,30 @@
 import Foundation
 import HTTPTypes
+import HeraldCore
 
-/// Path components are sent percent-encoded, so an id or uid never changes which route is called.
-func component(_ value: String) -> String {
-    value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_."))) ?? value
+extension InProcessAPI {
+    /// An id, uid or name as one path segment of `send`: ASCII letters, digits, `-`, `_` and `.` as they are, anything
+    /// else percent-encoded, so a value never changes which route is called. An empty value is refused.
+    public static func segment(_ value: String) throws -> String {
+        guard !value.isEmpty else { throw HeraldKitError.emptyIdentifier }
+        var encoded = ""
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        // "." and ".." are path steps, not names.
+        if encoded == "." || encoded == ".." { encoded = encoded.replacingOccurrences(of: ".", with: "%2E") }
+        return encoded
+    }
+}
+
+private func component(_ value: String) throws -> String {
+    try InProcessAPI.segment(value)
 }
 
 func jsonBody(_ value: some Encodable) throws -> [UInt8] {
@@ -17,7 +38,7 @@ extension Herald {
 
         /// Publishes an event to application `app` (its id or uid). Returns once the message and its deliveries are
         /// committed: from then on it is delivered at least once to every endpoint it matches, whatever happens to
-        /// the process. A retry with the same `idempotencyKey` (within 24 hours) returns the first message without
+        /// the process. A retry with the same `idempotencyKey` (within 12 hours, even after a restart) returns the first message without
         /// publishing again; a second message with the same `eventID` is refused with 409 (the Svix API's rule).
         @discardableResult
         public func create(
@@ -48,7 +69,11 @@ extension Herald {
             channels: [String]? = nil,
             idempotencyKey: String? = nil
         ) async throws -> Message {
-            // The payload goes in as its bytes; the other fields are encoded by JSONEncoder.
+            // The payload goes in as its bytes, so it must be exactly one JSON object: anything after it would be read as
+            // fields of the message (`channels`, `eventId`, …). The other fields are encoded by JSONEncoder.
+            guard StrictJSON.validate(payloadJSON) == nil, payloadJSON.first(where: { !Self.isWhitespace($0) }) == UInt8(ascii: "{") else {
+                throw HeraldKitError.payloadNotAJSONObject
+            }
             var body = Array(#"{"eventType":"#.utf8) + (try jsonBody(eventType))
             if let eventID { body += Array(#","eventId":"#.utf8) + (try jsonBody(eventID)) }
             if let channels { body += Array(#","channels":"#.utf8) + (try jsonBody(channels)) }
@@ -56,6 +81,10 @@ extension Herald {
             var headers = HTTPFields()
             if let idempotencyKey { headers[HTTPField.Name("idempotency-key")!] = idempotencyKey }
             return try await api.call(.post, "/app/\(component(app))/msg?with_content=false", json: body, headers: headers, as: Message.self)
+        }
+
+        static func isWhitespace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
         }
 
         /// A message of application `app`, by id or event id.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A real `herald serve` process on a fresh SQLite file and a port of its choosing, for tests that talk to Herald
 /// only over HTTP. The binary is the one this build made (beside the test bundle), or `HERALD_BIN`.
@@ -24,12 +23,17 @@ public final class ServedHerald: Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database]
         process.environment = environment
-        let log = Pipe()
+        // A file, not a pipe: nobody reads the log after start-up, and a full pipe would stop the server.
+        let logPath = directory.file("serve.log")
+        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+            throw ServedHeraldError(log: "cannot create \(logPath)")
+        }
         process.standardError = log
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        try log.close()
         // The start-up line names the port bound.
-        let port = try await Self.port(announcedOn: log.fileHandleForReading, process: process)
+        let port = try await Self.port(announcedIn: logPath, process: process)
 
         let tokenProcess = Process()
         tokenProcess.executableURL = URL(fileURLWithPath: executable)
@@ -62,23 +66,18 @@ public final class ServedHerald: Sendable {
         return bundle.appendingPathComponent("herald").path
     }
 
-    private static func port(announcedOn handle: FileHandle, process: Process) async throws -> Int {
-        var text = ""
+    private static func port(announcedIn logPath: String, process: Process) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                guard process.isRunning else { break }
-                try await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            text += String(decoding: chunk, as: UTF8.self)
+        var text = ""
+        while ContinuousClock.now < deadline, process.isRunning {
+            text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             if let range = text.range(of: "Herald listening on http://127.0.0.1:") {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
                 if let port = Int(digits), text[range.upperBound...].dropFirst(digits.count).first == "," { return port }
             }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        throw ServedHeraldError(log: text)
+        throw ServedHeraldError(log: (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? text)
     }
 }
 

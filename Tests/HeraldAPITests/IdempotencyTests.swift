@@ -29,15 +29,20 @@ import Testing
         }
     }
 
-    @Test func theKeyIsScopedByPathAndToken() async throws {
+    /// Keys belong to the caller (the organisation, or an app token's application), not to one token: a client that
+    /// retries with a new token of the same organisation gets the first answer; another organisation never does.
+    @Test func theKeyIsScopedByCallerAndPath() async throws {
         let harness = try await APIHarness()
         let stranger = Credentials.bearer(try await harness.token(org: "org_2other0000000000000000000"))
+        let sameOrganisation = Credentials.bearer(try await harness.token(org: APIHarness.orgID))
         try await harness.run { api in
             let key: HTTPFields = [.init("idempotency-key")!: "shared"]
             let mine = try await api.request(.post, "/api/v1/app", body: #"{"name":"Mine"}"#, headers: key)
             let theirs = try await api.request(.post, "/api/v1/app", body: #"{"name":"Theirs"}"#, auth: stranger, headers: key)
             #expect(theirs.json?["name"]?.string == "Theirs")
             #expect(theirs.json?["id"] != mine.json?["id"])
+            let retried = try await api.request(.post, "/api/v1/app", body: #"{"name":"Mine"}"#, auth: sameOrganisation, headers: key)
+            #expect(retried.json?["id"] == mine.json?["id"])
             let elsewhere = try await api.request(.post, "/api/v1/event-type", body: #"{"name":"a.b","description":"d"}"#, headers: key)
             #expect(elsewhere.json?["name"]?.string == "a.b")
         }

@@ -113,14 +113,30 @@ import Testing
                 try await herald.messages.create(app: "nobody", eventType: "a.b", payload: ["a": 1])
             }
             #expect(missing?.status == 404)
-            let notAnObject = await #expect(throws: HeraldAPIError.self) {
+            await #expect(throws: HeraldKitError.payloadNotAJSONObject) {
                 try await herald.messages.create(app: "acme", eventType: "a.b", payloadJSON: Array("[1]".utf8))
             }
-            #expect(notAnObject?.status == 422)
             let privateURL = await #expect(throws: HeraldAPIError.self) {
                 try await herald.endpoints.create(app: "acme", url: "http://10.0.0.1/hooks")
             }
             #expect(privateURL?.status == 422)
+
+            // What the Swift calls refuse before Herald sees it: fields smuggled after a payload, an empty id, a route
+            // that would log out the calls' own token.
+            await #expect(throws: HeraldKitError.payloadNotAJSONObject) {
+                try await herald.messages.create(app: "acme", eventType: "a.b", payloadJSON: Array(#"{"a":1},"channels":["vip"]"#.utf8))
+            }
+            await #expect(throws: HeraldKitError.emptyIdentifier) {
+                try await herald.endpoints.delete(app: "acme", endpoint: "")
+            }
+            await #expect(throws: HeraldKitError.refusedRoute("/auth/logout")) {
+                _ = try await herald.api.send(.post, "/auth/logout")
+            }
+            #expect(try InProcessAPI.segment("a/b?c") == "a%2Fb%3Fc")
+            #expect(try InProcessAPI.segment("..") == "%2E%2E")
+            #expect(try InProcessAPI.segment("é") == "%C3%A9")
+            // Still working: the token was not logged out.
+            #expect(try await herald.applications.get("acme").uid == "acme")
         }
     }
 
@@ -130,13 +146,18 @@ import Testing
         let configuration = Self.configuration(database: .sqlite(path: directory.file("h.db")))
         let published = try await Self.running(try Herald(configuration: configuration, logger: Self.quiet)) { herald in
             _ = try await herald.applications.create(name: "Acme", uid: "acme")
-            return try await herald.messages.create(app: "acme", eventType: "a.b", payload: ["n": 1])
+            return try await herald.messages.create(app: "acme", eventType: "a.b", payload: ["n": 1], idempotencyKey: "publish-1")
         }
-        // A second Herald on the same file (the first one's lock released) finds it, with the same keys.
-        let found = try await Self.running(try Herald(configuration: configuration, logger: Self.quiet)) { herald in
-            try await herald.messages.get(app: "acme", id: published.id)
+        // A second Herald on the same file (the first one's lock released) finds it, with the same keys; and a publish
+        // retried after the restart with the same idempotency key is answered with the first message, not sent again.
+        let (found, retried) = try await Self.running(try Herald(configuration: configuration, logger: Self.quiet)) { herald in
+            (
+                try await herald.messages.get(app: "acme", id: published.id),
+                try await herald.messages.create(app: "acme", eventType: "a.b", payload: ["n": 1], idempotencyKey: "publish-1")
+            )
         }
         #expect(found == published)
+        #expect(retried.id == published.id)
     }
 
     @Test func callsWaitForRunAndFailOnceItEnds() async throws {

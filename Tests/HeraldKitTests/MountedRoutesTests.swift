@@ -15,10 +15,14 @@ import Testing
         configuration.publicURL = "http://shop.example/herald"
         let herald = try Herald(configuration: configuration, logger: EmbeddedHeraldTests.quiet)
         let router = Router()
-        router.add(middleware: herald.routes(under: "/herald"))
+        router.add(middleware: try herald.routes(under: "/herald"))
         router.get("hello") { _, _ in "host" }
         router.get("heraldic") { _, _ in "host too" }
         let app = Application(router: router)
+        // Herald at the root would hide every route of the host.
+        for prefix in ["", "/", "/herald?x"] {
+            #expect(throws: HeraldKitError.invalidPrefix(prefix)) { _ = try herald.routes(under: prefix, context: BasicRequestContext.self) }
+        }
 
         // Before Herald is ready, its routes say so rather than falling through to the host's 404.
         try await app.test(.router) { client in

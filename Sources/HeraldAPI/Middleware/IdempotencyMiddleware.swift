@@ -4,7 +4,8 @@ import HeraldCore
 import Hummingbird
 import NIOCore
 
-/// `idempotency-key` on POST, as Svix does it: the first request under (authorization, key, URI) runs; a successful
+/// `idempotency-key` on POST, as Svix does it: the first request under (caller, key, URI) runs — the caller being the
+/// organisation, or the application of an app token, so a new token of the same caller still replays; a successful
 /// response is kept 12 hours (sealed with the main key: it may hold a secret or a payload) and replayed verbatim;
 /// concurrent duplicates wait for it; failures are not kept, so a retry runs again. State lives in the store, so every
 /// instance answers alike.
@@ -19,11 +20,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[HTTPField.Name("idempotency-key")!],
-            let authorization = request.headers[.authorization]
+            let principal = context.principal
         else {
             return try await next(request, context)
         }
-        let cacheKey = Self.cacheKey(authorization: authorization, key: key, uri: request.uri.string)
+        let cacheKey = Self.cacheKey(caller: Self.caller(principal), key: key, uri: request.uri.string)
         let deadline = clock.now().adding(seconds: Self.lockSeconds)
         while true {
             let now = clock.now()
@@ -75,8 +76,16 @@ struct IdempotencyMiddleware: RouterMiddleware {
         return Self.replay(stored)
     }
 
-    static func cacheKey(authorization: String, key: String, uri: String) -> String {
-        Array(SHA256.hash(data: Array("\(authorization):\(key):\(uri)".utf8))).hexString
+    static func cacheKey(caller: String, key: String, uri: String) -> String {
+        Array(SHA256.hash(data: Array("\(caller)\n\(key)\n\(uri)".utf8))).hexString
+    }
+
+    /// Whose keys these are: ids hold no newline, so the parts of a cache key cannot run into each other.
+    static func caller(_ principal: Principal) -> String {
+        switch principal {
+        case .organization(let orgID): "org:" + orgID
+        case .application(let orgID, let appID, _): "app:" + orgID + ":" + appID
+        }
     }
 
     static func replay(_ stored: StoredResponse) -> Response {

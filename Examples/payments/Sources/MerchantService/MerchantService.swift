@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -97,25 +96,10 @@ public final class MerchantService: Sendable {
         _ = await books.book(invoiceID: invoice.id, amountCents: invoice.amountCents, currency: invoice.currency)
     }
 
-    struct FetchedInvoice: Decodable {
-        var id: String
-        var amountCents: Int
-        var currency: String
-        var status: String
-    }
-
     /// The pull half: the event says which invoice; the payments API says what it is.
-    func fetchInvoice(_ id: String) async throws -> FetchedInvoice {
+    func fetchInvoice(_ id: String) async throws -> PaymentsAPI.Invoice {
         guard let account = account.withLock({ $0 }) else { throw HTTPError(.serviceUnavailable, message: "not signed up yet") }
-        let escaped = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["_", "-"])) ?? id
-        var request = HTTPClientRequest(url: account.paymentsURL + "/invoices/" + escaped)
-        request.headers.add(name: "authorization", value: "Bearer " + account.apiKey)
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else {
-            throw HTTPError(.badGateway, message: "payments API answered \(response.status.code) for invoice \(id)")
-        }
-        return try JSONDecoder().decode(FetchedInvoice.self, from: Data(buffer: body))
+        return try await PaymentsAPI(baseURL: account.paymentsURL).invoice(id, apiKey: account.apiKey)
     }
 
     var webhookSecret: String? { account.withLock { $0?.webhookSecret } }

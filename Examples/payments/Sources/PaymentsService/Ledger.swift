@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// An invoice a merchant bills its customer.
@@ -25,21 +26,22 @@ public struct InvoicePaid: Codable, Sendable {
 
 /// The payments service's own records. Kept in memory: this example is about the events, not the bookkeeping.
 actor Ledger {
-    struct Merchant {
-        var name: String
-        var apiKey: String
-    }
-
-    private var merchants: [String: Merchant] = [:]
+    /// Merchants by the SHA-256 of their API key: the keys themselves are never kept, and a lookup compares digests,
+    /// not the secret, byte by byte.
+    private var merchantsByKeyDigest: [Data: String] = [:]
     private var invoices: [String: Invoice] = [:]
 
-    func addMerchant(id: String, name: String, apiKey: String) {
-        merchants[id] = Merchant(name: name, apiKey: apiKey)
+    func addMerchant(id: String, apiKey: String) {
+        merchantsByKeyDigest[Self.digest(apiKey)] = id
     }
 
     /// The merchant whose API key this is.
     func merchant(apiKey: String) -> String? {
-        merchants.first { $0.value.apiKey == apiKey }?.key
+        merchantsByKeyDigest[Self.digest(apiKey)]
+    }
+
+    static func digest(_ key: String) -> Data {
+        Data(SHA256.hash(data: Data(key.utf8)))
     }
 
     func addInvoice(_ invoice: Invoice) {

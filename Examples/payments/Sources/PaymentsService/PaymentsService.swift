@@ -31,9 +31,9 @@ public final class PaymentsService: Sendable {
         port: Int,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router()
-        router.add(middleware: herald.routes(under: "/herald"))
+        router.add(middleware: try herald.routes(under: "/herald"))
         router.post("merchants", use: onboard)
         router.post("invoices", use: createInvoice)
         router.get("invoices/:id", use: getInvoice)
@@ -68,7 +68,8 @@ public final class PaymentsService: Sendable {
     }
 
     /// Signs a merchant up: a Herald application of its own, with an endpoint at its webhook URL or a polling
-    /// endpoint.
+    /// endpoint. Open to anyone here; a real service puts sign-up behind its own authentication (and leaves Herald's
+    /// default of delivering to public addresses only, which this demo widens to loopback for its local merchant).
     @Sendable func onboard(_ request: Request, context: some RequestContext) async throws -> MerchantAccount {
         let input = try await request.decode(as: MerchantIn.self, context: context)
         let merchantID = "mer_" + Self.randomToken(12)
@@ -85,9 +86,10 @@ public final class PaymentsService: Sendable {
         }
         let portal = try await herald.applications.portalAccess(merchantID)
         account.portalURL = portal.url
-        // The portal token is an app token: it reads this merchant's messages and nothing else.
+        // The portal token is an app token: it reads this merchant's messages and nothing else. It lasts 28 days; a real
+        // service lets the merchant fetch a fresh one.
         if account.pollingEndpoint != nil { account.pollingToken = portal.token }
-        await ledger.addMerchant(id: merchantID, name: input.name, apiKey: apiKey)
+        await ledger.addMerchant(id: merchantID, apiKey: apiKey)
         return account
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import MerchantService
@@ -31,7 +30,7 @@ struct Demo {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    payments.herald, payments.application(port: 8090, logger: logger),
+                    payments.herald, try payments.application(port: 8090, logger: logger),
                     merchant.application(port: 8091), customer,
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -51,11 +50,8 @@ struct Customer: Service {
 
     func run() async throws {
         try await Task.sleep(for: .milliseconds(500))
-        let account = try await post(
-            "/merchants",
-            SignUp(name: "Demo Shop", webhookURL: merchantWebhookURL),
-            as: PaymentsService.MerchantAccount.self
-        )
+        let api = PaymentsAPI(baseURL: paymentsURL)
+        let account = try await api.signUp(name: "Demo Shop", webhookURL: merchantWebhookURL)
         merchant.connect(.init(paymentsURL: paymentsURL, apiKey: account.apiKey, webhookSecret: account.webhookSecret))
         logger.notice("merchant \(account.merchantId) signed up; its portal: \(account.portalURL)")
         logger.notice("watch the merchant's totals at http://127.0.0.1:8091/")
@@ -74,42 +70,12 @@ struct Customer: Service {
             group.addTask {
                 try await cancelWhenGracefulShutdown {
                     while true {
-                        let bill = NewInvoice(amountCents: Int.random(in: 500...25_000), currency: "EUR")
-                        let invoice = try await post("/invoices", bill, apiKey: account.apiKey, as: Invoice.self)
-                        _ = try await post("/invoices/\(invoice.id)/pay", [String: String](), as: Invoice.self)
+                        let invoice = try await api.bill(apiKey: account.apiKey, cents: Int.random(in: 500...25_000))
+                        try await api.pay(invoice.id)
                         try await Task.sleep(for: .seconds(2))
                     }
                 }
             }
         }
     }
-
-    struct SignUp: Encodable {
-        var name: String
-        var webhookURL: String?
-    }
-
-    struct NewInvoice: Encodable {
-        var amountCents: Int
-        var currency: String
-    }
-
-    func post<T: Decodable>(_ path: String, _ body: some Encodable, apiKey: String? = nil, as type: T.Type) async throws -> T {
-        var request = HTTPClientRequest(url: paymentsURL + path)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        if let apiKey { request.headers.add(name: "authorization", value: "Bearer " + apiKey) }
-        request.body = .bytes(try JSONEncoder().encode(body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else {
-            throw DemoError("POST \(path) answered \(response.status.code): \(String(buffer: bytes))")
-        }
-        return try JSONDecoder().decode(T.self, from: Data(buffer: bytes))
-    }
-}
-
-struct DemoError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -44,18 +44,22 @@ struct HeraldServe {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database]
-        let log = Pipe()
+        // A file, not a pipe: nobody reads the log after start-up, and a full pipe would stop the server.
+        let logPath = directory.appendingPathComponent("serve.log").path
+        guard FileManager.default.createFile(atPath: logPath, contents: nil), let log = FileHandle(forWritingAtPath: logPath) else {
+            throw HeraldServeError(log: "cannot create \(logPath)")
+        }
         process.standardError = log
         try process.run()
+        try log.close()
         var text = ""
         var port: Int?
         let deadline = ContinuousClock.now + .seconds(60)
         while port == nil, ContinuousClock.now < deadline, process.isRunning {
-            let chunk = log.fileHandleForReading.availableData
-            text += String(decoding: chunk, as: UTF8.self)
-            if let range = text.range(of: "listening on http://127.0.0.1:") {
+            text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:"), text[range.upperBound...].contains(",") {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
-            } else if chunk.isEmpty {
+            } else {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
