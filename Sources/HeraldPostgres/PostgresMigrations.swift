@@ -33,6 +33,7 @@ enum PostgresMigrations {
             {
                 applied.insert(identifier)
             }
+            try SchemaCompatibility.check(applied: applied, known: all.map(\.identifier))
             var newlyApplied: [String] = []
             for migration in all where !applied.contains(migration.identifier) {
                 for statement in migration.statements {

@@ -31,7 +31,11 @@ public final class SQLiteStore: HeraldStore {
         // GRDB sets `synchronous = NORMAL` when it enables WAL on the writer; a 202 must mean "on disk", so every
         // commit waits for its fsync. The pool has one writer connection, so setting it once holds.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try SQLiteMigrations.migrator(sealer: sealer).migrate(pool)
+        let migrator = SQLiteMigrations.migrator(sealer: sealer)
+        try pool.read { db in
+            try SchemaCompatibility.check(applied: try migrator.appliedIdentifiers(db), known: SQLiteMigrations.all.map(\.identifier))
+        }
+        try migrator.migrate(pool)
         self.messages = WriteBatcher(pool: pool, durable: true) { write, db in
             try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
         }

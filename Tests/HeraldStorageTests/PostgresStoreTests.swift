@@ -36,6 +36,27 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A database migrated by a newer Herald is refused at start, naming the migration, before anything is applied.
+    @Test func aNewerDatabaseIsRefused() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
+        var url = try #require(StoreBackend.postgresURL)
+        if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + location.database }
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = [url, "-q", "-c", "INSERT INTO herald_migrations VALUES ('0099_from_the_future', 0)"]
+        try psql.run()
+        psql.waitUntilExit()
+        try #require(psql.terminationStatus == 0)
+        let store = PostgresStore(location: location, sealer: .forTests, logger: Self.quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try? await store.run() }
+            defer { group.cancelAll() }
+            let refusal = await #expect(throws: ConfigurationError.self) { try await store.ready() }
+            #expect(refusal?.description.contains("0099_from_the_future") == true)
+        }
+    }
+
     @Test func instancesClaimingAtOnceNeverShareADelivery() async throws {
         try await Self.withInstances(3) { instances in
             let store = instances[0]

@@ -25,6 +25,29 @@ import Testing
         )
     }
 
+    /// A database migrated by a newer Herald is refused with the migration named, and left as it was.
+    @Test func aNewerDatabaseIsRefusedAndLeftUntouched() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("herald.db")
+        let app = StoreContractTests.application(uid: "kept")
+        do {
+            let store = try SQLiteStore(path: path, sealer: .forTests)
+            try await store.createApplication(app)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_from_the_future')")
+        }
+        let refusal = #expect(throws: ConfigurationError.self) { _ = try SQLiteStore(path: path, sealer: .forTests) }
+        #expect(refusal?.description.contains("0099_from_the_future") == true)
+        // Nothing was changed: without the future migration the same file opens, with its data.
+        try await queue.write { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = '0099_from_the_future'") }
+        try queue.close()
+        let reopened = try SQLiteStore(path: path, sealer: .forTests)
+        #expect(try await reopened.application(orgID: StoreContractTests.org, idOrUID: "kept") == app)
+    }
+
     /// Responses kept for idempotency are sealed with the main key: opened with another key, they do not read.
     @Test func keptResponsesDoNotOpenUnderAnotherKey() async throws {
         let directory = try TemporaryDirectory()
