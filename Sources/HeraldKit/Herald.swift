@@ -68,7 +68,8 @@ public final class Herald: Service, Sendable {
     public var keySources: String { opened.keySources }
 
     /// Runs the store's own service (PostgreSQL: its pool, migrations and notifications), then the parts asked for,
-    /// until graceful shutdown. The Swift calls and mounted routes work while it runs.
+    /// until graceful shutdown. The Swift calls and mounted routes work while it runs. A `Herald` runs once: to run
+    /// again, make a new one (the SQLite lock is released with the old one).
     public func run() async throws {
         let services = AfterStoreIsReady(
             ready: { [opened] in try await opened.ready() },

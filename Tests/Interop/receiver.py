@@ -6,8 +6,8 @@ import time
 
 
 class Receiver:
-    def __init__(self, script=None):
-        """`script(path, index)` returns the status for the index-th request to path (default 204)."""
+    def __init__(self, script=None, port=0):
+        """`script(path, index)` returns the status for the index-th request to path (default 204); `port` 0 picks one."""
         self.script = script or (lambda path, index: 204)
         self.requests = []
         self.lock = threading.Condition()
@@ -30,7 +30,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         # A sender killed mid-request resets its connection; that is expected here, not worth a traceback.
         self.server.handle_error = lambda request, address: None
