@@ -23,6 +23,7 @@ struct OpenedStore: Sendable {
         if case .sqlite(let path) = configuration.database {
             try Self.checkDatabasePath(path)
             lock = try SQLiteLock.acquire(databasePath: path)
+            try Self.createOwnerOnly(path)
         }
         let (secret, secretSource) = try configuration.resolveJWTSecret()
         let (sealer, keySource) = try configuration.resolveMainKey()
@@ -51,6 +52,17 @@ struct OpenedStore: Sendable {
 
     func ready() async throws {
         try await service?.ready()
+    }
+
+    /// A new database file is made readable by its owner only before SQLite opens it (it holds payloads and sealed
+    /// secrets; SQLite gives its -wal and -shm files the database's mode). An existing file keeps its mode.
+    static func createOwnerOnly(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw ConfigurationError("cannot create the database \(path): \(SecretFile.describeErrno())")
+        }
     }
 
     /// A database path must name a file Herald can create or open, not a directory.

@@ -48,7 +48,7 @@ public enum SecretFile {
     }
 
     /// The file's text, or nil when there is none; refuses links, non-regular files and modes wider than `0600`.
-    static func readExisting(_ path: String) throws -> String? {
+    public static func readExisting(_ path: String) throws -> String? {
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ENOENT { return nil }
