@@ -1,12 +1,17 @@
 """Upgrades keep data: a database written by the oldest supported release (the fixture made by scripts/upgrade-fixture
 with that release's binary) opens in this build, on the selected backend, and everything is there and keeps going —
 applications, endpoints and their sealed secrets and headers, messages and attempts, the poller feed, revocations —
-and the deliveries the old release left waiting are made."""
+and the deliveries the old release left waiting are made.
+
+Two things of the fixture are moved to today before the new binary opens it, with plain SQL both schemas share: its
+receiver's address (the fixture's fixed port may be taken; the test's receiver has its own) and its payloads' expiry
+(90 days after the fixture was made; an expired payload is not delivered)."""
 
 import glob
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -20,6 +25,14 @@ from conftest import BACKEND, HeraldProcess, fresh_postgres_database
 from receiver import Receiver
 
 FIXTURES = sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "upgrade-*")))
+
+
+def bring_to_today(receiver_url, fixture_port):
+    """SQL that points the fixture's endpoints at this run's receiver and gives its payloads 90 more days."""
+    old = f"http://127.0.0.1:{fixture_port}"
+    expires = int((time.time() + 90 * 86400) * 1000)
+    return (f"UPDATE endpoints SET url = replace(url, '{old}', '{receiver_url}'); "
+            f"UPDATE messages SET payload_expires_at = {expires};")
 
 
 def call(server, method, path, token, body=None):
@@ -38,14 +51,18 @@ def test_a_database_of_an_older_release_opens_migrates_and_keeps_delivering(fixt
     with open(os.path.join(fixture, "manifest.json")) as file:
         manifest = json.load(file)[BACKEND]
     with tempfile.TemporaryDirectory() as workdir:
+        receiver = Receiver()
+        update = bring_to_today(receiver.url, manifest["receiverPort"])
         if BACKEND == "postgres":
             database = fresh_postgres_database()
             subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-f", os.path.join(fixture, "postgres.sql")],
                            check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-c", update], check=True)
         else:
             shutil.copy(os.path.join(fixture, "herald.db"), os.path.join(workdir, "herald.db"))
+            with sqlite3.connect(os.path.join(workdir, "herald.db")) as connection:
+                connection.executescript(update)
             database = f"sqlite:{workdir}/herald.db"
-        receiver = Receiver(port=manifest["receiverPort"])
         server = HeraldProcess(workdir, extra_env=keys, database=database)
         try:
             server.start()

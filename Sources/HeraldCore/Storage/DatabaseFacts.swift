@@ -6,10 +6,15 @@ public struct DatabaseFacts: Sendable {
     public var knownMigrations: [String]
     /// URLs of the live, enabled endpoints (the first `limit` read).
     public var endpointURLs: [String]
-    /// The database server's clock (PostgreSQL), to compare with this machine's.
-    public var serverTime: Timestamp?
+    /// The database server's clock (PostgreSQL) and this machine's, read as its answer arrived.
+    public var serverTime: (server: Timestamp, local: Timestamp)?
 
-    public init(appliedMigrations: Set<String>, knownMigrations: [String], endpointURLs: [String], serverTime: Timestamp?) {
+    public init(
+        appliedMigrations: Set<String>,
+        knownMigrations: [String],
+        endpointURLs: [String],
+        serverTime: (server: Timestamp, local: Timestamp)?
+    ) {
         self.appliedMigrations = appliedMigrations
         self.knownMigrations = knownMigrations
         self.endpointURLs = endpointURLs

@@ -34,8 +34,9 @@ public struct DoctorFinding: Sendable, Equatable {
     }
 }
 
-/// The checks of `herald doctor`: what bites in production, looked at without changing anything (no file is created,
-/// no migration applied, no lock taken, so it may run beside a serving Herald).
+/// The checks of `herald doctor`: what bites in production, looked at without changing anything — no key file or
+/// database is created, no migration applied, no lock taken — so it may run beside a serving Herald. (Reading a WAL
+/// database whose server is stopped lets SQLite make its -wal and -shm files again.)
 public enum Doctor {
     /// Free space below this is a problem, below `warningFreeBytes` a warning.
     static let problemFreeBytes: UInt64 = 100 << 20
@@ -49,7 +50,6 @@ public enum Doctor {
     public static func examine(
         _ configuration: HeraldConfiguration,
         resolver: any HostResolver,
-        now: Timestamp = .now(),
         logger: Logger
     ) async -> [DoctorFinding] {
         var findings = keys(configuration)
@@ -70,13 +70,17 @@ public enum Doctor {
             } catch {
                 facts = nil
                 findings.append(
-                    .init("database", .problem, "cannot reach PostgreSQL at \(location): \(error); check the URL, the network and pg_hba.conf")
+                    .init(
+                        "database",
+                        .problem,
+                        "cannot reach PostgreSQL at \(location): \(String(reflecting: error)); check the URL, the network and pg_hba.conf"
+                    )
                 )
             }
         }
         if let facts {
             findings += schema(facts)
-            if let serverTime = facts.serverTime { findings.append(clock(server: serverTime, local: now)) }
+            if let time = facts.serverTime { findings.append(clock(server: time.server, local: time.local)) }
             findings.append(await destinations(facts.endpointURLs, policy: configuration.delivery.destinationPolicy, resolver: resolver))
         }
         return findings
@@ -195,31 +199,32 @@ public enum Doctor {
     static func destinations(_ urls: [String], policy: DestinationPolicy, resolver: any HostResolver) async -> DoctorFinding {
         var hosts: [String: Int] = [:]
         for url in urls {
+            // The host as written (percent-encoded): it is printed, and a decoded one could hold control characters.
             guard let components = URLComponents(string: url), components.scheme == "http" || components.scheme == "https",
-                let host = components.host, !host.isEmpty
+                let host = components.percentEncodedHost, !host.isEmpty
             else { continue }
             hosts[host, default: 0] += 1
         }
+        let checkedHosts = hosts.sorted { $0.value > $1.value }.prefix(hostLimit)
+        // Every host at once: each lookup has its own deadline, and fifty in a row would take minutes.
+        let verdicts = await withTaskGroup(of: (host: String, endpoints: Int, verdict: HostVerdict).self) { group in
+            for (host, count) in checkedHosts {
+                group.addTask { (host, count, await verdict(host: host, policy: policy, resolver: resolver)) }
+            }
+            var all: [(host: String, endpoints: Int, verdict: HostVerdict)] = []
+            for await result in group { all.append(result) }
+            return all.sorted { ($0.endpoints, $1.host) > ($1.endpoints, $0.host) }
+        }
         var blocked: [(host: String, endpoints: Int, why: String)] = []
         var unresolved: [String] = []
-        for (host, count) in hosts.sorted(by: { $0.value > $1.value }).prefix(hostLimit) {
-            let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-            let addresses: [IPAddress]
-            if let address = IPAddress(literal) {
-                addresses = [address]
-            } else {
-                do {
-                    addresses = try await resolver.resolve(host: host)
-                } catch {
-                    unresolved.append(host)
-                    continue
-                }
-            }
-            if let refused = addresses.first(where: { !policy.permits($0) }) {
-                blocked.append((host, count, host == "\(refused)" ? "" : " (\(refused))"))
+        for entry in verdicts {
+            switch entry.verdict {
+            case .reachable: break
+            case .unresolved: unresolved.append(entry.host)
+            case .blocked(let address): blocked.append((entry.host, entry.endpoints, entry.host == "\(address)" ? "" : " (\(address))"))
             }
         }
-        let checked = "\(urls.count) endpoints, \(min(hosts.count, hostLimit)) hosts checked"
+        let checked = "\(urls.count) endpoints, \(checkedHosts.count) hosts checked"
         if !blocked.isEmpty {
             let list = blocked.map { "\($0.host)\($0.why): \($0.endpoints) endpoints" }.joined(separator: "; ")
             return .init(
@@ -232,5 +237,23 @@ public enum Doctor {
             return .init("destinations", .warning, "\(checked); these hosts do not resolve now: \(unresolved.joined(separator: ", "))")
         }
         return .init("destinations", .ok, checked + "; every host is reachable under the SSRF guard")
+    }
+
+    enum HostVerdict: Sendable {
+        case reachable
+        case unresolved
+        case blocked(IPAddress)
+    }
+
+    static func verdict(host: String, policy: DestinationPolicy, resolver: any HostResolver) async -> HostVerdict {
+        let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        let addresses: [IPAddress]
+        if let address = IPAddress(literal) {
+            addresses = [address]
+        } else {
+            guard let resolved = try? await resolver.resolve(host: host) else { return .unresolved }
+            addresses = resolved
+        }
+        return addresses.first { !policy.permits($0) }.map(HostVerdict.blocked) ?? .reachable
     }
 }
