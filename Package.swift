@@ -30,6 +30,10 @@ let package = Package(
         // Used directly (buffers, errors, HTTP/1 types), so declared; the versions the packages above need anyway.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The config file of `herald serve`: layered providers (flags, environment, file), YAML and JSON.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON", "YAML"]),
+        // The YAML parser swift-configuration uses; read directly to refuse unknown keys and values of the wrong shape.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -162,12 +166,24 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // The settings of `herald serve`, one catalogue read from flags over environment over a config file.
+        .target(
+            name: "HeraldSettings",
+            dependencies: [
+                "HeraldCore",
+                "HeraldSetup",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .plugin(name: "HeraldBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "herald",
             dependencies: [
                 "HeraldCore",
                 "HeraldSetup",
+                "HeraldSettings",
                 "HeraldSQLite",
                 "HeraldPostgres",
                 "HeraldAPI",
@@ -216,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldSetupTests",
-            dependencies: ["HeraldCore", "HeraldSetup"]
+            dependencies: ["HeraldCore", "HeraldSetup", "HeraldSettings"]
         ),
         .testTarget(
             name: "HeraldStorageTests",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import HeraldDelivery
 import HeraldKit
+import HeraldSettings
 import Logging
 
 struct Doctor: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct Doctor: AsyncParsableCommand {
     @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let configuration = try options.configuration()
+        let configuration = try options.load().settings.herald
         var logger = Logger(label: "herald.doctor")
         logger.logLevel = .critical
         let findings = await HeraldKit.Doctor.examine(configuration, resolver: SystemHostResolver(), logger: logger)

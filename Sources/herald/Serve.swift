@@ -6,6 +6,7 @@ import HeraldDelivery
 import HeraldKit
 import HeraldPostgres
 import HeraldSQLite
+import HeraldSettings
 import HeraldSetup
 import Hummingbird
 import Logging
@@ -15,35 +16,27 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Herald server: the API and the delivery dispatcher.",
         discussion: """
-            Settings come from flags, then HERALD_* environment variables, then defaults (README's Configuration \
-            table has them all): HERALD_HOST, HERALD_PORT, HERALD_DATABASE_URL, HERALD_MAIN_KEY, HERALD_JWT_SECRET, \
-            HERALD_ALLOWED_SUBNETS, HERALD_PUBLIC_URL, HERALD_HTTPS_ONLY, HERALD_MAX_BODY_BYTES, \
-            HERALD_DEFAULT_SIGNATURE, HERALD_MAX_CONCURRENCY, HERALD_MAX_CONCURRENCY_PER_APP, \
-            HERALD_MAX_ENDPOINTS_PER_APP, HERALD_MAX_EVENT_TYPES_PER_ENDPOINT, HERALD_MESSAGE_RATE_PER_APP, \
-            HERALD_RESEND_RATE_PER_APP, HERALD_MAX_STREAMS_PER_TOKEN, HERALD_REQUEST_TIMEOUT, HERALD_RETRY_SCHEDULE, \
-            HERALD_HEADERS, HERALD_DISABLE_AFTER, HERALD_OPERATIONAL_WEBHOOK_URL, HERALD_OPERATIONAL_WEBHOOK_SECRET, \
-            HERALD_LOG_LEVEL. To deliver to receivers on this machine, set HERALD_ALLOWED_SUBNETS=127.0.0.0/8.
+            Settings come from flags, then HERALD_* environment variables, then the config file (--config or \
+            HERALD_CONFIG, YAML or JSON), then defaults; README's Configuration table lists every one with its \
+            variable and file key. `herald config print` shows the effective settings, `herald config check` \
+            validates them. To deliver to receivers on this machine, set HERALD_ALLOWED_SUBNETS=127.0.0.0/8.
             """
     )
 
     @OptionGroup var options: ServerOptions
 
-    /// What this process runs: the HTTP API, the delivery dispatcher, or both.
-    enum Role: String, ExpressibleByArgument, CaseIterable {
-        case api, worker, all
-    }
-
-    @Option(help: "What to run: api (HTTP only), worker (delivery only) or all.")
-    var role: Role = .all
-
     func run() async throws {
-        let configuration = try options.configuration()
+        let loaded = try options.load()
+        let configuration = loaded.settings.herald
+        let role = loaded.settings.role
+        let logLevel = loaded.settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: ProcessInfo.processInfo.environment["HERALD_LOG_LEVEL"] ?? "") ?? .info
+            handler.logLevel = logLevel
             return handler
         }
         let logger = Logger(label: "herald")
+        if let configFile = loaded.configFile { logger.notice("Settings read from \(configFile) (flags and HERALD_* variables override it)") }
         // A port in use is reported before anything is created.
         if role != .worker { try PortProbe.check(host: configuration.host, port: configuration.port) }
         let parts: Herald.Parts =

@@ -1,22 +1,30 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
-import HeraldSetup
+import HeraldSettings
 
-/// The database flag, for commands that only open the database (and its secret files).
+/// The database and config-file flags, for commands that open the database (and its secret files).
 struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Config file, YAML or JSON (HERALD_CONFIG). Flags and HERALD_* variables override what it says.")
+    var config: String?
+
     @Option(help: "Database URL: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB (HERALD_DATABASE_URL, default sqlite:herald.db).")
     var database: String?
 
-    /// Flags over environment over defaults.
-    func configuration() throws -> HeraldConfiguration {
-        var configuration = try HeraldConfiguration(environment: ProcessInfo.processInfo.environment)
-        if let database { configuration.database = try DatabaseLocation(parsing: database) }
-        return configuration
+    /// Flags over environment over the config file over defaults; every bad setting reported at once.
+    func load(flags: [String: String] = [:]) throws -> LoadedSettings {
+        var flags = flags
+        if let database { flags["database"] = database }
+        do {
+            return try LoadedSettings(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
+        } catch let error as SettingsError {
+            // Not a usage error: the settings are named and what they allow, without the usage text.
+            throw ConfigurationError("the settings are not valid:\n" + error.description)
+        }
     }
 }
 
-/// Flags of `herald serve`; each overrides its `HERALD_*` variable.
+/// Flags of `herald serve`; each overrides its `HERALD_*` variable and its config-file key.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Address to listen on (HERALD_HOST, default 0.0.0.0).")
     var host: String?
@@ -24,13 +32,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on (HERALD_PORT, default 8071).")
     var port: Int?
 
+    @Option(help: "What to run: api (HTTP only), worker (delivery only) or all (HERALD_ROLE, default all).")
+    var role: String?
+
     @OptionGroup var database: DatabaseOptions
 
-    /// Flags over environment over defaults.
-    func configuration() throws -> HeraldConfiguration {
-        var configuration = try database.configuration()
-        if let host { configuration.host = host }
-        if let port { configuration.port = try HeraldConfiguration.parsePort(String(port), source: "--port") }
-        return configuration
+    func load() throws -> LoadedSettings {
+        var flags: [String: String] = [:]
+        if let host { flags["host"] = host }
+        if let port { flags["port"] = String(port) }
+        if let role { flags["role"] = role }
+        return try database.load(flags: flags)
     }
 }

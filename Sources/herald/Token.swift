@@ -1,6 +1,7 @@
 import ArgumentParser
 import HeraldAPI
 import HeraldCore
+import HeraldSettings
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Manage API tokens.", subcommands: [Create.self])
@@ -32,7 +33,7 @@ struct Token: AsyncParsableCommand {
                 }
                 lifetime = seconds
             }
-            let configuration = try options.configuration()
+            let configuration = try options.load().settings.herald
             let (secret, _) = try configuration.resolveJWTSecret()
             let tokens = try await TokenAuthority(secret: Array(secret.utf8))
             print(try await tokens.orgToken(orgID: org, lifetimeSeconds: lifetime))
