@@ -17,10 +17,11 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the Herald server: the API and the delivery dispatcher.",
         discussion: """
             Settings come from flags, then HERALD_* environment variables, then the config file (--config or \
-            HERALD_CONFIG, YAML or JSON), then defaults; README's Configuration table lists every one with its \
-            variable and file key. `herald config print` shows the effective settings, `herald config check` \
-            validates them. To deliver to receivers on this machine, set HERALD_ALLOWED_SUBNETS=127.0.0.0/8.
-            """
+            HERALD_CONFIG, YAML or JSON), then defaults. `herald config print` shows the effective settings, \
+            `herald config check` validates them; README's Configuration table says what each means. To deliver to \
+            receivers on this machine, set HERALD_ALLOWED_SUBNETS=127.0.0.0/8. Every setting, as file key (variable):
+
+            """ + Setting.catalogue.map { "\($0.key) (\($0.environmentName))" }.joined(separator: ", ")
     )
 
     @OptionGroup var options: ServerOptions
