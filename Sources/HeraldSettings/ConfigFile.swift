@@ -10,7 +10,7 @@ struct ConfigFile {
     enum Shape: Equatable {
         case scalar(isBoolean: Bool)
         case list
-        /// `~`/`null`: the key is as good as absent.
+        /// `~`, `null`, `""` or `[]`: the key is as good as absent.
         case null
     }
 
@@ -63,6 +63,8 @@ struct ConfigFile {
                 switch value {
                 case .scalar(let scalar) where value.tag == .init(.null) || scalar.string.isEmpty: shapes[key] = .null
                 case .scalar: shapes[key] = .scalar(isBoolean: value.tag == .init(.bool))
+                // An empty list sets nothing, as an empty variable does.
+                case .sequence(let items) where items.isEmpty: shapes[key] = .null
                 case .sequence(let items) where items.allSatisfy({ $0.scalar != nil }): shapes[key] = .list
                 default: problems.append("\(key) in \(path) must be a single value or a list of values, not a mapping")
                 }
