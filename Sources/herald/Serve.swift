@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
             }
         let herald = try Herald(configuration: configuration, parts: parts, logger: logger) { start in
             logger.notice(
-                "Herald listening on http://\(configuration.host):\(start.port), database \(configuration.database); \(start.keySources); webhooks may reach \(Self.reach(configuration)); get a token with: herald token create"
+                "Herald listening on http://\(configuration.host):\(start.port), database \(configuration.database); \(start.keySources); webhooks may reach \(Self.reach(configuration)); dashboard at \(Self.dashboard(configuration, port: start.port)); get a token with: herald token create"
             )
         }
         if role == .worker {
@@ -63,6 +63,13 @@ struct Serve: AsyncParsableCommand {
         )
         try await group.run()
         logger.notice("Herald stopped")
+    }
+
+    /// The operator dashboard's address: under the public URL when one is set, else on the port actually bound.
+    static func dashboard(_ configuration: HeraldConfiguration, port: Int) -> String {
+        var bound = configuration
+        bound.port = port
+        return bound.effectivePublicURL + "/dashboard"
     }
 
     /// Where webhooks may go, as the start-up line says it.

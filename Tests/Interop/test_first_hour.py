@@ -25,6 +25,7 @@ def test_start_up_says_what_it_created_and_where_webhooks_may_go_and_shutdown_sa
         log = open(first.log_path).read()
         assert re.search(r"JWT secret from \S+herald\.db\.jwt-secret \(created now\), main key from \S+herald\.db\.main-key \(created now\)", log)
         assert "webhooks may reach public addresses and 127.0.0.0/8" in log
+        assert f"dashboard at http://127.0.0.1:{first.port}/dashboard; get a token with: herald token create" in log
         assert "Herald stopped" in log
         second = HeraldProcess(workdir, extra_env={"HERALD_LOG_LEVEL": "info"}, database=f"sqlite:{workdir}/herald.db", name="second")
         second.start()
