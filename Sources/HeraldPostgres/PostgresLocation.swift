@@ -44,9 +44,12 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// The URL without its password, for logs.
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
-    private static func redacted(_ text: String) -> String {
-        guard var components = URLComponents(string: text), components.password != nil else { return text }
-        components.password = "***"
-        return components.string ?? "postgres://…"
+    /// The URL with anything between the scheme and the last `@` masked, done on the text: a password with `/`, `#`,
+    /// `?` or `%` in it makes the URL unparseable, and that must not put it in an error message.
+    public static func redacted(_ text: String) -> String {
+        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards),
+            scheme.upperBound <= at.lowerBound
+        else { return text.contains("@") ? "the PostgreSQL URL" : text }
+        return String(text[..<scheme.upperBound]) + "***" + String(text[at.lowerBound...])
     }
 }

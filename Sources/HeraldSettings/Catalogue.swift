@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldSetup
 import Logging
@@ -27,6 +28,7 @@ extension Setting {
             environment: "HERALD_DATABASE_URL",
             flag: "--database",
             kind: .text,
+            quotesValue: false,
             allowed: "sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]",
             apply: { settings, value in settings.herald.database = try DatabaseLocation(parsing: value) },
             // The description has no password.
@@ -36,6 +38,7 @@ extension Setting {
             "main_key",
             kind: .text,
             secret: true,
+            optional: true,
             allowed: "32 bytes in base64 (openssl rand -base64 32)",
             apply: { settings, value in
                 _ = try SecretSealer(parsing: value)
@@ -47,6 +50,7 @@ extension Setting {
             "jwt_secret",
             kind: .text,
             secret: true,
+            optional: true,
             allowed: "a secret of at least 32 bytes",
             apply: { settings, value in
                 guard value.utf8.count >= 32 else { throw Refused() }
@@ -57,6 +61,7 @@ extension Setting {
         Setting(
             "allowed_subnets",
             kind: .list,
+            optional: true,
             allowed: "a list of CIDRs, e.g. [10.1.0.0/16, fd12::/64]",
             apply: { settings, value in
                 guard let policy = DestinationPolicy(parsingAllowedSubnets: value) else { throw Refused() }
@@ -67,9 +72,11 @@ extension Setting {
         Setting(
             "public_url",
             kind: .text,
+            quotesValue: false,
+            optional: true,
             allowed: "the base URL clients reach this server at, e.g. https://hooks.example.com",
             apply: { settings, value in settings.herald.publicURL = value },
-            effective: { $0.herald.publicURL.map { .text($0) } }
+            effective: { $0.herald.publicURL.map { .text(redactedURL($0)) } }
         ),
         Setting(
             "https_only",
@@ -191,18 +198,21 @@ extension Setting {
         Setting(
             "operational_webhook_url",
             kind: .text,
+            quotesValue: false,
+            optional: true,
             allowed: "an http(s) URL",
             apply: { settings, value in
                 let policy = settings.herald.delivery.destinationPolicy
                 guard EndpointURL.check(value, httpsOnly: false, policy: policy, loc: []).isEmpty else { throw Refused() }
                 settings.herald.operationalWebhookURL = value
             },
-            effective: { $0.herald.operationalWebhookURL.map { .text($0) } }
+            effective: { $0.herald.operationalWebhookURL.map { .text(redactedURL($0)) } }
         ),
         Setting(
             "operational_webhook_secret",
             kind: .text,
             secret: true,
+            optional: true,
             allowed: "a whsec_ or whsk_ secret",
             apply: { settings, value in
                 guard let secret = EndpointSecret(parsing: value) else { throw Refused() }
@@ -251,6 +261,14 @@ extension Setting {
         case "false", "0", "no": return false
         default: throw Refused()
         }
+    }
+
+    /// A URL as `herald config print` shows it: a password and a query (which may hold a token) masked.
+    private static func redactedURL(_ text: String) -> String {
+        guard var components = URLComponents(string: text) else { return "(set; not shown)" }
+        if components.password != nil { components.password = "********" }
+        if components.query != nil { components.query = "********" }
+        return components.string ?? "(set; not shown)"
     }
 
     /// A number without a needless ".0".

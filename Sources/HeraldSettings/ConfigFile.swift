@@ -9,67 +9,80 @@ struct ConfigFile {
     /// What a top-level key holds.
     enum Shape: Equatable {
         case scalar(isBoolean: Bool)
-        case list
-        /// `~`, `null`, `""` or `[]`: the key is as good as absent.
+        case list(hasBoolean: Bool)
+        /// `~`, `null`, `""` or `[]`: nothing given.
         case null
     }
 
     let path: String
-    let snapshot: any ConfigSnapshot
+    /// Nil for an empty file (or one of comments only).
+    let snapshot: (any ConfigSnapshot)?
     let shapes: [String: Shape]
 
     /// A config file is small; anything larger is a mistake (or not a config file).
     static let maximumBytes = 1 << 20
 
-    /// Reads and parses the file; problems with single keys are returned, a file that cannot be read at all throws.
+    /// Reads and parses the file. Problems with single keys are returned; a file that cannot be read at all throws. No message quotes the file's text: it may hold secrets.
     static func read(path: String, known: Set<String>) throws -> (file: ConfigFile, problems: [String]) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigurationError("cannot read the config file \(path) (missing, or not readable by this user)")
-        }
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: maximumBytes + 1) ?? Data()
-        guard data.count <= maximumBytes else {
-            throw ConfigurationError("the config file \(path) is larger than \(maximumBytes) bytes")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        let data = try contents(of: path)
+        guard let text = String(data: data, encoding: .utf8), !text.contains("\0") else {
             throw ConfigurationError("the config file \(path) is not UTF-8 text")
         }
-        let isJSON = path.lowercased().hasSuffix(".json")
-        guard isJSON || path.lowercased().hasSuffix(".yaml") || path.lowercased().hasSuffix(".yml") else {
+        let lowercased = path.lowercased()
+        let isJSON = lowercased.hasSuffix(".json")
+        guard isJSON || lowercased.hasSuffix(".yaml") || lowercased.hasSuffix(".yml") else {
             throw ConfigurationError("the config file \(path) must end in .yaml, .yml or .json")
         }
         let root: Node?
+        let parser: Yams.Parser
         do {
-            // YAML is a superset of JSON, so one parser gives the shapes of both.
-            root = try Yams.compose(yaml: text)
+            // YAML is a superset of JSON, so one parser gives the shapes of both. The parser is kept until the shapes
+            // are read: it holds the anchors, which nodes reference weakly.
+            parser = try Yams.Parser(yaml: text)
+            root = try parser.singleRoot()
         } catch {
-            throw ConfigurationError("the config file \(path) is not valid \(isJSON ? "JSON" : "YAML"): \(error)")
+            throw ConfigurationError("the config file \(path) is not valid \(isJSON ? "JSON" : "YAML"): \(safeDescription(of: error))")
+        }
+        guard let root else { return (ConfigFile(path: path, snapshot: nil, shapes: [:]), []) }
+        guard let mapping = root.mapping else {
+            throw ConfigurationError("the config file \(path) must hold a mapping of settings (key: value)")
+        }
+        // Herald has a few dozen settings; a file with thousands of keys is not a config file (and would make the
+        // value parser's work grow with its square).
+        guard mapping.count <= 1000 else {
+            throw ConfigurationError("the config file \(path) has \(mapping.count) keys; Herald has \(known.count) settings")
         }
         var shapes: [String: Shape] = [:]
         var problems: [String] = []
-        if let root {
-            guard let mapping = root.mapping else {
-                throw ConfigurationError("the config file \(path) must hold a mapping of settings (key: value)")
+        var hasAnchors = false
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string, keyNode.tag == .init(.str), keyNode.anchor == nil else {
+                problems.append("\(path): a key must be a plain name")
+                hasAnchors = hasAnchors || keyNode.anchor != nil
+                continue
             }
-            for (keyNode, value) in mapping {
-                guard let key = keyNode.string, keyNode.tag == .init(.str) else {
-                    problems.append("\(path): a key must be a name, not '\(keyNode.string ?? "?")'")
-                    continue
-                }
-                guard known.contains(key) else {
-                    problems.append("unknown key '\(key)' in \(path)" + Self.suggestion(for: key, among: known))
-                    continue
-                }
-                switch value {
-                case .scalar(let scalar) where value.tag == .init(.null) || scalar.string.isEmpty: shapes[key] = .null
-                case .scalar: shapes[key] = .scalar(isBoolean: value.tag == .init(.bool))
-                // An empty list sets nothing, as an empty variable does.
-                case .sequence(let items) where items.isEmpty: shapes[key] = .null
-                case .sequence(let items) where items.allSatisfy({ $0.scalar != nil }): shapes[key] = .list
-                default: problems.append("\(key) in \(path) must be a single value or a list of values, not a mapping")
-                }
+            guard known.contains(key) else {
+                problems.append("unknown key '\(key)' in \(path)" + Self.suggestion(for: key, among: known))
+                continue
+            }
+            // Anchors and aliases have no use in a flat file, and expanding them is how a small file becomes a huge one.
+            guard value.anchor == nil, !value.array().contains(where: { $0.anchor != nil }) else {
+                problems.append("\(key) in \(path) must be a plain value (no anchors or aliases)")
+                hasAnchors = true
+                continue
+            }
+            switch value {
+            case .scalar(let scalar) where value.tag == .init(.null) || scalar.string.isEmpty: shapes[key] = .null
+            case .scalar: shapes[key] = .scalar(isBoolean: value.tag == .init(.bool))
+            case .sequence(let items) where items.isEmpty: shapes[key] = .null
+            case .sequence(let items) where items.allSatisfy({ $0.scalar != nil }):
+                shapes[key] = .list(hasBoolean: items.contains { $0.tag == .init(.bool) })
+            default: problems.append("\(key) in \(path) must be a single value or a list of values, not a mapping or an alias")
             }
         }
+        withExtendedLifetime(parser) {}
+        // Values are read only from a file without anchors: the snapshot would expand them.
+        guard !hasAnchors else { return (ConfigFile(path: path, snapshot: nil, shapes: shapes), problems) }
         let snapshot: any ConfigSnapshot
         let bytes = Array(data)
         do {
@@ -78,16 +91,54 @@ struct ConfigFile {
                 ? try JSONSnapshot(data: bytes.span.bytes, providerName: path, parsingOptions: .default)
                 : try YAMLSnapshot(data: bytes.span.bytes, providerName: path, parsingOptions: .default)
         } catch {
-            throw ConfigurationError("the config file \(path) cannot be read as settings: \(error)")
+            throw ConfigurationError("the config file \(path) cannot be read as settings")
         }
         return (ConfigFile(path: path, snapshot: snapshot, shapes: shapes), problems)
     }
 
+    /// The file's bytes: a regular file only (a FIFO or a device would block or never end), at most `maximumBytes`.
+    private static func contents(of path: String) throws -> Data {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ConfigurationError("cannot read the config file \(path) (missing, or not readable by this user)")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw ConfigurationError("the config file \(path) is not a regular file")
+        }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while data.count <= maximumBytes {
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            guard count >= 0 else { throw ConfigurationError("cannot read the config file \(path)") }
+            guard count > 0 else { return data }
+            data.append(contentsOf: chunk.prefix(count))
+        }
+        throw ConfigurationError("the config file \(path) is larger than \(maximumBytes) bytes")
+    }
+
+    /// Where and what the parser found wrong, never the text around it (Yams' own descriptions quote the file).
+    private static func safeDescription(of error: any Error) -> String {
+        guard let error = error as? YamlError else { return "it cannot be parsed" }
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return "\(problem) at line \(mark.line), column \(mark.column)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "a key is given twice (\(duplicates.sorted().joined(separator: ", ")))"
+        case .reader(let problem, _, _, _):
+            return problem
+        default:
+            return "it cannot be parsed"
+        }
+    }
+
     /// The value of `key` as text (a list joined with commas, as the environment writes it), or nil if absent.
     func text(for key: String) throws -> String? {
-        guard let shape = shapes[key], shape != .null else { return nil }
+        guard let shape = shapes[key], shape != .null, let snapshot else { return nil }
         let configKey = AbsoluteConfigKey([key])
-        let types: [ConfigType] = shape == .list ? [.stringArray, .intArray, .doubleArray] : [.string, .int, .double, .bool]
+        let types: [ConfigType] =
+            if case .list = shape { [.stringArray, .intArray, .doubleArray] } else { [.string, .int, .double, .bool] }
         for type in types {
             guard let content = try? snapshot.value(forKey: configKey, type: type).value?.content else { continue }
             switch content {

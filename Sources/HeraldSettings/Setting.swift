@@ -20,6 +20,11 @@ public struct Setting: Sendable {
     public let kind: Kind
     /// Masked by `herald config print` and never echoed in a refusal.
     public let isSecret: Bool
+    /// Whether a refusal may quote the value: not for secrets, nor for URLs that may carry a password or a token.
+    public let quotesValue: Bool
+    /// Whether leaving it empty (`~`, `""`, `[]` in the file) is allowed; a required setting must be given a value or
+    /// left out.
+    public let isOptional: Bool
     /// What is allowed, as a refusal says it: "must be <allowed>".
     public let allowed: String
     /// Sets the value; throws `Setting.Refused` (or a `ConfigurationError` with its own words) for a bad one.
@@ -33,6 +38,8 @@ public struct Setting: Sendable {
         flag: String? = nil,
         kind: Kind,
         secret: Bool = false,
+        quotesValue: Bool = true,
+        optional: Bool = false,
         allowed: String,
         apply: @escaping @Sendable (inout ServeSettings, String) throws -> Void,
         effective: @escaping @Sendable (ServeSettings) -> EffectiveValue?
@@ -42,6 +49,8 @@ public struct Setting: Sendable {
         self.flag = flag
         self.kind = kind
         self.isSecret = secret
+        self.quotesValue = quotesValue && !secret
+        self.isOptional = optional
         self.allowed = allowed
         self.apply = apply
         self.effective = effective

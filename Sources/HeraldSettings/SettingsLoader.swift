@@ -34,22 +34,41 @@ public struct LoadedSettings: Sendable {
         var settings = ServeSettings()
         var sources: [String: SettingSource] = [:]
         for setting in catalogue {
-            let found: (text: String, source: SettingSource)?
-            do {
-                found = try Self.value(of: setting, flags: flagValues, environment: environmentValues, file: file)
-            } catch {
-                problems.append(Self.refusal(of: setting, source: .file(key: setting.key, path: path ?? ""), value: nil, error))
-                continue
+            // The file's value is checked even when a flag or variable overrides it: `config check` must catch what
+            // fails once the override is gone.
+            var fileValue: String?
+            if let file {
+                let source = SettingSource.file(key: setting.key, path: file.path)
+                do {
+                    fileValue = try Self.fileValue(of: setting, in: file)
+                    if let fileValue {
+                        var scratch = settings
+                        try setting.apply(&scratch, fileValue)
+                    }
+                } catch {
+                    problems.append(Self.refusal(of: setting, source: source, value: fileValue, error))
+                    continue
+                }
             }
-            guard let found else {
-                sources[setting.key] = .defaultValue
-                continue
+            let chosen: (text: String?, source: SettingSource)
+            if let flag = setting.flag,
+                let text = try flagValues.value(forKey: AbsoluteConfigKey([setting.key]), type: .string).value?.content.stringValue
+            {
+                chosen = (text, .flag(flag))
+            } else if let text = try environmentValues.value(forKey: Self.variableKey(setting), type: .string).value?.content.stringValue {
+                // An empty variable is set to nothing: the default, whatever the file says.
+                chosen = (text.isEmpty ? nil : text, .environment(setting.environmentName))
+            } else if let fileValue, let file {
+                chosen = (fileValue, .file(key: setting.key, path: file.path))
+            } else {
+                chosen = (nil, .defaultValue)
             }
+            sources[setting.key] = chosen.source
+            guard let text = chosen.text else { continue }
             do {
-                try setting.apply(&settings, found.text)
-                sources[setting.key] = found.source
+                try setting.apply(&settings, text)
             } catch {
-                problems.append(Self.refusal(of: setting, source: found.source, value: found.text, error))
+                problems.append(Self.refusal(of: setting, source: chosen.source, value: text, error))
             }
         }
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
@@ -58,34 +77,36 @@ public struct LoadedSettings: Sendable {
         self.configFile = path
     }
 
-    /// The first source that sets `setting`: its flag, its variable (empty counts as unset), its file key.
-    private static func value(
-        of setting: Setting,
-        flags: InMemoryProvider,
-        environment: EnvironmentVariablesProvider,
-        file: ConfigFile?
-    ) throws -> (text: String, source: SettingSource)? {
-        if let flag = setting.flag,
-            case .string(let text)? = try flags.value(forKey: AbsoluteConfigKey([setting.key]), type: .string).value?.content
-        {
-            return (text, .flag(flag))
+    /// The provider upper-cases the key and joins its words with "_", which gives back the variable's name.
+    private static func variableKey(_ setting: Setting) -> AbsoluteConfigKey {
+        AbsoluteConfigKey([setting.environmentName.lowercased()])
+    }
+
+    /// The file's value for `setting` as text, nil if the file leaves it out; refuses a shape the setting cannot take.
+    private static func fileValue(of setting: Setting, in file: ConfigFile) throws -> String? {
+        switch file.shapes[setting.key] {
+        case nil: return nil
+        case .null?:
+            guard setting.isOptional else { throw Setting.Refused() }
+            return nil
+        case .scalar(isBoolean: true)? where setting.kind != .boolean: throw Setting.Refused()
+        case .list(let hasBoolean)? where setting.kind != .list || hasBoolean: throw Setting.Refused()
+        default: return try file.text(for: setting.key)
         }
-        // The provider upper-cases the key and joins its words with "_", which gives back the variable's name.
-        let variable = AbsoluteConfigKey([setting.environmentName.lowercased()])
-        if case .string(let text)? = try environment.value(forKey: variable, type: .string).value?.content, !text.isEmpty {
-            return (text, .environment(setting.environmentName))
-        }
-        guard let file else { return nil }
-        if case .scalar(isBoolean: true)? = file.shapes[setting.key], setting.kind != .boolean { throw Setting.Refused() }
-        if file.shapes[setting.key] == .list, setting.kind != .list { throw Setting.Refused() }
-        return try file.text(for: setting.key).map { ($0, .file(key: setting.key, path: file.path)) }
     }
 
     /// "SOURCE must be ALLOWED, not 'VALUE'" (secrets never echoed); a `ConfigurationError` keeps its own words.
     private static func refusal(of setting: Setting, source: SettingSource, value: String?, _ error: any Error) -> String {
-        if let error = error as? ConfigurationError, !setting.isSecret { return "\(source): \(error.description)" }
-        guard let value, !setting.isSecret else { return "\(source) must be \(setting.allowed)" }
+        if let error = error as? ConfigurationError, setting.quotesValue { return "\(source): \(error.description)" }
+        guard let value, setting.quotesValue else { return "\(source) must be \(setting.allowed)" }
         return "\(source) must be \(setting.allowed), not '\(value)'"
+    }
+}
+
+extension ConfigContent {
+    fileprivate var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
     }
 }
 

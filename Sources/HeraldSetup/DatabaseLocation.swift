@@ -16,7 +16,9 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             self = .postgres(try PostgresLocation(parsing: text))
         } else {
-            throw ConfigurationError("unknown database URL '\(text)'; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+            throw ConfigurationError(
+                "unknown database URL '\(PostgresLocation.redacted(text))'; use sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         }
     }
 

@@ -1,18 +1,18 @@
 import HeraldCore
 
 extension HeraldConfiguration {
-    /// The JWT secret and where it came from: `HERALD_JWT_SECRET`, or a `0600` file beside the SQLite database.
+    /// The JWT secret and where it came from: the `jwt_secret` setting (`HERALD_JWT_SECRET` or the config file), or a `0600` file beside the SQLite database.
     public func resolveJWTSecret() throws -> (secret: String, source: String) {
-        if let jwtSecret { return (jwtSecret, "HERALD_JWT_SECRET") }
+        if let jwtSecret { return (jwtSecret, "the jwt_secret setting") }
         let path = try sideFilePath(suffix: ".jwt-secret")
         let (secret, created) = try SecretFile.loadOrCreateReporting(at: path)
         return (secret, created ? "\(path) (created now)" : path)
     }
 
-    /// The main key that seals secrets at rest, and where it came from: `HERALD_MAIN_KEY`, or a generated key in a
+    /// The main key that seals secrets at rest, and where it came from: the `main_key` setting, or a generated key in a
     /// `0600` file beside the database.
     public func resolveMainKey() throws -> (sealer: SecretSealer, source: String) {
-        if let mainKey { return (try SecretSealer(parsing: mainKey), "HERALD_MAIN_KEY") }
+        if let mainKey { return (try SecretSealer(parsing: mainKey), "the main_key setting") }
         let path = try sideFilePath(suffix: ".main-key")
         let (text, created) = try SecretFile.loadOrCreateReporting(at: path, make: SecretSealer.generateKeyText)
         return (try SecretSealer(parsing: text), created ? "\(path) (created now)" : path)

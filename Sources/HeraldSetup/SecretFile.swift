@@ -25,6 +25,13 @@ public enum SecretFile {
             return (trimmed, false)
         }
         let secret = make()
+        guard try createNew(at: path, text: secret) else { return try loadOrCreateReporting(at: path, make: make) }
+        return (secret, true)
+    }
+
+    /// Writes `text` (and a newline) to a new `0600` file at `path`, fsynced; false, touching nothing, if a file is
+    /// there already.
+    public static func createNew(at path: String, text: String) throws -> Bool {
         // Written to a private temporary file, then linked into place: link() fails if another process won the
         // race, and nobody ever reads a half-written secret. O_EXCL|O_NOFOLLOW: never write through a planted link.
         // A random name: a crash between creating and removing it must not block the next start (pids repeat).
@@ -34,17 +41,17 @@ public enum SecretFile {
             throw ConfigurationError("cannot create the secret file \(path): \(describeErrno())")
         }
         defer { unlink(temporary) }
-        let bytes = Array((secret + "\n").utf8)
+        let bytes = Array((text + "\n").utf8)
         let written = write(descriptor, bytes, bytes.count) == bytes.count && fsync(descriptor) == 0
         close(descriptor)
         guard written else {
             throw ConfigurationError("cannot write the secret file \(path): \(describeErrno())")
         }
         if link(temporary, path) != 0 {
-            if errno == EEXIST { return try loadOrCreateReporting(at: path, make: make) }
+            if errno == EEXIST { return false }
             throw ConfigurationError("cannot create the secret file \(path): \(describeErrno())")
         }
-        return (secret, true)
+        return true
     }
 
     /// The file's text, or nil when there is none; refuses links, non-regular files and modes wider than `0600`.

@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
             }
         let herald = try Herald(configuration: configuration, parts: parts, logger: logger) { start in
             logger.notice(
-                "Herald listening on http://\(configuration.host):\(start.port), database \(configuration.database); \(start.keySources); webhooks may reach \(Self.reach(configuration)); dashboard at \(Self.dashboard(configuration, port: start.port)); get a token with: herald token create"
+                "Herald listening on http://\(configuration.host):\(start.port), database \(configuration.database); \(start.keySources); webhooks may reach \(Self.reach(configuration)); dashboard at \(Self.dashboard(configuration, port: start.port)); get a token with: herald token create\(loaded.configFile.map { " --config \($0)" } ?? "")"
             )
         }
         if role == .worker {

@@ -18,9 +18,17 @@ struct DatabaseOptions: ParsableArguments {
         do {
             return try LoadedSettings(flags: flags, environment: ProcessInfo.processInfo.environment, configFile: config)
         } catch let error as SettingsError {
-            // Not a usage error: the settings are named and what they allow, without the usage text.
-            throw ConfigurationError("the settings are not valid:\n" + error.description)
+            throw Self.refuse("the settings are not valid:\n" + error.description)
+        } catch let error as ConfigurationError {
+            throw Self.refuse(error.description)
         }
+    }
+
+    /// Says what is wrong (not a usage error: no usage text) and exits with EX_CONFIG (78), which the systemd unit
+    /// does not restart on: a bad setting stays bad until someone edits it.
+    private static func refuse(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data(("Error: " + message + "\n").utf8))
+        return ExitCode(78)
     }
 }
 

@@ -89,7 +89,7 @@ def test_a_bad_config_file_is_refused_at_start_naming_every_bad_key():
         env = clean_env()
         started = subprocess.run([HERALD_BIN, "serve", "--config", config, "--database", f"sqlite:{workdir}/herald.db"],
                                  cwd=workdir, env=env, capture_output=True, text=True, timeout=30)
-        assert started.returncode == 1
+        assert started.returncode == 78  # EX_CONFIG: the unit does not restart on it
         assert "unknown key 'max_concurency'" in started.stderr and "did you mean 'max_concurrency'" in started.stderr
         assert f"request_timeout in {config} must be whole seconds from 1 to 30, not '90'" in started.stderr
         assert f"jwt_secret in {config} must be a secret of at least 32 bytes" in started.stderr
@@ -97,7 +97,7 @@ def test_a_bad_config_file_is_refused_at_start_naming_every_bad_key():
         assert os.listdir(workdir) == ["herald.yaml"]  # nothing was created
 
         checked = subprocess.run([HERALD_BIN, "config", "check", "--config", config], env=env, capture_output=True, text=True)
-        assert checked.returncode == 1 and "max_concurency" in checked.stderr
+        assert checked.returncode == 78 and "max_concurency" in checked.stderr
 
         good = write_config(workdir, '{"port": 8072, "retry_schedule": [5, 60]}', name="herald.json")
         checked = subprocess.run([HERALD_BIN, "config", "check", "--config", good], env=env, capture_output=True, text=True)
