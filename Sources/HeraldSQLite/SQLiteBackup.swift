@@ -11,23 +11,33 @@ public enum SQLiteBackup {
         public let attempts: Int
     }
 
-    /// Copies the database at `source` into a new file at `destination` (refused if anything is there). SQLite's
-    /// online backup copies every page in one step, inside one read transaction: one consistent snapshot, and in WAL
-    /// mode a reader blocks no writer, so ingest and delivery go on. The copy is written to a private (`0600`)
-    /// temporary file beside `destination`, checked (`quick_check`), fsynced and only then linked into place, so a
-    /// crash never leaves a partial file under the name.
+    /// The files SQLite keeps beside a database and matches to it by name alone: a stale one beside a new copy would
+    /// be replayed into it.
+    public static let companionSuffixes = ["-wal", "-shm", "-journal"]
+
+    /// Copies the database at `source` into a new file at `destination` (refused if it, or a companion file of that
+    /// name, exists). SQLite's online backup copies every page in one step, inside one read transaction: one
+    /// consistent snapshot, and in WAL mode a reader blocks no writer, so ingest and delivery go on. The copy is made
+    /// in a private (`0700`) directory beside `destination`, checked (`quick_check`), fsynced and only then linked
+    /// into place, so a crash never leaves a partial file under the name and nothing can be planted in its way.
     public static func copy(from source: String, to destination: String) throws -> Report {
         var status = stat()
         guard lstat(source, &status) == 0 else { throw ConfigurationError("there is no database at \(source)") }
-        guard lstat(destination, &status) != 0, errno == ENOENT else {
-            throw ConfigurationError("\(destination) exists; a backup is written to a new path only")
+        for path in [destination] + companionSuffixes.map({ destination + $0 }) {
+            guard lstat(path, &status) != 0, errno == ENOENT else {
+                throw ConfigurationError("\(path) exists; a backup is written to new paths only")
+            }
         }
-        let temporary = destination + ".partial-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ConfigurationError("cannot create \(temporary): \(errorText())") }
-        close(descriptor)
+        var template = Array((destination + ".partial-XXXXXX").utf8CString)
+        let workspace = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let base = buffer.baseAddress, let created = mkdtemp(base) else { return nil }
+            return String(validatingCString: created)
+        }
+        guard let workspace else { throw ConfigurationError("cannot make a private directory beside \(destination): \(errorText())") }
+        let temporary = workspace + "/copy.db"
         defer {
-            for suffix in ["", "-journal", "-wal", "-shm"] { unlink(temporary + suffix) }
+            for suffix in [""] + companionSuffixes { unlink(temporary + suffix) }
+            rmdir(workspace)
         }
 
         var readOnly = Configuration()
@@ -46,27 +56,28 @@ public enum SQLiteBackup {
         }
         try to.close()
         try from.close()
+        // The copy was made private (umask aside) before anything else can see it.
+        guard chmod(temporary, 0o600) == 0 else { throw ConfigurationError("cannot make \(temporary) private: \(errorText())") }
 
         try syncFile(temporary)
         guard link(temporary, destination) == 0 else {
             throw ConfigurationError("cannot create \(destination): \(errorText())")
         }
-        let directory = URL(fileURLWithPath: destination).deletingLastPathComponent().path
-        try syncFile(directory)
+        try syncFile(URL(fileURLWithPath: destination).deletingLastPathComponent().path)
         guard lstat(destination, &status) == 0 else { throw ConfigurationError("\(destination) vanished after the copy") }
         return Report(bytes: Int64(status.st_size), messages: counts.messages, attempts: counts.attempts)
+    }
+
+    /// fsync of a file or directory, so what was reported is on disk.
+    public static func syncFile(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ConfigurationError("cannot open \(path) to sync it: \(errorText())") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw ConfigurationError("cannot sync \(path): \(errorText())") }
     }
 
     private static func errorText() -> String {
         let code = errno
         return strerror(code).flatMap { String(validatingCString: $0) } ?? "error \(code)"
-    }
-
-    /// fsync of a file or directory, so a copy that was reported is on disk.
-    private static func syncFile(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ConfigurationError("cannot open \(path) to sync it: \(errorText())") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw ConfigurationError("cannot sync \(path): \(errorText())") }
     }
 }

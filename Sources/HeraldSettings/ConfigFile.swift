@@ -33,15 +33,18 @@ struct ConfigFile {
         guard isJSON || lowercased.hasSuffix(".yaml") || lowercased.hasSuffix(".yml") else {
             throw ConfigurationError("the config file \(path) must end in .yaml, .yml or .json")
         }
+        if let line = firstAnchorOrAlias(in: text) {
+            throw ConfigurationError(
+                "the config file \(path) uses a YAML anchor or alias (line \(line)); Herald's settings are plain values"
+            )
+        }
         let root: Node?
-        let parser: Yams.Parser
         do {
-            // YAML is a superset of JSON, so one parser gives the shapes of both. The parser is kept until the shapes
-            // are read: it holds the anchors, which nodes reference weakly.
-            parser = try Yams.Parser(yaml: text)
-            root = try parser.singleRoot()
+            // YAML is a superset of JSON, so one parser gives the shapes of both.
+            root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigurationError("the config file \(path) is not valid \(isJSON ? "JSON" : "YAML"): \(safeDescription(of: error))")
+            let format = isJSON ? "JSON" : "YAML"
+            throw ConfigurationError("the config file \(path) is not valid \(format): \(safeDescription(of: error, known: known))")
         }
         guard let root else { return (ConfigFile(path: path, snapshot: nil, shapes: [:]), []) }
         guard let mapping = root.mapping else {
@@ -54,35 +57,37 @@ struct ConfigFile {
         }
         var shapes: [String: Shape] = [:]
         var problems: [String] = []
-        var hasAnchors = false
+        // Values are read (by swift-configuration's snapshot) only from a file of plain values: nested mappings are
+        // what its parser walks, and a large one costs it time growing with the square of its size.
+        var isPlain = true
         for (keyNode, value) in mapping {
-            guard let key = keyNode.string, keyNode.tag == .init(.str), keyNode.anchor == nil else {
+            let shape: Shape? =
+                switch value {
+                case .scalar(let scalar) where value.tag == .init(.null) || scalar.string.isEmpty: .null
+                case .scalar: .scalar(isBoolean: value.tag == .init(.bool))
+                case .sequence(let items) where items.isEmpty: .null
+                case .sequence(let items) where items.allSatisfy({ $0.scalar != nil }):
+                    .list(hasBoolean: items.contains { $0.tag == .init(.bool) })
+                default: nil
+                }
+            guard let key = keyNode.scalar?.string, keyNode.tag == .init(.str) else {
                 problems.append("\(path): a key must be a plain name")
-                hasAnchors = hasAnchors || keyNode.anchor != nil
+                isPlain = false
                 continue
             }
             guard known.contains(key) else {
                 problems.append("unknown key '\(key)' in \(path)" + Self.suggestion(for: key, among: known))
+                isPlain = isPlain && shape != nil
                 continue
             }
-            // Anchors and aliases have no use in a flat file, and expanding them is how a small file becomes a huge one.
-            guard value.anchor == nil, !value.array().contains(where: { $0.anchor != nil }) else {
-                problems.append("\(key) in \(path) must be a plain value (no anchors or aliases)")
-                hasAnchors = true
+            guard let shape else {
+                problems.append("\(key) in \(path) must be a single value or a list of values, not a mapping")
+                isPlain = false
                 continue
             }
-            switch value {
-            case .scalar(let scalar) where value.tag == .init(.null) || scalar.string.isEmpty: shapes[key] = .null
-            case .scalar: shapes[key] = .scalar(isBoolean: value.tag == .init(.bool))
-            case .sequence(let items) where items.isEmpty: shapes[key] = .null
-            case .sequence(let items) where items.allSatisfy({ $0.scalar != nil }):
-                shapes[key] = .list(hasBoolean: items.contains { $0.tag == .init(.bool) })
-            default: problems.append("\(key) in \(path) must be a single value or a list of values, not a mapping or an alias")
-            }
+            shapes[key] = shape
         }
-        withExtendedLifetime(parser) {}
-        // Values are read only from a file without anchors: the snapshot would expand them.
-        guard !hasAnchors else { return (ConfigFile(path: path, snapshot: nil, shapes: shapes), problems) }
+        guard isPlain else { return (ConfigFile(path: path, snapshot: nil, shapes: shapes), problems) }
         let snapshot: any ConfigSnapshot
         let bytes = Array(data)
         do {
@@ -118,14 +123,57 @@ struct ConfigFile {
         throw ConfigurationError("the config file \(path) is larger than \(maximumBytes) bytes")
     }
 
+    /// The line of the first YAML anchor (`&name`) or alias (`*name`) outside quotes and comments. Refused before
+    /// parsing: a flat file of settings has no use for them, and aliases are how a small file becomes an endless
+    /// parse. (A `&` or `*` inside a plain value, as in a password, does not start a token and is not one.)
+    static func firstAnchorOrAlias(in text: String) -> Int? {
+        let newline = UInt8(ascii: "\n")
+        let tokenStarts: Set<UInt8> = Set(" \t\r\n[{,:?-".utf8)
+        var line = 1
+        var quote: UInt8?
+        var escaped = false
+        var inComment = false
+        var previous = newline
+        for byte in text.utf8 {
+            defer {
+                if byte == newline { line += 1 }
+                previous = byte
+            }
+            if inComment {
+                inComment = byte != newline
+                continue
+            }
+            if let open = quote {
+                if escaped {
+                    escaped = false
+                } else if open == UInt8(ascii: "\"") && byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == open {
+                    quote = nil
+                }
+                continue
+            }
+            guard tokenStarts.contains(previous) else { continue }
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = byte
+            case UInt8(ascii: "#"): inComment = true
+            case UInt8(ascii: "&"), UInt8(ascii: "*"): return line
+            default: break
+            }
+        }
+        return nil
+    }
+
     /// Where and what the parser found wrong, never the text around it (Yams' own descriptions quote the file).
-    private static func safeDescription(of error: any Error) -> String {
+    private static func safeDescription(of error: any Error, known: Set<String>) -> String {
         guard let error = error as? YamlError else { return "it cannot be parsed" }
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return "\(problem) at line \(mark.line), column \(mark.column)"
         case .duplicatedKeysInMapping(let duplicates, _):
-            return "a key is given twice (\(duplicates.sorted().joined(separator: ", ")))"
+            // Only setting names are named: a nested mapping's keys are the operator's text.
+            let names = duplicates.filter(known.contains).sorted()
+            return names.isEmpty ? "a key is given twice" : "a key is given twice (\(names.joined(separator: ", ")))"
         case .reader(let problem, _, _, _):
             return problem
         default:

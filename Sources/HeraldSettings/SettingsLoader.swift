@@ -55,8 +55,9 @@ public struct LoadedSettings: Sendable {
                 let text = try flagValues.value(forKey: AbsoluteConfigKey([setting.key]), type: .string).value?.content.stringValue
             {
                 chosen = (text, .flag(flag))
-            } else if let text = try environmentValues.value(forKey: Self.variableKey(setting), type: .string).value?.content.stringValue {
-                // An empty variable is set to nothing: the default, whatever the file says.
+            } else if let text = try environmentValues.value(forKey: Self.variableKey(setting), type: .string).value?.content.stringValue,
+                !text.isEmpty || Self.emptyMeansNone(setting)
+            {
                 chosen = (text.isEmpty ? nil : text, .environment(setting.environmentName))
             } else if let fileValue, let file {
                 chosen = (fileValue, .file(key: setting.key, path: file.path))
@@ -75,6 +76,14 @@ public struct LoadedSettings: Sendable {
         self.settings = settings
         self.sources = sources
         self.configFile = path
+    }
+
+    /// Whether an empty variable means "none" (the default, whatever the file says) rather than "not set": only where
+    /// none is the narrow choice (no extra subnets, no public URL, no operational webhooks). An empty variable for a
+    /// required or secret setting is as if it were not there, so a blank line in an env file never widens the listen
+    /// address, drops a database URL or makes a new key.
+    private static func emptyMeansNone(_ setting: Setting) -> Bool {
+        setting.isOptional && !setting.isSecret
     }
 
     /// The provider upper-cases the key and joins its words with "_", which gives back the variable's name.

@@ -36,7 +36,7 @@ public enum SecretFile {
         // race, and nobody ever reads a half-written secret. O_EXCL|O_NOFOLLOW: never write through a planted link.
         // A random name: a crash between creating and removing it must not block the next start (pids repeat).
         let temporary = path + ".tmp." + randomHex().prefix(16)
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ConfigurationError("cannot create the secret file \(path): \(describeErrno())")
         }

@@ -28,7 +28,7 @@ struct BackupCommand: ParsableCommand {
                 + "(\(String(format: "%.1f", megabytes)) MB) to \(result.files.joined(separator: ", "))"
         )
         for key in result.keysToKeep {
-            print("keep \(key) with this backup: it was given as a setting, not kept in a file beside the database")
+            print("keep \(key) with this backup: no file beside the database holds it, so the server takes it from its settings")
         }
     }
 }

@@ -12,7 +12,7 @@ struct ConfigCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a config file together with the HERALD_* variables and flags, without starting.",
-            discussion: "Exits 1 and names every bad key (and what it allows) if anything is wrong."
+            discussion: "Exits 78 (EX_CONFIG) and names every bad key (and what it allows) if anything is wrong."
         )
 
         @OptionGroup var options: ServerOptions

@@ -10,7 +10,7 @@ public enum Backup {
         public let database: SQLiteBackup.Report
         /// Every file written, the database first.
         public let files: [String]
-        /// Keys that came from settings rather than files: the copy cannot be read without them.
+        /// Keys found in no file beside the database: the server takes them from its settings, and the copy needs them.
         public let keysToKeep: [String]
     }
 
@@ -21,27 +21,24 @@ public enum Backup {
         (".operational-secret", "operational_webhook_secret (HERALD_OPERATIONAL_WEBHOOK_SECRET)"),
     ]
 
-    /// Copies the SQLite database of `configuration` to `destination`, then its key files to `destination` plus the
-    /// same suffixes (`0600`), so `herald serve --database sqlite:DESTINATION` opens the copy as it is. Nothing is
-    /// overwritten: every destination must be new.
+    /// Copies the SQLite database of `configuration` to `destination`, then every key file beside it to `destination`
+    /// plus the same suffix (`0600`), so `herald serve --database sqlite:DESTINATION` opens the copy as it is.
+    /// Nothing is overwritten: every destination must be new.
     public static func run(_ configuration: HeraldConfiguration, to destination: String) throws -> Result {
         guard case .sqlite(let source) = configuration.database else {
             throw ConfigurationError(
                 "herald backup copies the embedded SQLite database; back PostgreSQL up with pg_basebackup or pg_dump"
             )
         }
-        let given: [String: Bool] = [
-            ".main-key": configuration.mainKey != nil,
-            ".jwt-secret": configuration.jwtSecret != nil,
-            ".operational-secret": configuration.operationalWebhookSecret != nil,
-        ]
+        // Every key file beside the database is copied, whatever this process's settings say: the server may read
+        // other ones (the systemd unit's environment file, say). A key found in no file is named for the operator.
         var keys: [(path: String, text: String)] = []
         var keysToKeep: [String] = []
         for key in keyFiles {
-            if given[key.suffix] == true {
-                keysToKeep.append(key.setting)
-            } else if let text = try SecretFile.readExisting(source + key.suffix) {
+            if let text = try SecretFile.readExisting(source + key.suffix) {
                 keys.append((destination + key.suffix, text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            } else if key.suffix != ".operational-secret" {
+                keysToKeep.append(key.setting)
             }
         }
         for key in keys where FileManager.default.fileExists(atPath: key.path) {
@@ -51,6 +48,7 @@ public enum Backup {
         for key in keys where try !SecretFile.createNew(at: key.path, text: key.text) {
             throw ConfigurationError("\(key.path) appeared during the backup; the database copy is at \(destination)")
         }
+        try SQLiteBackup.syncFile(URL(fileURLWithPath: destination).deletingLastPathComponent().path)
         return Result(database: report, files: [destination] + keys.map(\.path), keysToKeep: keysToKeep)
     }
 }
