@@ -217,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldCoreTests",
-            dependencies: ["HeraldCore"]
+            dependencies: ["HeraldCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "StandardWebhooksTests",

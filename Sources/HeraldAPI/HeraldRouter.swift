@@ -8,6 +8,7 @@ public enum HeraldRouter {
 
     public static func build(environment: APIEnvironment) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self, options: [.autoGenerateHeadEndpoints])
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: PermissiveCORSMiddleware())
         router.add(middleware: ErrorMiddleware())
 

@@ -188,7 +188,7 @@ public final class Dispatcher: Service {
             // The lease runs out and the delivery is tried again: at least once, never lost.
             logger.error(
                 "recording a delivery failed",
-                metadata: ["herald.msg.id": "\(task.messageID)", "herald.error": "\(String(reflecting: error))"]
+                metadata: Self.logMetadata(task).merging(["herald.error": "\(String(reflecting: error))"]) { $1 }
             )
         }
     }
@@ -224,11 +224,19 @@ public final class Dispatcher: Service {
         return DeliveryResult(attempt: attempt, next: .retry(at: clock.now().adding(milliseconds: delayMs)))
     }
 
+    /// What every log line about a delivery names: its message, endpoint and application.
+    static func logMetadata(_ task: DeliveryTask) -> Logger.Metadata {
+        ["herald.msg.id": "\(task.messageID)", "herald.endpoint.id": "\(task.endpointID)", "herald.app.id": "\(task.appID)"]
+    }
+
     /// Logs the result and sends the operational events it calls for.
     private func report(_ task: DeliveryTask, result: DeliveryResult, effects: DeliveryEffects) async {
-        var metadata: Logger.Metadata = ["herald.msg.id": "\(task.messageID)", "herald.endpoint.id": "\(task.endpointID)"]
-        metadata["herald.attempt"] = "\(task.attemptNumber)"
-        if let attempt = result.attempt { metadata["herald.status_code"] = "\(attempt.responseStatusCode)" }
+        var metadata = Self.logMetadata(task)
+        metadata["herald.attempt.number"] = "\(task.attemptNumber)"
+        if let attempt = result.attempt {
+            metadata["herald.attempt.id"] = "\(attempt.id)"
+            metadata["herald.status_code"] = "\(attempt.responseStatusCode)"
+        }
         logger.debug("delivery attempt", metadata: metadata)
         guard let operational else { return }
         var data: [String: JSONValue] = ["appId": .string(task.appID), "endpointId": .string(task.endpointID)]

@@ -231,6 +231,16 @@ extension Setting {
             effective: { .text($0.logLevel.rawValue) }
         ),
         Setting(
+            "log_format",
+            kind: .text,
+            allowed: "text or json (one JSON object per line)",
+            apply: { settings, value in
+                guard let format = LogFormat(rawValue: value) else { throw Refused() }
+                settings.logFormat = format
+            },
+            effective: { .text($0.logFormat.rawValue) }
+        ),
+        Setting(
             "role",
             flag: "--role",
             kind: .text,

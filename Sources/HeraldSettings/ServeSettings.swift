@@ -5,6 +5,7 @@ import Logging
 public struct ServeSettings: Sendable {
     public var herald = HeraldConfiguration()
     public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .text
     public var role: ServeRole = .all
 
     public init() {}
@@ -13,4 +14,9 @@ public struct ServeSettings: Sendable {
 /// What one `herald serve` process runs: the HTTP API, the delivery dispatcher, or both.
 public enum ServeRole: String, Sendable, CaseIterable {
     case api, worker, all
+}
+
+/// How `herald serve` writes its log: readable lines, or one JSON object per line for a log pipeline.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
 }

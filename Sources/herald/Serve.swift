@@ -31,10 +31,18 @@ struct Serve: AsyncParsableCommand {
         let configuration = loaded.settings.herald
         let role = loaded.settings.role
         let logLevel = loaded.settings.logLevel
+        let logFormat = loaded.settings.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+            switch logFormat {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
         }
         let logger = Logger(label: "herald")
         if let configFile = loaded.configFile { logger.notice("Settings read from \(configFile) (flags and HERALD_* variables override it)") }
