@@ -246,7 +246,8 @@ let package = Package(
         .testTarget(
             name: "HeraldDeliveryTests",
             dependencies: [
-                "HeraldCore", "HeraldDelivery", "HeraldTesting", "StandardWebhooks",
+                "HeraldCore", "HeraldDelivery", "HeraldTesting", "StandardWebhooks", "HeraldSQLite",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -52,6 +52,7 @@ struct RunningHerald: Sendable {
                     logger: Logger(label: "herald.delivery")
                 )
             )
+            services.append(PayloadExpiry(store: store, logger: Logger(label: "herald.retention")))
         }
         if parts.contains(.httpServer) {
             services.append(

@@ -13,6 +13,7 @@ enum PostgresMigrations {
         ("0004_poller", poller),
         ("0005_sealed_idempotency", sealedIdempotency),
         ("0006_tenant_indexes", tenantIndexes),
+        ("0007_payload_expiry", payloadExpiry),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -217,6 +218,11 @@ enum PostgresMigrations {
     /// already). Keyed on what changes once per delivery (its status), not on what every claim moves.
     static let tenantIndexes = [
         "CREATE INDEX deliveries_app_open ON deliveries (app_id) WHERE status IN (1, 3)"
+    ]
+
+    /// Finds the payloads whose retention ended without walking the others (only payloads still kept are in it).
+    static let payloadExpiry = [
+        "CREATE INDEX messages_payload_expiry ON messages (payload_expires_at) WHERE payload IS NOT NULL"
     ]
 
     /// The migration after whose statements endpoint secrets sealed by 0.1 are sealed again bound to their row.

@@ -29,6 +29,20 @@ extension SQLStore {
         try await write([payload, kept])
     }
 
+    public func expireDuePayloads(now: Timestamp, limit: Int) async throws -> Int {
+        // Found through the partial index on payload_expires_at (migration 0007), which holds only payloads still kept.
+        var due = statement("SELECT id FROM messages WHERE payload IS NOT NULL AND payload_expires_at <= ")
+        due.append("\(due.bind(now)) ORDER BY payload_expires_at LIMIT \(due.bind(max(1, limit)))")
+        let ids = try await rows(due) { try $0.text("id") }
+        guard !ids.isEmpty else { return 0 }
+        var payloads = statement("UPDATE messages SET payload = NULL WHERE ")
+        payloads.append(payloads.isAny(of: ids, "id"))
+        var kept = statement("DELETE FROM idempotency_keys WHERE ")
+        kept.append(kept.isAny(of: ids, "resource_id"))
+        try await write([payloads, kept])
+        return ids.count
+    }
+
     public func listAttempts(appID: String, query: AttemptQuery) async throws -> Page<Attempt> {
         var select = statement("SELECT a.* FROM attempts a")
         if query.eventTypes != nil || query.channel != nil { select.append(" JOIN messages m ON m.id = a.msg_id") }

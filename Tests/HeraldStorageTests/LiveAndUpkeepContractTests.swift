@@ -102,6 +102,30 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.all)
+    func payloadsPastTheirRetentionAreDeletedOldestFirstAndTheMessagesStay(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = Contract.application()
+            try await store.createApplication(app)
+            var older = Contract.message(appID: app.id, at: Self.now.adding(milliseconds: -3))
+            older.payloadExpiresAt = Self.now.adding(seconds: -10)
+            var old = Contract.message(appID: app.id, at: Self.now.adding(milliseconds: -2))
+            old.payloadExpiresAt = Self.now.adding(seconds: -1)
+            var kept = Contract.message(appID: app.id, at: Self.now.adding(milliseconds: -1))
+            kept.payloadExpiresAt = Self.now.adding(seconds: 3600)
+            for message in [older, old, kept] { try await store.createMessage(message) }
+
+            #expect(try await store.expireDuePayloads(now: Self.now, limit: 1) == 1)
+            #expect(try await store.message(appID: app.id, idOrEventID: older.id)?.payload == nil)
+            #expect(try await store.message(appID: app.id, idOrEventID: old.id)?.payload == old.payload)
+            #expect(try await store.expireDuePayloads(now: Self.now, limit: 10) == 1)
+            #expect(try await store.expireDuePayloads(now: Self.now, limit: 10) == 0)
+            let expired = try #require(try await store.message(appID: app.id, idOrEventID: old.id))
+            #expect(expired.payload == nil && expired.eventType == old.eventType && expired.createdAt == old.createdAt)
+            #expect(try await store.message(appID: app.id, idOrEventID: kept.id)?.payload == kept.payload)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
     func releasedLeasesAreDueAtOnceAndOnlyTheOwnersAreReleased(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let app = Contract.application()

@@ -21,6 +21,7 @@ import Testing
         #expect(
             try reopened.appliedMigrations() == [
                 "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
+                "0007_payload_expiry",
             ]
         )
     }
@@ -172,9 +173,10 @@ import Testing
             )
             try db.execute(
                 sql: """
-                    DELETE FROM grdb_migrations WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes');
+                    DELETE FROM grdb_migrations
+                        WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes', '0007_payload_expiry');
                     DROP INDEX idempotency_keys_resource; ALTER TABLE idempotency_keys DROP COLUMN resource_id;
-                    DROP INDEX deliveries_app_open;
+                    DROP INDEX deliveries_app_open; DROP INDEX messages_payload_expiry;
                     """
             )
         }

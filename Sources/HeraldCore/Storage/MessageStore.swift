@@ -38,6 +38,9 @@ public protocol MessageStore: Sendable {
     func listMessages(appID: String, query: MessageQuery) async throws -> Page<Message>
     /// Deletes a message's payload, keeping the message.
     func expungeMessagePayload(appID: String, messageID: String) async throws
+    /// Deletes up to `limit` payloads whose retention (`payloadRetentionPeriod`) ended by `now`, oldest first, with
+    /// the idempotent replays that hold them; the messages stay. Returns how many it deleted.
+    func expireDuePayloads(now: Timestamp, limit: Int) async throws -> Int
 }
 
 extension MessageStore {

@@ -11,6 +11,7 @@ enum SQLiteMigrations {
         ("0004_poller", migration0004Poller),
         ("0005_sealed_idempotency", migration0005SealedIdempotency),
         ("0006_tenant_indexes", migration0006TenantIndexes),
+        ("0007_payload_expiry", migration0007PayloadExpiry),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
