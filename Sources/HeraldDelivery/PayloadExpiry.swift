@@ -21,7 +21,9 @@ public struct PayloadExpiry: Service {
     public func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             await sweep()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            // ±10 %: instances sharing PostgreSQL drift apart instead of sweeping the same rows together.
+            let wait = interval * Double.random(in: 0.9...1.1)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
     }
 
@@ -35,7 +37,12 @@ public struct PayloadExpiry: Service {
                 let count = try await store.expireDuePayloads(now: .now(), limit: batchSize)
                 total += count
                 guard count == batchSize else { break }
+                // A backlog (the first sweep after an upgrade) is worked off in paced batches, leaving the writer to
+                // ingest in between.
+                try await Task.sleep(for: .milliseconds(50))
             }
+        } catch is CancellationError {
+            // Shutting down: the next start sweeps what is left.
         } catch {
             logger.warning("deleting expired payloads failed", metadata: ["herald.error": "\(String(reflecting: error))"])
         }

@@ -91,7 +91,9 @@ struct RunningHerald: Sendable {
             secret = parsed
         }
         let (webhooks, endpointID) = try await OperationalWebhooks.setUp(store: store, url: url, secret: secret)
-        logger.notice("operational webhooks go to \(url) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))")
+        logger.notice(
+            "operational webhooks go to \(URLRedaction.shown(url, keepPath: false)) (endpoint \(endpointID) of org \(OperationalWebhooks.managementOrgID))"
+        )
         return webhooks
     }
 }

@@ -35,7 +35,7 @@ extension SQLStore {
         due.append("\(due.bind(now)) ORDER BY payload_expires_at LIMIT \(due.bind(max(1, limit)))")
         let ids = try await rows(due) { try $0.text("id") }
         guard !ids.isEmpty else { return 0 }
-        var payloads = statement("UPDATE messages SET payload = NULL WHERE ")
+        var payloads = statement("UPDATE messages SET payload = NULL WHERE payload IS NOT NULL AND ")
         payloads.append(payloads.isAny(of: ids, "id"))
         var kept = statement("DELETE FROM idempotency_keys WHERE ")
         kept.append(kept.isAny(of: ids, "resource_id"))

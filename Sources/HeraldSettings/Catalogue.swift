@@ -76,7 +76,7 @@ extension Setting {
             optional: true,
             allowed: "the base URL clients reach this server at, e.g. https://hooks.example.com",
             apply: { settings, value in settings.herald.publicURL = value },
-            effective: { $0.herald.publicURL.map { .text(redactedURL($0, keepPath: true)) } }
+            effective: { $0.herald.publicURL.map { .text(URLRedaction.shown($0, keepPath: true)) } }
         ),
         Setting(
             "https_only",
@@ -206,7 +206,7 @@ extension Setting {
                 guard EndpointURL.check(value, httpsOnly: false, policy: policy, loc: []).isEmpty else { throw Refused() }
                 settings.herald.operationalWebhookURL = value
             },
-            effective: { $0.herald.operationalWebhookURL.map { .text(redactedURL($0, keepPath: false)) } }
+            effective: { $0.herald.operationalWebhookURL.map { .text(URLRedaction.shown($0, keepPath: false)) } }
         ),
         Setting(
             "operational_webhook_secret",
@@ -271,20 +271,6 @@ extension Setting {
         case "false", "0", "no": return false
         default: throw Refused()
         }
-    }
-
-    /// A URL as `herald config print` shows it: whatever may be a credential — user info, query, fragment, and with
-    /// `keepPath` false the path (a webhook URL's path is often its token) — masked.
-    private static func redactedURL(_ text: String, keepPath: Bool) -> String {
-        guard let components = URLComponents(string: text), let scheme = components.scheme, let host = components.host else {
-            return "(set; not shown)"
-        }
-        var shown = "\(scheme)://" + (components.user != nil ? "********@" : "") + host
-        if let port = components.port { shown += ":\(port)" }
-        if !components.path.isEmpty { shown += keepPath ? components.path : "/********" }
-        if components.query != nil { shown += "?********" }
-        if components.fragment != nil { shown += "#********" }
-        return shown
     }
 
     /// A number without a needless ".0".

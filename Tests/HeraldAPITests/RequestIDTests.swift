@@ -14,7 +14,7 @@ import Testing
             let id = try #require(generated.headers[Self.header])
             #expect(id.hasPrefix("req_") && id.count == 36)
             #expect(try await api.request(.get, "/api/v1/app").headers[Self.header] != id)
-            for hostile in ["has space", String(repeating: "a", count: 129), "quote\"d", "new\u{7F}line"] {
+            for hostile in ["has space", String(repeating: "a", count: 129), "quote\"d", "new\u{7F}line", "req_posing"] {
                 let replaced = try await api.request(.get, "/api/v1/app", headers: [Self.header: hostile])
                 #expect(replaced.headers[Self.header]?.hasPrefix("req_") == true)
             }

@@ -27,7 +27,7 @@ import Testing
         var logger = Self.logger(lines)
         logger[metadataKey: "herald.request_id"] = "req_1"
         logger.notice(
-            "delivery \"attempt\"\nsecond line \u{1} \u{2028} ✓",
+            "delivery \"attempt\"\nsecond line \u{1} \u{2028} \u{85} \u{7F} ✓",
             metadata: [
                 "herald.msg.id": "msg_1", "herald.endpoint.id": "ep_1", "herald.app.id": "app_1",
                 "herald.attempt.id": "atmpt_1", "hb.request.id": "7", "herald.level": "shadow",
@@ -35,7 +35,9 @@ import Testing
             ]
         )
         let object = try Self.object(try #require(lines.all.first))
-        #expect(object["message"] as? String == "delivery \"attempt\"\nsecond line \u{1} \u{2028} ✓")
+        #expect(object["message"] as? String == "delivery \"attempt\"\nsecond line \u{1} \u{2028} \u{85} \u{7F} ✓")
+        // Nothing a line reader could split on is left raw.
+        #expect(!(lines.all.first ?? "").dropLast().contains { $0.isNewline })
         #expect(object["level"] as? String == "notice" && object["logger"] as? String == "herald.test")
         #expect(object["request_id"] as? String == "req_1" && object["msg_id"] as? String == "msg_1")
         #expect(object["endpoint_id"] as? String == "ep_1" && object["app_id"] as? String == "app_1")

@@ -21,6 +21,8 @@ struct PermissiveCORSMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = origin
         response.headers[.vary] = "Origin"
+        // So a browser client can read the id to quote it.
+        response.headers[.accessControlExposeHeaders] = "x-request-id"
         return response
     }
 }

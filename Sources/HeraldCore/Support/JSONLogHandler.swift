@@ -51,7 +51,7 @@ public struct JSONLogHandler: LogHandler {
                 Self.append(value, to: &text)
             }
         }
-        if let error = event.error, merged["herald.error"] == nil {
+        if let error = event.error, merged["herald.error"] == nil, merged["error"] == nil {
             text += ",\"error\":"
             Self.appendString(String(reflecting: error), to: &text)
         }
@@ -107,7 +107,8 @@ public struct JSONLogHandler: LogHandler {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+            // Control characters, DEL, the C1 controls (NEL breaks lines for some readers) and the line separators.
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 text += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             default: text.unicodeScalars.append(scalar)
@@ -143,7 +144,8 @@ public final class JSONLogSink: Sendable {
     }
 
     public static let standardError = JSONLogSink { line in
-        FileHandle.standardError.write(Data(line.utf8))
+        // A log line that cannot be written (a full disk, a closed pipe) is dropped, never a reason to stop.
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 
     func write(_ line: String) {
