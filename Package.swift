@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["JSON", "YAML"]),
         // The YAML parser swift-configuration uses; read directly to refuse unknown keys and values of the wrong shape.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Metrics: recorded through swift-metrics' API, exported in Prometheus' text format by swift-prometheus.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -54,6 +57,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // What both SQL backends share: statements written once over a dialect, row decoding, the store operations
@@ -154,6 +158,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The code under Generated/ is written by scripts/generate-client (swift-openapi-generator) and committed, so

@@ -45,6 +45,10 @@ public struct APIEnvironment: Sendable {
     public var clock: any WallClock
     /// Where `endpoint.*` operational events go, when configured.
     public var operational: OperationalWebhooks?
+    /// What requests and accepted messages are counted into.
+    public var metrics: HeraldMetrics
+    /// `GET /metrics`: the current metrics in Prometheus' text format; no route when nil.
+    public var metricsExposition: MetricsExposition?
     /// Tokens verified recently (shared by the auth middleware and logout).
     let verifiedTokens = VerifiedTokenCache()
     /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
@@ -70,8 +74,12 @@ public struct APIEnvironment: Sendable {
         tokens: TokenAuthority,
         settings: APISettings,
         clock: any WallClock = SystemWallClock(),
-        operational: OperationalWebhooks? = nil
+        operational: OperationalWebhooks? = nil,
+        metrics: HeraldMetrics = .off,
+        metricsExposition: MetricsExposition? = nil
     ) {
+        self.metrics = metrics
+        self.metricsExposition = metricsExposition
         self.store = store
         self.tokens = tokens
         self.settings = settings

@@ -9,26 +9,27 @@ public enum HeraldRouter {
     public static func build(environment: APIEnvironment) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self, options: [.autoGenerateHeadEndpoints])
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
         router.add(middleware: PermissiveCORSMiddleware())
         router.add(middleware: ErrorMiddleware())
 
         let api = router.group(RouterPath(apiPrefix))
         let open = publicRoutes(environment: environment)
+        let auth = AuthMiddleware(
+            tokens: environment.tokens,
+            revocations: environment.store,
+            revocationAlwaysChecked: environment.store.servesSeveralInstances,
+            cache: environment.verifiedTokens
+        )
         let authenticated = api.group()
-            .add(
-                middleware: AuthMiddleware(
-                    tokens: environment.tokens,
-                    revocations: environment.store,
-                    revocationAlwaysChecked: environment.store.servesSeveralInstances,
-                    cache: environment.verifiedTokens
-                )
-            )
+            .add(middleware: auth)
             .add(middleware: IdempotencyMiddleware(store: environment.store, clock: environment.clock))
         let protected = protectedRoutes(environment: environment)
         for route in open { api.on(RouterPath(route.path), method: route.method, use: route.handler) }
         for route in protected { authenticated.on(RouterPath(route.path), method: route.method, use: route.handler) }
         addMethodNotAllowed(for: open + protected, on: api)
         WebRoutes.add(to: router)
+        if let exposition = environment.metricsExposition { MetricsRoutes.add(to: router, exposition: exposition, auth: auth) }
         return router
     }
 

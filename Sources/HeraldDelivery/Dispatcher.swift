@@ -17,6 +17,7 @@ public final class Dispatcher: Service {
     let settings: DeliverySettings
     let clock: any WallClock
     let operational: OperationalWebhooks?
+    let metrics: HeraldMetrics
     let logger: Logger
     /// Identifies this dispatcher's leases.
     let owner: String
@@ -34,9 +35,11 @@ public final class Dispatcher: Service {
         operational: OperationalWebhooks?,
         releaseAllLeasesAtStart: Bool,
         resolver: any HostResolver = SystemHostResolver(),
+        metrics: HeraldMetrics = .off,
         logger: Logger
     ) {
         self.store = store
+        self.metrics = metrics
         self.settings = settings
         self.sender = WebhookSender(settings: settings, resolver: resolver)
         self.clock = clock
@@ -167,10 +170,22 @@ public final class Dispatcher: Service {
     func attempt(_ task: DeliveryTask) async -> DeliveryResult {
         let now = clock.now()
         guard !task.endpointInactive, let payload = task.payload, task.payloadExpiresAt > now else {
+            metrics.countDelivery(.skipped)
             return DeliveryResult(attempt: nil, next: .failed)
         }
         let outcome = await sender.send(sender.request(for: task, payload: payload, now: now))
+        measure(task, outcome: outcome)
         return decide(task, outcome: outcome, sentAt: now)
+    }
+
+    /// Counts the attempt; times the request if one was made; on success, how long the message took to get there.
+    private func measure(_ task: DeliveryTask, outcome: SendOutcome) {
+        let kind = outcome.metricOutcome
+        metrics.countDelivery(kind)
+        if kind != .blocked { metrics.deliveryDuration.record(elapsed: .milliseconds(outcome.durationMs)) }
+        if kind == .success, let accepted = KSUID.timestampMs(of: task.messageID.dropFirst(IDPrefix.message.rawValue.count)) {
+            metrics.deliveryLatency.record(elapsed: .milliseconds(max(0, clock.now().milliseconds - accepted)))
+        }
     }
 
     /// Records a delivery's result (and sends the operational events it calls for).
@@ -183,6 +198,7 @@ public final class Dispatcher: Service {
                 now: clock.now(),
                 disableAfterSeconds: settings.disableAfterSeconds
             )
+            if effects.endpointDisabled != nil { metrics.endpointsDisabled.increment() }
             await report(task, result: result, effects: effects)
         } catch {
             // The lease runs out and the delivery is tried again: at least once, never lost.

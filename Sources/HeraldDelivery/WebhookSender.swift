@@ -16,6 +16,14 @@ struct SendOutcome: Sendable {
     var retryAfter: Double?
 
     var succeeded: Bool { (200..<300).contains(statusCode) }
+
+    /// How `herald_deliveries_total` counts it.
+    var metricOutcome: DeliveryMetricOutcome {
+        if succeeded { return .success }
+        if statusCode > 0 { return .failure }
+        if timedOut { return .timeout }
+        return response == WebhookSender.blockedMessage ? .blocked : .connectionError
+    }
 }
 
 /// Sends signed webhook requests over Herald's own HTTP clients: no redirects, bounded time, many connections per

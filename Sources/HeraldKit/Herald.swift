@@ -35,6 +35,7 @@ public final class Herald: Service, Sendable {
     public let organization: String
     private let parts: Parts
     private let opened: OpenedStore
+    private let export: PrometheusExport
     let logger: Logger
     private let readiness = Readiness()
     private let running = Mutex<RunningHerald?>(nil)
@@ -61,7 +62,8 @@ public final class Herald: Service, Sendable {
         self.organization = organization
         self.logger = logger
         self.onHTTPServerRunning = onHTTPServerRunning
-        self.opened = try OpenedStore(configuration: configuration, logger: logger)
+        self.export = PrometheusExport(backend: configuration.database.backendName)
+        self.opened = try OpenedStore(configuration: configuration, metrics: export.metrics, logger: logger)
     }
 
     /// Where the keys came from (environment or the files beside the SQLite database), for a start-up line.
@@ -80,6 +82,7 @@ public final class Herald: Service, Sendable {
                     jwtSecret: opened.jwtSecret,
                     organization: organization,
                     parts: parts,
+                    export: export,
                     logger: logger,
                     onHTTPServerRunning: { [onHTTPServerRunning, opened] port in
                         await onHTTPServerRunning(HTTPServerStart(port: port, keySources: opened.keySources))
@@ -118,6 +121,13 @@ public final class Herald: Service, Sendable {
     public var endpoints: Endpoints { Endpoints(api: api) }
     /// The event-type catalogue.
     public var eventTypes: EventTypes { EventTypes(api: api) }
+
+    /// The metrics in Prometheus' text format, as `/metrics` serves them: for a host that exposes them on its own
+    /// router or feeds them to its own collector. Waits until Herald is ready.
+    public func metricsText() async throws -> String {
+        let exposition = try await runningAPI().metrics
+        return String(decoding: await exposition.render(), as: UTF8.self)
+    }
 
     /// Any route of the API, for what the typed calls do not cover.
     public var api: InProcessAPI { InProcessAPI(herald: self) }

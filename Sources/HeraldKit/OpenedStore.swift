@@ -18,7 +18,7 @@ struct OpenedStore: Sendable {
     let keySources: String
     private let lock: SQLiteLock?
 
-    init(configuration: HeraldConfiguration, logger: Logger) throws {
+    init(configuration: HeraldConfiguration, metrics: HeraldMetrics, logger: Logger) throws {
         var lock: SQLiteLock?
         if case .sqlite(let path) = configuration.database {
             try Self.checkDatabasePath(path)
@@ -30,13 +30,13 @@ struct OpenedStore: Sendable {
         switch configuration.database {
         case .sqlite(let path):
             do {
-                store = try SQLiteStore(path: path, sealer: sealer, logger: Logger(label: "herald.sqlite"))
+                store = try SQLiteStore(path: path, sealer: sealer, metrics: metrics, logger: Logger(label: "herald.sqlite"))
             } catch {
                 throw ConfigurationError("cannot open the SQLite database \(path): \(error)")
             }
             service = nil
         case .postgres(let location):
-            let postgres = PostgresStore(location: location, sealer: sealer, logger: Logger(label: "herald.postgres"))
+            let postgres = PostgresStore(location: location, sealer: sealer, metrics: metrics, logger: Logger(label: "herald.postgres"))
             store = postgres
             service = postgres
         }

@@ -13,6 +13,7 @@ struct RunningHerald: Sendable {
     /// An org token that never leaves the process: the Swift calls go through the same authentication as HTTP.
     let authorization: String
     let publicURL: String
+    let metrics: MetricsExposition
     let services: ServiceGroup
 
     static func start(
@@ -21,6 +22,7 @@ struct RunningHerald: Sendable {
         jwtSecret: [UInt8],
         organization: String,
         parts: Herald.Parts,
+        export: PrometheusExport,
         logger: Logger,
         onHTTPServerRunning: @escaping @Sendable (Int) async -> Void
     ) async throws -> RunningHerald {
@@ -37,7 +39,9 @@ struct RunningHerald: Sendable {
                 destinationPolicy: configuration.delivery.destinationPolicy,
                 limits: configuration.limits
             ),
-            operational: operational
+            operational: operational,
+            metrics: export.metrics,
+            metricsExposition: export.exposition(queue: store)
         )
         var services: [any Service] = []
         if parts.contains(.delivery) {
@@ -49,6 +53,7 @@ struct RunningHerald: Sendable {
                     settings: configuration.delivery,
                     operational: operational,
                     releaseAllLeasesAtStart: !store.servesSeveralInstances,
+                    metrics: export.metrics,
                     logger: Logger(label: "herald.delivery")
                 )
             )
@@ -65,10 +70,23 @@ struct RunningHerald: Sendable {
                 )
             )
         }
+        // Whatever else runs (a worker has no API), so every role can be scraped.
+        if let metricsPort = configuration.metricsPort {
+            services.append(
+                buildMetricsApplication(
+                    exposition: export.exposition(queue: store),
+                    host: configuration.host,
+                    port: metricsPort,
+                    logger: logger,
+                    onServerRunning: { port in logger.notice("metrics on http://\(configuration.host):\(port)/metrics (no token)") }
+                )
+            )
+        }
         return RunningHerald(
             responder: HeraldRouter.build(environment: environment).buildResponder(),
             authorization: "Bearer " + (try await tokens.orgToken(orgID: organization)),
             publicURL: configuration.effectivePublicURL,
+            metrics: export.exposition(queue: store),
             services: ServiceGroup(configuration: .init(services: services, logger: logger))
         )
     }

@@ -7,7 +7,7 @@ extension PostgresStore {
     /// Reads the application's endpoints and chooses the matching ones (`EndpointMatching`), then stores the message and
     /// its fan-out — one delivery per matching endpoint — in one statement (one commit), then wakes the dispatchers.
     /// PostgreSQL groups the commits of concurrent requests itself.
-    public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
+    func storeMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         var bindings = Bindings()
         bindings.add(message.id)
         bindings.add(message.appID)

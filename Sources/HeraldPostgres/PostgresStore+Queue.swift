@@ -12,7 +12,7 @@ extension PostgresStore {
     /// Leases due deliveries in one statement. `FOR UPDATE SKIP LOCKED` lets every instance claim at once without
     /// waiting on, or double-claiming, each other's rows; the lease is the due time, so a dead holder's rows fall
     /// due again when it runs out.
-    public func claimDeliveries(
+    func leaseDeliveries(
         limit: Int,
         now: Timestamp,
         leaseUntil: Timestamp,
@@ -43,7 +43,7 @@ extension PostgresStore {
         return ClaimedRows.tasks(rows, logger: logger) { try DeliveryTask(row: $0, sealer: sealer) }
     }
 
-    public func completeDelivery(
+    func recordDelivery(
         _ task: DeliveryTask,
         result: DeliveryResult,
         owner: String,

@@ -12,10 +12,12 @@ extension PostgresStore: SQLStore {
         decode: @escaping @Sendable ([[PostgresRandomAccessRow]]) throws -> T
     ) async throws -> T {
         let queries = statements.map(\.query)
-        let results = try await perform { client in
-            var results: [[PostgresRandomAccessRow]] = []
-            for query in queries { results.append(try await client.rows(query)) }
-            return results
+        let results = try await metrics.timeDatabase(.postgres, .read) {
+            try await perform { client in
+                var results: [[PostgresRandomAccessRow]] = []
+                for query in queries { results.append(try await client.rows(query)) }
+                return results
+            }
         }
         return try decoded { try decode(results) }
     }
@@ -26,15 +28,16 @@ extension PostgresStore: SQLStore {
         decode: @escaping @Sendable ([PostgresRandomAccessRow]) throws -> T
     ) async throws -> T {
         let queries = statements.map(\.query)
-        let last: [PostgresRandomAccessRow]
-        if queries.count == 1 {
-            last = try await perform(conflict: conflict) { client in try await client.rows(queries[0]) }
-        } else {
-            let logger = self.logger
-            last = try await transaction(conflict: conflict) { connection in
-                var rows: [PostgresRandomAccessRow] = []
-                for query in queries { rows = try await connection.rows(query, logger: logger) }
-                return rows
+        let last: [PostgresRandomAccessRow] = try await metrics.timeDatabase(.postgres, .write) {
+            if queries.count == 1 {
+                return try await perform(conflict: conflict) { client in try await client.rows(queries[0]) }
+            } else {
+                let logger = self.logger
+                return try await transaction(conflict: conflict) { connection in
+                    var rows: [PostgresRandomAccessRow] = []
+                    for query in queries { rows = try await connection.rows(query, logger: logger) }
+                    return rows
+                }
             }
         }
         return try decoded { try decode(last) }

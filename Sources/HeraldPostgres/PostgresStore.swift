@@ -17,6 +17,8 @@ public final class PostgresStore: HeraldStore, Service {
     let client: PostgresClient
     public let sealer: SecretSealer
     let logger: Logger
+    /// Where database timings go.
+    let metrics: HeraldMetrics
     let operationTimeout: Duration
     /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
     public let newWork = WorkSignal()
@@ -45,8 +47,10 @@ public final class PostgresStore: HeraldStore, Service {
         sealer: SecretSealer,
         maxConnections: Int = 24,
         operationTimeout: Duration = .seconds(5),
+        metrics: HeraldMetrics = .off,
         logger: Logger
     ) {
+        self.metrics = metrics
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,

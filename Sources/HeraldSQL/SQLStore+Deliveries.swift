@@ -29,6 +29,21 @@ extension SQLStore {
         try await write([payload, kept])
     }
 
+    public func queueDepth(now: Timestamp) async throws -> QueueDepth {
+        // Over the partial index of deliveries still waiting (next_attempt_at IS NOT NULL): finished ones are not read.
+        var select = statement("SELECT ")
+        select.append(
+            "COALESCE(SUM(CASE WHEN next_attempt_at <= \(select.bind(now)) THEN 1 ELSE 0 END), 0) AS due, "
+                + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NOT NULL THEN 1 ELSE 0 END), 0) AS in_flight, "
+                + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NULL"
+                + " AND status = \(MessageStatus.sending.sql) THEN 1 ELSE 0 END), 0) AS retrying "
+                + "FROM deliveries WHERE next_attempt_at IS NOT NULL"
+        )
+        return try await rows(select) { row in
+            QueueDepth(due: try row.int("due"), inFlight: try row.int("in_flight"), retrying: try row.int("retrying"))
+        }.first ?? QueueDepth(due: 0, inFlight: 0, retrying: 0)
+    }
+
     public func expireDuePayloads(now: Timestamp, limit: Int) async throws -> Int {
         // Found through the partial index on payload_expires_at (migration 0007), which holds only payloads still kept.
         var due = statement("SELECT id FROM messages WHERE payload IS NOT NULL AND payload_expires_at <= ")

@@ -6,7 +6,7 @@ import HeraldSQL
 extension SQLiteStore {
     /// Stores the message and fans it out — one delivery per matching endpoint — in one fsynced transaction shared
     /// with the messages arriving at the same moment (group commit), then wakes the dispatcher.
-    public func createMessage(_ message: Message, onlyTo endpointID: String?) async throws {
+    func storeMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         let queued: FanOut
         do {
             queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID))

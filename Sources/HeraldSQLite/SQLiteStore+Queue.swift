@@ -4,7 +4,7 @@ import HeraldCore
 import HeraldSQL
 
 extension SQLiteStore {
-    public func claimDeliveries(
+    func leaseDeliveries(
         limit: Int,
         now: Timestamp,
         leaseUntil: Timestamp,
@@ -81,7 +81,7 @@ extension SQLiteStore {
         }
     }
 
-    public func completeDelivery(
+    func recordDelivery(
         _ task: DeliveryTask,
         result: DeliveryResult,
         owner: String,

@@ -8,8 +8,10 @@ extension SQLiteStore: SQLStore {
     public var dialect: SQLDialect { .sqlite }
 
     public func read<T: Sendable>(_ statements: [SQLStatement], decode: @escaping @Sendable ([[Row]]) throws -> T) async throws -> T {
-        try await pool.read { db in
-            try decode(statements.map { statement in try Row.fetchAll(db, sql: statement.sql, arguments: statement.arguments) })
+        try await metrics.timeDatabase(.sqlite, .read) {
+            try await pool.read { db in
+                try decode(statements.map { statement in try Row.fetchAll(db, sql: statement.sql, arguments: statement.arguments) })
+            }
         }
     }
 
@@ -30,8 +32,10 @@ extension SQLiteStore: SQLStore {
             }
             return try decode(last)
         }
-        guard let conflict else { return try await pool.write(work) }
-        return try await write(conflict: conflict, work)
+        return try await metrics.timeDatabase(.sqlite, .write) {
+            guard let conflict else { return try await pool.write(work) }
+            return try await write(conflict: conflict, work)
+        }
     }
 
     public func deliveriesBecameDue() {

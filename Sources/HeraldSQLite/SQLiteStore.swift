@@ -19,10 +19,18 @@ public final class SQLiteStore: HeraldStore {
     let messages: WriteBatcher<MessageWrite, FanOut>
     let results: WriteBatcher<DeliveryCompletion, DeliveryEffects>
     let logger: Logger
+    /// Where database timings go.
+    let metrics: HeraldMetrics
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, sealer: SecretSealer, logger: Logger = Logger(label: "herald.sqlite")) throws {
+    public init(
+        path: String,
+        sealer: SecretSealer,
+        metrics: HeraldMetrics = .off,
+        logger: Logger = Logger(label: "herald.sqlite")
+    ) throws {
         self.sealer = sealer
+        self.metrics = metrics
         self.logger = logger
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)

@@ -24,6 +24,15 @@ extension Setting {
             effective: { .literal(String($0.herald.port)) }
         ),
         Setting(
+            "metrics_port",
+            flag: "--metrics-port",
+            kind: .integer,
+            optional: true,
+            allowed: "a port number from 0 to 65535, other than the API's",
+            apply: { settings, value in settings.herald.metricsPort = try whole(value, in: 0...65_535) },
+            effective: { $0.herald.metricsPort.map { .literal(String($0)) } }
+        ),
+        Setting(
             "database",
             environment: "HERALD_DATABASE_URL",
             flag: "--database",

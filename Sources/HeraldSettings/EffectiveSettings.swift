@@ -29,6 +29,7 @@ extension LoadedSettings {
         "main_key": "a generated key kept in <database>.main-key (SQLite only)",
         "jwt_secret": "a generated secret kept in <database>.jwt-secret (SQLite only)",
         "public_url": "http://<host>:<port>",
+        "metrics_port": "/metrics on the API port only, with an org token",
         "operational_webhook_url": "no operational webhooks",
         "operational_webhook_secret": "a generated secret kept in <database>.operational-secret",
     ]

@@ -72,6 +72,9 @@ public struct LoadedSettings: Sendable {
                 problems.append(Self.refusal(of: setting, source: chosen.source, value: text, error))
             }
         }
+        if let metricsPort = settings.herald.metricsPort, metricsPort != 0, metricsPort == settings.herald.port {
+            problems.append("metrics_port must differ from port (\(metricsPort)): /metrics is already served on the API port, with a token")
+        }
         guard problems.isEmpty else { throw SettingsError(problems: problems) }
         self.settings = settings
         self.sources = sources

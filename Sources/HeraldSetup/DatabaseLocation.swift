@@ -22,6 +22,14 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The backend, as the metrics name it.
+    public var backendName: DatabaseBackendName {
+        switch self {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"

@@ -5,6 +5,8 @@ import HeraldCore
 public struct HeraldConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     public var port: Int = 8071
+    /// `HERALD_METRICS_PORT`: a second listener (on `host`) serving `/metrics` without a token; nil for none.
+    public var metricsPort: Int?
     public var database: DatabaseLocation = .sqlite(path: "herald.db")
     /// `HERALD_JWT_SECRET`; nil means "use (or create) the secret file beside the database".
     public var jwtSecret: String?

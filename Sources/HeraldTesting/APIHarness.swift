@@ -17,7 +17,8 @@ public struct APIHarness: Sendable {
     public let orgToken: String
 
     /// `operationalURL` turns on operational webhooks (queued as messages of the management org).
-    public init(settings: APISettings = APISettings(), operationalURL: String? = nil) async throws {
+    /// `metricsExposition` serves `GET /metrics`.
+    public init(settings: APISettings = APISettings(), operationalURL: String? = nil, metricsExposition: MetricsExposition? = nil) async throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         let tokens = try await TokenAuthority(secret: Array(Self.secret.utf8))
@@ -25,7 +26,13 @@ public struct APIHarness: Sendable {
         if let operationalURL {
             operational = try await OperationalWebhooks.setUp(store: store, url: operationalURL, secret: .generate(.hmac)).webhooks
         }
-        environment = APIEnvironment(store: store, tokens: tokens, settings: settings, operational: operational)
+        environment = APIEnvironment(
+            store: store,
+            tokens: tokens,
+            settings: settings,
+            operational: operational,
+            metricsExposition: metricsExposition
+        )
         orgToken = try await tokens.orgToken(orgID: Self.orgID)
     }
 

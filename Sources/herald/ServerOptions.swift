@@ -40,6 +40,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Port to listen on (HERALD_PORT, default 8071).")
     var port: Int?
 
+    @Option(help: "A second port serving only /metrics, without a token (HERALD_METRICS_PORT; none by default).")
+    var metricsPort: Int?
+
     @Option(help: "What to run: api (HTTP only), worker (delivery only) or all (HERALD_ROLE, default all).")
     var role: String?
 
@@ -49,6 +52,7 @@ struct ServerOptions: ParsableArguments {
         var flags: [String: String] = [:]
         if let host { flags["host"] = host }
         if let port { flags["port"] = String(port) }
+        if let metricsPort { flags["metrics_port"] = String(metricsPort) }
         if let role { flags["role"] = role }
         return try database.load(flags: flags)
     }

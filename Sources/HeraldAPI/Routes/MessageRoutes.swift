@@ -52,6 +52,7 @@ struct MessageRoutes {
             createdAt: now
         )
         try await environment.store.createMessage(message)
+        environment.metrics.messagesAccepted.increment()
         context.createdResource?.record(message.id)
         return JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
     }

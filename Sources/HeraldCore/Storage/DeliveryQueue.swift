@@ -25,6 +25,8 @@ public protocol DeliveryQueue: Sendable {
     ) async throws -> DeliveryEffects
     /// When the earliest waiting delivery falls due, if any.
     func nextDueTime() async throws -> Timestamp?
+    /// How many deliveries wait, are being sent and wait for a retry now, over every tenant (for the metrics).
+    func queueDepth(now: Timestamp) async throws -> QueueDepth
     /// Makes every delivery leased by `owner` due at once (called at start by a process that owns the database alone).
     func releaseLeases(owner: String?, now: Timestamp) async throws
 }
@@ -56,4 +58,20 @@ public struct EndpointRoom: Sendable, Hashable {
     public var busyApps: [String: Int] { claimedByApp.filter { $0.value < appCap } }
     /// `appCap` as the statements bind it.
     public var appCapBound: Int64 { Int64(clamping: appCap) }
+}
+
+/// The queue as it stands, for `herald_queue_*`.
+public struct QueueDepth: Sendable, Hashable {
+    /// Due now and not held by a live lease.
+    public var due: Int
+    /// Held by a lease that has not run out: being sent, or about to be.
+    public var inFlight: Int
+    /// Failed at least once, waiting for the next try.
+    public var retrying: Int
+
+    public init(due: Int, inFlight: Int, retrying: Int) {
+        self.due = due
+        self.inFlight = inFlight
+        self.retrying = retrying
+    }
 }
