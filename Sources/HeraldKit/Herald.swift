@@ -1,5 +1,6 @@
 import HeraldAPI
 import HeraldCore
+import HeraldDelivery
 import HeraldSetup
 import Logging
 import ServiceLifecycle
@@ -127,6 +128,14 @@ public final class Herald: Service, Sendable {
     public func metricsText() async throws -> String {
         let exposition = try await runningAPI().metrics
         return String(decoding: await exposition.render(), as: UTF8.self)
+    }
+
+    /// Runs retention once, now (what `herald prune` does): expired payloads, messages older than `retention` (with
+    /// their deliveries, attempts and feed entries; none when nil) and expired idempotency keys and revocations.
+    /// Waits until Herald is ready.
+    public func prune(retention: RetentionPeriod?) async throws -> Retention.Report {
+        _ = try await runningAPI()
+        return await Retention(store: opened.store, period: retention?.duration, logger: logger).sweep()
     }
 
     /// Any route of the API, for what the typed calls do not cover.

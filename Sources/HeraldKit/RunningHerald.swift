@@ -57,7 +57,7 @@ struct RunningHerald: Sendable {
                     logger: Logger(label: "herald.delivery")
                 )
             )
-            services.append(PayloadExpiry(store: store, logger: Logger(label: "herald.retention")))
+            services.append(Retention(store: store, period: configuration.retention?.duration, logger: Logger(label: "herald.retention")))
         }
         if parts.contains(.httpServer) {
             services.append(

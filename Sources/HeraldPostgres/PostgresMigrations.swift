@@ -14,6 +14,7 @@ enum PostgresMigrations {
         ("0005_sealed_idempotency", sealedIdempotency),
         ("0006_tenant_indexes", tenantIndexes),
         ("0007_payload_expiry", payloadExpiry),
+        ("0008_retention", retention),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -223,6 +224,12 @@ enum PostgresMigrations {
     /// Finds the payloads whose retention ended without walking the others (only payloads still kept are in it).
     static let payloadExpiry = [
         "CREATE INDEX messages_payload_expiry ON messages (payload_expires_at) WHERE payload IS NOT NULL"
+    ]
+
+    /// Retention deletes a batch of messages with their deliveries and feed entries: these find them by message.
+    static let retention = [
+        "CREATE INDEX deliveries_msg ON deliveries (msg_id)",
+        "CREATE INDEX poller_feed_msg ON poller_feed (msg_id)",
     ]
 
     /// The migration after whose statements endpoint secrets sealed by 0.1 are sealed again bound to their row.

@@ -58,6 +58,43 @@ extension SQLStore {
         return ids.count
     }
 
+    public func pruneMessages(before cutoff: Timestamp, limit: Int) async throws -> Int {
+        // Message ids sort by acceptance time, so the primary key finds the oldest without another index.
+        var old = statement("SELECT m.id FROM messages m WHERE ")
+        old.append(
+            "m.id < \(old.bind(IDPrefix.message.startID(timestampMs: cutoff.milliseconds)))"
+                + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = m.id AND d.next_attempt_at IS NOT NULL)"
+                + " ORDER BY m.id LIMIT \(old.bind(max(1, limit)))"
+        )
+        let ids = try await rows(old) { try $0.text("id") }
+        guard !ids.isEmpty else { return 0 }
+        // Children first (foreign keys). Only ended deliveries go: one a resend queued meanwhile keeps its message,
+        // which the last statement then leaves alone.
+        var deliveries = statement("DELETE FROM deliveries WHERE next_attempt_at IS NULL AND ")
+        deliveries.append(deliveries.isAny(of: ids, "msg_id"))
+        var attempts = statement("DELETE FROM attempts WHERE ")
+        attempts.append(attempts.isAny(of: ids, "msg_id"))
+        var feed = statement("DELETE FROM poller_feed WHERE ")
+        feed.append(feed.isAny(of: ids, "msg_id"))
+        var kept = statement("DELETE FROM idempotency_keys WHERE ")
+        kept.append(kept.isAny(of: ids, "resource_id"))
+        var messages = statement("DELETE FROM messages WHERE ")
+        messages.append(messages.isAny(of: ids, "id") + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = messages.id)")
+        messages.returning("id")
+        return try await write([deliveries, attempts, feed, kept, messages], conflict: nil) { $0.count }
+    }
+
+    public func sweepExpiredRecords(now: Timestamp) async throws -> Int {
+        var keys = statement("DELETE FROM idempotency_keys WHERE ")
+        keys.append("expires_at < \(keys.bind(now))")
+        keys.returning("key")
+        var revocations = statement("DELETE FROM revoked_tokens WHERE ")
+        revocations.append("expires_at < \(revocations.bind(now))")
+        revocations.returning("token_hash")
+        let swept = try await write([keys], conflict: nil) { $0.count }
+        return swept + (try await write([revocations], conflict: nil) { $0.count })
+    }
+
     public func listAttempts(appID: String, query: AttemptQuery) async throws -> Page<Attempt> {
         var select = statement("SELECT a.* FROM attempts a")
         if query.eventTypes != nil || query.channel != nil { select.append(" JOIN messages m ON m.id = a.msg_id") }

@@ -205,6 +205,18 @@ extension Setting {
             effective: { .literal(String($0.herald.delivery.disableAfterSeconds)) }
         ),
         Setting(
+            "retention",
+            kind: .text,
+            quotesValue: false,
+            optional: true,
+            allowed: "a whole number and a unit, e.g. 90d, 12h, 30m or 30s (at most 100 years)",
+            apply: { settings, value in
+                guard let period = RetentionPeriod(parsing: value) else { throw Refused() }
+                settings.herald.retention = period
+            },
+            effective: { $0.herald.retention.map { .text($0.description) } }
+        ),
+        Setting(
             "operational_webhook_url",
             kind: .text,
             quotesValue: false,

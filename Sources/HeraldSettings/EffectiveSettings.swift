@@ -30,6 +30,7 @@ extension LoadedSettings {
         "jwt_secret": "a generated secret kept in <database>.jwt-secret (SQLite only)",
         "public_url": "http://<host>:<port>",
         "metrics_port": "/metrics on the API port only, with an org token",
+        "retention": "messages and attempts are kept for ever",
         "operational_webhook_url": "no operational webhooks",
         "operational_webhook_secret": "a generated secret kept in <database>.operational-secret",
     ]

@@ -24,6 +24,8 @@ public struct HeraldConfiguration: Sendable {
     public var operationalWebhookURL: String?
     /// `HERALD_OPERATIONAL_WEBHOOK_SECRET`: the key they are signed with; generated and kept beside the database if unset.
     public var operationalWebhookSecret: EndpointSecret?
+    /// `HERALD_RETENTION`: messages and their attempts older than this are deleted; nil keeps them.
+    public var retention: RetentionPeriod?
 
     public init() {}
 

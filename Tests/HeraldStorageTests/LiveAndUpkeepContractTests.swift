@@ -126,6 +126,92 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.all)
+    func retentionDeletesOldMessagesWithTheirTrailButNeverOneStillBeingDelivered(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = Contract.application()
+            try await store.createApplication(app)
+            var endpoint = Contract.endpoint(appID: app.id)
+            endpoint.eventTypes = nil
+            try await store.createEndpoint(endpoint)
+            let poller = FeedContractTests.poller(appID: app.id)
+            try await store.createEndpoint(poller)
+            let day: Int64 = 86_400
+            let oldest = Contract.message(appID: app.id, at: Self.now.adding(seconds: -3 * day))
+            let old = Contract.message(appID: app.id, at: Self.now.adding(seconds: -2 * day))
+            let stillSending = Contract.message(appID: app.id, at: Self.now.adding(seconds: -day - day / 2))
+            let recent = Contract.message(appID: app.id, at: Self.now.adding(seconds: -3600))
+            for message in [oldest, old, stillSending, recent] { try await store.createMessage(message) }
+            try await FeedContractTests.waitUntilVisible(store, endpointID: poller.id, count: 4)
+
+            func complete(_ task: DeliveryTask) async throws {
+                let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: Self.now)
+                _ = try await store.completeDelivery(
+                    task,
+                    result: DeliveryResult(attempt: attempt, next: .succeeded),
+                    owner: "w",
+                    now: Self.now,
+                    disableAfterSeconds: 3600
+                )
+            }
+            let claimed = try await store.claimDeliveries(
+                limit: 8,
+                now: Self.now,
+                leaseUntil: Self.now.adding(seconds: 600),
+                owner: "w",
+                room: EndpointRoom(cap: 8)
+            )
+            #expect(claimed.count == 4)
+            // One delivery stays leased: its message is being sent and must outlive any retention.
+            for task in claimed where task.messageID != stillSending.id { try await complete(task) }
+
+            let cutoff = Self.now.adding(seconds: -day)
+            #expect(try await store.pruneMessages(before: cutoff, limit: 1) == 1)
+            #expect(try await store.message(appID: app.id, idOrEventID: oldest.id) == nil)
+            #expect(try await store.message(appID: app.id, idOrEventID: old.id) != nil)
+            #expect(try await store.pruneMessages(before: cutoff, limit: 10) == 1)
+            #expect(try await store.pruneMessages(before: cutoff, limit: 10) == 0)
+            for gone in [oldest, old] {
+                #expect(try await store.message(appID: app.id, idOrEventID: gone.id) == nil)
+                #expect(try await Self.attempts(store, appID: app.id, messageID: gone.id).isEmpty)
+            }
+            #expect(try await store.message(appID: app.id, idOrEventID: stillSending.id) != nil)
+            #expect(try await store.message(appID: app.id, idOrEventID: recent.id) != nil)
+            #expect(try await Self.attempts(store, appID: app.id, messageID: recent.id).count == 1)
+            #expect(try await FeedContractTests.readAll(store, endpointID: poller.id).ids == [stillSending.id, recent.id])
+
+            // Once its delivery ends, it goes too.
+            try await complete(try #require(claimed.first { $0.messageID == stillSending.id }))
+            #expect(try await store.pruneMessages(before: cutoff, limit: 10) == 1)
+            #expect(try await store.message(appID: app.id, idOrEventID: stillSending.id) == nil)
+            #expect(try await FeedContractTests.readAll(store, endpointID: poller.id).ids == [recent.id])
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func expiredIdempotencyKeysAndRevocationsAreSweptAndNothingElse(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.revokeToken(hash: "expired", expiresAt: Self.now.adding(seconds: -1))
+            try await store.revokeToken(hash: "live", expiresAt: Self.now.adding(seconds: 3600))
+            #expect(try await store.sweepExpiredRecords(now: Self.now) >= 1)
+            #expect(try await store.isTokenRevoked(hashes: ["expired"]) == false)
+            #expect(try await store.isTokenRevoked(hashes: ["live"]))
+            #expect(try await store.sweepExpiredRecords(now: Self.now) == 0)
+        }
+    }
+
+    static func attempts(_ store: any HeraldStore, appID: String, messageID: String) async throws -> [Attempt] {
+        let page = PageRequest(order: .ascending)
+        return try await store.listAttempts(
+            appID: appID,
+            query: AttemptQuery(
+                page: page,
+                idRange: ListWindow.idRange(prefix: .attempt, before: nil, after: nil, page: page, now: Self.now.adding(seconds: 60)),
+                messageID: messageID
+            )
+        ).items
+    }
+
+    @Test(arguments: StoreBackend.all)
     func releasedLeasesAreDueAtOnceAndOnlyTheOwnersAreReleased(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let app = Contract.application()

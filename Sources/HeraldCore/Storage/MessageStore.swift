@@ -41,6 +41,13 @@ public protocol MessageStore: Sendable {
     /// Deletes up to `limit` payloads whose retention (`payloadRetentionPeriod`) ended by `now`, oldest first, with
     /// the idempotent replays that hold them; the messages stay. Returns how many it deleted.
     func expireDuePayloads(now: Timestamp, limit: Int) async throws -> Int
+    /// Deletes up to `limit` of the oldest messages accepted before `cutoff` whose deliveries have all ended, with
+    /// their deliveries, attempts (response bodies included), feed entries and kept responses. A message with a
+    /// delivery still waiting or being retried stays until it ends. Returns how many messages it deleted.
+    func pruneMessages(before cutoff: Timestamp, limit: Int) async throws -> Int
+    /// Deletes idempotency keys past their expiry and token revocations of tokens that have expired anyway (neither
+    /// can matter any more); returns how many rows.
+    func sweepExpiredRecords(now: Timestamp) async throws -> Int
 }
 
 extension MessageStore {

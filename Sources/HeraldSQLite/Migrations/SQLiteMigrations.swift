@@ -12,6 +12,7 @@ enum SQLiteMigrations {
         ("0005_sealed_idempotency", migration0005SealedIdempotency),
         ("0006_tenant_indexes", migration0006TenantIndexes),
         ("0007_payload_expiry", migration0007PayloadExpiry),
+        ("0008_retention", migration0008Retention),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.

@@ -5,7 +5,7 @@ import HeraldTesting
 import Logging
 import Testing
 
-@Suite struct PayloadExpiryTests {
+@Suite struct RetentionTests {
     @Test func aSweepDeletesEveryDuePayloadBatchByBatchAndNothingElse() async throws {
         let directory = try TemporaryDirectory()
         let store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
@@ -38,9 +38,9 @@ import Testing
             try await store.createMessage(message)
             messages.append(message)
         }
-        let expiry = PayloadExpiry(store: store, batchSize: 2, logger: Logger(label: "test"))
-        #expect(await expiry.sweep() == 5)
-        #expect(await expiry.sweep() == 0)
+        let retention = Retention(store: store, period: nil, batchSize: 2, logger: Logger(label: "test"))
+        #expect(await retention.sweep().payloads == 5)
+        #expect(await retention.sweep().payloads == 0)
         for (index, message) in messages.enumerated() {
             let stored = try #require(try await store.message(appID: app.id, idOrEventID: message.id))
             #expect((stored.payload == nil) == (index < 5))
