@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import HeraldCore
 import Logging
 import ServiceLifecycle
+import Tracing
 import Synchronization
 
 /// The delivery loop, as a `Service`: claims due deliveries in batches with a lease, sends them concurrently up to
@@ -173,9 +174,21 @@ public final class Dispatcher: Service {
             metrics.countDelivery(.skipped)
             return DeliveryResult(attempt: nil, next: .failed)
         }
-        let outcome = await sender.send(sender.request(for: task, payload: payload, now: now))
-        measure(task, outcome: outcome)
-        return decide(task, outcome: outcome, sentAt: now)
+        // A child of the publishing request's fan-out span (when the message kept one), carried to the receiver in
+        // `traceparent`.
+        return await withSpan("herald.attempt", context: TraceParent.context(from: task.traceParent), ofKind: .client) { span in
+            span.attributes["herald.msg.id"] = task.messageID
+            span.attributes["herald.endpoint.id"] = task.endpointID
+            span.attributes["herald.attempt.number"] = task.attemptNumber + 1
+            var request = sender.request(for: task, payload: payload, now: now)
+            if let traceParent = TraceParent.of(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: traceParent) }
+            let outcome = await sender.send(request)
+            span.attributes["http.response.status_code"] = outcome.statusCode
+            span.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
+            if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }
+            measure(task, outcome: outcome)
+            return decide(task, outcome: outcome, sentAt: now)
+        }
     }
 
     /// Counts the attempt; times the request if one was made; on success, how long the message took to get there.

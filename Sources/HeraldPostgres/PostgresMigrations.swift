@@ -15,6 +15,8 @@ enum PostgresMigrations {
         ("0006_tenant_indexes", tenantIndexes),
         ("0007_payload_expiry", payloadExpiry),
         ("0008_retention", retention),
+        // Where a message's delivery attempts find the trace of the request that published it (nullable: instant).
+        ("0009_trace_parent", ["ALTER TABLE messages ADD COLUMN trace_parent TEXT COLLATE \"C\""]),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.

@@ -17,6 +17,7 @@ extension PostgresStore {
         bindings.add(message.payload.map { ByteBuffer(bytes: $0) })
         bindings.add(message.payloadExpiresAt.milliseconds)
         bindings.add(message.createdAt.milliseconds)
+        bindings.add(message.traceParent)
         let queued: (deliveries: Int64, feedEntries: Int64)
         if let endpointID {
             bindings.add(endpointID)

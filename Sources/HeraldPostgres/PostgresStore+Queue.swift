@@ -154,7 +154,8 @@ extension DeliveryTask {
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
-            endpointInactive: try row.value("inactive")
+            endpointInactive: try row.value("inactive"),
+            traceParent: try row.value("trace_parent")
         )
     }
 }

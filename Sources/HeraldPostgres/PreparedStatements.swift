@@ -71,30 +71,30 @@ enum Statements {
         static let sql = FanOutCandidates.statement(appID: "", .postgres).sql
     }
 
-    /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$9`, a feed entry per
-    /// polling endpoint in `$10` — in one statement. The choice was made on endpoints read just before; the statement
+    /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$10`, a feed entry per
+    /// polling endpoint in `$11` — in one statement. The choice was made on endpoints read just before; the statement
     /// takes only those still live and enabled, and of the same kind (push or poll), as it sees them. Parameters: id,
-    /// app id, event type, event id, channels (JSON), payload, payload expiry, created at, delivery endpoints, feed
-    /// endpoints.
+    /// app id, event type, event id, channels (JSON), payload, payload expiry, created at, trace parent, delivery
+    /// endpoints, feed endpoints.
     enum MessageFanOut: StatementText {
         static let sql = """
             WITH message AS (
-                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
             ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                 SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8
                 FROM message, endpoints target
-                WHERE target.id = ANY($9::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
+                WHERE target.id = ANY($10::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
                     AND target.url <> '\(EndpointURL.poller)'
                 RETURNING 1
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
                 SELECT target.id, message.id, $8 FROM message, endpoints target
-                WHERE target.id = ANY($10::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
+                WHERE target.id = ANY($11::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
                     AND target.url = '\(EndpointURL.poller)'
                 RETURNING 1
             )
@@ -102,26 +102,26 @@ enum Statements {
             """
     }
 
-    /// A message sent to the one endpoint `$9` (an example): a manual delivery, or a feed entry for a polling endpoint.
+    /// A message sent to the one endpoint `$10` (an example): a manual delivery, or a feed entry for a polling endpoint.
     enum MessageToOneEndpoint: StatementText {
         static let sql = """
             WITH message AS (
-                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
             ),
             target AS (
-                SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $9 AND url = '\(EndpointURL.poller)') AS poller
+                SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $10 AND url = '\(EndpointURL.poller)') AS poller
             ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                SELECT message.id, $2, $9, \(TriggerType.manual.sql), \(MessageStatus.pending.sql), $8, $8, $8
+                SELECT message.id, $2, $10, \(TriggerType.manual.sql), \(MessageStatus.pending.sql), $8, $8, $8
                 FROM message, target WHERE NOT target.poller
                 RETURNING 1
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
-                SELECT $9, message.id, $8 FROM message, target WHERE target.poller
+                SELECT $10, message.id, $8 FROM message, target WHERE target.poller
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
@@ -177,7 +177,7 @@ enum Statements {
                 m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                r.setting
+                m.trace_parent, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
             JOIN messages m ON m.id = c.msg_id

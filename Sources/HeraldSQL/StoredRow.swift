@@ -112,7 +112,8 @@ extension Message {
             channels: try JSONColumn.decode([String].self, try row.optionalText("channels")),
             payload: try row.optionalBytes("payload"),
             payloadExpiresAt: try row.timestamp("payload_expires_at"),
-            createdAt: try row.timestamp("created_at")
+            createdAt: try row.timestamp("created_at"),
+            traceParent: try row.optionalText("trace_parent")
         )
     }
 }

@@ -67,7 +67,8 @@ extension SQLiteStore {
                         a.org_id, a.id AS app_id, a.uid AS app_uid,
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive
+                        (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
+                        m.trace_parent
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
@@ -176,7 +177,8 @@ extension DeliveryTask {
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
-            endpointInactive: try row.decode(atIndex: 17)
+            endpointInactive: try row.decode(atIndex: 17),
+            traceParent: try row.decode(atIndex: 18)
         )
     }
 }

@@ -262,6 +262,20 @@ extension Setting {
             effective: { .text($0.logFormat.rawValue) }
         ),
         Setting(
+            "otel_endpoint",
+            kind: .text,
+            quotesValue: false,
+            optional: true,
+            allowed: "the base URL of an OTLP/HTTP collector, e.g. http://otel-collector:4318",
+            apply: { settings, value in
+                guard let url = URL(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false,
+                    url.query == nil, url.fragment == nil
+                else { throw Refused() }
+                settings.otelEndpoint = value
+            },
+            effective: { $0.otelEndpoint.map { .text(URLRedaction.shown($0, keepPath: true)) } }
+        ),
+        Setting(
             "role",
             flag: "--role",
             kind: .text,

@@ -31,6 +31,7 @@ extension LoadedSettings {
         "public_url": "http://<host>:<port>",
         "metrics_port": "/metrics on the API port only, with an org token",
         "retention": "messages and attempts are kept for ever",
+        "otel_endpoint": "no traces exported",
         "operational_webhook_url": "no operational webhooks",
         "operational_webhook_secret": "a generated secret kept in <database>.operational-secret",
     ]

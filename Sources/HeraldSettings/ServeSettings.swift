@@ -7,6 +7,8 @@ public struct ServeSettings: Sendable {
     public var logLevel: Logger.Level = .info
     public var logFormat: LogFormat = .text
     public var role: ServeRole = .all
+    /// `HERALD_OTEL_ENDPOINT`: the OTLP/HTTP collector spans are exported to (`http://collector:4318`); none when nil.
+    public var otelEndpoint: String?
 
     public init() {}
 }

@@ -45,6 +45,11 @@ struct Serve: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "herald")
+        var services: [any Service] = []
+        if let endpoint = loaded.settings.otelEndpoint {
+            services.append(try TraceExport.bootstrap(endpoint: endpoint, logger: Logger(label: "herald.otel")))
+            logger.notice("traces go to \(URLRedaction.shown(TraceExport.tracesURL(endpoint), keepPath: true)) (OTLP/HTTP)")
+        }
         if let configFile = loaded.configFile { logger.notice("Settings read from \(configFile) (flags and HERALD_* variables override it)") }
         // A port in use is reported before anything is created.
         if role != .worker { try PortProbe.check(host: configuration.host, port: configuration.port) }
@@ -65,9 +70,9 @@ struct Serve: AsyncParsableCommand {
             )
         }
         // Graceful shutdown goes from the HTTP server (no new requests) to the dispatcher (finishes its sends) to
-        // the store, last.
+        // the store, then the trace exporter, which flushes the spans they ended.
         let group = ServiceGroup(
-            configuration: .init(services: [herald], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: services + [herald], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
         logger.notice("Herald stopped")

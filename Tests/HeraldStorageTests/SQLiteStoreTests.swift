@@ -21,7 +21,7 @@ import Testing
         #expect(
             try reopened.appliedMigrations() == [
                 "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
-                "0007_payload_expiry", "0008_retention",
+                "0007_payload_expiry", "0008_retention", "0009_trace_parent",
             ]
         )
     }
@@ -174,10 +174,10 @@ import Testing
             try db.execute(
                 sql: """
                     DELETE FROM grdb_migrations
-                        WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes', '0007_payload_expiry', '0008_retention');
+                        WHERE identifier IN ('0005_sealed_idempotency', '0006_tenant_indexes', '0007_payload_expiry', '0008_retention', '0009_trace_parent');
                     DROP INDEX idempotency_keys_resource; ALTER TABLE idempotency_keys DROP COLUMN resource_id;
                     DROP INDEX deliveries_app_open; DROP INDEX messages_payload_expiry;
-                    DROP INDEX deliveries_msg; DROP INDEX poller_feed_msg;
+                    DROP INDEX deliveries_msg; DROP INDEX poller_feed_msg; ALTER TABLE messages DROP COLUMN trace_parent;
                     """
             )
         }

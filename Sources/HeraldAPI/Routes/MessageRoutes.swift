@@ -1,5 +1,6 @@
 import HeraldCore
 import Hummingbird
+import Tracing
 
 /// `/app/{app_id}/msg`: the events an application is sent.
 struct MessageRoutes {
@@ -51,7 +52,15 @@ struct MessageRoutes {
             payloadExpiresAt: now.adding(seconds: Int64(retentionDays) * 86_400),
             createdAt: now
         )
-        try await environment.store.createMessage(message)
+        // The commit and fan-out as a span of the request's trace; the message keeps it, so that its attempts, made
+        // later, join the same trace.
+        try await withSpan("herald.fan_out") { span in
+            span.attributes["herald.msg.id"] = message.id
+            span.attributes["herald.app.id"] = application.id
+            var traced = message
+            traced.traceParent = TraceParent.of(span.context)
+            try await environment.store.createMessage(traced)
+        }
         environment.metrics.messagesAccepted.increment()
         context.createdResource?.record(message.id)
         return JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)

@@ -23,6 +23,8 @@ public struct DeliveryTask: Sendable, Hashable {
     public var headers: [String: String]
     /// Disabled or deleted since the delivery was queued.
     public var endpointInactive: Bool
+    /// The message's `traceparent`: its attempts join the trace of the request that published it.
+    public var traceParent: String?
 
     public init(
         deliveryID: Int64,
@@ -42,8 +44,10 @@ public struct DeliveryTask: Sendable, Hashable {
         secret: EndpointSecret,
         previousSecrets: [ExpiringSecret],
         headers: [String: String],
-        endpointInactive: Bool
+        endpointInactive: Bool,
+        traceParent: String? = nil
     ) {
+        self.traceParent = traceParent
         self.deliveryID = deliveryID
         self.triggerType = triggerType
         self.attemptNumber = attemptNumber

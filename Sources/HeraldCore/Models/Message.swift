@@ -9,6 +9,8 @@ public struct Message: Sendable, Hashable {
     public var payload: [UInt8]?
     public var payloadExpiresAt: Timestamp
     public var createdAt: Timestamp
+    /// The W3C `traceparent` of the request that published it, when Herald traces (see `TraceParent`).
+    public var traceParent: String?
 
     public init(
         id: String,
@@ -18,8 +20,10 @@ public struct Message: Sendable, Hashable {
         channels: [String]?,
         payload: [UInt8]?,
         payloadExpiresAt: Timestamp,
-        createdAt: Timestamp
+        createdAt: Timestamp,
+        traceParent: String? = nil
     ) {
+        self.traceParent = traceParent
         self.id = id
         self.appID = appID
         self.eventType = eventType

@@ -13,6 +13,7 @@ enum SQLiteMigrations {
         ("0006_tenant_indexes", migration0006TenantIndexes),
         ("0007_payload_expiry", migration0007PayloadExpiry),
         ("0008_retention", migration0008Retention),
+        ("0009_trace_parent", migration0009TraceParent),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
