@@ -47,8 +47,9 @@ public struct APIEnvironment: Sendable {
     public var operational: OperationalWebhooks?
     /// What requests and accepted messages are counted into.
     public var metrics: HeraldMetrics
-    /// `GET /metrics`: the current metrics in Prometheus' text format; no route when nil.
-    public var metricsExposition: MetricsExposition?
+    /// `GET /metrics`: the current metrics in Prometheus' text format, for org tokens of the operator's organisation;
+    /// no route when nil.
+    public var metricsExposition: (exposition: MetricsExposition, operatorOrgID: String)?
     /// Tokens verified recently (shared by the auth middleware and logout).
     let verifiedTokens = VerifiedTokenCache()
     /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
@@ -76,7 +77,7 @@ public struct APIEnvironment: Sendable {
         clock: any WallClock = SystemWallClock(),
         operational: OperationalWebhooks? = nil,
         metrics: HeraldMetrics = .off,
-        metricsExposition: MetricsExposition? = nil
+        metricsExposition: (exposition: MetricsExposition, operatorOrgID: String)? = nil
     ) {
         self.metrics = metrics
         self.metricsExposition = metricsExposition

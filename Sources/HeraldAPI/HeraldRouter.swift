@@ -32,7 +32,9 @@ public enum HeraldRouter {
         for route in protected { authenticated.on(RouterPath(route.path), method: route.method, use: route.handler) }
         addMethodNotAllowed(for: open + protected, on: api)
         WebRoutes.add(to: router)
-        if let exposition = environment.metricsExposition { MetricsRoutes.add(to: router, exposition: exposition, auth: auth) }
+        if let exposition = environment.metricsExposition {
+            MetricsRoutes.add(to: router, exposition: exposition.exposition, operatorOrgID: exposition.operatorOrgID, auth: auth)
+        }
         return router
     }
 

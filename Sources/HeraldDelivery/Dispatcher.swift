@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import HeraldCore
 import Logging
 import ServiceLifecycle
-import Tracing
 import Synchronization
+import Tracing
 
 /// The delivery loop, as a `Service`: claims due deliveries in batches with a lease, sends them concurrently up to
 /// a hard cap (and a cap per endpoint, see `DispatchSlots`), records every attempt and schedules retries. It is woken

@@ -12,12 +12,12 @@ import ServiceLifecycle
 public struct Retention: Service {
     let store: any MessageStore
     /// Messages older than this are deleted; nil keeps them.
-    let period: Duration?
+    let period: RetentionPeriod?
     let interval: Duration
     let batchSize: Int
     let logger: Logger
 
-    public init(store: any MessageStore, period: Duration?, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
+    public init(store: any MessageStore, period: RetentionPeriod?, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
         self.store = store
         self.period = period
         self.interval = interval
@@ -39,6 +39,8 @@ public struct Retention: Service {
         public var payloads = 0
         public var messages = 0
         public var expiredRecords = 0
+        /// What failed (and is left for the next sweep).
+        public var failures: [String] = []
     }
 
     /// Deletes everything due now, batch by batch. A failure is logged and left for the next sweep (nothing is lost
@@ -46,16 +48,16 @@ public struct Retention: Service {
     @discardableResult
     public func sweep(now: Timestamp = .now()) async -> Report {
         var report = Report()
-        report.payloads = await batches("deleting expired payloads") { try await store.expireDuePayloads(now: now, limit: $0) }
+        report.payloads = await batches("deleting expired payloads", &report) { try await store.expireDuePayloads(now: now, limit: $0) }
         if let period {
-            let seconds = period.components.seconds
-            let cutoff = now.adding(seconds: seconds == Int64.min ? 0 : -seconds)
-            report.messages = await batches("deleting old messages") { try await store.pruneMessages(before: cutoff, limit: $0) }
+            let cutoff = now.adding(seconds: -period.seconds)
+            report.messages = await batches("deleting old messages", &report) { try await store.pruneMessages(before: cutoff, limit: $0) }
         }
         do {
             report.expiredRecords = try await store.sweepExpiredRecords(now: now)
         } catch {
             logger.warning("deleting expired idempotency keys failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            report.failures.append("deleting expired idempotency keys failed: \(error)")
         }
         if report.payloads > 0 || report.messages > 0 {
             logger.info(
@@ -67,7 +69,7 @@ public struct Retention: Service {
     }
 
     /// Runs `batch` until it deletes less than a full batch; returns the total.
-    private func batches(_ what: String, _ batch: (Int) async throws -> Int) async -> Int {
+    private func batches(_ what: String, _ report: inout Report, _ batch: (Int) async throws -> Int) async -> Int {
         var total = 0
         do {
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
@@ -82,6 +84,7 @@ public struct Retention: Service {
             // Shutting down: the next start sweeps what is left.
         } catch {
             logger.warning("\(what) failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            report.failures.append("\(what) failed: \(error)")
         }
         return total
     }

@@ -36,7 +36,8 @@ public final class Herald: Service, Sendable {
     public let organization: String
     private let parts: Parts
     private let opened: OpenedStore
-    private let export: PrometheusExport
+    /// None when the configuration turns metrics off.
+    private let export: PrometheusExport?
     let logger: Logger
     private let readiness = Readiness()
     private let running = Mutex<RunningHerald?>(nil)
@@ -63,8 +64,9 @@ public final class Herald: Service, Sendable {
         self.organization = organization
         self.logger = logger
         self.onHTTPServerRunning = onHTTPServerRunning
-        self.export = PrometheusExport(backend: configuration.database.backendName)
-        self.opened = try OpenedStore(configuration: configuration, metrics: export.metrics, logger: logger)
+        let export = configuration.metricsEnabled ? PrometheusExport(backend: configuration.database.backendName) : nil
+        self.export = export
+        self.opened = try OpenedStore(configuration: configuration, metrics: export?.metrics ?? .off, logger: logger)
     }
 
     /// Where the keys came from (environment or the files beside the SQLite database), for a start-up line.
@@ -124,9 +126,9 @@ public final class Herald: Service, Sendable {
     public var eventTypes: EventTypes { EventTypes(api: api) }
 
     /// The metrics in Prometheus' text format, as `/metrics` serves them: for a host that exposes them on its own
-    /// router or feeds them to its own collector. Waits until Herald is ready.
+    /// router or feeds them to its own collector. Waits until Herald is ready; empty when metrics are off.
     public func metricsText() async throws -> String {
-        let exposition = try await runningAPI().metrics
+        guard let exposition = try await runningAPI().metrics else { return "" }
         return String(decoding: await exposition.render(), as: UTF8.self)
     }
 
@@ -135,7 +137,7 @@ public final class Herald: Service, Sendable {
     /// Waits until Herald is ready.
     public func prune(retention: RetentionPeriod?) async throws -> Retention.Report {
         _ = try await runningAPI()
-        return await Retention(store: opened.store, period: retention?.duration, logger: logger).sweep()
+        return await Retention(store: opened.store, period: retention, logger: logger).sweep()
     }
 
     /// Any route of the API, for what the typed calls do not cover.

@@ -13,7 +13,7 @@ struct RunningHerald: Sendable {
     /// An org token that never leaves the process: the Swift calls go through the same authentication as HTTP.
     let authorization: String
     let publicURL: String
-    let metrics: MetricsExposition
+    let metrics: MetricsExposition?
     let services: ServiceGroup
 
     static func start(
@@ -22,7 +22,7 @@ struct RunningHerald: Sendable {
         jwtSecret: [UInt8],
         organization: String,
         parts: Herald.Parts,
-        export: PrometheusExport,
+        export: PrometheusExport?,
         logger: Logger,
         onHTTPServerRunning: @escaping @Sendable (Int) async -> Void
     ) async throws -> RunningHerald {
@@ -40,8 +40,8 @@ struct RunningHerald: Sendable {
                 limits: configuration.limits
             ),
             operational: operational,
-            metrics: export.metrics,
-            metricsExposition: export.exposition(queue: store)
+            metrics: export?.metrics ?? .off,
+            metricsExposition: export.map { ($0.exposition(queue: store), organization) }
         )
         var services: [any Service] = []
         if parts.contains(.delivery) {
@@ -53,11 +53,11 @@ struct RunningHerald: Sendable {
                     settings: configuration.delivery,
                     operational: operational,
                     releaseAllLeasesAtStart: !store.servesSeveralInstances,
-                    metrics: export.metrics,
+                    metrics: export?.metrics ?? .off,
                     logger: Logger(label: "herald.delivery")
                 )
             )
-            services.append(Retention(store: store, period: configuration.retention?.duration, logger: Logger(label: "herald.retention")))
+            services.append(Retention(store: store, period: configuration.retention, logger: Logger(label: "herald.retention")))
         }
         if parts.contains(.httpServer) {
             services.append(
@@ -71,14 +71,14 @@ struct RunningHerald: Sendable {
             )
         }
         // Whatever else runs (a worker has no API), so every role can be scraped.
-        if let metricsPort = configuration.metricsPort {
+        if let metricsPort = configuration.metricsPort, let export {
             services.append(
                 buildMetricsApplication(
                     exposition: export.exposition(queue: store),
-                    host: configuration.host,
+                    host: configuration.metricsHost,
                     port: metricsPort,
                     logger: logger,
-                    onServerRunning: { port in logger.notice("metrics on http://\(configuration.host):\(port)/metrics (no token)") }
+                    onServerRunning: { port in logger.notice("metrics on http://\(configuration.metricsHost):\(port)/metrics (no token)") }
                 )
             )
         }
@@ -86,7 +86,7 @@ struct RunningHerald: Sendable {
             responder: HeraldRouter.build(environment: environment).buildResponder(),
             authorization: "Bearer " + (try await tokens.orgToken(orgID: organization)),
             publicURL: configuration.effectivePublicURL,
-            metrics: export.exposition(queue: store),
+            metrics: export?.exposition(queue: store),
             services: ServiceGroup(configuration: .init(services: services, logger: logger))
         )
     }

@@ -68,21 +68,35 @@ extension SQLStore {
         )
         let ids = try await rows(old) { try $0.text("id") }
         guard !ids.isEmpty else { return 0 }
-        // Children first (foreign keys). Only ended deliveries go: one a resend queued meanwhile keeps its message,
-        // which the last statement then leaves alone.
-        var deliveries = statement("DELETE FROM deliveries WHERE next_attempt_at IS NULL AND ")
-        deliveries.append(deliveries.isAny(of: ids, "msg_id"))
-        var attempts = statement("DELETE FROM attempts WHERE ")
-        attempts.append(attempts.isAny(of: ids, "msg_id"))
-        var feed = statement("DELETE FROM poller_feed WHERE ")
-        feed.append(feed.isAny(of: ids, "msg_id"))
-        var kept = statement("DELETE FROM idempotency_keys WHERE ")
-        kept.append(kept.isAny(of: ids, "resource_id"))
+        // A message may have thousands of attempts (many endpoints, resends): they and the deliveries go in chunks,
+        // each its own short transaction, so the writer is never held for long. Every delete spares a message that
+        // a resend gave an open delivery meanwhile; the last one then keeps it.
+        let open = "NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.msg_id = x.msg_id AND o.next_attempt_at IS NOT NULL)"
+        for (table, key) in [("attempts", "id"), ("deliveries", "id"), ("poller_feed", "seq")] {
+            while true {
+                var chunk = statement("DELETE FROM \(table) WHERE \(key) IN (SELECT x.\(key) FROM \(table) x WHERE ")
+                chunk.append(chunk.isAny(of: ids, "x.msg_id") + " AND \(open)")
+                if table == "deliveries" { chunk.append(" AND x.next_attempt_at IS NULL") }
+                chunk.append(" LIMIT \(chunk.bind(Self.pruneChunkRows)))")
+                chunk.returning(key)
+                let deleted = try await write([chunk], conflict: nil) { $0.count }
+                if deleted < Self.pruneChunkRows { break }
+            }
+        }
+        // Idempotent replays are left to expire with their keys: deleting one early would let a client's retry of
+        // the same request create the message again.
         var messages = statement("DELETE FROM messages WHERE ")
-        messages.append(messages.isAny(of: ids, "id") + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = messages.id)")
+        messages.append(
+            messages.isAny(of: ids, "id") + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = messages.id)"
+                + " AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.msg_id = messages.id)"
+                + " AND NOT EXISTS (SELECT 1 FROM poller_feed f WHERE f.msg_id = messages.id)"
+        )
         messages.returning("id")
-        return try await write([deliveries, attempts, feed, kept, messages], conflict: nil) { $0.count }
+        return try await write([messages], conflict: nil) { $0.count }
     }
+
+    /// Rows one retention transaction deletes at most.
+    static var pruneChunkRows: Int { 2_000 }
 
     public func sweepExpiredRecords(now: Timestamp) async throws -> Int {
         var keys = statement("DELETE FROM idempotency_keys WHERE ")

@@ -6,7 +6,8 @@ extension SQLStore {
     public func liveActivity(orgID: String, appID: String?, since: Timestamp, limit: Int) async throws -> [LiveActivity] {
         // The payload is not read: the views never show it.
         var messages = statement(
-            "SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, \(dialect.nullBytes) AS payload, m.payload_expires_at, m.created_at"
+            "SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, \(dialect.nullBytes) AS payload, m.payload_expires_at, m.created_at,"
+                + " m.trace_parent"
                 + " FROM messages m WHERE"
         )
         messages.appendScope("m", orgID: orgID, appID: appID)

@@ -24,6 +24,20 @@ extension Setting {
             effective: { .literal(String($0.herald.port)) }
         ),
         Setting(
+            "metrics",
+            kind: .boolean,
+            allowed: "true or false",
+            apply: { settings, value in settings.herald.metricsEnabled = try boolean(value) },
+            effective: { .literal(String($0.herald.metricsEnabled)) }
+        ),
+        Setting(
+            "metrics_host",
+            kind: .text,
+            allowed: "an address for the metrics port to listen on, e.g. 127.0.0.1 or 0.0.0.0",
+            apply: { settings, value in settings.herald.metricsHost = value },
+            effective: { .text($0.herald.metricsHost) }
+        ),
+        Setting(
             "metrics_port",
             flag: "--metrics-port",
             kind: .integer,

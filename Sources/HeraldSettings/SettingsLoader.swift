@@ -72,6 +72,9 @@ public struct LoadedSettings: Sendable {
                 problems.append(Self.refusal(of: setting, source: chosen.source, value: text, error))
             }
         }
+        if settings.herald.metricsPort != nil, !settings.herald.metricsEnabled {
+            problems.append("metrics_port needs metrics on: with metrics false there is nothing to serve on it")
+        }
         if let metricsPort = settings.herald.metricsPort, metricsPort != 0, metricsPort == settings.herald.port {
             problems.append("metrics_port must differ from port (\(metricsPort)): /metrics is already served on the API port, with a token")
         }

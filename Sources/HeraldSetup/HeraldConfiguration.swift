@@ -5,8 +5,12 @@ import HeraldCore
 public struct HeraldConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     public var port: Int = 8071
-    /// `HERALD_METRICS_PORT`: a second listener (on `host`) serving `/metrics` without a token; nil for none.
+    /// `HERALD_METRICS`: record metrics and serve `/metrics` (on by default).
+    public var metricsEnabled = true
+    /// `HERALD_METRICS_PORT`: a second listener serving `/metrics` without a token; nil for none.
     public var metricsPort: Int?
+    /// `HERALD_METRICS_HOST`: the address that listener binds, loopback unless the operator opens it wider.
+    public var metricsHost = "127.0.0.1"
     public var database: DatabaseLocation = .sqlite(path: "herald.db")
     /// `HERALD_JWT_SECRET`; nil means "use (or create) the secret file beside the database".
     public var jwtSecret: String?

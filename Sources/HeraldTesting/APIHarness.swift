@@ -31,7 +31,7 @@ public struct APIHarness: Sendable {
             tokens: tokens,
             settings: settings,
             operational: operational,
-            metricsExposition: metricsExposition
+            metricsExposition: metricsExposition.map { ($0, Self.orgID) }
         )
         orgToken = try await tokens.orgToken(orgID: Self.orgID)
     }

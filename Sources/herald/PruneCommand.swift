@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HeraldKit
 import HeraldSettings
 import Logging
@@ -33,9 +34,12 @@ struct PruneCommand: AsyncParsableCommand {
         var logger = Logger(label: "herald")
         logger.logLevel = .warning
         let report = try await Prune.run(configuration, logger: logger)
+        for failure in report.failures { FileHandle.standardError.write(Data(("Error: " + failure + "\n").utf8)) }
         let kept = configuration.retention.map { "older than \($0)" } ?? "none: no retention period is set, messages are kept"
         print(
             "deleted \(report.messages) messages (\(kept)), \(report.payloads) expired payloads, \(report.expiredRecords) expired keys and revocations"
         )
+        // What failed is left for the next run; the exit status tells cron.
+        if !report.failures.isEmpty { throw ExitCode.failure }
     }
 }

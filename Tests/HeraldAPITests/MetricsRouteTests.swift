@@ -23,6 +23,9 @@ import Testing
             // An app token is a customer's portal: counts of every tenant are not theirs.
             let portal = try await api.request(.get, "/metrics", auth: .bearer(appToken))
             #expect(portal.status == 403, "\(String(decoding: portal.body, as: UTF8.self))")
+            // Another organisation is a tenant as well.
+            let stranger = try await harness.token(org: "org_2Zb9mFhQJt5rk6LYzGw2Rnm3hXa")
+            #expect(try await api.request(.get, "/metrics", auth: .bearer(stranger)).status == 403)
         }
     }
 

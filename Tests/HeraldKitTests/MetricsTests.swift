@@ -48,9 +48,25 @@ import Testing
                     #expect(after.value("herald_queue_retrying") != nil)
                     // Only the backend in use has series; no label names a tenant.
                     #expect(!after.samples.contains { $0.labels["backend"] != nil && $0.labels["backend"] != backend })
-                    #expect(!after.samples.contains { sample in sample.labels.keys.contains { ["app", "app_id", "endpoint", "org"].contains($0) } })
+                    #expect(
+                        !after.samples.contains { sample in
+                            sample.labels.keys.contains { ["app", "app_id", "endpoint", "endpoint_id", "org", "org_id", "msg_id"].contains($0) }
+                        }
+                    )
                 }
             }
+        }
+    }
+
+    @Test func metricsTurnedOffServeNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = EmbeddedHeraldTests.configuration(database: .sqlite(path: directory.file("off.db")))
+        configuration.metricsEnabled = false
+        let herald = try Herald(configuration: configuration, logger: EmbeddedHeraldTests.quiet)
+        try await EmbeddedHeraldTests.running(herald) {
+            _ = try await herald.applications.create(name: "Acme", uid: "acme")
+            #expect(try await herald.metricsText() == "")
         }
     }
 

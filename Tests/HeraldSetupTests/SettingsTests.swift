@@ -213,6 +213,25 @@ import Testing
         #expect(problems.contains { $0.hasPrefix("HERALD_DATABASE_URL must be sqlite:PATH or postgres://") })
     }
 
+    @Test func observabilitySettingsAreCheckedTogether() {
+        #expect(
+            Self.problems(environment: ["HERALD_METRICS": "false", "HERALD_METRICS_PORT": "9464"], file: nil)
+                == ["metrics_port needs metrics on: with metrics false there is nothing to serve on it"]
+        )
+        #expect(
+            Self.problems(environment: ["HERALD_METRICS_PORT": "8071"], file: nil).contains { $0.hasPrefix("metrics_port must differ from port") }
+        )
+        #expect(
+            Self.problems(environment: ["HERALD_RETENTION": "90x"], file: nil).contains {
+                $0.hasPrefix("HERALD_RETENTION must be a whole number and a unit")
+            }
+        )
+        for bad in ["ftp://collector:4318", "collector:4318", "http://collector:4318/?q=1"] {
+            #expect(Self.problems(environment: ["HERALD_OTEL_ENDPOINT": bad], file: nil).count == 1, "\(bad)")
+        }
+        #expect(Self.problems(environment: ["HERALD_RETENTION": "90d", "HERALD_OTEL_ENDPOINT": "http://127.0.0.1:4318"], file: nil).isEmpty)
+    }
+
     @Test func secretsAreNeverEchoedNorPrinted() throws {
         let shortSecret = "short-jwt-secret"
         let badKey = "not-base64-key-material"

@@ -192,7 +192,11 @@ import Testing
         try await backend.withStore { store in
             try await store.revokeToken(hash: "expired", expiresAt: Self.now.adding(seconds: -1))
             try await store.revokeToken(hash: "live", expiresAt: Self.now.adding(seconds: 3600))
-            #expect(try await store.sweepExpiredRecords(now: Self.now) >= 1)
+            // A key whose claim lapsed long ago, and one still held.
+            _ = try await store.claimIdempotencyKey("held", now: Self.now, lockUntil: Self.now.adding(seconds: 60))
+            _ = try await store.claimIdempotencyKey("stale", now: Self.now.adding(seconds: -100), lockUntil: Self.now.adding(seconds: -50))
+            #expect(try await store.sweepExpiredRecords(now: Self.now) == 2)
+            #expect(try await store.claimIdempotencyKey("held", now: Self.now, lockUntil: Self.now.adding(seconds: 60)) == .inProgress)
             #expect(try await store.isTokenRevoked(hashes: ["expired"]) == false)
             #expect(try await store.isTokenRevoked(hashes: ["live"]))
             #expect(try await store.sweepExpiredRecords(now: Self.now) == 0)

@@ -21,8 +21,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// The matched route's template; requests no route matched share one label.
+    /// The matched route's template; requests no route matched share Hummingbird's `NotFound`.
     static func route(_ context: Context) -> String {
-        context.endpointPath ?? "unmatched"
+        context.endpointPath ?? "NotFound"
     }
 }

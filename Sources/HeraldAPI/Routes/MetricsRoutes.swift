@@ -24,12 +24,18 @@ public struct MetricsExposition: Sendable {
     }
 }
 
-/// `GET /metrics` on the API port: an org token is required (counts of every tenant together are the operator's).
-/// Prometheus sends it with `authorization: {credentials_file: …}`; a separate metrics port needs none.
+/// `GET /metrics` on the API port: only an org token of the operator's organisation may read it — the counts cover
+/// every tenant, and other organisations are tenants too. Prometheus sends it with
+/// `authorization: {credentials_file: …}`; a separate metrics port needs none.
 enum MetricsRoutes {
-    static func add(to router: Router<HeraldRequestContext>, exposition: MetricsExposition, auth: AuthMiddleware) {
+    static func add(
+        to router: Router<HeraldRequestContext>,
+        exposition: MetricsExposition,
+        operatorOrgID: String,
+        auth: AuthMiddleware
+    ) {
         router.group(RouterPath("metrics")).add(middleware: auth).get { _, context -> Response in
-            _ = try context.requireOrgToken()
+            guard try context.requireOrgToken() == operatorOrgID else { throw HeraldError.forbidden() }
             return await exposition.response()
         }
     }

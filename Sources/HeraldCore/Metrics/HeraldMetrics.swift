@@ -86,8 +86,18 @@ public final class HeraldMetrics: Sendable {
             return value
         } catch {
             handles.duration.record(elapsed: ContinuousClock.now - started)
-            handles.errors.increment()
+            if Self.isDatabaseFailure(error) { handles.errors.increment() }
             throw error
+        }
+    }
+
+    /// A failure of the database, not an answer to the request: a taken unique value (a client repeating an event
+    /// id) or a cancelled call is not one, or any tenant could set off the operator's alert.
+    static func isDatabaseFailure(_ error: any Error) -> Bool {
+        switch error {
+        case is CancellationError: false
+        case StorageError.duplicate: false
+        default: true
         }
     }
 

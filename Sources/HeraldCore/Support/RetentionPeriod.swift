@@ -19,8 +19,6 @@ public struct RetentionPeriod: Sendable, Hashable, CustomStringConvertible {
         self.init(seconds: total)
     }
 
-    public var duration: Duration { .seconds(seconds) }
-
     /// In the largest unit that divides it: `90d`, `36h`, `45s`.
     public var description: String {
         let unit = Self.units.first { seconds % $0.seconds == 0 } ?? (suffix: "s", seconds: 1)
