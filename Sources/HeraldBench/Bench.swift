@@ -4,7 +4,7 @@ import Histogram
 
 /// What `herald bench` measures.
 public enum BenchScenario: String, CaseIterable, Sendable {
-    case ingest, e2e, fanout, backlog, isolation, noisy
+    case ingest, e2e, fanout, backlog, isolation, noisy, retention
 }
 
 /// How `herald bench` runs.
@@ -22,8 +22,10 @@ public struct BenchOptions: Sendable {
     public var postgresURL: String?
     /// Herald instances sharing the database (PostgreSQL only); the load goes to the first, all of them deliver.
     public var instances: Int
-    /// Messages per second offered in the e2e latency phase.
+    /// Messages per second offered in the e2e latency phase and the retention soak.
     public var offeredRate: Int
+    /// The retention period of the retention soak, in seconds.
+    public var retentionSeconds: Int
 
     public init(
         scenarios: [BenchScenario],
@@ -33,8 +35,10 @@ public struct BenchOptions: Sendable {
         executable: String,
         postgresURL: String? = nil,
         instances: Int = 1,
-        offeredRate: Int = 1000
+        offeredRate: Int = 1000,
+        retentionSeconds: Int = 60
     ) {
+        self.retentionSeconds = retentionSeconds
         self.scenarios = scenarios
         self.duration = duration
         self.backlogDeliveries = backlogDeliveries
@@ -69,6 +73,7 @@ public struct Bench: Sendable {
                 case .backlog: figures = try await backlog(receiverURL)
                 case .isolation: figures = try await isolation(receiverURL)
                 case .noisy: figures = try await noisyTenant(receiverURL)
+                case .retention: figures = try await retentionSoak(receiverURL)
                 }
                 progress("\(scenario.rawValue): done")
                 results.append((scenario, figures))

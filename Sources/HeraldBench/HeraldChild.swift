@@ -73,6 +73,28 @@ final class HeraldChild: @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The database's size on disk: the SQLite file and its write-ahead log, or PostgreSQL's `pg_database_size`.
+    func databaseBytes() throws -> Int {
+        if database.hasPrefix("sqlite:") {
+            let path = String(database.dropFirst("sqlite:".count))
+            return [path, path + "-wal"].reduce(0) { total, file in
+                total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+            }
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-A", "-t", database, "-c", "SELECT pg_database_size(current_database())"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0, let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BenchError("psql could not read the database's size")
+        }
+        return bytes
+    }
+
     /// The process's peak resident memory so far (`VmHWM`), in bytes.
     func peakRSS() -> Int? {
         guard let pid = process?.processIdentifier,

@@ -26,8 +26,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Herald instances sharing the PostgreSQL database; the load goes to the first, all deliver.")
     var instances: Int = 1
 
-    @Option(help: "Messages per second offered in the e2e latency phase.")
+    @Option(help: "Messages per second offered in the e2e latency phase and the retention soak.")
     var rate: Int = 1000
+
+    @Option(help: "The retention soak's HERALD_RETENTION, in seconds (its --duration should be several times longer).")
+    var retention: Int = 60
 
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
@@ -42,8 +45,8 @@ struct BenchCommand: AsyncParsableCommand {
             }
             scenarios = [one]
         }
-        guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0, rate > 0 else {
-            throw ValidationError("--duration, --backlog-deliveries, --concurrency, --instances and --rate must be positive")
+        guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0, rate > 0, retention > 0 else {
+            throw ValidationError("--duration, --backlog-deliveries, --concurrency, --instances, --rate and --retention must be positive")
         }
         guard instances == 1 || postgres != nil else {
             throw ValidationError("several --instances need a shared --postgres database")
@@ -57,7 +60,8 @@ struct BenchCommand: AsyncParsableCommand {
             executable: executable,
             postgresURL: postgres,
             instances: instances,
-            offeredRate: rate
+            offeredRate: rate,
+            retentionSeconds: retention
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
