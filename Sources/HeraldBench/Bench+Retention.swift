@@ -13,7 +13,8 @@ extension Bench {
             receiver.recordArrivals(true)
             defer { receiver.recordArrivals(false) }
             let window = min(options.duration, 10)
-            let windows = max(1, Int((options.duration / window).rounded()))
+            // Bounded before converting: a duration from the command line must not trap the conversion.
+            let windows = max(1, Int(min(options.duration / window, 1_000_000).rounded()))
             progress("retention: \(options.offeredRate) msg/s for \(windows) windows of \(window) s, retention \(period) s")
             var accepted: [[(String, ContinuousClock.Instant)]] = []
             var sizes: [Double] = []
