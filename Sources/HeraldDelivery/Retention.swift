@@ -7,7 +7,9 @@ import ServiceLifecycle
 /// - payloads whose `payloadRetentionPeriod` ended are deleted (the message, its deliveries and attempts stay; the
 ///   API answers `{"expired": true}` from the moment of expiry);
 /// - with a retention period (`HERALD_RETENTION`), messages older than it go, with their deliveries, attempts and
-///   feed entries — except those with a delivery still waiting or retrying, which stay until it ends;
+///   feed entries — except those with a delivery still waiting or retrying, which stay until it ends. Where the
+///   backend partitions by time (PostgreSQL), whole partitions are dropped instead of rows deleted, so data outlives
+///   the period by up to one partition's width (`PartitionWidth`), unless `exactCutoff` asks for rows up to it;
 /// - idempotency keys and token revocations that have expired go.
 public struct Retention: Service {
     let store: any MessageStore
@@ -15,13 +17,24 @@ public struct Retention: Service {
     let period: RetentionPeriod?
     let interval: Duration
     let batchSize: Int
+    /// Whether messages in a partition not yet droppable whole are deleted row by row up to the cutoff (`herald
+    /// prune`, run once) rather than left for their partition (the service, whose cost must stay flat).
+    let exactCutoff: Bool
     let logger: Logger
 
-    public init(store: any MessageStore, period: RetentionPeriod?, interval: Duration = .seconds(60), batchSize: Int = 500, logger: Logger) {
+    public init(
+        store: any MessageStore,
+        period: RetentionPeriod?,
+        interval: Duration = .seconds(60),
+        batchSize: Int = 500,
+        exactCutoff: Bool = false,
+        logger: Logger
+    ) {
         self.store = store
         self.period = period
         self.interval = interval
         self.batchSize = batchSize
+        self.exactCutoff = exactCutoff
         self.logger = logger
     }
 
@@ -37,7 +50,10 @@ public struct Retention: Service {
     /// What one sweep deleted.
     public struct Report: Sendable, Hashable {
         public var payloads = 0
+        /// Messages deleted row by row.
         public var messages = 0
+        /// Time partitions dropped whole.
+        public var partitions = 0
         public var expiredRecords = 0
         /// What failed (and is left for the next sweep).
         public var failures: [String] = []
@@ -49,9 +65,22 @@ public struct Retention: Service {
     public func sweep(now: Timestamp = .now()) async -> Report {
         var report = Report()
         report.payloads = await batches("deleting expired payloads", &report) { try await store.expireDuePayloads(now: now, limit: $0) }
-        if let period {
-            let cutoff = now.adding(seconds: -period.seconds)
-            report.messages = await batches("deleting old messages", &report) { try await store.pruneMessages(before: cutoff, limit: $0) }
+        // Partitions are made ahead with or without a period (PostgreSQL); with one, old ones are dropped.
+        let cutoff = period.map { now.adding(seconds: -$0.seconds) }
+        var rowsBefore = cutoff
+        do {
+            let width = period.map(PartitionWidth.seconds(for:)) ?? PartitionWidth.maximumSeconds
+            let upkeep = try await store.maintainPartitions(now: now, cutoff: cutoff, widthSeconds: width)
+            report.partitions = upkeep.dropped
+            report.failures += upkeep.failures
+            for failure in upkeep.failures { logger.warning("\(failure)") }
+            if !exactCutoff { rowsBefore = upkeep.rowsBefore }
+        } catch {
+            logger.warning("partition upkeep failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            report.failures.append("partition upkeep failed: \(error)")
+        }
+        if let rowsBefore {
+            report.messages = await batches("deleting old messages", &report) { try await store.pruneMessages(before: rowsBefore, limit: $0) }
         }
         do {
             report.expiredRecords = try await store.sweepExpiredRecords(now: now)
@@ -59,10 +88,13 @@ public struct Retention: Service {
             logger.warning("deleting expired idempotency keys failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             report.failures.append("deleting expired idempotency keys failed: \(error)")
         }
-        if report.payloads > 0 || report.messages > 0 {
+        if report.payloads > 0 || report.messages > 0 || report.partitions > 0 {
             logger.info(
                 "retention deleted old data",
-                metadata: ["herald.payloads": "\(report.payloads)", "herald.messages": "\(report.messages)"]
+                metadata: [
+                    "herald.payloads": "\(report.payloads)", "herald.messages": "\(report.messages)",
+                    "herald.partitions": "\(report.partitions)",
+                ]
             )
         }
         return report

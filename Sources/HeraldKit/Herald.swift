@@ -137,7 +137,7 @@ public final class Herald: Service, Sendable {
     /// Waits until Herald is ready.
     public func prune(retention: RetentionPeriod?) async throws -> Retention.Report {
         _ = try await runningAPI()
-        return await Retention(store: opened.store, period: retention, logger: logger).sweep()
+        return await Retention(store: opened.store, period: retention, exactCutoff: true, logger: logger).sweep()
     }
 
     /// Any route of the API, for what the typed calls do not cover.

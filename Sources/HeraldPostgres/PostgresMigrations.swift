@@ -17,6 +17,7 @@ enum PostgresMigrations {
         ("0008_retention", retention),
         // Where a message's delivery attempts find the trace of the request that published it (nullable: instant).
         ("0009_trace_parent", ["ALTER TABLE messages ADD COLUMN trace_parent TEXT COLLATE \"C\""]),
+        ("0010_time_partitions", timePartitions),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -41,6 +42,10 @@ enum PostgresMigrations {
             var newlyApplied: [String] = []
             for migration in all where !applied.contains(migration.identifier) {
                 for statement in migration.statements {
+                    if statement == historyPartitions {
+                        try await createHistoryPartitions(connection, logger: logger)
+                        continue
+                    }
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).drain()
                 }
                 if migration.identifier == resealing { try await resealUnboundSecrets(connection, sealer: sealer, logger: logger) }
@@ -233,6 +238,96 @@ enum PostgresMigrations {
         "CREATE INDEX deliveries_msg ON deliveries (msg_id)",
         "CREATE INDEX poller_feed_msg ON poller_feed (msg_id)",
     ]
+
+    /// Messages become partitioned by id, attempts by their message's id (ids sort by time: see `PostgresPartitions`),
+    /// so retention drops a partition rather than deleting its rows. Rows stored until now are copied into the
+    /// default partition, which retention prunes row by row. A partitioned table can be unique only on keys holding
+    /// the partition key, so event ids are kept unique in a table of their own; and references to messages go, since
+    /// a partition with references cannot be dropped — Herald deletes a message's deliveries and feed entries itself,
+    /// before the message, and a claim finding a delivery without its message skips it.
+    static let timePartitions = [
+        "ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_msg_id_fkey",
+        "ALTER TABLE poller_feed DROP CONSTRAINT IF EXISTS poller_feed_msg_id_fkey",
+        """
+        CREATE TABLE message_event_ids (
+            app_id TEXT COLLATE "C" NOT NULL,
+            event_id TEXT COLLATE "C" NOT NULL,
+            msg_id TEXT COLLATE "C" NOT NULL,
+            PRIMARY KEY (app_id, event_id)
+        )
+        """,
+        "INSERT INTO message_event_ids (app_id, event_id, msg_id) SELECT app_id, event_id, id FROM messages WHERE event_id IS NOT NULL",
+        "CREATE INDEX message_event_ids_msg ON message_event_ids (msg_id)",
+        """
+        CREATE TABLE messages_partitioned (
+            id TEXT COLLATE "C" NOT NULL,
+            app_id TEXT COLLATE "C" NOT NULL CONSTRAINT messages_app_id_fkey REFERENCES applications (id),
+            event_type TEXT COLLATE "C" NOT NULL,
+            event_id TEXT COLLATE "C",
+            channels TEXT,
+            payload BYTEA,
+            payload_expires_at BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            trace_parent TEXT COLLATE "C"
+        ) PARTITION BY RANGE (id)
+        """,
+        "CREATE TABLE messages_default PARTITION OF messages_partitioned DEFAULT",
+        """
+        CREATE TABLE attempts_partitioned (
+            id TEXT COLLATE "C" NOT NULL,
+            msg_id TEXT COLLATE "C" NOT NULL,
+            endpoint_id TEXT COLLATE "C" NOT NULL CONSTRAINT attempts_endpoint_id_fkey REFERENCES endpoints (id),
+            app_id TEXT COLLATE "C" NOT NULL,
+            url TEXT NOT NULL,
+            response TEXT,
+            response_status_code INTEGER NOT NULL,
+            response_duration_ms BIGINT NOT NULL,
+            status INTEGER NOT NULL CHECK (status IN (0, 2)),
+            trigger_type INTEGER NOT NULL CHECK (trigger_type IN (0, 1)),
+            created_at BIGINT NOT NULL
+        ) PARTITION BY RANGE (msg_id)
+        """,
+        "CREATE TABLE attempts_default PARTITION OF attempts_partitioned DEFAULT",
+        historyPartitions,
+        """
+        INSERT INTO messages_partitioned (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
+        SELECT id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent FROM messages
+        """,
+        """
+        INSERT INTO attempts_partitioned (id, msg_id, endpoint_id, app_id, url, response, response_status_code,
+            response_duration_ms, status, trigger_type, created_at)
+        SELECT id, msg_id, endpoint_id, app_id, url, response, response_status_code, response_duration_ms, status,
+            trigger_type, created_at
+        FROM attempts
+        """,
+        "DROP TABLE attempts",
+        "DROP TABLE messages",
+        "ALTER TABLE messages_partitioned RENAME TO messages",
+        "ALTER TABLE attempts_partitioned RENAME TO attempts",
+        "ALTER TABLE messages ADD PRIMARY KEY (id)",
+        "CREATE INDEX messages_app ON messages (app_id, id)",
+        "CREATE INDEX messages_app_event_id ON messages (app_id, event_id) WHERE event_id IS NOT NULL",
+        "CREATE INDEX messages_payload_expiry ON messages (payload_expires_at) WHERE payload IS NOT NULL",
+        "ALTER TABLE attempts ADD PRIMARY KEY (msg_id, id)",
+        "CREATE INDEX attempts_endpoint ON attempts (endpoint_id, id)",
+        "CREATE INDEX attempts_app ON attempts (app_id, id)",
+    ]
+
+    /// Stands, in `timePartitions`, for the history partitions (`createHistoryPartitions`), whose bound is the time of
+    /// the upgrade.
+    static let historyPartitions = "-- history partitions"
+
+    /// Partitions of messages and attempts from MINVALUE to the next minute, which the rows stored until the upgrade
+    /// go into: not the default partition, which every partition attached later would have to scan.
+    static func createHistoryPartitions(_ connection: PostgresConnection, logger: Logger) async throws {
+        guard let history = TimePartition.history(now: .now()) else { return }
+        for (parent, table) in [("messages_partitioned", history.messagesTable), ("attempts_partitioned", history.attemptsTable)] {
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE TABLE \(table) PARTITION OF \(parent) FOR VALUES \(history.bounds)"),
+                logger: logger
+            ).drain()
+        }
+    }
 
     /// The migration after whose statements endpoint secrets sealed by 0.1 are sealed again bound to their row.
     static let resealing = "0005_sealed_idempotency"

@@ -20,6 +20,8 @@ public final class PostgresStore: HeraldStore, Service {
     /// Where database timings go.
     let metrics: HeraldMetrics
     let operationTimeout: Duration
+    /// How wide the time partitions made at start are (retention's upkeep then makes them as its period asks).
+    let partitionWidthSeconds: Int64
     /// Signalled after a commit that made deliveries due, here or (through NOTIFY) on another instance.
     public let newWork = WorkSignal()
     /// Signalled after a commit that appended to a polling endpoint's feed, here or on another instance.
@@ -47,10 +49,12 @@ public final class PostgresStore: HeraldStore, Service {
         sealer: SecretSealer,
         maxConnections: Int = 24,
         operationTimeout: Duration = .seconds(5),
+        partitionWidthSeconds: Int64 = PartitionWidth.maximumSeconds,
         metrics: HeraldMetrics = .off,
         logger: Logger
     ) {
         self.metrics = metrics
+        self.partitionWidthSeconds = partitionWidthSeconds
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,
@@ -91,6 +95,13 @@ public final class PostgresStore: HeraldStore, Service {
                         try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
                     }
                     if !applied.isEmpty { self.logger.notice("applied PostgreSQL migrations \(applied.joined(separator: ", "))") }
+                }
+                // Messages accepted before these exist go to the default partition, which retention prunes row by row:
+                // a failure here costs only that.
+                do {
+                    try await self.createPartitions(now: .now(), widthSeconds: self.partitionWidthSeconds)
+                } catch {
+                    self.logger.warning("creating time partitions failed", metadata: ["herald.error": "\(String(reflecting: error))"])
                 }
                 readiness.open(.success(()))
             } catch {

@@ -71,6 +71,14 @@ enum Statements {
         static let sql = FanOutCandidates.statement(appID: "", .postgres).sql
     }
 
+    /// Claims the message's event id (`$4`, when given) for its application: taken, the statement fails on the unique
+    /// key, and the message is refused with a 409.
+    static let eventIDTaken = """
+        event_id_taken AS (
+            INSERT INTO message_event_ids (app_id, event_id, msg_id) SELECT $2, $4, $1 WHERE $4::text IS NOT NULL
+        )
+        """
+
     /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$10`, a feed entry per
     /// polling endpoint in `$11` — in one statement. The choice was made on endpoints read just before; the statement
     /// takes only those still live and enabled, and of the same kind (push or poll), as it sees them. Parameters: id,
@@ -83,6 +91,7 @@ enum Statements {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
             ),
+            \(eventIDTaken),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
                 SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8
@@ -110,6 +119,7 @@ enum Statements {
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
             ),
+            \(eventIDTaken),
             target AS (
                 SELECT EXISTS (SELECT 1 FROM endpoints WHERE id = $10 AND url = '\(EndpointURL.poller)') AS poller
             ),
@@ -139,7 +149,8 @@ enum Statements {
             """
     }
 
-    /// Leases due deliveries, no more per endpoint than its room. Parameters: lease until, owner, now, endpoints with no
+    /// Leases due deliveries, no more per endpoint than its room. A delivery whose message retention removed (a
+    /// resend racing the prune) comes back inactive, so it is ended rather than claimed again and again. Parameters: lease until, owner, now, endpoints with no
     /// room, limit, busy endpoints and their requests in flight, the per-endpoint cap.
     enum ClaimDeliveries: StatementText {
         static let sql = """
@@ -174,13 +185,15 @@ enum Statements {
             )
             SELECT c.id AS delivery_id, c.trigger_type, c.attempt_count,
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
-                m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                c.msg_id, m.event_id, coalesce(m.event_type, '') AS event_type, m.payload,
+                coalesce(m.payload_expires_at, 0) AS payload_expires_at,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
+                    OR m.id IS NULL) AS inactive,
                 m.trace_parent, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
-            JOIN messages m ON m.id = c.msg_id
+            LEFT JOIN messages m ON m.id = c.msg_id
             JOIN endpoints e ON e.id = c.endpoint_id
             JOIN applications a ON a.id = c.app_id
             ORDER BY c.id

@@ -72,13 +72,16 @@ extension SQLStore {
         // each its own short transaction, so the writer is never held for long. Every delete spares a message that
         // a resend gave an open delivery meanwhile; the last one then keeps it.
         let open = "NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.msg_id = x.msg_id AND o.next_attempt_at IS NOT NULL)"
-        for (table, key) in [("attempts", "id"), ("deliveries", "id"), ("poller_feed", "seq")] {
+        // Attempts are keyed by message and id (PostgreSQL partitions them by message).
+        for (table, key) in [("attempts", ["msg_id", "id"]), ("deliveries", ["id"]), ("poller_feed", ["seq"])] {
+            let columns = key.joined(separator: ", ")
+            let selected = key.map { "x." + $0 }.joined(separator: ", ")
             while true {
-                var chunk = statement("DELETE FROM \(table) WHERE \(key) IN (SELECT x.\(key) FROM \(table) x WHERE ")
+                var chunk = statement("DELETE FROM \(table) WHERE (\(columns)) IN (SELECT \(selected) FROM \(table) x WHERE ")
                 chunk.append(chunk.isAny(of: ids, "x.msg_id") + " AND \(open)")
                 if table == "deliveries" { chunk.append(" AND x.next_attempt_at IS NULL") }
                 chunk.append(" LIMIT \(chunk.bind(Self.pruneChunkRows)))")
-                chunk.returning(key)
+                chunk.returning("1 AS deleted")
                 let deleted = try await write([chunk], conflict: nil) { $0.count }
                 if deleted < Self.pruneChunkRows { break }
             }
@@ -92,7 +95,14 @@ extension SQLStore {
                 + " AND NOT EXISTS (SELECT 1 FROM poller_feed f WHERE f.msg_id = messages.id)"
         )
         messages.returning("id")
-        return try await write([messages], conflict: nil) { $0.count }
+        let deleted = try await write([messages], conflict: nil) { $0.count }
+        if dialect == .postgres {
+            // There, event ids are kept unique in a table of their own: those of the messages now gone are free.
+            var eventIDs = statement("DELETE FROM message_event_ids e WHERE ")
+            eventIDs.append(eventIDs.isAny(of: ids, "e.msg_id") + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.msg_id)")
+            try await write([eventIDs])
+        }
+        return deleted
     }
 
     /// Rows one retention transaction deletes at most.

@@ -36,8 +36,9 @@ struct PruneCommand: AsyncParsableCommand {
         let report = try await Prune.run(configuration, logger: logger)
         for failure in report.failures { FileHandle.standardError.write(Data(("Error: " + failure + "\n").utf8)) }
         let kept = configuration.retention.map { "older than \($0)" } ?? "none: no retention period is set, messages are kept"
+        let partitions = report.partitions > 0 ? ", \(report.partitions) time partitions" : ""
         print(
-            "deleted \(report.messages) messages (\(kept)), \(report.payloads) expired payloads, \(report.expiredRecords) expired keys and revocations"
+            "deleted \(report.messages) messages (\(kept))\(partitions), \(report.payloads) expired payloads, \(report.expiredRecords) expired keys and revocations"
         )
         // What failed is left for the next run; the exit status tells cron.
         if !report.failures.isEmpty { throw ExitCode.failure }

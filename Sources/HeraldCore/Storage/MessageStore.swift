@@ -48,9 +48,17 @@ public protocol MessageStore: Sendable {
     /// Deletes idempotency keys past their expiry and token revocations of tokens that have expired anyway (neither
     /// can matter any more); returns how many rows.
     func sweepExpiredRecords(now: Timestamp) async throws -> Int
+    /// Where the backend partitions messages and attempts by time (PostgreSQL): creates the partitions of the time
+    /// ahead, each `widthSeconds` wide, and drops those wholly older than `cutoff` (when given) whose deliveries have
+    /// all ended. Without partitions, nothing is done and every message before `cutoff` is left to `pruneMessages`.
+    func maintainPartitions(now: Timestamp, cutoff: Timestamp?, widthSeconds: Int64) async throws -> PartitionUpkeep
 }
 
 extension MessageStore {
+    public func maintainPartitions(now: Timestamp, cutoff: Timestamp?, widthSeconds: Int64) async throws -> PartitionUpkeep {
+        PartitionUpkeep(rowsBefore: cutoff)
+    }
+
     /// Stores a message and fans it out to every matching endpoint.
     public func createMessage(_ message: Message) async throws {
         try await createMessage(message, onlyTo: nil)

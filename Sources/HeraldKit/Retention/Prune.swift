@@ -9,7 +9,7 @@ import ServiceLifecycle
 public enum Prune {
     public static func run(_ configuration: HeraldConfiguration, logger: Logger) async throws -> Retention.Report {
         let opened = try OpenedStore(configuration: configuration, metrics: .off, logger: logger)
-        let retention = Retention(store: opened.store, period: configuration.retention, logger: logger)
+        let retention = Retention(store: opened.store, period: configuration.retention, exactCutoff: true, logger: logger)
         guard let service = opened.service else {
             try await opened.ready()
             return await retention.sweep()
