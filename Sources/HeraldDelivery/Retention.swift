@@ -69,8 +69,7 @@ public struct Retention: Service {
         let cutoff = period.map { now.adding(seconds: -$0.seconds) }
         var rowsBefore = cutoff
         do {
-            let width = period.map(PartitionWidth.seconds(for:)) ?? PartitionWidth.maximumSeconds
-            let upkeep = try await store.maintainPartitions(now: now, cutoff: cutoff, widthSeconds: width)
+            let upkeep = try await store.maintainPartitions(now: now, cutoff: cutoff, widthSeconds: PartitionWidth.seconds(for: period))
             report.partitions = upkeep.dropped
             report.failures += upkeep.failures
             for failure in upkeep.failures { logger.warning("\(failure)") }

@@ -36,7 +36,13 @@ struct OpenedStore: Sendable {
             }
             service = nil
         case .postgres(let location):
-            let postgres = PostgresStore(location: location, sealer: sealer, metrics: metrics, logger: Logger(label: "herald.postgres"))
+            let postgres = PostgresStore(
+                location: location,
+                sealer: sealer,
+                partitionWidthSeconds: PartitionWidth.seconds(for: configuration.retention),
+                metrics: metrics,
+                logger: Logger(label: "herald.postgres")
+            )
             store = postgres
             service = postgres
         }

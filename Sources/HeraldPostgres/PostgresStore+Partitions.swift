@@ -23,7 +23,7 @@ struct TimePartition: Hashable, Comparable {
     init?(messagesTable name: String) {
         guard name.hasPrefix("messages_p") else { return nil }
         let bounds = name.dropFirst("messages_p".count).split(separator: "_", omittingEmptySubsequences: false)
-        guard bounds.count == 2, bounds.allSatisfy({ !$0.isEmpty && $0.count <= 10 && $0.allSatisfy(\.isASCII) }),
+        guard bounds.count == 2, bounds.allSatisfy({ !$0.isEmpty && $0.count <= 10 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
             let lower = Int64(bounds[0]), let upper = Int64(bounds[1])
         else { return nil }
         self.init(lowerSeconds: lower, upperSeconds: upper)
@@ -60,95 +60,101 @@ extension PostgresStore {
     static let partitionLockKey: Int64 = PostgresMigrations.lockKey + 1
     /// Rows one deletion of a dropped partition's deliveries, feed entries or event ids removes at most.
     static let partitionChunkRows = 5_000
+    /// Partitions one round of upkeep creates at most (each in its own short transaction).
+    static let partitionsPerRound = 64
 
-    /// How far ahead partitions exist: several widths, and at least half an hour, so a few failed rounds of upkeep
-    /// leave nothing to the default partition.
-    static func horizonSeconds(widthSeconds: Int64) -> Int64 { max(3 * widthSeconds, 1_800) }
+    /// How far ahead partitions exist: a few widths (at most three days' worth, at least one width) and at least half
+    /// an hour, so a few failed rounds of upkeep leave nothing to the default partition.
+    static func horizonSeconds(widthSeconds: Int64) -> Int64 { max(widthSeconds, min(3 * widthSeconds, 259_200), 1_800) }
 
     public func maintainPartitions(now: Timestamp, cutoff: Timestamp?, widthSeconds: Int64) async throws -> PartitionUpkeep {
-        let partitions = try await timePartitions()
         var upkeep = PartitionUpkeep(rowsBefore: cutoff)
         do {
             try await createPartitions(now: now, widthSeconds: widthSeconds)
         } catch {
-            upkeep.failures.append("creating time partitions failed: \(error)")
+            upkeep.failures.append("creating time partitions failed: \(String(reflecting: error))")
         }
         guard let cutoff else { return upkeep }
+        let partitions = try await timePartitions()
         for partition in partitions where partition.upper <= cutoff {
             do {
                 if try await dropPartition(partition) { upkeep.dropped += 1 }
             } catch {
-                upkeep.failures.append("dropping time partition \(partition.messagesTable) failed: \(error)")
+                upkeep.failures.append("dropping time partition \(partition.messagesTable) failed: \(String(reflecting: error))")
             }
         }
         // The partition the cutoff falls in waits to be dropped whole; before it, rows are pruned one by one (those of
         // partitions kept by an open delivery, or of none). The history partition is pruned row by row, as before.
         if let current = partitions.first(where: { $0.lower <= cutoff && cutoff < $0.upper }), !current.isHistory {
             upkeep.rowsBefore = current.lower
+        } else {
+            upkeep.rowsBefore = cutoff
         }
         return upkeep
     }
 
     /// The time partitions, oldest first.
     func timePartitions() async throws -> [TimePartition] {
-        let names: [String] = try await perform { client in
-            try await client.rows(
-                """
-                SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                WHERE i.inhparent = 'messages'::regclass
-                """
-            ).map { try $0.value("name") }
-        }
-        return names.compactMap(TimePartition.init(messagesTable:)).sorted()
+        try await perform { client in try await client.rows(Self.partitionNames) }.compactMap {
+            TimePartition(messagesTable: try $0.value("name"))
+        }.sorted()
     }
 
-    /// Creates the partitions from the last one (or, after a gap the default partition filled, from a minute
-    /// ahead) to the horizon, each ending on a multiple of `widthSeconds`. Attaching takes no lock that stops reads or
-    /// writes of the other partitions.
+    private static let partitionNames: PostgresQuery = """
+        SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'messages'::regclass
+        """
+
+    /// Creates the partitions from the last one to the horizon, each ending on a multiple of `widthSeconds`, one
+    /// transaction each: attaching one locks the default partitions (scanned, normally empty) and, briefly, the
+    /// applications and endpoints its references point to, but not the other partitions.
     func createPartitions(now: Timestamp, widthSeconds: Int64) async throws {
         let width = min(max(widthSeconds, PartitionWidth.minimumSeconds), PartitionWidth.maximumSeconds)
         let horizon = now.seconds + Self.horizonSeconds(widthSeconds: width)
-        let logger = self.logger
-        try await transaction { connection in
-            guard try await Self.takePartitionLock(connection, logger: logger) else { return }
-            let existing = try await connection.rows(
-                """
-                SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                WHERE i.inhparent = 'messages'::regclass
-                """,
-                logger: logger
-            ).compactMap { TimePartition(messagesTable: try $0.value("name")) }.sorted()
-            var start = existing.last?.upperSeconds ?? 0
-            if start < horizon, try await Self.defaultHoldsRows(from: start, connection, logger: logger) {
-                // The default partition took rows after the last partition: a new one must begin after them.
-                start = max(start, ((now.seconds + 60) / width + 1) * width)
-            }
-            if start == 0 { start = (now.seconds / width) * width }
-            var created = 0
-            while start < horizon, created < 64, let partition = TimePartition(lowerSeconds: start, upperSeconds: (start / width + 1) * width) {
-                for (parent, table) in [("messages", partition.messagesTable), ("attempts", partition.attemptsTable)] {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (LIKE \(parent) INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
-                        logger: logger
-                    ).drain()
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) ATTACH PARTITION \(table) FOR VALUES \(partition.bounds)"),
-                        logger: logger
-                    ).drain()
-                }
-                start = partition.upperSeconds
-                created += 1
-            }
-            if created > 0 {
-                logger.debug("created \(created) time partitions", metadata: ["herald.until": "\(Timestamp(milliseconds: start * 1000))"])
-            }
+        for _ in 0..<Self.partitionsPerRound {
+            guard try await createNextPartition(now: now, widthSeconds: width, horizon: horizon) else { return }
         }
     }
 
-    /// Whether the default partition holds messages from `seconds` on (found through its primary key).
-    private static func defaultHoldsRows(from seconds: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    /// Creates the partition after the last one, unless the last one reaches `horizon` or another instance holds the
+    /// partition lock; returns whether it made one.
+    private func createNextPartition(now: Timestamp, widthSeconds width: Int64, horizon: Int64) async throws -> Bool {
+        let logger = self.logger
+        return try await transaction { connection in
+            guard try await Self.takePartitionLock(connection, logger: logger) else { return false }
+            let existing = try await connection.rows(Self.partitionNames, logger: logger)
+                .compactMap { TimePartition(messagesTable: try $0.value("name")) }.sorted()
+            var start = existing.last?.upperSeconds ?? (now.seconds / width) * width
+            guard start < horizon else { return false }
+            if let latest = try await Self.latestInDefault(from: start, connection, logger: logger) {
+                // The default partition took messages after the last partition (upkeep stopped, or a clock ahead): the
+                // next one begins after them, and after the next minute, on a multiple of the width.
+                start = (max(latest + 1, now.seconds + 60) / width + 1) * width
+            }
+            guard start < TimePartition.latestSeconds,
+                let partition = TimePartition(lowerSeconds: start, upperSeconds: (start / width + 1) * width)
+            else { return false }
+            for (parent, table) in [("messages", partition.messagesTable), ("attempts", partition.attemptsTable)] {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (LIKE \(parent) INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
+                    logger: logger
+                ).drain()
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) ATTACH PARTITION \(table) FOR VALUES \(partition.bounds)"),
+                    logger: logger
+                ).drain()
+            }
+            return true
+        }
+    }
+
+    /// The time (Unix seconds) of the latest message the default partition holds from `seconds` on, if any.
+    private static func latestInDefault(from seconds: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> Int64? {
         let first = IDPrefix.message.startID(timestampMs: seconds * 1000)
-        return try await !connection.rows("SELECT 1 AS found FROM messages_default WHERE id >= \(first) LIMIT 1", logger: logger).isEmpty
+        let rows = try await connection.rows("SELECT max(id) AS latest FROM messages_default WHERE id >= \(first)", logger: logger)
+        guard let latest = try rows.first?.value("latest", as: String?.self) else { return nil }
+        let milliseconds = KSUID.timestampMs(of: latest.dropFirst(IDPrefix.message.rawValue.count)) ?? seconds * 1000
+        return milliseconds / 1000
     }
 
     /// Takes the partition lock for this transaction, waiting at most briefly for any table lock after it.
@@ -161,37 +167,33 @@ extension PostgresStore {
         return true
     }
 
-    /// Drops a partition whose messages have no delivery still open: first their deliveries, feed entries and event
-    /// ids, in chunks, then both tables at once. Returns false, keeping it, while a delivery is open.
+    /// Drops a partition whose messages have no delivery still open: first their ended deliveries, feed entries and
+    /// event ids, in chunks, then — under a lock that a resend's insert waits for — whatever deliveries came since
+    /// and both tables. Returns false, keeping it, while a delivery is open.
     func dropPartition(_ partition: TimePartition) async throws -> Bool {
-        let open = try await perform { client in
-            try await client.rows(
-                PostgresQuery(
-                    unsafeSQL: "SELECT 1 AS open FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(partition.holds("msg_id")) LIMIT 1"
-                )
-            )
-        }
-        guard open.isEmpty else { return false }
-        for (table, key) in [("deliveries", "id"), ("poller_feed", "ctid"), ("message_event_ids", "ctid")] {
-            while true {
-                let sql =
-                    "DELETE FROM \(table) WHERE \(key) = ANY(ARRAY(SELECT \(key) FROM \(table) WHERE \(partition.holds("msg_id")) LIMIT \(Self.partitionChunkRows)))"
-                let deleted = try await perform { client in
-                    try await client.rows(PostgresQuery(unsafeSQL: sql + " RETURNING 1 AS deleted")).count
-                }
-                if deleted < Self.partitionChunkRows { break }
-            }
+        let openDelivery = "SELECT 1 AS open FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(partition.holds("msg_id")) LIMIT 1"
+        guard try await perform({ client in try await client.rows(PostgresQuery(unsafeSQL: openDelivery)) }).isEmpty else { return false }
+        // Event ids go first too: were the drop then called off by a resend, its messages (older than the period)
+        // would merely lose their reservation.
+        let ended = [
+            ("deliveries", "id", " AND next_attempt_at IS NULL"), ("poller_feed", "ctid", ""), ("message_event_ids", "ctid", ""),
+        ]
+        for (table, key, condition) in ended {
+            let sql =
+                "DELETE FROM \(table) WHERE \(key) = ANY(ARRAY(SELECT \(key) FROM \(table) WHERE \(partition.holds("msg_id"))\(condition)"
+                + " LIMIT \(Self.partitionChunkRows))) RETURNING 1 AS deleted"
+            while try await perform({ client in try await client.rows(PostgresQuery(unsafeSQL: sql)).count }) >= Self.partitionChunkRows {}
         }
         let logger = self.logger
         return try await transaction { connection in
             guard try await Self.takePartitionLock(connection, logger: logger) else { return false }
             try await connection.query("LOCK TABLE messages, attempts IN ACCESS EXCLUSIVE MODE", logger: logger).drain()
-            // A resend may have queued a delivery since: the message stays, and the partition with it.
-            let queued = try await connection.rows(
-                PostgresQuery(unsafeSQL: "SELECT 1 AS queued FROM deliveries WHERE \(partition.holds("msg_id")) LIMIT 1"),
-                logger: logger
-            )
-            guard queued.isEmpty else { return false }
+            // A resend or a recovery may have opened a delivery since: the partition stays.
+            guard try await connection.rows(PostgresQuery(unsafeSQL: openDelivery), logger: logger).isEmpty else { return false }
+            for table in ["deliveries", "poller_feed", "message_event_ids"] {
+                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE \(partition.holds("msg_id"))"), logger: logger)
+                    .drain()
+            }
             try await connection.query(
                 PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(partition.messagesTable), \(partition.attemptsTable)"),
                 logger: logger

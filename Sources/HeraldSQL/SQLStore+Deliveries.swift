@@ -88,21 +88,26 @@ extension SQLStore {
         }
         // Idempotent replays are left to expire with their keys: deleting one early would let a client's retry of
         // the same request create the message again.
-        var messages = statement("DELETE FROM messages WHERE ")
-        messages.append(
-            messages.isAny(of: ids, "id") + " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = messages.id)"
-                + " AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.msg_id = messages.id)"
-                + " AND NOT EXISTS (SELECT 1 FROM poller_feed f WHERE f.msg_id = messages.id)"
-        )
-        messages.returning("id")
-        let deleted = try await write([messages], conflict: nil) { $0.count }
-        if dialect == .postgres {
-            // There, event ids are kept unique in a table of their own: those of the messages now gone are free.
-            var eventIDs = statement("DELETE FROM message_event_ids e WHERE ")
-            eventIDs.append(eventIDs.isAny(of: ids, "e.msg_id") + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.msg_id)")
-            try await write([eventIDs])
+        let unused = { (alias: String) in
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = \(alias))"
+                + " AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.msg_id = \(alias))"
+                + " AND NOT EXISTS (SELECT 1 FROM poller_feed f WHERE f.msg_id = \(alias))"
         }
-        return deleted
+        var last: [SQLStatement] = []
+        if dialect == .postgres {
+            // The messages are locked first, so a resend queued meanwhile (which locks its message) has committed and
+            // the checks below, each a statement of its own, see its delivery and spare the message.
+            var lock = statement("SELECT id FROM messages WHERE ")
+            lock.append(lock.isAny(of: ids, "id") + " FOR UPDATE")
+            // Event ids are kept unique in a table of their own there: those of the messages going are freed with them.
+            var eventIDs = statement("DELETE FROM message_event_ids e WHERE ")
+            eventIDs.append(eventIDs.isAny(of: ids, "e.msg_id") + unused("e.msg_id"))
+            last += [lock, eventIDs]
+        }
+        var messages = statement("DELETE FROM messages WHERE ")
+        messages.append(messages.isAny(of: ids, "id") + unused("messages.id"))
+        messages.returning("id")
+        return try await write(last + [messages], conflict: nil) { $0.count }
     }
 
     /// Rows one retention transaction deletes at most.
@@ -195,16 +200,23 @@ extension SQLStore {
         return EndpointStats(counts: Dictionary(counts.compactMap { status, n in status.map { ($0, n) } }, uniquingKeysWith: +))
     }
 
-    public func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws {
+    @discardableResult
+    public func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws -> Bool {
         var insert = statement(
-            "INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at) VALUES ("
+            "INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at) SELECT "
         )
         insert.append(
-            "\(insert.bind(messageID)), \(insert.bind(appID)), \(insert.bind(endpointID)), \(TriggerType.manual.sql), "
-                + "\(MessageStatus.pending.sql), \(insert.bind(now)), \(insert.bind(now)), \(insert.bind(now)))"
+            "m.id, m.app_id, \(insert.bind(endpointID)), \(TriggerType.manual.sql), "
+                + "\(MessageStatus.pending.sql), \(insert.bind(now)), \(insert.bind(now)), \(insert.bind(now))"
+                + " FROM messages m WHERE m.app_id = \(insert.bind(appID)) AND m.id = \(insert.bind(messageID))"
         )
-        try await write([insert])
+        // The message row is locked against retention deleting it meanwhile (one writer at a time on SQLite): either
+        // the delivery is queued and keeps the message, or the message is gone and so is the request (404).
+        if dialect == .postgres { insert.append(" FOR KEY SHARE OF m") }
+        insert.returning("1 AS queued")
+        guard try await write([insert], conflict: nil, decode: { $0.count }) > 0 else { return false }
         deliveriesBecameDue()
+        return true
     }
 
     public func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int {

@@ -187,6 +187,41 @@ import Testing
         }
     }
 
+    /// A resend reads the message, then queues its delivery: if retention deleted the message in between, nothing is
+    /// queued and the request is told so (a 404), rather than a delivery that can never be made.
+    @Test(arguments: StoreBackend.all)
+    func aResendOfAMessageRetentionDeletedQueuesNothing(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let endpoint = try await DeliveryOutcomeContractTests.endpoint(in: store)
+            let message = Contract.message(appID: endpoint.appID, at: Self.now.adding(seconds: -7_200))
+            let kept = Contract.message(appID: endpoint.appID, at: Self.now)
+            for message in [message, kept] { try await store.createMessage(message) }
+            let claimed = try await store.claimDeliveries(
+                limit: 8,
+                now: Self.now,
+                leaseUntil: Self.now.adding(seconds: 60),
+                owner: "w",
+                room: EndpointRoom(cap: 8)
+            )
+            for task in claimed {
+                let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: Self.now)
+                _ = try await store.completeDelivery(
+                    task,
+                    result: DeliveryResult(attempt: attempt, next: .succeeded),
+                    owner: "w",
+                    now: Self.now,
+                    disableAfterSeconds: 3600
+                )
+            }
+            #expect(try await store.pruneMessages(before: Self.now.adding(seconds: -3_600), limit: 10) == 1)
+            #expect(
+                try await store.enqueueManualAttempt(appID: endpoint.appID, messageID: message.id, endpointID: endpoint.id, now: Self.now) == false
+            )
+            #expect(try await store.enqueueManualAttempt(appID: endpoint.appID, messageID: kept.id, endpointID: endpoint.id, now: Self.now))
+            #expect(try await store.queueDepth(now: Self.now.adding(seconds: 1)).due == 1)
+        }
+    }
+
     @Test(arguments: StoreBackend.all)
     func expiredIdempotencyKeysAndRevocationsAreSweptAndNothingElse(backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -130,12 +130,15 @@ struct AttemptRoutes {
         }
         // Charged once the request is known to be good, so junk requests cannot spend the application's resends.
         try environment.take(environment.resendRate, for: application, what: "resends")
-        try await environment.store.enqueueManualAttempt(
-            appID: application.id,
-            messageID: message.id,
-            endpointID: endpoint.id,
-            now: environment.clock.now()
-        )
+        // Retention may have deleted the message since it was read.
+        guard
+            try await environment.store.enqueueManualAttempt(
+                appID: application.id,
+                messageID: message.id,
+                endpointID: endpoint.id,
+                now: environment.clock.now()
+            )
+        else { throw HeraldError.notFound() }
         return try JSONResponse.make(EmptyResponse(), status: .accepted)
     }
 }

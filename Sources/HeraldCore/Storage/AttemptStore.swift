@@ -72,8 +72,9 @@ public protocol AttemptStore: Sendable {
     /// Endpoints a message was queued for (deleted ones included), by endpoint id, each with its delivery state.
     func listAttemptedDestinations(appID: String, messageID: String, page: PageRequest) async throws -> Page<(Endpoint, DestinationState)>
     func endpointStats(endpointID: String, since: Timestamp, until: Timestamp) async throws -> EndpointStats
-    /// Queues one manual attempt of a message to an endpoint, due now.
-    func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws
+    /// Queues one manual attempt of a message to an endpoint, due now; false if the message is gone (retention).
+    @discardableResult
+    func enqueueManualAttempt(appID: String, messageID: String, endpointID: String, now: Timestamp) async throws -> Bool
     /// Re-queues an endpoint's failed deliveries of messages created in `[since, until)`; returns how many.
     func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int
 }

@@ -16,14 +16,15 @@ public struct PartitionUpkeep: Sendable, Hashable {
     }
 }
 
-/// How wide a time partition is for a retention period: about a twenty-fourth of it, so that data outlives the period
-/// by at most that much, between a minute (fewer, larger partitions for short periods) and a day (at most a few
-/// hundred partitions for any period).
+/// How wide a time partition is for a retention period: about a twelfth of it, so that data outlives the period by
+/// at most that much and about sixteen partitions exist at any time (queries that span them all plan and lock each),
+/// between a minute and a week. Without retention, a week: nothing is dropped, and partitions add up at 52 a year.
 public enum PartitionWidth {
     public static let minimumSeconds: Int64 = 60
-    public static let maximumSeconds: Int64 = 86_400
+    public static let maximumSeconds: Int64 = 7 * 86_400
 
-    public static func seconds(for retention: RetentionPeriod) -> Int64 {
-        min(max(retention.seconds / 24, minimumSeconds), maximumSeconds)
+    public static func seconds(for retention: RetentionPeriod?) -> Int64 {
+        guard let retention else { return maximumSeconds }
+        return min(max(retention.seconds / 12, minimumSeconds), maximumSeconds)
     }
 }
