@@ -182,7 +182,10 @@ extension PostgresStore {
             let sql =
                 "DELETE FROM \(table) WHERE \(key) = ANY(ARRAY(SELECT \(key) FROM \(table) WHERE \(partition.holds("msg_id"))\(condition)"
                 + " LIMIT \(Self.partitionChunkRows))) RETURNING 1 AS deleted"
-            while try await perform({ client in try await client.rows(PostgresQuery(unsafeSQL: sql)).count }) >= Self.partitionChunkRows {}
+            // Paced, like row retention: ingest and claims get the database between chunks.
+            while try await perform({ client in try await client.rows(PostgresQuery(unsafeSQL: sql)).count }) >= Self.partitionChunkRows {
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
         let logger = self.logger
         return try await transaction { connection in
