@@ -60,6 +60,9 @@ extension PostgresStore {
     static let partitionLockKey: Int64 = PostgresMigrations.lockKey + 1
     /// Rows one deletion of a dropped partition's deliveries, feed entries or event ids removes at most.
     static let partitionChunkRows = 5_000
+    /// How long past the cutoff a partition may wait to be dropped before its rows are pruned one by one (at least two
+    /// widths).
+    static let rowPruningGraceSeconds: Int64 = 600
     /// Partitions one round of upkeep creates at most (each in its own short transaction).
     static let partitionsPerRound = 64
 
@@ -83,12 +86,14 @@ extension PostgresStore {
                 upkeep.failures.append("dropping time partition \(partition.messagesTable) failed: \(String(reflecting: error))")
             }
         }
-        // The partition the cutoff falls in waits to be dropped whole; before it, rows are pruned one by one (those of
-        // partitions kept by an open delivery, or of none). The history partition is pruned row by row, as before.
-        if let current = partitions.first(where: { $0.lower <= cutoff && cutoff < $0.upper }), !current.isHistory {
+        // Partitions wait to be dropped whole. Rows are pruned one by one only where that has not happened for a grace
+        // period (a partition kept by a delivery still retrying, rows no partition covers) — not after one drop that
+        // waited too long for its lock. The history partition is pruned row by row, as before.
+        let late = cutoff.adding(seconds: -max(2 * widthSeconds, Self.rowPruningGraceSeconds))
+        if let current = partitions.first(where: { $0.lower <= late && late < $0.upper }), !current.isHistory {
             upkeep.rowsBefore = current.lower
         } else {
-            upkeep.rowsBefore = cutoff
+            upkeep.rowsBefore = late
         }
         return upkeep
     }
@@ -126,7 +131,7 @@ extension PostgresStore {
                 .compactMap { TimePartition(messagesTable: try $0.value("name")) }.sorted()
             var start = existing.last?.upperSeconds ?? (now.seconds / width) * width
             guard start < horizon else { return false }
-            if let latest = try await Self.latestInDefault(from: start, connection, logger: logger) {
+            if let latest = try await Self.latestInDefault(from: start, before: horizon, connection, logger: logger) {
                 // The default partition took messages after the last partition (upkeep stopped, or a clock ahead): the
                 // next one begins after them, and after the next minute, on a multiple of the width.
                 start = (max(latest + 1, now.seconds + 60) / width + 1) * width
@@ -148,10 +153,20 @@ extension PostgresStore {
         }
     }
 
-    /// The time (Unix seconds) of the latest message the default partition holds from `seconds` on, if any.
-    private static func latestInDefault(from seconds: Int64, _ connection: PostgresConnection, logger: Logger) async throws -> Int64? {
+    /// The time (Unix seconds) of the latest message the default partition holds between `seconds` and `horizon`, if
+    /// any. One from further ahead (a clock far ahead) matters only once the partitions reach it.
+    private static func latestInDefault(
+        from seconds: Int64,
+        before horizon: Int64,
+        _ connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int64? {
         let first = IDPrefix.message.startID(timestampMs: seconds * 1000)
-        let rows = try await connection.rows("SELECT max(id) AS latest FROM messages_default WHERE id >= \(first)", logger: logger)
+        let last = IDPrefix.message.startID(timestampMs: horizon * 1000)
+        let rows = try await connection.rows(
+            "SELECT max(id) AS latest FROM messages_default WHERE id >= \(first) AND id < \(last)",
+            logger: logger
+        )
         guard let latest = try rows.first?.value("latest", as: String?.self) else { return nil }
         let milliseconds = KSUID.timestampMs(of: latest.dropFirst(IDPrefix.message.rawValue.count)) ?? seconds * 1000
         return milliseconds / 1000
@@ -179,9 +194,10 @@ extension PostgresStore {
             ("deliveries", "id", " AND next_attempt_at IS NULL"), ("poller_feed", "ctid", ""), ("message_event_ids", "ctid", ""),
         ]
         for (table, key, condition) in ended {
+            // The condition is checked again on each row deleted: a recovery may reopen one after the chunk was chosen.
             let sql =
                 "DELETE FROM \(table) WHERE \(key) = ANY(ARRAY(SELECT \(key) FROM \(table) WHERE \(partition.holds("msg_id"))\(condition)"
-                + " LIMIT \(Self.partitionChunkRows))) RETURNING 1 AS deleted"
+                + " LIMIT \(Self.partitionChunkRows)))\(condition) RETURNING 1 AS deleted"
             // Paced, like row retention: ingest and claims get the database between chunks.
             while try await perform({ client in try await client.rows(PostgresQuery(unsafeSQL: sql)).count }) >= Self.partitionChunkRows {
                 try await Task.sleep(for: .milliseconds(50))
@@ -190,12 +206,19 @@ extension PostgresStore {
         let logger = self.logger
         return try await transaction { connection in
             guard try await Self.takePartitionLock(connection, logger: logger) else { return false }
+            // Resends wait for this lock (they lock their message); recoveries, which only update deliveries, wait for
+            // the row locks below. Either may have opened a delivery since: then the partition stays.
             try await connection.query("LOCK TABLE messages, attempts IN ACCESS EXCLUSIVE MODE", logger: logger).drain()
-            // A resend or a recovery may have opened a delivery since: the partition stays.
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT 1 FROM deliveries WHERE \(partition.holds("msg_id")) FOR UPDATE"),
+                logger: logger
+            ).drain()
             guard try await connection.rows(PostgresQuery(unsafeSQL: openDelivery), logger: logger).isEmpty else { return false }
-            for table in ["deliveries", "poller_feed", "message_event_ids"] {
-                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE \(partition.holds("msg_id"))"), logger: logger)
-                    .drain()
+            for (table, condition) in [("deliveries", " AND next_attempt_at IS NULL"), ("poller_feed", ""), ("message_event_ids", "")] {
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE \(partition.holds("msg_id"))\(condition)"),
+                    logger: logger
+                ).drain()
             }
             try await connection.query(
                 PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(partition.messagesTable), \(partition.attemptsTable)"),

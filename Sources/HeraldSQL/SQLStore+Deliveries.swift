@@ -81,6 +81,8 @@ extension SQLStore {
                 chunk.append(chunk.isAny(of: ids, "x.msg_id") + " AND \(open)")
                 if table == "deliveries" { chunk.append(" AND x.next_attempt_at IS NULL") }
                 chunk.append(" LIMIT \(chunk.bind(Self.pruneChunkRows)))")
+                // Checked again on the row deleted: a recovery may reopen one after the chunk was chosen.
+                if table == "deliveries" { chunk.append(" AND next_attempt_at IS NULL") }
                 chunk.returning("1 AS deleted")
                 let deleted = try await write([chunk], conflict: nil) { $0.count }
                 if deleted < Self.pruneChunkRows { break }
@@ -98,7 +100,7 @@ extension SQLStore {
             // The messages are locked first, so a resend queued meanwhile (which locks its message) has committed and
             // the checks below, each a statement of its own, see its delivery and spare the message.
             var lock = statement("SELECT id FROM messages WHERE ")
-            lock.append(lock.isAny(of: ids, "id") + " FOR UPDATE")
+            lock.append(lock.isAny(of: ids, "id") + " ORDER BY id FOR UPDATE")
             // Event ids are kept unique in a table of their own there: those of the messages going are freed with them.
             var eventIDs = statement("DELETE FROM message_event_ids e WHERE ")
             eventIDs.append(eventIDs.isAny(of: ids, "e.msg_id") + unused("e.msg_id"))
