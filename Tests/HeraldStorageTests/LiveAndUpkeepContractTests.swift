@@ -143,16 +143,7 @@ import Testing
             for message in [oldest, old, stillSending, recent] { try await store.createMessage(message) }
             try await FeedContractTests.waitUntilVisible(store, endpointID: poller.id, count: 4)
 
-            func complete(_ task: DeliveryTask) async throws {
-                let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: Self.now)
-                _ = try await store.completeDelivery(
-                    task,
-                    result: DeliveryResult(attempt: attempt, next: .succeeded),
-                    owner: "w",
-                    now: Self.now,
-                    disableAfterSeconds: 3600
-                )
-            }
+            func complete(_ task: DeliveryTask) async throws { try await Self.succeed(task, in: store, at: Self.now) }
             let claimed = try await store.claimDeliveries(
                 limit: 8,
                 now: Self.now,
@@ -203,16 +194,7 @@ import Testing
                 owner: "w",
                 room: EndpointRoom(cap: 8)
             )
-            for task in claimed {
-                let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: Self.now)
-                _ = try await store.completeDelivery(
-                    task,
-                    result: DeliveryResult(attempt: attempt, next: .succeeded),
-                    owner: "w",
-                    now: Self.now,
-                    disableAfterSeconds: 3600
-                )
-            }
+            for task in claimed { try await Self.succeed(task, in: store, at: Self.now) }
             #expect(try await store.pruneMessages(before: Self.now.adding(seconds: -3_600), limit: 10) == 1)
             #expect(
                 try await store.enqueueManualAttempt(appID: endpoint.appID, messageID: message.id, endpointID: endpoint.id, now: Self.now) == false
@@ -236,6 +218,18 @@ import Testing
             #expect(try await store.isTokenRevoked(hashes: ["live"]))
             #expect(try await store.sweepExpiredRecords(now: Self.now) == 0)
         }
+    }
+
+    /// Records a claimed delivery's first attempt as a success at `time`.
+    static func succeed(_ task: DeliveryTask, in store: any HeraldStore, at time: Timestamp) async throws {
+        let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: time)
+        _ = try await store.completeDelivery(
+            task,
+            result: DeliveryResult(attempt: attempt, next: .succeeded),
+            owner: "w",
+            now: time,
+            disableAfterSeconds: 3600
+        )
     }
 
     static func attempts(_ store: any HeraldStore, appID: String, messageID: String) async throws -> [Attempt] {

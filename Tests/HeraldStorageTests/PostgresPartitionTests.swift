@@ -42,14 +42,7 @@ struct PostgresPartitionTests {
             )
             #expect(claimed.count == 3)
             func complete(_ task: DeliveryTask) async throws {
-                let attempt = DeliveryOutcomeContractTests.attempt(for: task, status: .success, at: base.adding(seconds: 3 * hour))
-                _ = try await store.completeDelivery(
-                    task,
-                    result: DeliveryResult(attempt: attempt, next: .succeeded),
-                    owner: "w",
-                    now: base.adding(seconds: 3 * hour),
-                    disableAfterSeconds: 3600
-                )
+                try await LiveAndUpkeepContractTests.succeed(task, in: store, at: base.adding(seconds: 3 * hour))
             }
             for task in claimed where task.messageID != open.id { try await complete(task) }
 
