@@ -51,7 +51,13 @@ struct TimePartition: Hashable, Comparable {
 
     /// The history partition an upgrade puts existing rows in: everything before the next whole minute.
     static func history(now: Timestamp) -> TimePartition? {
-        TimePartition(lowerSeconds: 0, upperSeconds: (now.seconds / 60 + 1) * 60)
+        TimePartition(lowerSeconds: 0, upperSeconds: (seconds(of: now) / 60 + 1) * 60)
+    }
+
+    /// A time in Unix seconds, within what a partition bound can be: the arithmetic on it never overflows, whatever
+    /// time a caller passes.
+    static func seconds(of time: Timestamp) -> Int64 {
+        min(max(time.seconds, 0), latestSeconds)
     }
 }
 
@@ -71,6 +77,7 @@ extension PostgresStore {
     static func horizonSeconds(widthSeconds: Int64) -> Int64 { max(widthSeconds, min(3 * widthSeconds, 259_200), 1_800) }
 
     public func maintainPartitions(now: Timestamp, cutoff: Timestamp?, widthSeconds: Int64) async throws -> PartitionUpkeep {
+        let widthSeconds = PartitionWidth.clamped(widthSeconds)
         var upkeep = PartitionUpkeep(rowsBefore: cutoff)
         do {
             try await createPartitions(now: now, widthSeconds: widthSeconds)
@@ -114,8 +121,8 @@ extension PostgresStore {
     /// transaction each: attaching one locks the default partitions (scanned, normally empty) and, briefly, the
     /// applications and endpoints its references point to, but not the other partitions.
     func createPartitions(now: Timestamp, widthSeconds: Int64) async throws {
-        let width = min(max(widthSeconds, PartitionWidth.minimumSeconds), PartitionWidth.maximumSeconds)
-        let horizon = now.seconds + Self.horizonSeconds(widthSeconds: width)
+        let width = PartitionWidth.clamped(widthSeconds)
+        let horizon = TimePartition.seconds(of: now) + Self.horizonSeconds(widthSeconds: width)
         for _ in 0..<Self.partitionsPerRound {
             guard try await createNextPartition(now: now, widthSeconds: width, horizon: horizon) else { return }
         }
@@ -129,12 +136,13 @@ extension PostgresStore {
             guard try await Self.takePartitionLock(connection, logger: logger) else { return false }
             let existing = try await connection.rows(Self.partitionNames, logger: logger)
                 .compactMap { TimePartition(messagesTable: try $0.value("name")) }.sorted()
-            var start = existing.last?.upperSeconds ?? (now.seconds / width) * width
+            let nowSeconds = TimePartition.seconds(of: now)
+            var start = existing.last?.upperSeconds ?? (nowSeconds / width) * width
             guard start < horizon else { return false }
             if let latest = try await Self.latestInDefault(from: start, before: horizon, connection, logger: logger) {
                 // The default partition took messages after the last partition (upkeep stopped, or a clock ahead): the
                 // next one begins after them, and after the next minute, on a multiple of the width.
-                start = (max(latest + 1, now.seconds + 60) / width + 1) * width
+                start = (max(latest + 1, nowSeconds + 60) / width + 1) * width
             }
             guard start < TimePartition.latestSeconds,
                 let partition = TimePartition(lowerSeconds: start, upperSeconds: (start / width + 1) * width)

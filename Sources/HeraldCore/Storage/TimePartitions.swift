@@ -25,6 +25,11 @@ public enum PartitionWidth {
 
     public static func seconds(for retention: RetentionPeriod?) -> Int64 {
         guard let retention else { return maximumSeconds }
-        return min(max(retention.seconds / 12, minimumSeconds), maximumSeconds)
+        return clamped(retention.seconds / 12)
+    }
+
+    /// A width within the bounds, whatever a caller asked for.
+    public static func clamped(_ seconds: Int64) -> Int64 {
+        min(max(seconds, minimumSeconds), maximumSeconds)
     }
 }
