@@ -17,6 +17,9 @@ public struct APISettings: Sendable {
     public var tokenRecheckInterval: Duration
     /// What one tenant or token may use.
     public var limits: TenantLimits
+    /// The server's retry schedule and request timeout, shown beside an endpoint policy that does not set its own.
+    public var retrySchedule: [Double]
+    public var requestTimeoutSeconds: Int
 
     public init(
         httpsOnly: Bool = false,
@@ -25,8 +28,12 @@ public struct APISettings: Sendable {
         publicURL: String = "http://localhost:8071",
         destinationPolicy: DestinationPolicy = DestinationPolicy(),
         tokenRecheckInterval: Duration = .seconds(15),
-        limits: TenantLimits = TenantLimits()
+        limits: TenantLimits = TenantLimits(),
+        retrySchedule: [Double] = RetryPolicy.defaultSchedule,
+        requestTimeoutSeconds: Int = DeliverySettings().requestTimeoutSeconds
     ) {
+        self.retrySchedule = retrySchedule
+        self.requestTimeoutSeconds = requestTimeoutSeconds
         self.httpsOnly = httpsOnly
         self.maxBodyBytes = maxBodyBytes
         self.defaultSecretKind = defaultSecretKind

@@ -51,6 +51,7 @@ public enum HeraldRouter {
         ApplicationRoutes(environment: environment).routes
             + EndpointRoutes(environment: environment).routes
             + EndpointSecretRoutes(environment: environment).routes
+            + EndpointPolicyRoutes(environment: environment).routes
             + EventTypeRoutes(environment: environment).routes
             + MessageRoutes(environment: environment).routes
             + AttemptRoutes(environment: environment).routes

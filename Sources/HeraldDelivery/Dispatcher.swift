@@ -182,7 +182,7 @@ public final class Dispatcher: Service {
             span.attributes["herald.attempt.number"] = task.attemptNumber + 1
             var request = sender.request(for: task, payload: payload, now: now)
             if let traceParent = TraceParent.of(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: traceParent) }
-            let outcome = await sender.send(request)
+            let outcome = await sender.send(request, timeoutSeconds: task.policy.requestTimeoutSeconds(server: settings.requestTimeoutSeconds))
             span.attributes["http.response.status_code"] = outcome.statusCode
             span.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
             if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }
@@ -242,7 +242,7 @@ public final class Dispatcher: Service {
         guard task.triggerType == .scheduled else { return DeliveryResult(attempt: attempt, next: .failed) }
         var random = SystemRandomNumberGenerator()
         guard
-            let delay = settings.retryPolicy.delay(
+            let delay = task.policy.retryPolicy(server: settings.retryPolicy).delay(
                 afterFailedAttempt: task.attemptNumber,
                 throttled: outcome.timedOut || outcome.statusCode == 429,
                 retryAfter: outcome.retryAfter,

@@ -116,7 +116,8 @@ public final class WebhookSender: Sendable {
         return request
     }
 
-    func send(_ request: HTTPClientRequest) async -> SendOutcome {
+    /// Sends one attempt; the whole request (head and body) must finish within `timeoutSeconds`.
+    func send(_ request: HTTPClientRequest, timeoutSeconds: Int) async -> SendOutcome {
         let started = ContinuousClock.now
         let client: HTTPClient
         switch await destination(of: request.url) {
@@ -130,10 +131,10 @@ public final class WebhookSender: Sendable {
             return duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
         }
         do {
-            let response = try await client.execute(request, timeout: .seconds(Int64(settings.requestTimeoutSeconds)))
+            let response = try await client.execute(request, timeout: .seconds(Int64(timeoutSeconds)))
             // The client's deadline ends with the response head; a body dripping in is cut off at the same deadline
             // (give or take one read timeout, which bounds the wait for each part).
-            let bodyDeadline = started + .seconds(settings.requestTimeoutSeconds)
+            let bodyDeadline = started + .seconds(timeoutSeconds)
             var captured = ByteBuffer()
             var drained = 0
             var cutOff = false

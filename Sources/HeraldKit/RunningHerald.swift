@@ -37,7 +37,9 @@ struct RunningHerald: Sendable {
                 defaultSecretKind: configuration.defaultSignature,
                 publicURL: configuration.effectivePublicURL,
                 destinationPolicy: configuration.delivery.destinationPolicy,
-                limits: configuration.limits
+                limits: configuration.limits,
+                retrySchedule: configuration.delivery.retryPolicy.schedule,
+                requestTimeoutSeconds: configuration.delivery.requestTimeoutSeconds
             ),
             operational: operational,
             metrics: export?.metrics ?? .off,

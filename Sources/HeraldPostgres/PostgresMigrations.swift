@@ -18,6 +18,8 @@ enum PostgresMigrations {
         // Where a message's delivery attempts find the trace of the request that published it (nullable: instant).
         ("0009_trace_parent", ["ALTER TABLE messages ADD COLUMN trace_parent TEXT COLLATE \"C\""]),
         ("0010_time_partitions", timePartitions),
+        // An endpoint's delivery policy (`EndpointPolicy`) as JSON text; NULL is the server's settings.
+        ("0011_endpoint_policy", ["ALTER TABLE endpoints ADD COLUMN policy TEXT"]),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.

@@ -41,7 +41,12 @@ extension PostgresStore {
         bindings.add(false)
         let statement = bindings.prepared(Statements.CandidateEndpoints.self)
         let candidates = try await perform { client in try await client.rows(statement).map(FanOutCandidates.candidate) }
-        return EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
+        return EndpointMatching.targets(
+            eventType: message.eventType,
+            channels: message.channels,
+            payload: message.payload,
+            candidates: candidates
+        )
     }
 
     /// Runs a message insert; returns how many deliveries and feed entries it queued.

@@ -155,7 +155,8 @@ extension DeliveryTask {
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
             endpointInactive: try row.value("inactive"),
-            traceParent: try row.value("trace_parent")
+            traceParent: try row.value("trace_parent"),
+            policy: try EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy()
         )
     }
 }

@@ -190,7 +190,7 @@ enum Statements {
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
                     OR m.id IS NULL) AS inactive,
-                m.trace_parent, r.setting
+                m.trace_parent, e.policy, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
             LEFT JOIN messages m ON m.id = c.msg_id

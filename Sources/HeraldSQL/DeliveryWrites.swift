@@ -114,7 +114,7 @@ public enum DeliveryWrites {
 /// `EndpointMatching.targets`, on every backend.
 public enum FanOutCandidates {
     public static func statement(appID: String, _ dialect: SQLDialect) -> SQLStatement {
-        var select = SQLStatement(dialect, "SELECT id, url, event_types, channels FROM endpoints WHERE ")
+        var select = SQLStatement(dialect, "SELECT id, url, event_types, channels, policy FROM endpoints WHERE ")
         select.append("app_id = \(select.bind(appID)) AND deleted_at IS NULL AND disabled = \(select.bind(false))")
         return select
     }
@@ -124,7 +124,8 @@ public enum FanOutCandidates {
             id: try row.text("id"),
             url: try row.text("url"),
             eventTypes: try filter(try row.optionalText("event_types")),
-            channels: try filter(try row.optionalText("channels"))
+            channels: try filter(try row.optionalText("channels")),
+            filter: try EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.filter
         )
     }
 

@@ -80,6 +80,7 @@ extension Endpoint {
             headers: sealed.headers,
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
+            policy: try EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.policy ?? EndpointPolicy(),
             createdAt: try row.timestamp("created_at"),
             updatedAt: try row.timestamp("updated_at")
         )
@@ -143,5 +144,12 @@ extension DestinationState {
         let next = try row.optionalTimestamp("delivery_next")
         let leased = try row.optionalText("delivery_lease") != nil
         self.init(status: status, nextAttempt: (status == .sending || status == .pending) && !leased ? next : nil)
+    }
+}
+
+extension Endpoint {
+    /// The `policy` column: NULL when nothing differs from the server's settings.
+    var storedPolicy: String? {
+        policy.isDefault ? nil : JSONColumn.encode(policy)
     }
 }

@@ -67,7 +67,12 @@ extension SQLiteStore {
     /// (`EndpointMatching`), and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try db.rows(FanOutCandidates.statement(appID: message.appID, .sqlite)).map(FanOutCandidates.candidate)
-        let targets = EndpointMatching.targets(eventType: message.eventType, channels: message.channels, candidates: candidates)
+        let targets = EndpointMatching.targets(
+            eventType: message.eventType,
+            channels: message.channels,
+            payload: message.payload,
+            candidates: candidates
+        )
         for endpointID in targets.feeds {
             _ = try appendToFeed(message, endpointID: endpointID, onlyIfPoller: false, db: db)
         }

@@ -68,7 +68,7 @@ extension SQLiteStore {
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                         (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                        m.trace_parent
+                        m.trace_parent, e.policy
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
@@ -178,7 +178,8 @@ extension DeliveryTask {
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
             endpointInactive: try row.decode(atIndex: 17),
-            traceParent: try row.decode(atIndex: 18)
+            traceParent: try row.decode(atIndex: 18),
+            policy: try EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy()
         )
     }
 }

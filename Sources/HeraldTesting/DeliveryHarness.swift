@@ -45,7 +45,8 @@ public struct DeliveryHarness: Sendable {
         channels: [String]? = nil,
         headers: [String: String] = [:],
         secret: EndpointSecret = DeliveryHarness.secret,
-        previousSecrets: [ExpiringSecret] = []
+        previousSecrets: [ExpiringSecret] = [],
+        policy: EndpointPolicy = EndpointPolicy()
     ) async throws -> Endpoint {
         let now = clock.now()
         let endpoint = Endpoint(
@@ -62,6 +63,7 @@ public struct DeliveryHarness: Sendable {
             headers: headers,
             secret: secret,
             previousSecrets: previousSecrets,
+            policy: policy,
             createdAt: now,
             updatedAt: now
         )

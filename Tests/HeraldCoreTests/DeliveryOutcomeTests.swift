@@ -114,12 +114,28 @@ import Testing
             EndpointMatching.Candidate(id: "ep_none", url: "https://d", eventTypes: [], channels: nil),
         ]
         #expect(
-            EndpointMatching.targets(eventType: "a.b", channels: ["eu"], candidates: candidates)
+            EndpointMatching.targets(eventType: "a.b", channels: ["eu"], payload: nil, candidates: candidates)
                 == EndpointMatching.Targets(deliveries: ["ep_all", "ep_chan"], feeds: ["ep_poll"])
         )
         #expect(
-            EndpointMatching.targets(eventType: "b.c", channels: nil, candidates: candidates)
+            EndpointMatching.targets(eventType: "b.c", channels: nil, payload: nil, candidates: candidates)
                 == EndpointMatching.Targets(deliveries: ["ep_all", "ep_typed"], feeds: [])
         )
+    }
+
+    @Test func payloadFiltersApplyAfterTypesAndChannelsAndNeedJSON() throws {
+        let large = try PayloadFilter.parse(.object(["amount": .object(["$gte": .integer(100)])]), at: [])
+        let candidates = [
+            EndpointMatching.Candidate(id: "ep_all", url: "https://a", eventTypes: nil, channels: nil),
+            EndpointMatching.Candidate(id: "ep_large", url: "https://b", eventTypes: nil, channels: nil, filter: large),
+            EndpointMatching.Candidate(id: "ep_poll", url: EndpointURL.poller, eventTypes: nil, channels: nil, filter: large),
+        ]
+        func targets(_ payload: String?) -> EndpointMatching.Targets {
+            EndpointMatching.targets(eventType: "a", channels: nil, payload: payload.map { Array($0.utf8) }, candidates: candidates)
+        }
+        #expect(targets(#"{"amount": 150}"#) == EndpointMatching.Targets(deliveries: ["ep_all", "ep_large"], feeds: ["ep_poll"]))
+        #expect(targets(#"{"amount": 50}"#) == EndpointMatching.Targets(deliveries: ["ep_all"], feeds: []))
+        #expect(targets("not json") == EndpointMatching.Targets(deliveries: ["ep_all"], feeds: []))
+        #expect(targets(nil) == EndpointMatching.Targets(deliveries: ["ep_all"], feeds: []))
     }
 }

@@ -117,7 +117,7 @@ struct PostgresPartitionTests {
 
         try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { stores in
             let store = stores[0]
-            #expect(try await store.appliedMigrations().last == "0010_time_partitions")
+            #expect(try await store.appliedMigrations().contains("0010_time_partitions"))
             let kept = try #require(try await store.message(appID: app.id, idOrEventID: "evt-old"))
             #expect(kept.id == old.id && kept.payload == Array(#"{"a": 1}"#.utf8))
             #expect(try await LiveAndUpkeepContractTests.attempts(store, appID: app.id, messageID: old.id).map(\.id) == [attemptID])

@@ -25,6 +25,8 @@ public struct DeliveryTask: Sendable, Hashable {
     public var endpointInactive: Bool
     /// The message's `traceparent`: its attempts join the trace of the request that published it.
     public var traceParent: String?
+    /// The endpoint's delivery policy (its retry schedule and timeout apply to this attempt).
+    public var policy: EndpointPolicy
 
     public init(
         deliveryID: Int64,
@@ -45,9 +47,11 @@ public struct DeliveryTask: Sendable, Hashable {
         previousSecrets: [ExpiringSecret],
         headers: [String: String],
         endpointInactive: Bool,
-        traceParent: String? = nil
+        traceParent: String? = nil,
+        policy: EndpointPolicy = EndpointPolicy()
     ) {
         self.traceParent = traceParent
+        self.policy = policy
         self.deliveryID = deliveryID
         self.triggerType = triggerType
         self.attemptNumber = attemptNumber

@@ -7,12 +7,15 @@ public enum EndpointMatching {
         public var url: String
         public var eventTypes: [String]?
         public var channels: [String]?
+        /// The endpoint policy's payload filter, if it has one.
+        public var filter: PayloadFilter?
 
-        public init(id: String, url: String, eventTypes: [String]?, channels: [String]?) {
+        public init(id: String, url: String, eventTypes: [String]?, channels: [String]?, filter: PayloadFilter? = nil) {
             self.id = id
             self.url = url
             self.eventTypes = eventTypes
             self.channels = channels
+            self.filter = filter
         }
     }
 
@@ -42,12 +45,19 @@ public enum EndpointMatching {
         return true
     }
 
-    /// The endpoints among `candidates` that receive a message of `eventType` on `channels`.
-    public static func targets(eventType: String, channels: [String]?, candidates: [Candidate]) -> Targets {
+    /// The endpoints among `candidates` that receive a message of `eventType` on `channels` with `payload`. The
+    /// payload is parsed only if a matching endpoint has a payload filter, and then once; one that is not JSON (or is
+    /// gone) matches no filter.
+    public static func targets(eventType: String, channels: [String]?, payload: [UInt8]?, candidates: [Candidate]) -> Targets {
         var targets = Targets()
+        var parsed: JSONValue??
         for candidate in candidates {
             guard matches(eventTypes: candidate.eventTypes, channels: candidate.channels, eventType: eventType, messageChannels: channels)
             else { continue }
+            if let filter = candidate.filter {
+                if parsed == nil { parsed = .some(payload.flatMap(JSONValue.init(parsing:))) }
+                guard let document = parsed ?? nil, filter.matches(document) else { continue }
+            }
             if candidate.url == EndpointURL.poller {
                 targets.feeds.append(candidate.id)
             } else {

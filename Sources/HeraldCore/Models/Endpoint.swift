@@ -17,6 +17,8 @@ public struct Endpoint: Sendable, Hashable {
     public var secret: EndpointSecret
     /// Keys replaced by a rotation that still sign until they expire.
     public var previousSecrets: [ExpiringSecret]
+    /// How deliveries to it differ from the server's settings.
+    public var policy: EndpointPolicy
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 
@@ -34,6 +36,7 @@ public struct Endpoint: Sendable, Hashable {
         headers: [String: String],
         secret: EndpointSecret,
         previousSecrets: [ExpiringSecret],
+        policy: EndpointPolicy = EndpointPolicy(),
         createdAt: Timestamp,
         updatedAt: Timestamp
     ) {
@@ -50,6 +53,7 @@ public struct Endpoint: Sendable, Hashable {
         self.headers = headers
         self.secret = secret
         self.previousSecrets = previousSecrets
+        self.policy = policy
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }

@@ -14,6 +14,8 @@ enum SQLiteMigrations {
         ("0007_payload_expiry", migration0007PayloadExpiry),
         ("0008_retention", migration0008Retention),
         ("0009_trace_parent", migration0009TraceParent),
+        // 0010 partitions PostgreSQL's tables by time; SQLite has nothing to do.
+        ("0011_endpoint_policy", migration0011EndpointPolicy),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.

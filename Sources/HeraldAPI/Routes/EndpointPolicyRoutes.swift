@@ -1,0 +1,32 @@
+import HeraldCore
+import Hummingbird
+
+/// `/app/{app_id}/endpoint/{endpoint_id}/policy`: how Herald delivers to one endpoint (a Herald extension).
+struct EndpointPolicyRoutes {
+    let environment: APIEnvironment
+
+    var routes: [RouteSpec] {
+        [
+            RouteSpec(.get, "app/:app_id/endpoint/:endpoint_id/policy", getPolicy),
+            RouteSpec(.put, "app/:app_id/endpoint/:endpoint_id/policy", setPolicy),
+        ]
+    }
+
+    @Sendable func getPolicy(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let application = try await environment.application(context)
+        let endpoint = try await environment.endpoint(context, in: application)
+        return try JSONResponse.make(EndpointPolicyOut(endpoint.policy, settings: environment.settings))
+    }
+
+    /// Replaces the whole policy: a field left out goes back to the server's setting.
+    @Sendable func setPolicy(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let application = try await environment.application(context)
+        var endpoint = try await environment.endpoint(context, in: application)
+        let input = try EndpointPolicyIn(try await environment.decode(JSONValue.self, from: request))
+        endpoint.policy = input.policy
+        endpoint.updatedAt = environment.clock.now()
+        try await environment.store.updateEndpoint(endpoint)
+        await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
+        return try JSONResponse.make(EndpointPolicyOut(endpoint.policy, settings: environment.settings))
+    }
+}

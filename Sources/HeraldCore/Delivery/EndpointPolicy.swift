@@ -1,0 +1,88 @@
+/// How Herald delivers to one endpoint, where it differs from the server's settings (a Herald extension beside the
+/// Svix API: `GET/PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/policy`). Every field is optional; nil means the
+/// server's setting.
+public struct EndpointPolicy: Sendable, Hashable, Codable {
+    /// Seconds to wait after each failed attempt, as `HERALD_RETRY_SCHEDULE`; `[]` means no retries.
+    public var retrySchedule: [Double]?
+    /// Whole-request timeout, at most the server's `HERALD_REQUEST_TIMEOUT` (the operator's ceiling, since a request
+    /// holds a slot shared with other tenants).
+    public var timeoutSeconds: Int?
+    /// Which payloads reach the endpoint (`PayloadFilter`), as written.
+    public var filter: JSONValue?
+
+    public init(retrySchedule: [Double]? = nil, timeoutSeconds: Int? = nil, filter: JSONValue? = nil) {
+        self.retrySchedule = retrySchedule
+        self.timeoutSeconds = timeoutSeconds
+        self.filter = filter
+    }
+
+    /// Longest retry schedule a policy may name.
+    public static let maxRetries = 20
+    public static let timeoutRange = 1...30
+
+    /// Nothing differs from the server's settings.
+    public var isDefault: Bool { self == EndpointPolicy() }
+
+    /// Every problem with the policy, located under `loc`.
+    public func issues(at loc: [String]) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        if let retrySchedule {
+            if retrySchedule.count > Self.maxRetries {
+                issues.append(ValidationIssue(loc: loc + ["retrySchedule"], msg: "must have at most \(Self.maxRetries) items"))
+            }
+            for (index, delay) in retrySchedule.enumerated()
+            where !delay.isFinite || !(0...RetryPolicy.maximumDelaySeconds).contains(delay) {
+                issues.append(
+                    ValidationIssue(
+                        loc: loc + ["retrySchedule", String(index)],
+                        msg: "must be seconds from 0 to \(Int(RetryPolicy.maximumDelaySeconds))"
+                    )
+                )
+            }
+        }
+        if let timeoutSeconds, !Self.timeoutRange.contains(timeoutSeconds) {
+            issues.append(ValidationIssue(loc: loc + ["timeoutSeconds"], msg: "must be whole seconds from 1 to 30"))
+        }
+        if let filter {
+            do {
+                _ = try PayloadFilter.parse(filter, at: loc + ["filter"])
+            } catch {
+                issues += error.issues
+            }
+        }
+        return issues
+    }
+
+    /// The retry policy of a delivery to this endpoint: the server's, with this schedule if it names one.
+    public func retryPolicy(server: RetryPolicy) -> RetryPolicy {
+        guard let retrySchedule else { return server }
+        return RetryPolicy(schedule: retrySchedule, jitter: server.jitter)
+    }
+
+    /// The request timeout of a delivery to this endpoint: this one if shorter than the server's.
+    public func requestTimeoutSeconds(server: Int) -> Int {
+        min(timeoutSeconds ?? server, server)
+    }
+}
+
+extension EndpointPolicy {
+    /// Policies by their stored text: a pure function of the text, so one cache serves every store and every claim.
+    private static let decoded = ColumnCache<String, Decoded>()
+
+    /// A stored policy with its filter parsed.
+    public struct Decoded: Sendable {
+        public var policy: EndpointPolicy
+        /// nil when the policy has none, or when the stored one no longer parses (it was checked when written; a
+        /// filter that no longer parses delivers everything rather than nothing).
+        public var filter: PayloadFilter?
+    }
+
+    /// The policy stored as `text` (nil: the server's settings).
+    public static func decoded(stored text: String?) throws -> Decoded? {
+        guard let text else { return nil }
+        return try decoded.value(for: text) {
+            let policy = try JSONColumn.decode(EndpointPolicy.self, text) ?? EndpointPolicy()
+            return Decoded(policy: policy, filter: policy.filter.flatMap { try? PayloadFilter.parse($0, at: []) })
+        }
+    }
+}
