@@ -72,6 +72,8 @@ DOCS = {
     "EndpointSecretRoutes.getHeaders": ("Endpoint", "Get custom headers; sensitive values are named, not shown", APP, None, "200", "EndpointHeadersOut", []),
     "EndpointSecretRoutes.setHeaders": ("Endpoint", "Replace custom headers", APP, "EndpointHeadersIn", "204", None, []),
     "EndpointSecretRoutes.patchHeaders": ("Endpoint", "Merge custom headers; null or deleteHeaders removes", APP, "EndpointHeadersPatchIn", "204", None, []),
+    "EndpointPolicyRoutes.getPolicy": ("Endpoint", "Herald: the endpoint's delivery policy (null fields use the server's, shown in serverDefaults)", APP, None, "200", "EndpointPolicyOut", []),
+    "EndpointPolicyRoutes.setPolicy": ("Endpoint", "Herald: replace the endpoint's delivery policy; a field left out goes back to the server's", APP, "EndpointPolicyIn", "200", "EndpointPolicyOut", []),
     "EventTypeRoutes.list": ("Event Type", "List event types by name", APP, None, "200", "ListResponse_EventTypeOut_", ["limit", "iterator", "include_archived", "with_content"]),
     "EventTypeRoutes.create": ("Event Type", "Create an event type (revives an archived one)", ORG, "EventTypeIn", "201", "EventTypeOut", []),
     "EventTypeRoutes.get": ("Event Type", "Get an event type", APP, None, "200", "EventTypeOut", []),
@@ -168,6 +170,41 @@ LOCAL_SCHEMAS = {
         "properties": {"after": {"type": "string", "format": "date-time"}, "iterator": {"type": "string"}},
     },
     "PollingEndpointConsumerSeekOut": {"type": "object", "required": ["iterator"], "properties": {"iterator": {"type": "string"}}},
+    # Herald extensions: an endpoint's delivery policy (see README, "Delivery policy").
+    "EndpointPolicyIn": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "retrySchedule": {
+                "type": "array", "nullable": True, "maxItems": 20,
+                "items": {"type": "number", "minimum": 0, "maximum": 2592000},
+                "description": "Seconds to wait after each failed attempt; [] means no retries; null uses the server's",
+            },
+            "timeoutSeconds": {
+                "type": "integer", "nullable": True, "minimum": 1, "maximum": 30,
+                "description": "Whole-request timeout; the server's HERALD_REQUEST_TIMEOUT is the ceiling",
+            },
+            "filter": {
+                "type": "object", "nullable": True,
+                "description": "Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); "
+                "a message that does not match creates no delivery for the endpoint",
+            },
+        },
+    },
+    "EndpointPolicyOut": {
+        "type": "object",
+        "required": ["retrySchedule", "timeoutSeconds", "filter", "serverDefaults"],
+        "properties": {
+            "retrySchedule": {"type": "array", "nullable": True, "items": {"type": "number"}},
+            "timeoutSeconds": {"type": "integer", "nullable": True},
+            "filter": {"type": "object", "nullable": True},
+            "serverDefaults": {
+                "type": "object",
+                "required": ["retrySchedule", "timeoutSeconds"],
+                "properties": {"retrySchedule": {"type": "array", "items": {"type": "number"}}, "timeoutSeconds": {"type": "integer"}},
+            },
+        },
+    },
     "HealthOut": {
         "type": "object",
         "required": ["database"],
@@ -227,6 +264,8 @@ OPERATION_IDS = {
     "EndpointSecretRoutes.getHeaders": "getEndpointHeaders",
     "EndpointSecretRoutes.setHeaders": "updateEndpointHeaders",
     "EndpointSecretRoutes.patchHeaders": "patchEndpointHeaders",
+    "EndpointPolicyRoutes.getPolicy": "getEndpointPolicy",
+    "EndpointPolicyRoutes.setPolicy": "updateEndpointPolicy",
     "EventTypeRoutes.list": "listEventTypes",
     "EventTypeRoutes.create": "createEventType",
     "EventTypeRoutes.get": "getEventType",

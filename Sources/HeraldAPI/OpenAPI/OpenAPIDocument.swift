@@ -1345,6 +1345,148 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/app/{app_id}/endpoint/{endpoint_id}/policy": {
+   "get": {
+    "operationId": "getEndpointPolicy",
+    "tags": [
+     "Endpoint"
+    ],
+    "summary": "Herald: the endpoint's delivery policy (null fields use the server's, shown in serverDefaults)",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-endpoint"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EndpointPolicyOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   },
+   "put": {
+    "operationId": "updateEndpointPolicy",
+    "tags": [
+     "Endpoint"
+    ],
+    "summary": "Herald: replace the endpoint's delivery policy; a field left out goes back to the server's",
+    "description": "Authentication: org or app token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "endpoint_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-endpoint"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/EndpointPolicyIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/EndpointPolicyOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/event-type": {
    "get": {
     "operationId": "listEventTypes",
@@ -4617,6 +4759,79 @@ enum OpenAPIDocument {
      }
     },
     "type": "object"
+   },
+   "EndpointPolicyIn": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "retrySchedule": {
+      "type": "array",
+      "nullable": true,
+      "maxItems": 20,
+      "items": {
+       "type": "number",
+       "minimum": 0,
+       "maximum": 2592000
+      },
+      "description": "Seconds to wait after each failed attempt; [] means no retries; null uses the server's"
+     },
+     "timeoutSeconds": {
+      "type": "integer",
+      "nullable": true,
+      "minimum": 1,
+      "maximum": 30,
+      "description": "Whole-request timeout; the server's HERALD_REQUEST_TIMEOUT is the ceiling"
+     },
+     "filter": {
+      "type": "object",
+      "nullable": true,
+      "description": "Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint"
+     }
+    }
+   },
+   "EndpointPolicyOut": {
+    "type": "object",
+    "required": [
+     "retrySchedule",
+     "timeoutSeconds",
+     "filter",
+     "serverDefaults"
+    ],
+    "properties": {
+     "retrySchedule": {
+      "type": "array",
+      "nullable": true,
+      "items": {
+       "type": "number"
+      }
+     },
+     "timeoutSeconds": {
+      "type": "integer",
+      "nullable": true
+     },
+     "filter": {
+      "type": "object",
+      "nullable": true
+     },
+     "serverDefaults": {
+      "type": "object",
+      "required": [
+       "retrySchedule",
+       "timeoutSeconds"
+      ],
+      "properties": {
+       "retrySchedule": {
+        "type": "array",
+        "items": {
+         "type": "number"
+        }
+       },
+       "timeoutSeconds": {
+        "type": "integer"
+       }
+      }
+     }
+    }
    },
    "EndpointSecretOut": {
     "properties": {

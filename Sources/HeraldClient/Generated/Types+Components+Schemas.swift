@@ -731,6 +731,119 @@ extension Components {
                 case url
             }
         }
+        /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn`.
+        public struct EndpointPolicyIn: Codable, Hashable, Sendable {
+            /// Seconds to wait after each failed attempt; [] means no retries; null uses the server's
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/retrySchedule`.
+            public var retrySchedule: [Swift.Double]?
+            /// Whole-request timeout; the server's HERALD_REQUEST_TIMEOUT is the ceiling
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/timeoutSeconds`.
+            public var timeoutSeconds: Swift.Int?
+            /// Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/filter`.
+            public var filter: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// Creates a new `EndpointPolicyIn`.
+            ///
+            /// - Parameters:
+            ///   - retrySchedule: Seconds to wait after each failed attempt; [] means no retries; null uses the server's
+            ///   - timeoutSeconds: Whole-request timeout; the server's HERALD_REQUEST_TIMEOUT is the ceiling
+            ///   - filter: Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint
+            public init(
+                retrySchedule: [Swift.Double]? = nil,
+                timeoutSeconds: Swift.Int? = nil,
+                filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil
+            ) {
+                self.retrySchedule = retrySchedule
+                self.timeoutSeconds = timeoutSeconds
+                self.filter = filter
+            }
+            public enum CodingKeys: String, CodingKey {
+                case retrySchedule
+                case timeoutSeconds
+                case filter
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.retrySchedule = try container.decodeIfPresent(
+                    [Swift.Double].self,
+                    forKey: .retrySchedule
+                )
+                self.timeoutSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .timeoutSeconds
+                )
+                self.filter = try container.decodeIfPresent(
+                    OpenAPIRuntime.OpenAPIObjectContainer.self,
+                    forKey: .filter
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "retrySchedule",
+                    "timeoutSeconds",
+                    "filter"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut`.
+        public struct EndpointPolicyOut: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/retrySchedule`.
+            public var retrySchedule: [Swift.Double]?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/timeoutSeconds`.
+            public var timeoutSeconds: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/filter`.
+            public var filter: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults`.
+            public struct ServerDefaultsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/retrySchedule`.
+                public var retrySchedule: [Swift.Double]
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/timeoutSeconds`.
+                public var timeoutSeconds: Swift.Int
+                /// Creates a new `ServerDefaultsPayload`.
+                ///
+                /// - Parameters:
+                ///   - retrySchedule:
+                ///   - timeoutSeconds:
+                public init(
+                    retrySchedule: [Swift.Double],
+                    timeoutSeconds: Swift.Int
+                ) {
+                    self.retrySchedule = retrySchedule
+                    self.timeoutSeconds = timeoutSeconds
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case retrySchedule
+                    case timeoutSeconds
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults`.
+            public var serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload
+            /// Creates a new `EndpointPolicyOut`.
+            ///
+            /// - Parameters:
+            ///   - retrySchedule:
+            ///   - timeoutSeconds:
+            ///   - filter:
+            ///   - serverDefaults:
+            public init(
+                retrySchedule: [Swift.Double]? = nil,
+                timeoutSeconds: Swift.Int? = nil,
+                filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload
+            ) {
+                self.retrySchedule = retrySchedule
+                self.timeoutSeconds = timeoutSeconds
+                self.filter = filter
+                self.serverDefaults = serverDefaults
+            }
+            public enum CodingKeys: String, CodingKey {
+                case retrySchedule
+                case timeoutSeconds
+                case filter
+                case serverDefaults
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/EndpointSecretOut`.
         public struct EndpointSecretOut: Codable, Hashable, Sendable {
             /// The endpoint's verification secret. If `null` is passed, a secret is automatically generated. Format: `base64` encoded random bytes optionally prefixed with `whsec_`. Recommended size: 24.

@@ -158,6 +158,20 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/headers`.
     /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/endpoint/{endpoint_id}/headers/put(updateEndpointHeaders)`.
     func updateEndpointHeaders(_ input: Operations.UpdateEndpointHeaders.Input) async throws -> Operations.UpdateEndpointHeaders.Output
+    /// Herald: the endpoint's delivery policy (null fields use the server's, shown in serverDefaults)
+    ///
+    /// Authentication: org or app token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/endpoint/{endpoint_id}/policy/get(getEndpointPolicy)`.
+    func getEndpointPolicy(_ input: Operations.GetEndpointPolicy.Input) async throws -> Operations.GetEndpointPolicy.Output
+    /// Herald: replace the endpoint's delivery policy; a field left out goes back to the server's
+    ///
+    /// Authentication: org or app token.
+    ///
+    /// - Remark: HTTP `PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/endpoint/{endpoint_id}/policy/put(updateEndpointPolicy)`.
+    func updateEndpointPolicy(_ input: Operations.UpdateEndpointPolicy.Input) async throws -> Operations.UpdateEndpointPolicy.Output
     /// List event types by name
     ///
     /// Authentication: org or app token.
@@ -669,6 +683,38 @@ extension APIProtocol {
         body: Operations.UpdateEndpointHeaders.Input.Body
     ) async throws -> Operations.UpdateEndpointHeaders.Output {
         try await updateEndpointHeaders(Operations.UpdateEndpointHeaders.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Herald: the endpoint's delivery policy (null fields use the server's, shown in serverDefaults)
+    ///
+    /// Authentication: org or app token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/endpoint/{endpoint_id}/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/endpoint/{endpoint_id}/policy/get(getEndpointPolicy)`.
+    public func getEndpointPolicy(
+        path: Operations.GetEndpointPolicy.Input.Path,
+        headers: Operations.GetEndpointPolicy.Input.Headers = .init()
+    ) async throws -> Operations.GetEndpointPolicy.Output {
+        try await getEndpointPolicy(Operations.GetEndpointPolicy.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Herald: replace the endpoint's delivery policy; a field left out goes back to the server's
+    ///
+    /// Authentication: org or app token.
+    ///
+    /// - Remark: HTTP `PUT /api/v1/app/{app_id}/endpoint/{endpoint_id}/policy`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/endpoint/{endpoint_id}/policy/put(updateEndpointPolicy)`.
+    public func updateEndpointPolicy(
+        path: Operations.UpdateEndpointPolicy.Input.Path,
+        headers: Operations.UpdateEndpointPolicy.Input.Headers = .init(),
+        body: Operations.UpdateEndpointPolicy.Input.Body
+    ) async throws -> Operations.UpdateEndpointPolicy.Output {
+        try await updateEndpointPolicy(Operations.UpdateEndpointPolicy.Input(
             path: path,
             headers: headers,
             body: body
