@@ -140,21 +140,7 @@ extension Bench {
         try await load.call(.POST, "/api/v1/app", body: Self.appBody)
         try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
         progress("\(label): queueing \(messages * paths.count) deliveries with the dispatcher off")
-        let remaining = Locked(messages)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<options.concurrency {
-                group.addTask {
-                    while remaining.withLock({ count -> Bool in
-                        guard count > 0 else { return false }
-                        count -= 1
-                        return true
-                    }) {
-                        _ = try await load.sendMessage(app: "bench")
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await load.send(count: messages, app: "bench", workers: options.concurrency)
         try await http.shutdown()
         herald.stop()
         let expected = messages * paths.count
@@ -178,13 +164,20 @@ extension Bench {
         return (Double(expected - early) / elapsed, peak)
     }
 
-    /// Healthy endpoints' latency while one endpoint times out on every request, against the same run without it.
+    /// Healthy endpoints' latency while one endpoint times out on every request, and (with `--dead-backlog N`) while
+    /// another application's endpoint that never answers has N deliveries queued, against the same run without either.
     func isolation(_ receiverURL: String) async throws -> [(String, Double)] {
         let healthy = (0..<10).map { "/iso/\($0)" }
-        func run(withSlow: Bool) async throws -> Histogram<UInt64> {
+        func run(withSlow: Bool, deadBacklog: Int = 0) async throws -> Histogram<UInt64> {
             try await withHerald(environment: ["HERALD_REQUEST_TIMEOUT": "1"]) { _, load in
                 try await load.call(.POST, "/api/v1/app", body: Self.appBody)
                 try await makeEndpoints(load, urls: healthy.map { receiverURL + $0 } + (withSlow ? [receiverURL + "/slow"] : []))
+                if deadBacklog > 0 {
+                    try await load.call(.POST, "/api/v1/app", body: #"{"name":"Dead","uid":"dead"}"#)
+                    try await load.call(.POST, "/api/v1/app/dead/endpoint", body: #"{"url":"\#(receiverURL)/slow"}"#)
+                    progress("isolation: queueing \(deadBacklog) deliveries for an endpoint that never answers")
+                    try await load.send(count: deadBacklog, app: "dead", workers: options.concurrency)
+                }
                 receiver.recordArrivals(true)
                 progress("isolation: 100 msg/s to 10 healthy endpoints\(withSlow ? " and one that always times out" : "")")
                 let accepted = try await load.offer(app: "bench", rate: 100, duration: duration)
@@ -195,7 +188,17 @@ extension Bench {
         let disturbed = try await run(withSlow: true)
         let base99 = Self.milliseconds(baseline.valueAtPercentile(99))
         let with99 = Self.milliseconds(disturbed.valueAtPercentile(99))
-        return [("healthy_p99_ms", base99), ("healthy_p99_ms_with_timeouts", with99), ("ratio", with99 / max(base99, 0.001))]
+        var figures = [("healthy_p99_ms", base99), ("healthy_p99_ms_with_timeouts", with99), ("ratio", with99 / max(base99, 0.001))]
+        if options.deadBacklog > 0 {
+            let dead = try await run(withSlow: false, deadBacklog: options.deadBacklog)
+            let dead99 = Self.milliseconds(dead.valueAtPercentile(99))
+            figures += [
+                ("dead_backlog", Double(options.deadBacklog)), ("healthy_p50_ms", Self.milliseconds(baseline.valueAtPercentile(50))),
+                ("healthy_p50_ms_with_dead_backlog", Self.milliseconds(dead.valueAtPercentile(50))),
+                ("healthy_p99_ms_with_dead_backlog", dead99), ("dead_backlog_ratio", dead99 / max(base99, 0.001)),
+            ]
+        }
+        return figures
     }
 
     /// 202 → arrival of every accepted message at every one of `paths` (waiting up to a minute for the last ones);

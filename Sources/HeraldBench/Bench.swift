@@ -26,6 +26,8 @@ public struct BenchOptions: Sendable {
     public var offeredRate: Int
     /// The retention period of the retention soak, in seconds.
     public var retentionSeconds: Int
+    /// Deliveries queued, before the isolation scenario measures, for an endpoint that never answers (0: none).
+    public var deadBacklog: Int
 
     public init(
         scenarios: [BenchScenario],
@@ -36,9 +38,11 @@ public struct BenchOptions: Sendable {
         postgresURL: String? = nil,
         instances: Int = 1,
         offeredRate: Int = 1000,
-        retentionSeconds: Int = 60
+        retentionSeconds: Int = 60,
+        deadBacklog: Int = 0
     ) {
         self.retentionSeconds = retentionSeconds
+        self.deadBacklog = deadBacklog
         self.scenarios = scenarios
         self.duration = duration
         self.backlogDeliveries = backlogDeliveries

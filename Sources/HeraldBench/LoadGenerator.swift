@@ -105,6 +105,25 @@ struct LoadGenerator: Sendable {
         }
     }
 
+    /// `workers` loops sending `count` messages in all, as fast as they can.
+    func send(count: Int, app: String, workers: Int) async throws {
+        let remaining = Locked(count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    while remaining.withLock({ left -> Bool in
+                        guard left > 0 else { return false }
+                        left -= 1
+                        return true
+                    }) {
+                        _ = try await sendMessage(app: app)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// Sends at a fixed `rate` for `duration`, whatever the answers' latency; returns (id, 202 time) per message.
     func offer(app: String, rate: Int, duration: Duration) async throws -> [(String, ContinuousClock.Instant)] {
         let accepted = Locked<[(String, ContinuousClock.Instant)]>([])

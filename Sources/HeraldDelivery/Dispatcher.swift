@@ -26,6 +26,7 @@ public final class Dispatcher: Service {
     let releaseAllLeasesAtStart: Bool
 
     private let slots: Mutex<DispatchSlots>
+    private let parking = Mutex(ParkingPace())
     private let stopping = Atomic(false)
     private let idle = IdleWatch()
 
@@ -87,6 +88,7 @@ public final class Dispatcher: Service {
                             group.addTask { await self.send(startingWith: task) }
                         }
                     }
+                    await parkAndRelease(room: room, limit: limit, claimed: claimed)
                     idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount }, failed: failed)
                     if claimed.count < limit || limit <= 0 {
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
@@ -126,6 +128,37 @@ public final class Dispatcher: Service {
                 logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
             return ([], true)
+        }
+    }
+
+    /// Deliveries waiting for an endpoint beyond this many are parked while it is full (twice its cap, so an instance
+    /// or two can fill its slots from what stays).
+    var parkingKeep: Int { 2 * settings.maxConcurrencyPerEndpoint }
+
+    /// Parks the backlogs of endpoints claims have been passing over for lack of room, and lets parked deliveries
+    /// back where their endpoint's waiting ones ran out (`ParkingPace`). A failure is logged: the deliveries stay as
+    /// they were, waiting, and a later pass tries again.
+    private func parkAndRelease(room: EndpointRoom, limit: Int, claimed: [DeliveryTask]) async {
+        let now = ContinuousClock.now
+        let (toPark, runDry, sweep) = parking.withLock {
+            (
+                $0.endpointsToPark(room.full, now: now), $0.endpointsRunDry(room: room, limit: max(limit, 0), claimed: claimed),
+                $0.sweepDue(now: now)
+            )
+        }
+        do {
+            for endpointID in toPark {
+                try await store.parkBacklog(endpointID: endpointID, keep: parkingKeep, now: clock.now())
+            }
+            for endpointID in runDry {
+                let released = try await store.releaseParked(endpointID: endpointID, count: parkingKeep)
+                if released < parkingKeep { parking.withLock { $0.emptied(endpointID) } }
+            }
+            if sweep { _ = try await store.releaseParked(keep: parkingKeep, now: clock.now()) }
+        } catch {
+            if !Task.isCancelled {
+                logger.error("parking or releasing deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            }
         }
     }
 

@@ -20,6 +20,18 @@ enum PostgresMigrations {
         ("0010_time_partitions", timePartitions),
         // An endpoint's delivery policy (`EndpointPolicy`) as JSON text; NULL is the server's settings.
         ("0011_endpoint_policy", ["ALTER TABLE endpoints ADD COLUMN policy TEXT"]),
+        // Parked deliveries (`SQLStore+Parking`): the due index holds unparked rows only.
+        (
+            "0012_parked_deliveries",
+            [
+                "ALTER TABLE deliveries ADD COLUMN parked BOOLEAN NOT NULL DEFAULT false",
+                "DROP INDEX deliveries_due",
+                "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL AND NOT parked",
+                "CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL AND NOT parked",
+                "CREATE INDEX deliveries_parked ON deliveries (endpoint_id, next_attempt_at) WHERE parked",
+                "CREATE TABLE parked_endpoints (endpoint_id TEXT COLLATE \"C\" PRIMARY KEY, parked_at BIGINT NOT NULL)",
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.

@@ -168,7 +168,7 @@ enum Statements {
                                     + coalesce(busy.in_flight, 0) AS slot
                             FROM (
                                 SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                WHERE next_attempt_at <= $3 AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                                WHERE next_attempt_at <= $3 AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
                                 ORDER BY next_attempt_at LIMIT $5
                                 FOR UPDATE SKIP LOCKED
                             ) due

@@ -60,7 +60,7 @@ public enum DeliveryWrites {
     public static func settleScheduledDelivery(messageID: String, endpointID: String, now: Timestamp, _ dialect: SQLDialect) -> SQLStatement {
         var update = SQLStatement(dialect, "UPDATE deliveries SET ")
         update.append(
-            "status = \(MessageStatus.success.sql), next_attempt_at = NULL, updated_at = \(update.bind(now))"
+            "status = \(MessageStatus.success.sql), next_attempt_at = NULL, parked = \(dialect.unparkedValue), updated_at = \(update.bind(now))"
                 + " WHERE msg_id = \(update.bind(messageID)) AND endpoint_id = \(update.bind(endpointID))"
                 + " AND trigger_type = \(TriggerType.scheduled.sql) AND lease_owner IS NULL"
         )

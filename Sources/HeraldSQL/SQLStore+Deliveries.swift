@@ -30,14 +30,16 @@ extension SQLStore {
     }
 
     public func queueDepth(now: Timestamp) async throws -> QueueDepth {
-        // Over the partial index of deliveries still waiting (next_attempt_at IS NOT NULL): finished ones are not read.
+        // Over the partial indexes of deliveries still waiting, unparked and parked (a parked one is due): finished
+        // ones are not read.
         var select = statement("SELECT ")
         select.append(
-            "COALESCE(SUM(CASE WHEN next_attempt_at <= \(select.bind(now)) THEN 1 ELSE 0 END), 0) AS due, "
+            "COALESCE(SUM(CASE WHEN next_attempt_at <= \(select.bind(now)) THEN 1 ELSE 0 END), 0)"
+                + " + (SELECT COUNT(*) FROM deliveries WHERE \(dialect.parked) AND next_attempt_at IS NOT NULL) AS due, "
                 + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NOT NULL THEN 1 ELSE 0 END), 0) AS in_flight, "
                 + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NULL"
                 + " AND status = \(MessageStatus.sending.sql) THEN 1 ELSE 0 END), 0) AS retrying "
-                + "FROM deliveries WHERE next_attempt_at IS NOT NULL"
+                + "FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)"
         )
         return try await rows(select) { row in
             QueueDepth(due: try row.int("due"), inFlight: try row.int("in_flight"), retrying: try row.int("retrying"))
@@ -251,7 +253,7 @@ extension SQLStore {
     }
 
     public func nextDueTime() async throws -> Timestamp? {
-        try await rows(statement("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL")) {
+        try await rows(statement("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)")) {
             try $0.optionalTimestamp("due")
         }.first ?? nil
     }

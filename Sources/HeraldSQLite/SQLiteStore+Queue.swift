@@ -38,7 +38,7 @@ extension SQLiteStore {
                                             + coalesce(busy.value, 0) AS slot
                                     FROM (
                                         SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                        WHERE next_attempt_at <= ? AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+                                        WHERE next_attempt_at <= ? AND parked = 0 AND endpoint_id NOT IN (SELECT value FROM json_each(?))
                                             AND app_id NOT IN (SELECT value FROM json_each(?))
                                         ORDER BY next_attempt_at LIMIT ?
                                     ) AS due

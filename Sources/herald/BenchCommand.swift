@@ -32,6 +32,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The retention soak's HERALD_RETENTION, in seconds (its --duration should be several times longer).")
     var retention: Int = 60
 
+    @Option(help: "Isolation: also measure with this many deliveries queued for an endpoint that never answers.")
+    var deadBacklog: Int = 0
+
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
 
@@ -48,6 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard duration > 0, backlogDeliveries > 0, concurrency > 0, instances > 0, rate > 0, retention > 0 else {
             throw ValidationError("--duration, --backlog-deliveries, --concurrency, --instances, --rate and --retention must be positive")
         }
+        guard deadBacklog >= 0 else { throw ValidationError("--dead-backlog must not be negative") }
         guard instances == 1 || postgres != nil else {
             throw ValidationError("several --instances need a shared --postgres database")
         }
@@ -61,7 +65,8 @@ struct BenchCommand: AsyncParsableCommand {
             postgresURL: postgres,
             instances: instances,
             offeredRate: rate,
-            retentionSeconds: retention
+            retentionSeconds: retention,
+            deadBacklog: deadBacklog
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))

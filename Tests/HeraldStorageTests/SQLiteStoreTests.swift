@@ -22,6 +22,7 @@ import Testing
             try reopened.appliedMigrations() == [
                 "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
                 "0007_payload_expiry", "0008_retention", "0009_trace_parent", "0011_endpoint_policy",
+                "0012_parked_deliveries",
             ]
         )
     }

@@ -23,8 +23,16 @@ public protocol DeliveryQueue: Sendable {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects
-    /// When the earliest waiting delivery falls due, if any.
+    /// When the earliest waiting (unparked) delivery falls due, if any.
     func nextDueTime() async throws -> Timestamp?
+    /// Parks the endpoint's waiting deliveries beyond its `keep` oldest: claims no longer read them (so they cost
+    /// other endpoints nothing) until `releaseParked` lets them back, in order.
+    func parkBacklog(endpointID: String, keep: Int, now: Timestamp) async throws
+    /// Lets parked deliveries back, up to `keep` waiting per endpoint, for every endpoint whose waiting ones are down
+    /// to half that; returns how many. Any instance releases what any parked.
+    func releaseParked(keep: Int, now: Timestamp) async throws -> Int
+    /// Lets the endpoint's `count` oldest parked deliveries back (its waiting ones ran out); returns how many.
+    func releaseParked(endpointID: String, count: Int) async throws -> Int
     /// How many deliveries wait, are being sent and wait for a retry now, over every tenant (for the metrics).
     func queueDepth(now: Timestamp) async throws -> QueueDepth
     /// Makes every delivery leased by `owner` due at once (called at start by a process that owns the database alone).

@@ -16,6 +16,7 @@ enum SQLiteMigrations {
         ("0009_trace_parent", migration0009TraceParent),
         // 0010 partitions PostgreSQL's tables by time; SQLite has nothing to do.
         ("0011_endpoint_policy", migration0011EndpointPolicy),
+        ("0012_parked_deliveries", migration0012ParkedDeliveries),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.

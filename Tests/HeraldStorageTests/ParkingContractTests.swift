@@ -1,0 +1,89 @@
+import HeraldCore
+import HeraldTesting
+import Testing
+
+/// Parked deliveries, on every backend: an endpoint's backlog beyond a few is out of the claims' way, and comes back
+/// in order, each delivery once, as the endpoint's waiting ones run low.
+@Suite struct ParkingContractTests {
+    static func claim(_ store: any HeraldStore, at now: Timestamp, room: EndpointRoom = EndpointRoom(cap: 64)) async throws -> [DeliveryTask] {
+        try await store.claimDeliveries(limit: 100, now: now, leaseUntil: now.adding(seconds: 600), owner: "w", room: room)
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func aParkedBacklogComesBackInOrderEachDeliveryOnce(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            let dead = StoreContractTests.endpoint(appID: app.id)
+            try await store.createEndpoint(dead)
+            var sent: [String] = []
+            for index in 0..<150 {
+                let message = StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
+                try await store.createMessage(message)
+                sent.append(message.id)
+            }
+            let now = StoreContractTests.now.adding(seconds: 1)
+            try await store.parkBacklog(endpointID: dead.id, keep: 16, now: now)
+            #expect(try await store.queueDepth(now: now).due == 150)
+
+            // Only the 16 oldest are where claims look.
+            var claimed = try await Self.claim(store, at: now)
+            #expect(claimed.map(\.messageID) == Array(sent.prefix(16)))
+            #expect(try await store.queueDepth(now: now) == QueueDepth(due: 134, inFlight: 16, retrying: 0))
+
+            // Another endpoint's new work is claimed at once, past the parked ones.
+            let other = StoreContractTests.endpoint(appID: app.id)
+            try await store.createEndpoint(other)
+            let late = StoreContractTests.message(appID: app.id, at: now)
+            try await store.createMessage(late)
+            let next = try await Self.claim(store, at: now)
+            #expect(next.map(\.endpointID) == [dead.id, other.id] || next.map(\.endpointID) == [other.id, dead.id])
+            claimed += next.filter { $0.endpointID == dead.id }
+
+            // Released as the waiting ones run out, oldest first, until none is left parked.
+            var releases = 0
+            while try await store.releaseParked(keep: 16, now: now) > 0 {
+                releases += 1
+                claimed += try await Self.claim(store, at: now).filter { $0.endpointID == dead.id }
+                #expect(releases < 20)
+            }
+            // The late one arrived after the backlog was parked: it waits where claims look, and went out at once.
+            let order = claimed.map(\.messageID)
+            #expect(order.count == 151 && order == Array(sent.prefix(16)) + [late.id] + Array(sent.dropFirst(16)), "\(order.count) claimed")
+            #expect(Set(claimed.map(\.deliveryID)).count == claimed.count)
+            #expect(try await store.releaseParked(keep: 16, now: now) == 0)
+            #expect(try await store.queueDepth(now: now).due == 0)
+        }
+    }
+
+    @Test(arguments: StoreBackend.all)
+    func parkingLeavesLeasedAndKeptDeliveriesAloneAndNothingDueIsHidden(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            let endpoint = StoreContractTests.endpoint(appID: app.id)
+            try await store.createEndpoint(endpoint)
+            for index in 0..<10 {
+                try await store.createMessage(
+                    StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
+                )
+            }
+            let now = StoreContractTests.now.adding(seconds: 1)
+            let leased = try await Self.claim(store, at: now, room: EndpointRoom(cap: 3))
+            #expect(leased.count == 3)
+            try await store.parkBacklog(endpointID: endpoint.id, keep: 4, now: now)
+            // The next due time is among what claims read: the four kept, not the parked.
+            #expect(try await store.nextDueTime() != nil)
+            let kept = try await Self.claim(store, at: now)
+            #expect(kept.count == 4)
+            // A lease that runs out makes its delivery due again, parked or not beside it.
+            let later = now.adding(seconds: 601)
+            #expect(try await Self.claim(store, at: later).count == 7)
+            #expect(try await Self.claim(store, at: later).isEmpty)
+            // With nothing left waiting where claims look, the parked three come back.
+            #expect(try await store.releaseParked(keep: 4, now: later) == 3)
+            #expect(try await Self.claim(store, at: later).count == 3)
+            #expect(try await store.releaseParked(keep: 4, now: later) == 0)
+        }
+    }
+}
