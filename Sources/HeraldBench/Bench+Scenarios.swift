@@ -177,6 +177,8 @@ extension Bench {
                     try await load.call(.POST, "/api/v1/app/dead/endpoint", body: #"{"url":"\#(receiverURL)/slow"}"#)
                     progress("isolation: queueing \(deadBacklog) deliveries for an endpoint that never answers")
                     try await load.send(count: deadBacklog, app: "dead", workers: options.concurrency)
+                    // Measured once the backlog waits (the last of it is parked within a second), not while it arrives.
+                    try await Task.sleep(for: .seconds(3))
                 }
                 receiver.recordArrivals(true)
                 progress("isolation: 100 msg/s to 10 healthy endpoints\(withSlow ? " and one that always times out" : "")")

@@ -64,7 +64,8 @@ extension SQLiteStore {
     }
 
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it
-    /// (`EndpointMatching`), and a feed entry for each matching polling endpoint.
+    /// (`EndpointMatching`) — parked for an endpoint whose backlog is parked, so it never enters the claims' range —
+    /// and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try db.rows(FanOutCandidates.statement(appID: message.appID, .sqlite)).map(FanOutCandidates.candidate)
         let targets = EndpointMatching.targets(
@@ -79,12 +80,13 @@ extension SQLiteStore {
         for endpointID in targets.deliveries {
             try db.executeCached(
                 sql: """
-                    INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at)
-                    VALUES (?, ?, ?, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), ?, ?, ?)
+                    INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
+                    VALUES (?, ?, ?, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), ?, ?, ?,
+                        EXISTS (SELECT 1 FROM parked_endpoints WHERE endpoint_id = ?))
                     """,
                 arguments: [
                     message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
-                    message.createdAt.milliseconds,
+                    message.createdAt.milliseconds, endpointID,
                 ]
             )
         }
