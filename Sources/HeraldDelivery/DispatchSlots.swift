@@ -23,6 +23,8 @@ struct DispatchSlots {
     private var claimedFor: [String: Int] = [:]
     private var waiting: [String: [DeliveryTask]] = [:]
     private(set) var waitingCount = 0
+    /// Requests ended per endpoint since `takeCompletions()` (how fast an endpoint drains: `ParkingPace`).
+    private var completions: [String: Int] = [:]
 
     init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max / 2) {
         self.maxInFlight = maxInFlight
@@ -64,6 +66,7 @@ struct DispatchSlots {
     /// `stopping`) and the slot is free; and whether the loop should claim more (a line fell to half a cap, or a slot
     /// came free).
     mutating func next(after finished: DeliveryTask, stopping: Bool) -> (task: DeliveryTask?, refill: Bool) {
+        completions[finished.endpointID, default: 0] += 1
         Self.decrement(&claimedFor, finished.appID)
         if !stopping, let task = takeWaiting(for: finished.endpointID) {
             return (task, (waiting[finished.endpointID]?.count ?? 0) == maxPerEndpoint / 2)
@@ -81,6 +84,12 @@ struct DispatchSlots {
         Self.decrement(&sendingFor, finished.appID)
         sending -= 1
         return (nil, true)
+    }
+
+    /// The requests ended per endpoint since the last call.
+    mutating func takeCompletions() -> [String: Int] {
+        defer { completions = [:] }
+        return completions
     }
 
     private mutating func takeWaiting(for endpointID: String) -> DeliveryTask? {

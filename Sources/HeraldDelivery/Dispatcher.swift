@@ -26,7 +26,7 @@ public final class Dispatcher: Service {
     let releaseAllLeasesAtStart: Bool
 
     private let slots: Mutex<DispatchSlots>
-    private let parking = Mutex(ParkingPace())
+    private let parking: Mutex<ParkingPace>
     private let stopping = Atomic(false)
     private let idle = IdleWatch()
 
@@ -49,6 +49,7 @@ public final class Dispatcher: Service {
         self.releaseAllLeasesAtStart = releaseAllLeasesAtStart
         self.logger = logger
         self.owner = "dispatcher-" + KSUID.make(timestampMs: clock.now().milliseconds)
+        self.parking = Mutex(ParkingPace(keep: 2 * settings.maxConcurrencyPerEndpoint))
         self.slots = Mutex(
             DispatchSlots(
                 maxInFlight: settings.maxConcurrency,
@@ -133,16 +134,18 @@ public final class Dispatcher: Service {
 
     /// Deliveries waiting for an endpoint beyond this many are parked while it is full (twice its cap, so an instance
     /// or two can fill its slots from what stays).
-    var parkingKeep: Int { 2 * settings.maxConcurrencyPerEndpoint }
+    var parkingKeep: Int { parking.withLock { $0.keep } }
 
     /// Parks the backlogs of endpoints claims have been passing over for lack of room, and lets parked deliveries
     /// back where their endpoint's waiting ones ran out (`ParkingPace`). A failure is logged: the deliveries stay as
     /// they were, waiting, and a later pass tries again.
     private func parkAndRelease(room: EndpointRoom, limit: Int, claimed: [DeliveryTask]) async {
         let now = ContinuousClock.now
+        let completions = slots.withLock { $0.takeCompletions() }
         let (toPark, runDry, sweep) = parking.withLock {
             (
-                $0.endpointsToPark(room.full, now: now), $0.endpointsRunDry(room: room, limit: max(limit, 0), claimed: claimed),
+                $0.endpointsToPark(room.full, completions: completions, now: now),
+                $0.endpointsRunDry(room: room, limit: max(limit, 0), claimed: claimed),
                 $0.sweepDue(now: now)
             )
         }

@@ -1,32 +1,44 @@
 import HeraldCore
 
 /// When the dispatcher parks an endpoint's backlog and lets it back (`DeliveryQueue.parkBacklog`). An endpoint is
-/// parked once it has been full for `interval` (a fast endpoint at its cap for a moment is left alone), at most every
-/// `interval`; what this dispatcher parked it lets back as soon as a claim finds the endpoint had room and too few
-/// waiting to fill it; and every `interval` a sweep lets back what any instance parked and nobody released.
+/// parked when it has been full for `interval` and finished fewer than `keep` requests meanwhile: a slow or dead one,
+/// whose waiting deliveries claims would read past again and again. A fast endpoint at its cap is left alone (what
+/// claims read past is gone a moment later). What this dispatcher parked it lets back as soon as a claim finds the
+/// endpoint had room and too few waiting to fill it; every `interval` a sweep lets back what any instance parked and
+/// nobody released.
 struct ParkingPace {
     var interval: Duration = .milliseconds(500)
-    private var fullSince: [String: ContinuousClock.Instant] = [:]
+    let keep: Int
+    private var fullSince: [String: (since: ContinuousClock.Instant, finished: Int)] = [:]
     private var lastParked: [String: ContinuousClock.Instant] = [:]
     private var lastSweep: ContinuousClock.Instant?
     /// Endpoints this dispatcher parked and has not seen emptied.
     private(set) var parkedHere: Set<String> = []
 
-    /// The endpoints of `full` to park now; they are counted as parked here.
-    mutating func endpointsToPark(_ full: [String], now: ContinuousClock.Instant) -> [String] {
+    init(keep: Int) {
+        self.keep = keep
+    }
+
+    /// The endpoints of `full` to park now, given the requests that ended since the last call; they are counted as
+    /// parked here.
+    mutating func endpointsToPark(_ full: [String], completions: [String: Int], now: ContinuousClock.Instant) -> [String] {
         let full = Set(full)
         // Forgotten as soon as they have room, so the tables stay as small as the set of full endpoints.
         fullSince = fullSince.filter { full.contains($0.key) }
         lastParked = lastParked.filter { now - $0.value < interval }
         var due: [String] = []
         for endpoint in full {
-            let since = fullSince[endpoint] ?? now
-            fullSince[endpoint] = since
-            if now - since >= interval, lastParked[endpoint] == nil {
-                lastParked[endpoint] = now
-                parkedHere.insert(endpoint)
-                due.append(endpoint)
+            var window = fullSince[endpoint] ?? (now, 0)
+            window.finished += completions[endpoint, default: 0]
+            if now - window.since >= interval {
+                if window.finished < keep, lastParked[endpoint] == nil {
+                    lastParked[endpoint] = now
+                    parkedHere.insert(endpoint)
+                    due.append(endpoint)
+                }
+                window = (now, 0)
             }
+            fullSince[endpoint] = window
         }
         return due
     }
