@@ -8,7 +8,7 @@ public enum BenchReport {
             for (name, value) in figures {
                 lines.append(
                     scenario.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
-                        + name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%.2f", value)
+                        + name.padding(toLength: max(32, name.count + 1), withPad: " ", startingAt: 0) + String(format: "%.2f", value)
                 )
             }
         }

@@ -27,7 +27,6 @@ enum PostgresMigrations {
                 "ALTER TABLE deliveries ADD COLUMN parked BOOLEAN NOT NULL DEFAULT false",
                 "DROP INDEX deliveries_due",
                 "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE next_attempt_at IS NOT NULL AND NOT parked",
-                "CREATE INDEX deliveries_endpoint_due ON deliveries (endpoint_id, next_attempt_at) WHERE next_attempt_at IS NOT NULL AND NOT parked",
                 "CREATE INDEX deliveries_parked ON deliveries (endpoint_id, next_attempt_at) WHERE parked",
                 "CREATE TABLE parked_endpoints (endpoint_id TEXT COLLATE \"C\" PRIMARY KEY, parked_at BIGINT NOT NULL)",
             ]

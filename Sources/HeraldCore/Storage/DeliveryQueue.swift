@@ -25,7 +25,7 @@ public protocol DeliveryQueue: Sendable {
     ) async throws -> DeliveryEffects
     /// When the earliest waiting (unparked) delivery falls due, if any.
     func nextDueTime() async throws -> Timestamp?
-    /// Parks the endpoint's waiting deliveries beyond its `keep` oldest: claims no longer read them (so they cost
+    /// Parks the endpoint's due deliveries beyond its `keep` oldest: claims no longer read them (so they cost
     /// other endpoints nothing) until `releaseParked` lets them back, in order.
     func parkBacklog(endpointID: String, keep: Int, now: Timestamp) async throws
     /// Lets parked deliveries back, up to `keep` waiting per endpoint, for every endpoint whose waiting ones are down
