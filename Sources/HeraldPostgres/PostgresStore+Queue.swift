@@ -156,7 +156,7 @@ extension DeliveryTask {
             headers: sealed.headers,
             endpointInactive: try row.value("inactive"),
             traceParent: try row.value("trace_parent"),
-            policy: try EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy()
+            policy: EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy()
         )
     }
 }

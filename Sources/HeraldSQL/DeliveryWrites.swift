@@ -125,7 +125,7 @@ public enum FanOutCandidates {
             url: try row.text("url"),
             eventTypes: try filter(try row.optionalText("event_types")),
             channels: try filter(try row.optionalText("channels")),
-            filter: try EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.filter
+            filter: EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.filter
         )
     }
 

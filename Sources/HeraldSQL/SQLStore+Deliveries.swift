@@ -226,7 +226,8 @@ extension SQLStore {
     public func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int {
         var update = statement("UPDATE deliveries SET ")
         update.append(
-            "status = \(MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = \(update.bind(now)), updated_at = \(update.bind(now))"
+            "status = \(MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = \(update.bind(now)), "
+                + "parked = \(dialect.unparkedValue), updated_at = \(update.bind(now))"
                 + " WHERE endpoint_id = \(update.bind(endpointID)) AND trigger_type = \(TriggerType.scheduled.sql)"
                 + " AND status = \(MessageStatus.fail.sql) AND created_at >= \(update.bind(since)) AND created_at < \(update.bind(until))"
         )

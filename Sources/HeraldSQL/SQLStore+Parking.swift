@@ -12,26 +12,41 @@ extension SQLDialect {
     var unparkedValue: String { self == .postgres ? "false" : "0" }
 }
 
-extension SQLDialect {
-    /// An endpoint's due, unparked deliveries are found by walking the due index (kept short by parking) rather than
-    /// through an index of their own, which every claim and result would have to write as well. SQLite is told to;
-    /// PostgreSQL's planner prefers the small partial index by itself.
-    var dueIndex: String { self == .postgres ? "" : " INDEXED BY deliveries_due" }
-}
+/// How far into the due index the parking statements look: claims read from its start, so an endpoint's deliveries
+/// further back cost nothing yet, and a later pass finds them once they come within reach. It bounds each statement
+/// when the whole queue is due (a backlog being drained).
+let parkingWindow = 50_000
+
+/// Parked endpoints one sweep looks at.
+let sweepBatch = 64
 
 extension SQLStore {
+    /// The oldest `parkingWindow` due, unparked deliveries, found on the due index (kept short by parking) rather than
+    /// through an index of their own, which every claim and result would have to write as well. SQLite is told to;
+    /// PostgreSQL's planner takes the small partial index by itself.
+    func dueWindow(_ select: inout SQLStatement, now: Timestamp) -> String {
+        "(SELECT id, endpoint_id, lease_owner, next_attempt_at FROM deliveries"
+            + (dialect == .postgres ? "" : " INDEXED BY deliveries_due")
+            + " WHERE next_attempt_at <= \(select.bind(now)) AND \(dialect.unparked)"
+            + " ORDER BY next_attempt_at, id LIMIT \(select.bind(parkingWindow))) AS due"
+    }
+
     public func parkBacklog(endpointID: String, keep: Int, now: Timestamp) async throws {
-        var park = statement(
-            "UPDATE deliveries SET parked = \(dialect.parkedValue) WHERE id IN (SELECT id FROM deliveries\(dialect.dueIndex) WHERE "
-        )
+        var park = statement("UPDATE deliveries SET parked = \(dialect.parkedValue) WHERE id IN (SELECT due.id FROM ")
         // Due ones only: a retry scheduled later is parked when it falls due, if the endpoint is still slow then.
         park.append(
-            "next_attempt_at <= \(park.bind(now)) AND \(dialect.unparked) AND endpoint_id = \(park.bind(endpointID))"
-                + " AND lease_owner IS NULL ORDER BY next_attempt_at, id"
+            dueWindow(&park, now: now) + " WHERE due.endpoint_id = \(park.bind(endpointID)) AND due.lease_owner IS NULL"
+                + " ORDER BY due.next_attempt_at, due.id"
                 + (dialect == .postgres ? " OFFSET " : " LIMIT -1 OFFSET ") + "\(park.bind(max(0, keep))))"
+                // Checked again on the row itself: on PostgreSQL a claim may lease it between the choice and the update.
+                + " AND lease_owner IS NULL AND \(dialect.unparked)"
         )
+        // An update, not a no-op, when listed already: it locks the row, so a release deciding to strike the endpoint
+        // off waits for these parked rows and then sees them.
         var mark = statement("INSERT INTO parked_endpoints (endpoint_id, parked_at) VALUES (")
-        mark.append("\(mark.bind(endpointID)), \(mark.bind(now))) ON CONFLICT (endpoint_id) DO NOTHING")
+        mark.append(
+            "\(mark.bind(endpointID)), \(mark.bind(now))) ON CONFLICT (endpoint_id) DO UPDATE SET parked_at = parked_endpoints.parked_at"
+        )
         try await write([park, mark])
     }
 
@@ -43,15 +58,21 @@ extension SQLStore {
 
     public func releaseParked(keep: Int, now: Timestamp) async throws -> Int {
         let keep = max(1, keep)
-        let endpoints = try await rows(statement("SELECT endpoint_id FROM parked_endpoints ORDER BY parked_at LIMIT 1000")) {
-            try $0.text("endpoint_id")
-        }
+        // A few endpoints a pass, least recently looked at first (each is marked), so one tenant's many parked
+        // endpoints delay the others' by a few passes at most.
+        var next = statement("SELECT endpoint_id FROM parked_endpoints ORDER BY parked_at, endpoint_id LIMIT ")
+        next.append("\(next.bind(sweepBatch))")
+        let endpoints = try await rows(next) { try $0.text("endpoint_id") }
+        guard !endpoints.isEmpty else { return 0 }
+        var mark = statement("UPDATE parked_endpoints SET ")
+        mark.append("parked_at = \(mark.bind(now)) WHERE " + mark.isAny(of: endpoints, "endpoint_id"))
+        try await write([mark])
         var released = 0
         for endpointID in endpoints {
-            var waiting = statement("SELECT COUNT(*) AS n FROM (SELECT 1 FROM deliveries\(dialect.dueIndex) WHERE ")
+            var waiting = statement("SELECT COUNT(*) AS n FROM (SELECT 1 FROM ")
             // Due now and unparked: what claims can still take (a leased row's time is its lease, in the future).
             waiting.append(
-                "next_attempt_at <= \(waiting.bind(now)) AND \(dialect.unparked) AND endpoint_id = \(waiting.bind(endpointID))"
+                dueWindow(&waiting, now: now) + " WHERE due.endpoint_id = \(waiting.bind(endpointID))"
                     + " LIMIT \(waiting.bind(keep))) AS w"
             )
             let unparked = try await rows(waiting) { try $0.int("n") }.first ?? 0
@@ -73,12 +94,17 @@ extension SQLStore {
         release.returning("id")
         let released = try await write([release], conflict: nil) { rows in rows.count }
         if released < count {
+            // On PostgreSQL the list row is locked first, in a statement of its own: a fan-out storing deliveries parked
+            // (it holds the row `FOR KEY SHARE`) or a park (it updates the row) finishes before, and the check below,
+            // a later statement, sees what it stored; one after waits, then finds the row gone and stores unparked.
+            var lock = statement("SELECT endpoint_id FROM parked_endpoints WHERE ")
+            lock.append("endpoint_id = \(lock.bind(endpointID))" + dialect.lockingRows)
             var done = statement("DELETE FROM parked_endpoints WHERE ")
             done.append(
                 "endpoint_id = \(done.bind(endpointID)) AND NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = "
                     + "\(done.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked))"
             )
-            try await write([done])
+            try await write([lock, done])
         }
         return released
     }

@@ -80,7 +80,7 @@ extension Endpoint {
             headers: sealed.headers,
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
-            policy: try EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.policy ?? EndpointPolicy(),
+            policy: EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.policy ?? EndpointPolicy(),
             createdAt: try row.timestamp("created_at"),
             updatedAt: try row.timestamp("updated_at")
         )

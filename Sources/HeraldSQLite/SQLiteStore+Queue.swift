@@ -179,7 +179,7 @@ extension DeliveryTask {
             headers: sealed.headers,
             endpointInactive: try row.decode(atIndex: 17),
             traceParent: try row.decode(atIndex: 18),
-            policy: try EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy()
+            policy: EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy()
         )
     }
 }

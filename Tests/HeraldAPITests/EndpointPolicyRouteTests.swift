@@ -56,6 +56,8 @@ import Testing
         (#"{"retrySchedule":"5,10"}"#, ["body", "retrySchedule"]),
         (#"{"retrySchedule":[5,"x"]}"#, ["body", "retrySchedule", "1"]),
         (#"{"retrySchedule":[5,-1]}"#, ["body", "retrySchedule", "1"]),
+        (#"{"retrySchedule":[5,0]}"#, ["body", "retrySchedule", "1"]),
+        (#"{"retrySchedule":[2000000,2000000]}"#, ["body", "retrySchedule"]),
         (#"{"retrySchedule":[2592001]}"#, ["body", "retrySchedule", "0"]),
         (#"{"retrySchedule":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}"#, ["body", "retrySchedule"]),
         (#"{"timeoutSeconds":0}"#, ["body", "timeoutSeconds"]),

@@ -125,6 +125,15 @@ import Testing
         #expect(!Self.issues(#"{"a": \#(deepNots)}"#).isEmpty)
     }
 
+    @Test func operatorsCountTowardTheLimitAndWalksAreBounded() throws {
+        let operators = "{" + (0..<40).map { #""k\#($0)": {"$gt": 1, "$exists": true}"# }.joined(separator: ",") + "}"
+        #expect(Self.issues(operators).count == 1)
+        // A path through a large array stops after its budget: unmatched, not slow, not a crash.
+        let many = JSONValue.object(["items": .array((0..<50_000).map { .object(["sku": .integer(Int64($0))]) })])
+        #expect(try Self.matches(#"{"items.sku": 5}"#, many))
+        #expect(try !Self.matches(#"{"items.sku": 49999}"#, many))
+    }
+
     @Test func theSourceIsKeptAsWritten() throws {
         let source = Self.json(#"{"data.amount": {"$gte": 10}}"#)
         #expect(try PayloadFilter.parse(source, at: []).source == source)

@@ -40,7 +40,8 @@ struct EndpointPolicyIn: Sendable {
         case let filter?: policy.filter = filter
         }
         issues += policy.issues(at: ["body"])
-        if !issues.isEmpty { throw HeraldError.validation(issues) }
+        // The first 50 say enough; a body of a megabyte's mistakes must not become an answer of several.
+        if !issues.isEmpty { throw HeraldError.validation(Array(issues.prefix(50))) }
     }
 }
 

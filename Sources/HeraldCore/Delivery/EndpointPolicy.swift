@@ -19,6 +19,9 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     /// Longest retry schedule a policy may name.
     public static let maxRetries = 20
     public static let timeoutRange = 1...30
+    /// A tenant's schedule waits at least a second between attempts (none hammers a receiver) and at most 30 days in
+    /// all (a delivery open longer holds back retention's partition drops for everyone).
+    public static let retryDelayRange = 1...RetryPolicy.maximumDelaySeconds
 
     /// Nothing differs from the server's settings.
     public var isDefault: Bool { self == EndpointPolicy() }
@@ -30,12 +33,19 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
             if retrySchedule.count > Self.maxRetries {
                 issues.append(ValidationIssue(loc: loc + ["retrySchedule"], msg: "must have at most \(Self.maxRetries) items"))
             }
-            for (index, delay) in retrySchedule.enumerated()
-            where !delay.isFinite || !(0...RetryPolicy.maximumDelaySeconds).contains(delay) {
+            for (index, delay) in retrySchedule.enumerated() where !delay.isFinite || !Self.retryDelayRange.contains(delay) {
                 issues.append(
                     ValidationIssue(
                         loc: loc + ["retrySchedule", String(index)],
-                        msg: "must be seconds from 0 to \(Int(RetryPolicy.maximumDelaySeconds))"
+                        msg: "must be seconds from 1 to \(Int(RetryPolicy.maximumDelaySeconds))"
+                    )
+                )
+            }
+            if issues.isEmpty, retrySchedule.reduce(0, +) > RetryPolicy.maximumDelaySeconds {
+                issues.append(
+                    ValidationIssue(
+                        loc: loc + ["retrySchedule"],
+                        msg: "must add up to at most \(Int(RetryPolicy.maximumDelaySeconds)) seconds (30 days)"
                     )
                 )
             }
@@ -77,11 +87,12 @@ extension EndpointPolicy {
         public var filter: PayloadFilter?
     }
 
-    /// The policy stored as `text` (nil: the server's settings).
-    public static func decoded(stored text: String?) throws -> Decoded? {
+    /// The policy stored as `text` (nil: the server's settings). Text that does not decode (it was checked when
+    /// written) reads as the server's settings: one bad row must not fail a claim or a fan-out shared with others.
+    public static func decoded(stored text: String?) -> Decoded? {
         guard let text else { return nil }
-        return try decoded.value(for: text) {
-            let policy = try JSONColumn.decode(EndpointPolicy.self, text) ?? EndpointPolicy()
+        return try? decoded.value(for: text) {
+            let policy = (try? JSONColumn.decode(EndpointPolicy.self, text)) ?? EndpointPolicy()
             return Decoded(policy: policy, filter: policy.filter.flatMap { try? PayloadFilter.parse($0, at: []) })
         }
     }

@@ -4,14 +4,14 @@
 /// A filter is an object. Each key is a dotted path into the payload (`data.amount`, `items.0.sku`), or one of
 /// `$and`, `$or` (non-empty arrays of filters) and `$not` (a filter); all keys must hold. A path's value is either a
 /// JSON value (equality) or an object of operators — `$eq`, `$ne`, `$in`, `$nin`, `$gt`, `$gte`, `$lt`, `$lte`,
-/// `$exists`, `$not` (an object of operators) — all of which must hold. As in MongoDB, a path crossing an array looks
-/// into each element, a condition on an array holds when it holds for an element (or, for equality, the whole array),
+/// `$exists`, `$not` (an object of operators) — all of which must hold. As in MongoDB, a numeric segment on an array is
+/// an index, any other segment looks into each element, a condition on an array holds when it holds for an element (or, for equality, the whole array),
 /// `null` equals a missing field, `$ne`/`$nin` hold for a missing one, and ordering compares numbers with numbers and
 /// strings with strings only.
 public struct PayloadFilter: Sendable, Hashable {
     /// Bounds on what one filter may hold, so evaluating it stays cheap whatever a tenant writes.
     public enum Limits {
-        /// Conditions and logical operators in all.
+        /// Paths, operators and compared values in all.
         public static let nodes = 64
         /// Nesting of `$and`, `$or` and `$not`.
         public static let depth = 8
@@ -23,6 +23,8 @@ public struct PayloadFilter: Sendable, Hashable {
         public static let listLength = 256
         /// Bytes of the filter as JSON text.
         public static let encodedBytes = 8192
+        /// Values one path may visit in a payload (a path through big or nested arrays stops there, unmatched).
+        public static let visits = 10_000
     }
 
     /// The filter as written (stored, and returned by the policy route).
@@ -74,14 +76,17 @@ public struct PayloadFilter: Sendable, Hashable {
         case .not(let inner): return !evaluate(inner, payload)
         case .field(let path, let condition):
             var found: [JSONValue] = []
-            collect(path[...], in: payload, into: &found)
+            var budget = Limits.visits
+            collect(path[...], in: payload, into: &found, budget: &budget)
             return holds(condition, found)
         }
     }
 
-    /// The values at `path`: into objects by key, into arrays by index when the segment is one, and into each element
-    /// otherwise.
-    private static func collect(_ path: ArraySlice<String>, in value: JSONValue, into found: inout [JSONValue]) {
+    /// The values at `path`: into objects by key, into arrays by index when the segment is one, and otherwise into
+    /// each element that is an object. Each step spends one of `budget`; none left, the walk stops.
+    private static func collect(_ path: ArraySlice<String>, in value: JSONValue, into found: inout [JSONValue], budget: inout Int) {
+        guard budget > 0 else { return }
+        budget -= 1
         guard let segment = path.first else {
             found.append(value)
             return
@@ -89,13 +94,14 @@ public struct PayloadFilter: Sendable, Hashable {
         let rest = path.dropFirst()
         switch value {
         case .object(let fields):
-            if let next = fields[segment] { collect(rest, in: next, into: &found) }
+            if let next = fields[segment] { collect(rest, in: next, into: &found, budget: &budget) }
         case .array(let elements):
-            if let index = Int(segment), elements.indices.contains(index) {
-                collect(rest, in: elements[index], into: &found)
-            }
-            for element in elements {
-                if case .object = element { collect(path, in: element, into: &found) }
+            if let index = Int(segment) {
+                if elements.indices.contains(index) { collect(rest, in: elements[index], into: &found, budget: &budget) }
+            } else {
+                for element in elements {
+                    if case .object = element { collect(path, in: element, into: &found, budget: &budget) }
+                }
             }
         default:
             break
@@ -261,6 +267,8 @@ extension PayloadFilter {
         }
 
         private mutating func operation(_ name: String, _ operand: JSONValue, loc: [String], depth: Int) -> Condition? {
+            // Every operator counts, so the node limit bounds the work of evaluating the filter.
+            guard count(at: loc) else { return nil }
             switch name {
             case "$eq": return checkedValue(operand, loc: loc).map { .equals($0) }
             case "$ne": return checkedValue(operand, loc: loc).map { .notEquals($0) }
