@@ -33,13 +33,7 @@ import Testing
 
             try await store.createMessage(Self.message(appID: app.id, payload: #"{"data": {}}"#, offset: 0))
             let now = StoreContractTests.now.adding(seconds: 1)
-            let claimed = try await store.claimDeliveries(
-                limit: 10,
-                now: now,
-                leaseUntil: now.adding(seconds: 60),
-                owner: "w",
-                room: EndpointRoom(cap: 8)
-            )
+            let claimed = try await ParkingContractTests.claim(store, at: now)
             #expect(claimed.map(\.policy) == [EndpointPolicy(retrySchedule: [], timeoutSeconds: 4)])
 
             // Back to the server's settings: stored as nothing, read as the empty policy.
@@ -81,13 +75,7 @@ import Testing
             let matching = [sent[0].id, sent[3].id]
 
             let now = StoreContractTests.now.adding(seconds: 1)
-            let claimed = try await store.claimDeliveries(
-                limit: 100,
-                now: now,
-                leaseUntil: now.adding(seconds: 60),
-                owner: "w",
-                room: EndpointRoom(cap: 64)
-            )
+            let claimed = try await ParkingContractTests.claim(store, at: now)
             #expect(claimed.filter { $0.endpointID == filtered.id }.map(\.messageID).sorted() == matching.sorted())
             #expect(claimed.filter { $0.endpointID == everything.id }.count == payloads.count)
             #expect(claimed.count == payloads.count + matching.count)
