@@ -86,6 +86,14 @@ struct DispatchSlots {
         return (nil, true)
     }
 
+    /// Takes back every delivery waiting for the endpoint (to hand them back unsent).
+    mutating func withdrawWaiting(for endpointID: String) -> [DeliveryTask] {
+        let line = waiting.removeValue(forKey: endpointID) ?? []
+        waitingCount -= line.count
+        for task in line { Self.decrement(&claimedFor, task.appID) }
+        return line
+    }
+
     /// The requests ended per endpoint since the last call.
     mutating func takeCompletions() -> [String: Int] {
         defer { completions = [:] }

@@ -27,6 +27,10 @@ public final class Dispatcher: Service {
 
     private let slots: Mutex<DispatchSlots>
     private let parking: Mutex<ParkingPace>
+    /// Endpoints whose receivers asked to slow down, until they open again.
+    let slowedEndpoints = Mutex<[String: Timestamp]>([:])
+    /// Endpoints closed by a throttle or a slow-down, until about when they open (for parking).
+    let closedHere = Mutex<[String: Timestamp]>([:])
     private let stopping = Atomic(false)
     private let idle = IdleWatch()
 
@@ -84,6 +88,7 @@ public final class Dispatcher: Service {
                     var failed = false
                     if limit > 0 {
                         (claimed, failed) = await claim(limit: limit, room: room)
+                        claimed = await throttle(claimed)
                         for task in slots.withLock({ $0.admit(claimed) }) {
                             idle.begin()
                             group.addTask { await self.send(startingWith: task) }
@@ -142,10 +147,11 @@ public final class Dispatcher: Service {
     private func parkAndRelease(room: EndpointRoom, limit: Int, claimed: [DeliveryTask]) async {
         let now = ContinuousClock.now
         let completions = slots.withLock { $0.takeCompletions() }
+        let closed = closedEndpoints()
         let (toPark, runDry, sweep) = parking.withLock {
             (
-                $0.endpointsToPark(room.full, completions: completions, now: now),
-                $0.endpointsRunDry(room: room, limit: max(limit, 0), claimed: claimed),
+                $0.endpointsToPark(room.full + closed.subtracting(room.full), completions: completions, now: now),
+                $0.endpointsRunDry(room: room, limit: max(limit, 0), claimed: claimed).filter { !closed.contains($0) },
                 $0.sweepDue(now: now)
             )
         }
@@ -173,11 +179,18 @@ public final class Dispatcher: Service {
         await withDiscardingTaskGroup { recording in
             var task = first
             while true {
-                let result = await attempt(task)
-                idle.begin()
-                recording.addTask { [task] in
-                    await self.record(task, result: result)
-                    self.settled()
+                if let opens = slowedUntil(task.endpointID) {
+                    // Its receiver asked to slow down: this and the endpoint's waiting deliveries go back until then.
+                    let waiting = slots.withLock { $0.withdrawWaiting(for: task.endpointID) }
+                    await handBack([task] + waiting, at: opens)
+                } else {
+                    await waitForTurn(task)
+                    let result = await attempt(task)
+                    idle.begin()
+                    recording.addTask { [task] in
+                        await self.record(task, result: result)
+                        self.settled()
+                    }
                 }
                 let (next, refill) = slots.withLock { $0.next(after: task, stopping: stopping.load(ordering: .relaxed)) }
                 if refill { store.newWork.signal() }
@@ -197,7 +210,7 @@ public final class Dispatcher: Service {
     /// room; a request ending signals the loop, so it waits for that.
     private func idleWait(atCapacity: Bool, busy: Bool) async -> Duration {
         let poll = Duration.milliseconds(settings.pollIntervalMilliseconds)
-        guard !atCapacity, let due = try? await store.nextDueTime() else { return poll }
+        guard !atCapacity, let due = try? await store.nextDueTime(now: clock.now()) else { return poll }
         let until = due.milliseconds(since: clock.now())
         if until <= 0 { return busy ? poll : .milliseconds(1) }
         return min(poll, .milliseconds(until))
@@ -223,6 +236,7 @@ public final class Dispatcher: Service {
             span.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
             if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }
             measure(task, outcome: outcome)
+            if SlowDown.asked(statusCode: outcome.statusCode) { await slowDown(task, retryAfterSeconds: outcome.retryAfter) }
             return decide(task, outcome: outcome, sentAt: now)
         }
     }

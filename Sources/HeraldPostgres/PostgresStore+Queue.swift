@@ -156,7 +156,9 @@ extension DeliveryTask {
             headers: sealed.headers,
             endpointInactive: try row.value("inactive"),
             traceParent: try row.value("trace_parent"),
-            policy: EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy()
+            policy: EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy(),
+            throttleRate: ThrottleRate(stored: (try row.value("endpoint_throttle_rate") as Int64?).map { Int(clamping: $0) }),
+            appThrottleRate: ThrottleRate(stored: (try row.value("app_throttle_rate") as Int64?).map { Int(clamping: $0) })
         )
     }
 }

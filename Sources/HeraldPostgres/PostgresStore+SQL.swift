@@ -43,6 +43,24 @@ extension PostgresStore: SQLStore {
         return try decoded { try decode(last) }
     }
 
+    public func update<T: Sendable>(
+        reading reads: [SQLStatement],
+        plan: @escaping @Sendable ([[PostgresRandomAccessRow]]) throws -> (writes: [SQLStatement], value: T)
+    ) async throws -> T {
+        let queries = reads.map(\.query)
+        let logger = self.logger
+        return try await metrics.timeDatabase(.postgres, .write) {
+            try await transaction { connection in
+                _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
+                var results: [[PostgresRandomAccessRow]] = []
+                for query in queries { results.append(try await connection.rows(query, logger: logger)) }
+                let (writes, value) = try self.decoded { try plan(results) }
+                for statement in writes { _ = try await connection.rows(statement.query, logger: logger) }
+                return value
+            }
+        }
+    }
+
     /// A value the driver cannot decode is damage in the database, not a failed request.
     private func decoded<T>(_ decode: () throws -> T) throws -> T {
         do {

@@ -171,6 +171,8 @@ enum Statements {
                             FROM (
                                 SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
                                 WHERE next_attempt_at <= $3 AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                                    AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                                    AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
                                 ORDER BY next_attempt_at LIMIT $5
                                 FOR UPDATE SKIP LOCKED
                             ) due
@@ -192,7 +194,8 @@ enum Statements {
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
                     OR m.id IS NULL) AS inactive,
-                m.trace_parent, e.policy, r.setting
+                m.trace_parent, e.policy, e.throttle_rate AS endpoint_throttle_rate,
+                a.throttle_rate AS app_throttle_rate, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
             LEFT JOIN messages m ON m.id = c.msg_id

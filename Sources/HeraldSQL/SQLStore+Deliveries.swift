@@ -124,8 +124,15 @@ extension SQLStore {
         var revocations = statement("DELETE FROM revoked_tokens WHERE ")
         revocations.append("expires_at < \(revocations.bind(now))")
         revocations.returning("token_hash")
+        // A gate long open with its arrival time long past reads the same as no gate.
+        let stale = now.adding(milliseconds: -3_600_000)
+        var gates = statement("DELETE FROM delivery_gates WHERE ")
+        gates.append(
+            "open_at < \(gates.bind(stale)) AND tat_us < \(gates.bind(stale.milliseconds.multipliedReportingOverflow(by: 1000).partialValue))"
+        )
+        gates.returning("key")
         let swept = try await write([keys], conflict: nil) { $0.count }
-        return swept + (try await write([revocations], conflict: nil) { $0.count })
+        return swept + (try await write([revocations], conflict: nil) { $0.count }) + (try await write([gates], conflict: nil) { $0.count })
     }
 
     public func listAttempts(appID: String, query: AttemptQuery) async throws -> Page<Attempt> {
@@ -251,12 +258,6 @@ extension SQLStore {
         var select = statement("SELECT 1 AS revoked FROM revoked_tokens WHERE ")
         select.append(select.isAny(of: hashes, "token_hash") + " LIMIT 1")
         return !(try await rows(select) { try $0.integer("revoked") }.isEmpty)
-    }
-
-    public func nextDueTime() async throws -> Timestamp? {
-        try await rows(statement("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)")) {
-            try $0.optionalTimestamp("due")
-        }.first ?? nil
     }
 
     /// Makes `owner`'s leases due now (every lease, with nil: only for a process that owns the database alone; with

@@ -17,6 +17,12 @@ public protocol SQLStore: HeraldStore {
         conflict: StorageError?,
         decode: @escaping @Sendable ([Row]) throws -> T
     ) async throws -> T
+    /// Runs `reads` in one transaction with queue bookkeeping's relaxed durability, locking the rows they select
+    /// where rows lock, then the writes `plan` makes of their rows; returns the plan's value.
+    func update<T: Sendable>(
+        reading reads: [SQLStatement],
+        plan: @escaping @Sendable ([[Row]]) throws -> (writes: [SQLStatement], value: T)
+    ) async throws -> T
     /// Deliveries became due (wake this process's dispatcher and, where instances share the database, the others').
     func deliveriesBecameDue()
 }

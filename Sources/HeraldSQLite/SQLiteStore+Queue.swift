@@ -40,6 +40,8 @@ extension SQLiteStore {
                                         SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
                                         WHERE next_attempt_at <= ? AND parked = 0 AND endpoint_id NOT IN (SELECT value FROM json_each(?))
                                             AND app_id NOT IN (SELECT value FROM json_each(?))
+                                            AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > ?)
+                                            AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > ?)
                                         ORDER BY next_attempt_at LIMIT ?
                                     ) AS due
                                     LEFT JOIN json_each(?) AS busy ON busy.key = due.endpoint_id
@@ -53,7 +55,8 @@ extension SQLiteStore {
                         """
                 ),
                 arguments: [
-                    leaseUntil.milliseconds, owner, now.milliseconds, full, fullApps, limit, busy, busyApps, room.cap,
+                    leaseUntil.milliseconds, owner, now.milliseconds, full, fullApps, now.milliseconds, now.milliseconds, limit, busy,
+                    busyApps, room.cap,
                     room.appCapBound,
                 ]
             )
@@ -68,7 +71,7 @@ extension SQLiteStore {
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                         (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                        m.trace_parent, e.policy
+                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
@@ -179,7 +182,9 @@ extension DeliveryTask {
             headers: sealed.headers,
             endpointInactive: try row.decode(atIndex: 17),
             traceParent: try row.decode(atIndex: 18),
-            policy: EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy()
+            policy: EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy(),
+            throttleRate: ThrottleRate(stored: try row.decode(atIndex: 20)),
+            appThrottleRate: ThrottleRate(stored: try row.decode(atIndex: 21))
         )
     }
 }

@@ -38,6 +38,22 @@ extension SQLiteStore: SQLStore {
         }
     }
 
+    public func update<T: Sendable>(
+        reading reads: [SQLStatement],
+        plan: @escaping @Sendable ([[Row]]) throws -> (writes: [SQLStatement], value: T)
+    ) async throws -> T {
+        try await metrics.timeDatabase(.sqlite, .write) {
+            try await relaxedWrite { db in
+                let rows = try reads.map { statement in
+                    try Row.fetchAll(db, sql: statement.sql, arguments: statement.arguments)
+                }
+                let (writes, value) = try plan(rows)
+                for statement in writes { try db.execute(sql: statement.sql, arguments: statement.arguments) }
+                return value
+            }
+        }
+    }
+
     public func deliveriesBecameDue() {
         newWork.signal()
     }

@@ -51,7 +51,7 @@ import Testing
         settings.retryPolicy = RetryPolicy(schedule: [1, 1, 1, 1, 1], jitter: 0)
         let harness = try await DeliveryHarness(settings: settings)
         let receiver = LoopbackReceiver { index, path in
-            path == "/ops" ? .init(.noContent) : (index < 4 ? .init(.badGateway) : .init(.ok))
+            path == "/ops" ? .init(.noContent) : (index < 4 ? .init(.internalServerError) : .init(.ok))
         }
         try await receiver.run { base in
             let (operational, _) = try await OperationalWebhooks.setUp(

@@ -71,7 +71,7 @@ import Testing
             #expect(leased.count == 3)
             try await store.parkBacklog(endpointID: endpoint.id, keep: 4, now: now)
             // The next due time is among what claims read: the four kept, not the parked.
-            #expect(try await store.nextDueTime() != nil)
+            #expect(try await store.nextDueTime(now: now) != nil)
             let kept = try await Self.claim(store, at: now)
             #expect(kept.count == 4)
             // A lease that runs out makes its delivery due again, parked or not beside it.

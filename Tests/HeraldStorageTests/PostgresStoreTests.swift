@@ -32,6 +32,7 @@ struct PostgresStoreTests {
                         "0001_core", "0002_delivery", "0003_revoked_tokens", "0004_poller", "0005_sealed_idempotency", "0006_tenant_indexes",
                         "0007_payload_expiry", "0008_retention", "0009_trace_parent", "0010_time_partitions", "0011_endpoint_policy",
                         "0012_parked_deliveries",
+                        "0013_delivery_gates",
                     ]
                 )
             }

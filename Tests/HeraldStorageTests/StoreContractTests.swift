@@ -310,7 +310,7 @@ import Testing
             let state = try await store.listAttemptedDestinations(appID: app.id, messageID: message.id, page: page).items
                 .first { $0.0.id == second.id }?.1
             #expect(state == DestinationState(status: .sending, nextAttempt: retryAt))
-            #expect(try await store.nextDueTime() == now.adding(seconds: 60))
+            #expect(try await store.nextDueTime(now: now) == now.adding(seconds: 60))
         }
     }
 
@@ -439,7 +439,7 @@ import Testing
             )
             let state = try await store.listAttemptedDestinations(appID: endpoint.appID, messageID: message.id, page: page).items.first?.1
             #expect(state == DestinationState(status: .success, nextAttempt: nil))
-            #expect(try await store.nextDueTime() == nil)
+            #expect(try await store.nextDueTime(now: resendAt) == nil)
             // The success cleared the failure clock: an exhaustion long after the first one starts it again.
             #expect(try await Self.exhaust(store, endpoint: endpoint, at: start.adding(seconds: 150)).endpointDisabled == nil)
 

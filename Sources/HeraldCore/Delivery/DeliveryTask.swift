@@ -27,6 +27,11 @@ public struct DeliveryTask: Sendable, Hashable {
     public var traceParent: String?
     /// The endpoint's delivery policy (its retry schedule and timeout apply to this attempt).
     public var policy: EndpointPolicy
+    /// The endpoint's and the application's `throttleRate`, if set.
+    public var throttleRate: ThrottleRate?
+    public var appThrottleRate: ThrottleRate?
+    /// The send time a throttle reserved for it, when later than its claim.
+    public var notBefore: Timestamp?
 
     public init(
         deliveryID: Int64,
@@ -48,8 +53,12 @@ public struct DeliveryTask: Sendable, Hashable {
         headers: [String: String],
         endpointInactive: Bool,
         traceParent: String? = nil,
-        policy: EndpointPolicy = EndpointPolicy()
+        policy: EndpointPolicy = EndpointPolicy(),
+        throttleRate: ThrottleRate? = nil,
+        appThrottleRate: ThrottleRate? = nil
     ) {
+        self.throttleRate = throttleRate
+        self.appThrottleRate = appThrottleRate
         self.traceParent = traceParent
         self.policy = policy
         self.deliveryID = deliveryID

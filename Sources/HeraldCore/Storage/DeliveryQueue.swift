@@ -23,8 +23,18 @@ public protocol DeliveryQueue: Sendable {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects
-    /// When the earliest waiting (unparked) delivery falls due, if any.
-    func nextDueTime() async throws -> Timestamp?
+    /// When the earliest waiting (unparked) delivery that claims may take falls due, if any: a delivery whose
+    /// endpoint or application is closed (`DeliveryGate`) counts from when that opens.
+    func nextDueTime(now: Timestamp) async throws -> Timestamp?
+    /// Reserves send times for claimed deliveries against their endpoints' and applications' throttle rates, in one
+    /// transaction over the shared gates (`ThrottlePlanner`); returns, per request, the times granted to its first
+    /// deliveries.
+    func reserveSends(_ requests: [ThrottlePlanner.Request], now: Timestamp) async throws -> [[Timestamp]]
+    /// Closes the endpoint for a while: its receiver asked to slow down (`SlowDown`). Returns when it opens again.
+    func slowDown(endpointID: String, retryAfterSeconds: Double?, now: Timestamp) async throws -> Timestamp
+    /// Hands claimed deliveries back unattempted (their attempt count unchanged), due at `at`; only those `owner`
+    /// still leases.
+    func deferDeliveries(_ deliveryIDs: [Int64], owner: String, at: Timestamp) async throws
     /// Parks the endpoint's due deliveries beyond its `keep` oldest: claims no longer read them (so they cost
     /// other endpoints nothing) until `releaseParked` lets them back, in order.
     func parkBacklog(endpointID: String, keep: Int, now: Timestamp) async throws

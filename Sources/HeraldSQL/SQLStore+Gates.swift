@@ -1,0 +1,82 @@
+import HeraldCore
+
+/// Delivery gates (`DeliveryGate`): throttle reservations and slow-downs, one row per endpoint or application id in
+/// `delivery_gates`, read and advanced in one transaction so that instances sharing the database take turns.
+extension SQLStore {
+    public func reserveSends(_ requests: [ThrottlePlanner.Request], now: Timestamp) async throws -> [[Timestamp]] {
+        let keys = Array(Set(requests.flatMap(\.keys))).sorted()
+        guard !keys.isEmpty else { return requests.map { Array(repeating: now, count: max(0, $0.count)) } }
+        return try await update(reading: lockGates(keys)) { results in
+            var planner = ThrottlePlanner(gates: try Self.gates(results.last ?? []), now: now)
+            let times = requests.map { planner.reserve($0) }
+            return (keys.compactMap { key in planner.gates[key].map { self.storeGate(key, $0) } }, times)
+        }
+    }
+
+    public func slowDown(endpointID: String, retryAfterSeconds: Double?, now: Timestamp) async throws -> Timestamp {
+        try await update(reading: lockGates([endpointID])) { results in
+            let gate = SlowDown.close(try Self.gates(results.last ?? [])[endpointID], now: now, retryAfterSeconds: retryAfterSeconds)
+            return ([self.storeGate(endpointID, gate)], gate.openAt)
+        }
+    }
+
+    public func deferDeliveries(_ deliveryIDs: [Int64], owner: String, at: Timestamp) async throws {
+        guard !deliveryIDs.isEmpty else { return }
+        var update = statement("UPDATE deliveries SET ")
+        update.append("next_attempt_at = \(update.bind(at)), lease_owner = NULL WHERE lease_owner = \(update.bind(owner)) AND ")
+        update.append("id IN (" + deliveryIDs.map { update.bind($0) }.joined(separator: ", ") + ")")
+        try await write([update])
+        deliveriesBecameDue()
+    }
+
+    public func nextDueTime(now: Timestamp) async throws -> Timestamp? {
+        var due = statement("SELECT next_attempt_at AS due FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)")
+        due.append(Self.ungated(&due, now: now) + " ORDER BY next_attempt_at LIMIT 1")
+        var opens = statement("SELECT MIN(open_at) AS due FROM delivery_gates WHERE ")
+        opens.append("open_at > \(opens.bind(now))")
+        return try await read([due, opens]) { results in
+            try results.flatMap { rows in try rows.compactMap { try $0.optionalTimestamp("due") } }.min()
+        }
+    }
+
+    /// ` AND …`: the row's endpoint and application are open now.
+    static func ungated(_ select: inout SQLStatement, now: Timestamp) -> String {
+        let closed = { (time: String) in "(SELECT key FROM delivery_gates WHERE open_at > \(time))" }
+        return " AND endpoint_id NOT IN \(closed(select.bind(now))) AND app_id NOT IN \(closed(select.bind(now)))"
+    }
+
+    /// Makes sure each key has a row, then selects them locked, in key order (so two transactions never wait on each
+    /// other crosswise).
+    private func lockGates(_ keys: [String]) -> [SQLStatement] {
+        var create = statement("INSERT INTO delivery_gates (key) SELECT ")
+        switch dialect {
+        case .postgres: create.append("unnest(\(create.bind(.textArray(keys))))")
+        case .sqlite: create.append("value FROM json_each(\(create.bind(JSONColumn.encode(keys))))")
+        }
+        create.append(" WHERE true ON CONFLICT (key) DO NOTHING")
+        var select = statement("SELECT key, tat_us, open_at, backoff_ms FROM delivery_gates WHERE ")
+        select.append(select.isAny(of: keys, "key") + " ORDER BY key" + dialect.lockingRows)
+        return [create, select]
+    }
+
+    private func storeGate(_ key: String, _ gate: DeliveryGate) -> SQLStatement {
+        var update = statement("UPDATE delivery_gates SET ")
+        update.append(
+            "tat_us = \(update.bind(gate.tatMicros)), open_at = \(update.bind(gate.openAt)), backoff_ms = \(update.bind(gate.backoffMs))"
+                + " WHERE key = \(update.bind(key))"
+        )
+        return update
+    }
+
+    private static func gates(_ rows: [Row]) throws -> [String: DeliveryGate] {
+        var gates: [String: DeliveryGate] = [:]
+        for row in rows {
+            gates[try row.text("key")] = DeliveryGate(
+                tatMicros: try row.integer("tat_us"),
+                openAt: try row.timestamp("open_at"),
+                backoffMs: try row.integer("backoff_ms")
+            )
+        }
+        return gates
+    }
+}
