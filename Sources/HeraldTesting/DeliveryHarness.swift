@@ -17,7 +17,11 @@ public struct DeliveryHarness: Sendable {
     public let resolver: any HostResolver
 
     /// Loopback receivers are reachable unless `settings` says otherwise: the default policy gains `127.0.0.0/8`.
-    public init(settings: DeliverySettings = .loopbackAllowed, resolver: any HostResolver = SystemHostResolver()) async throws {
+    public init(
+        settings: DeliverySettings = .loopbackAllowed,
+        resolver: any HostResolver = SystemHostResolver(),
+        applicationThrottleRate: Int? = nil
+    ) async throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         clock = ManualClock()
@@ -29,7 +33,7 @@ public struct DeliveryHarness: Sendable {
             orgID: Self.orgID,
             uid: "shop",
             name: "Shop",
-            throttleRate: nil,
+            throttleRate: applicationThrottleRate,
             metadata: [:],
             createdAt: now,
             updatedAt: now
@@ -46,7 +50,8 @@ public struct DeliveryHarness: Sendable {
         headers: [String: String] = [:],
         secret: EndpointSecret = DeliveryHarness.secret,
         previousSecrets: [ExpiringSecret] = [],
-        policy: EndpointPolicy = EndpointPolicy()
+        policy: EndpointPolicy = EndpointPolicy(),
+        throttleRate: Int? = nil
     ) async throws -> Endpoint {
         let now = clock.now()
         let endpoint = Endpoint(
@@ -58,7 +63,7 @@ public struct DeliveryHarness: Sendable {
             disabled: false,
             eventTypes: eventTypes,
             channels: channels,
-            throttleRate: nil,
+            throttleRate: throttleRate,
             metadata: [:],
             headers: headers,
             secret: secret,

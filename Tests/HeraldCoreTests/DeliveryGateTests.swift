@@ -1,0 +1,100 @@
+import HeraldCore
+import Testing
+
+/// Throttle reservations (GCRA) and slow-downs, as pure functions of the stored gates.
+@Suite struct DeliveryGateTests {
+    static let now = Timestamp(milliseconds: 1_800_000_000_000)
+
+    static func request(endpoint: Int? = nil, app: Int? = nil, count: Int, endpointID: String = "ep_1") -> ThrottlePlanner.Request {
+        ThrottlePlanner.Request(
+            endpointID: endpointID,
+            endpointRate: endpoint.map(ThrottleRate.init(perSecond:)),
+            appID: "app_1",
+            appRate: app.map(ThrottleRate.init(perSecond:)),
+            count: count
+        )
+    }
+
+    @Test func aRateGrantsItsBurstAtOnceThenOneSendPerIntervalWithinTheHorizon() {
+        var planner = ThrottlePlanner(gates: [:], now: Self.now)
+        // 20/s: a burst of 2, then one every 50 ms up to a second from now.
+        let times = planner.reserve(Self.request(endpoint: 20, count: 100))
+        #expect(times.count == 22)
+        #expect(times.prefix(2).allSatisfy { $0 == Self.now })
+        #expect(times.last == Self.now.adding(milliseconds: 1_000))
+        // What is reserved is gone: at the same moment nothing more is granted, and claims wait until the next send.
+        #expect(planner.reserve(Self.request(endpoint: 20, count: 100)).isEmpty)
+        #expect(planner.gates["ep_1"]?.openAt == Self.now.adding(milliseconds: 1_050))
+    }
+
+    @Test func noStretchOfTimeGetsMoreThanTheRateAndTheBurst() {
+        var random = SystemRandomNumberGenerator()
+        for rate in [1, 3, 10, 20, 250, 2_000] {
+            let throttle = ThrottleRate(perSecond: rate)
+            var gates: [String: DeliveryGate] = [:]
+            var now = Self.now
+            var sends: [Int64] = []
+            for _ in 0..<200 {
+                var planner = ThrottlePlanner(gates: gates, now: now)
+                sends += planner.reserve(Self.request(endpoint: rate, count: Int.random(in: 0...40, using: &random))).map(\.milliseconds)
+                gates = planner.gates
+                now = now.adding(milliseconds: Int64.random(in: 0...700, using: &random))
+            }
+            sends.sort()
+            var worst: String?
+            for (start, first) in sends.enumerated() where worst == nil {
+                for (offset, last) in sends[start...].enumerated() {
+                    // Times are whole milliseconds, rounded up: one more send may share an edge.
+                    let allowed = Double(rate) * Double(last - first + 1) / 1000 + Double(throttle.burst) + 1
+                    if Double(offset + 1) > allowed {
+                        worst = "rate \(rate): \(offset + 1) sends in \(last - first) ms"
+                        break
+                    }
+                }
+            }
+            #expect(worst == nil, "\(worst ?? "")")
+            #expect(sends.count > 50)
+        }
+    }
+
+    @Test func theApplicationsRateBindsAcrossItsEndpointsAndTheSlowerRateWins() {
+        var planner = ThrottlePlanner(gates: [:], now: Self.now)
+        // The application allows 10/s (one each 100 ms); the endpoint alone would allow 100/s.
+        let first = planner.reserve(Self.request(endpoint: 100, app: 10, count: 50))
+        let second = planner.reserve(Self.request(app: 10, count: 50, endpointID: "ep_2"))
+        #expect(first.count == 11)
+        #expect(second.isEmpty)
+        #expect(zip(first, first.dropFirst()).allSatisfy { $1.milliseconds - $0.milliseconds == 100 })
+        #expect(planner.gates["app_1"]?.openAt == Self.now.adding(milliseconds: 1_100))
+        // The endpoint's own gate advanced only by what was granted.
+        #expect(planner.gates["ep_1"]?.tatMicros == (Self.now.milliseconds + 110) * 1000)
+    }
+
+    @Test func aDamagedStoredGateNeverTraps() {
+        let damaged = DeliveryGate(tatMicros: .max, openAt: Timestamp(milliseconds: .min), backoffMs: .max)
+        var planner = ThrottlePlanner(gates: ["ep_1": damaged, "app_1": DeliveryGate(tatMicros: .min)], now: Self.now)
+        #expect(planner.reserve(Self.request(endpoint: 65_535, app: 1, count: 1_000)).isEmpty)
+        let slowed = SlowDown.close(damaged, now: Self.now, retryAfterSeconds: .infinity)
+        #expect(slowed.openAt == Self.now.adding(milliseconds: SlowDown.firstBackoffMs))
+        #expect(SlowDown.close(damaged, now: Self.now, retryAfterSeconds: 1e300).openAt == Self.now.adding(seconds: 3_600))
+    }
+
+    @Test func aSlowDownWaitsForRetryAfterOrDoublesWhileTheReceiverKeepsAsking() {
+        #expect(SlowDown.asked(statusCode: 429) && SlowDown.asked(statusCode: 502) && SlowDown.asked(statusCode: 504))
+        #expect(!SlowDown.asked(statusCode: 500) && !SlowDown.asked(statusCode: 503))
+        let first = SlowDown.close(nil, now: Self.now, retryAfterSeconds: nil)
+        #expect(first.openAt == Self.now.adding(seconds: 2))
+        // Answers to requests sent before it closed change nothing.
+        #expect(SlowDown.close(first, now: Self.now.adding(seconds: 1), retryAfterSeconds: 30) == first)
+        // Asked again soon after it opened: twice as long.
+        let second = SlowDown.close(first, now: Self.now.adding(seconds: 3), retryAfterSeconds: nil)
+        #expect(second.openAt == Self.now.adding(seconds: 7))
+        var gate = second
+        for _ in 0..<20 { gate = SlowDown.close(gate, now: gate.openAt, retryAfterSeconds: nil) }
+        #expect(gate.backoffMs == SlowDown.maximumBackoffMs)
+        // Long quiet: it starts over. Retry-After is followed within 1 s to 1 h.
+        #expect(SlowDown.close(gate, now: gate.openAt.adding(seconds: 3_600), retryAfterSeconds: nil).backoffMs == SlowDown.firstBackoffMs)
+        #expect(SlowDown.close(nil, now: Self.now, retryAfterSeconds: 30).openAt == Self.now.adding(seconds: 30))
+        #expect(SlowDown.close(nil, now: Self.now, retryAfterSeconds: 0).openAt == Self.now.adding(seconds: 1))
+    }
+}
