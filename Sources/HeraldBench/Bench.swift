@@ -4,7 +4,7 @@ import Histogram
 
 /// What `herald bench` measures.
 public enum BenchScenario: String, CaseIterable, Sendable {
-    case ingest, e2e, fanout, backlog, isolation, noisy, retention
+    case ingest, e2e, fanout, backlog, isolation, noisy, retention, throttle
 }
 
 /// How `herald bench` runs.
@@ -78,6 +78,7 @@ public struct Bench: Sendable {
                 case .isolation: figures = try await isolation(receiverURL)
                 case .noisy: figures = try await noisyTenant(receiverURL)
                 case .retention: figures = try await retentionSoak(receiverURL)
+                case .throttle: figures = try await throttle(receiverURL)
                 }
                 progress("\(scenario.rawValue): done")
                 results.append((scenario, figures))
@@ -147,4 +148,7 @@ public struct Bench: Sendable {
     }
 
     static func milliseconds(_ micros: UInt64) -> Double { Double(micros) / 1000 }
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
 }

@@ -58,12 +58,17 @@ extension Dispatcher {
         return send
     }
 
-    /// Waits for the time a throttle reserved for the delivery (at most the reservation horizon).
+    /// Waits for the time a throttle reserved for the delivery, then until sending now keeps this process's requests
+    /// to the endpoint and application within their rates (`SendPacing`).
     func waitForTurn(_ task: DeliveryTask) async {
-        guard let notBefore = task.notBefore else { return }
-        let wait = notBefore.milliseconds(since: clock.now())
-        guard wait > 0 else { return }
-        try? await Task.sleep(for: .milliseconds(min(wait, ThrottlePlanner.horizonMicros / 1000)))
+        guard task.throttleRate != nil || task.appThrottleRate != nil else { return }
+        if let notBefore = task.notBefore {
+            let wait = notBefore.milliseconds(since: clock.now())
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(min(wait, ThrottlePlanner.horizonMicros / 1000))) }
+        }
+        while let wait = pacing.withLock({ $0.admit(task) }) {
+            try? await Task.sleep(for: min(wait, .microseconds(ThrottlePlanner.horizonMicros)))
+        }
     }
 
     /// The receiver asked to slow down: closes its endpoint for every instance, once per closing here.

@@ -31,6 +31,8 @@ public final class Dispatcher: Service {
     let slowedEndpoints = Mutex<[String: Timestamp]>([:])
     /// Endpoints closed by a throttle or a slow-down, until about when they open (for parking).
     let closedHere = Mutex<[String: Timestamp]>([:])
+    /// This process's own pacing of throttled requests.
+    let pacing = Mutex(SendPacing())
     private let stopping = Atomic(false)
     private let idle = IdleWatch()
 

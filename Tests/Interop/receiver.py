@@ -6,9 +6,11 @@ import time
 
 
 class Receiver:
-    def __init__(self, script=None, port=0):
-        """`script(path, index)` returns the status for the index-th request to path (default 204); `port` 0 picks one."""
+    def __init__(self, script=None, port=0, headers=None):
+        """`script(path, index)` returns the status for the index-th request to path (default 204), `headers(path,
+        index)` any headers to answer with; `port` 0 picks one."""
         self.script = script or (lambda path, index: 204)
+        self.headers = headers or (lambda path, index: {})
         self.requests = []
         self.lock = threading.Condition()
         receiver = self
@@ -24,6 +26,8 @@ class Receiver:
                     receiver.lock.notify_all()
                 status = receiver.script(self.path, index)
                 self.send_response(status)
+                for name, value in receiver.headers(self.path, index).items():
+                    self.send_header(name, value)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

@@ -36,9 +36,9 @@ public struct ThrottleRate: Sendable, Hashable {
     /// Sends allowed at once on top of the rate.
     public var burst: Int { max(1, perSecond / 10) }
     /// Microseconds between two sends at the exact rate.
-    var intervalMicros: Int64 { 1_000_000 / Int64(perSecond) }
+    public var intervalMicros: Int64 { 1_000_000 / Int64(perSecond) }
     /// How far ahead of its exact time a send may go (the burst).
-    var toleranceMicros: Int64 { Int64(burst - 1) * intervalMicros }
+    public var toleranceMicros: Int64 { Int64(burst - 1) * intervalMicros }
 }
 
 /// Reserves send times for claimed deliveries against their endpoint's and application's rates (both, when both
