@@ -264,6 +264,7 @@ let package = Package(
                 "HeraldCore", "HeraldDelivery", "HeraldTesting", "StandardWebhooks", "HeraldSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(
