@@ -7,6 +7,7 @@ extension Dispatcher {
     /// cannot take within the horizon go back to wait, due now (claims pass them over while the gate is closed).
     /// Returns the deliveries to send, each with its reserved time.
     func throttle(_ claimed: [DeliveryTask]) async -> [DeliveryTask] {
+        let claimed = await probe(claimed)
         guard claimed.contains(where: { $0.throttleRate != nil || $0.appThrottleRate != nil }) else { return claimed }
         var send: [DeliveryTask] = []
         var groups: [(endpointID: String, tasks: [DeliveryTask])] = []
@@ -58,6 +59,99 @@ extension Dispatcher {
         return send
     }
 
+    /// Deliveries of endpoints whose breaker is open (and whose cool-down is over, or claims would not have taken
+    /// them): one per endpoint goes as the probe if this dispatcher wins it; the others go back to wait.
+    private func probe(_ claimed: [DeliveryTask]) async -> [DeliveryTask] {
+        guard claimed.contains(where: { $0.breaker != .closed }) else { return claimed }
+        let now = clock.now()
+        var send: [DeliveryTask] = []
+        var handBack: [DeliveryTask] = []
+        var decided: [String: Bool] = [:]
+        for var task in claimed {
+            guard task.breaker != .closed else {
+                send.append(task)
+                continue
+            }
+            if decided[task.endpointID] == nil {
+                let leaseUntil = now.adding(seconds: settings.leaseSeconds)
+                do {
+                    let won = try await store.startProbe(endpointID: task.endpointID, now: now, leaseUntil: leaseUntil)
+                    decided[task.endpointID] = won
+                    if won {
+                        task.isProbe = true
+                        send.append(task)
+                        continue
+                    }
+                } catch {
+                    logger.error("taking a probe failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+                    decided[task.endpointID] = false
+                }
+            }
+            handBack.append(task)
+        }
+        await self.handBack(handBack, at: now)
+        return send
+    }
+
+    /// Counts the attempt toward its endpoint's circuit breaker, and settles a probe: opens the breaker after
+    /// `failureThreshold` failures in a row here, closes it when a probe succeeds, opens it again when one fails.
+    func noteBreaker(_ task: DeliveryTask, statusCode: Int, succeeded: Bool) async {
+        let breaker = task.policy.breaker
+        let failed = !succeeded && CircuitBreakerPolicy.counts(statusCode: statusCode)
+        let now = clock.now()
+        do {
+            if task.isProbe {
+                breakerFailures.withLock { $0[task.endpointID] = nil }
+                if failed {
+                    _ = try await store.openBreaker(endpointID: task.endpointID, until: now.adding(seconds: Int64(breaker.cooldownSeconds)))
+                } else if try await store.closeBreaker(endpointID: task.endpointID, now: now) {
+                    logger.notice("circuit breaker closed", metadata: Self.logMetadata(task))
+                    await emitBreaker(.circuitClosed, task: task, statusCode: statusCode)
+                }
+                return
+            }
+            let opens = breakerFailures.withLock { failures -> Bool in
+                guard failed, breaker.enabled else {
+                    failures[task.endpointID] = nil
+                    return false
+                }
+                // At most one count per endpoint that failed lately; a flood of them forgets the oldest.
+                if failures.count >= 10_000 { failures.removeAll() }
+                let count = failures[task.endpointID, default: 0] + 1
+                failures[task.endpointID] = count >= breaker.failureThreshold ? nil : count
+                return count >= breaker.failureThreshold
+            }
+            guard opens else { return }
+            let until = now.adding(seconds: Int64(breaker.cooldownSeconds))
+            heldEndpoints.withLock { $0[task.endpointID] = until }
+            closeLocally(task.endpointID, until: until)
+            if try await store.openBreaker(endpointID: task.endpointID, until: until) {
+                logger.notice(
+                    "circuit breaker opened",
+                    metadata: Self.logMetadata(task).merging(["herald.failures": "\(breaker.failureThreshold)"]) { $1 }
+                )
+                await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
+            }
+        } catch {
+            logger.error("recording a circuit breaker's state failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+        }
+    }
+
+    private func emitBreaker(_ type: OperationalWebhooks.EventType, task: DeliveryTask, statusCode: Int) async {
+        guard let operational else { return }
+        var data: [String: JSONValue] = [
+            "appId": .string(task.appID), "endpointId": .string(task.endpointID),
+            "lastResponseStatusCode": .integer(Int64(statusCode)),
+        ]
+        if let uid = task.appUID { data["appUid"] = .string(uid) }
+        if let uid = task.endpointUID { data["endpointUid"] = .string(uid) }
+        do {
+            try await operational.emit(type, orgID: task.orgID, data: data)
+        } catch {
+            logger.error("queueing an operational webhook failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+        }
+    }
+
     /// Waits for the time a throttle reserved for the delivery, then until sending now keeps this process's requests
     /// to the endpoint and application within their rates (`SendPacing`).
     func waitForTurn(_ task: DeliveryTask) async {
@@ -74,10 +168,10 @@ extension Dispatcher {
     /// The receiver asked to slow down: closes its endpoint for every instance, once per closing here.
     func slowDown(_ task: DeliveryTask, retryAfterSeconds: Double?) async {
         let now = clock.now()
-        if let until = slowedEndpoints.withLock({ $0[task.endpointID] }), until > now { return }
+        if let until = heldEndpoints.withLock({ $0[task.endpointID] }), until > now { return }
         do {
             let opens = try await store.slowDown(endpointID: task.endpointID, retryAfterSeconds: retryAfterSeconds, now: now)
-            slowedEndpoints.withLock { $0[task.endpointID] = opens }
+            heldEndpoints.withLock { $0[task.endpointID] = opens }
             closeLocally(task.endpointID, until: opens)
             logger.info(
                 "endpoint asked to slow down",
@@ -88,10 +182,10 @@ extension Dispatcher {
         }
     }
 
-    /// When the endpoint opens again, if its receiver asked this dispatcher to slow down and it is still closed.
-    func slowedUntil(_ endpointID: String) -> Timestamp? {
+    /// When the endpoint opens again, if a slow-down or its breaker closed it here and it is still closed.
+    func heldUntil(_ endpointID: String) -> Timestamp? {
         let now = clock.now()
-        return slowedEndpoints.withLock { slowed in slowed[endpointID].flatMap { $0 > now ? $0 : nil } }
+        return heldEndpoints.withLock { slowed in slowed[endpointID].flatMap { $0 > now ? $0 : nil } }
     }
 
     /// Gives claimed deliveries back unattempted, due at `at`. On failure their leases run out instead.
@@ -108,7 +202,7 @@ extension Dispatcher {
     /// the ones open again.
     func closedEndpoints() -> Set<String> {
         let now = clock.now()
-        slowedEndpoints.withLock { $0 = $0.filter { $0.value > now } }
+        heldEndpoints.withLock { $0 = $0.filter { $0.value > now } }
         return closedHere.withLock { closed in
             closed = closed.filter { $0.value > now }
             return Set(closed.keys)

@@ -27,8 +27,11 @@ public final class Dispatcher: Service {
 
     private let slots: Mutex<DispatchSlots>
     private let parking: Mutex<ParkingPace>
-    /// Endpoints whose receivers asked to slow down, until they open again.
-    let slowedEndpoints = Mutex<[String: Timestamp]>([:])
+    /// Endpoints closed here by a slow-down or their circuit breaker, until they open again: what was claimed for
+    /// them goes back unsent.
+    let heldEndpoints = Mutex<[String: Timestamp]>([:])
+    /// Failed attempts in a row per endpoint, as this dispatcher saw them (its circuit breaker counts them).
+    let breakerFailures = Mutex<[String: Int]>([:])
     /// Endpoints closed by a throttle or a slow-down, until about when they open (for parking).
     let closedHere = Mutex<[String: Timestamp]>([:])
     /// This process's own pacing of throttled requests.
@@ -181,8 +184,8 @@ public final class Dispatcher: Service {
         await withDiscardingTaskGroup { recording in
             var task = first
             while true {
-                if let opens = slowedUntil(task.endpointID) {
-                    // Its receiver asked to slow down: this and the endpoint's waiting deliveries go back until then.
+                if let opens = heldUntil(task.endpointID) {
+                    // A slow-down or the breaker closed it: this and the endpoint's waiting deliveries go back until then.
                     let waiting = slots.withLock { $0.withdrawWaiting(for: task.endpointID) }
                     await handBack([task] + waiting, at: opens)
                 } else {
@@ -239,6 +242,7 @@ public final class Dispatcher: Service {
             if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }
             measure(task, outcome: outcome)
             if SlowDown.asked(statusCode: outcome.statusCode) { await slowDown(task, retryAfterSeconds: outcome.retryAfter) }
+            if outcome.metricOutcome != .blocked { await noteBreaker(task, statusCode: outcome.statusCode, succeeded: outcome.succeeded) }
             return decide(task, outcome: outcome, sentAt: now)
         }
     }

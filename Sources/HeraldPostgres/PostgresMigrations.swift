@@ -31,13 +31,13 @@ enum PostgresMigrations {
                 "CREATE TABLE parked_endpoints (endpoint_id TEXT COLLATE \"C\" PRIMARY KEY, parked_at BIGINT NOT NULL)",
             ]
         ),
-        // Delivery gates (`SQLStore+Gates`): throttle state and slow-downs per endpoint or application id.
+        // Delivery gates (`SQLStore+Gates`): throttle state, slow-downs and circuit breakers per endpoint or application id.
         (
             "0013_delivery_gates",
             [
                 """
                 CREATE TABLE delivery_gates (key TEXT COLLATE "C" PRIMARY KEY, tat_us BIGINT NOT NULL DEFAULT 0,
-                    open_at BIGINT NOT NULL DEFAULT 0, backoff_ms BIGINT NOT NULL DEFAULT 0)
+                    open_at BIGINT NOT NULL DEFAULT 0, backoff_ms BIGINT NOT NULL DEFAULT 0, breaker BIGINT NOT NULL DEFAULT 0)
                 """,
                 "CREATE INDEX delivery_gates_open ON delivery_gates (open_at)",
             ]

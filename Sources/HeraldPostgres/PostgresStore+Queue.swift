@@ -158,7 +158,8 @@ extension DeliveryTask {
             traceParent: try row.value("trace_parent"),
             policy: EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy(),
             throttleRate: ThrottleRate(stored: (try row.value("endpoint_throttle_rate") as Int64?).map { Int(clamping: $0) }),
-            appThrottleRate: ThrottleRate(stored: (try row.value("app_throttle_rate") as Int64?).map { Int(clamping: $0) })
+            appThrottleRate: ThrottleRate(stored: (try row.value("app_throttle_rate") as Int64?).map { Int(clamping: $0) }),
+            breaker: BreakerState(rawValue: Int(clamping: try row.value("breaker") as Int64)) ?? .open
         )
     }
 }

@@ -195,12 +195,13 @@ enum Statements {
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
                     OR m.id IS NULL) AS inactive,
                 m.trace_parent, e.policy, e.throttle_rate AS endpoint_throttle_rate,
-                a.throttle_rate AS app_throttle_rate, r.setting
+                a.throttle_rate AS app_throttle_rate, coalesce(g.breaker, 0) AS breaker, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
             LEFT JOIN messages m ON m.id = c.msg_id
             JOIN endpoints e ON e.id = c.endpoint_id
             JOIN applications a ON a.id = c.app_id
+            LEFT JOIN delivery_gates g ON g.key = c.endpoint_id
             ORDER BY c.id
             """
     }

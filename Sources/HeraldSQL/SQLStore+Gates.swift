@@ -14,9 +14,38 @@ extension SQLStore {
     }
 
     public func slowDown(endpointID: String, retryAfterSeconds: Double?, now: Timestamp) async throws -> Timestamp {
-        try await update(reading: lockGates([endpointID])) { results in
-            let gate = SlowDown.close(try Self.gates(results.last ?? [])[endpointID], now: now, retryAfterSeconds: retryAfterSeconds)
-            return ([self.storeGate(endpointID, gate)], gate.openAt)
+        try await change(endpointID) { gate in
+            let closed = SlowDown.close(gate, now: now, retryAfterSeconds: retryAfterSeconds)
+            return (closed, closed.openAt)
+        }
+    }
+
+    public func openBreaker(endpointID: String, until: Timestamp) async throws -> Bool {
+        try await change(endpointID) { gate in (Breaker.open(gate, until: until), (gate?.breaker ?? .closed) == .closed) }
+    }
+
+    public func startProbe(endpointID: String, now: Timestamp, leaseUntil: Timestamp) async throws -> Bool {
+        try await change(endpointID) { gate in
+            guard let probing = Breaker.probe(gate, now: now, leaseUntil: leaseUntil) else { return (nil, false) }
+            return (probing, true)
+        }
+    }
+
+    public func closeBreaker(endpointID: String, now: Timestamp) async throws -> Bool {
+        try await change(endpointID) { gate in (Breaker.close(gate, now: now), (gate?.breaker ?? .closed) != .closed) }
+    }
+
+    public func deliveryGate(key: String) async throws -> DeliveryGate? {
+        var select = statement("SELECT key, tat_us, open_at, backoff_ms, breaker FROM delivery_gates WHERE ")
+        select.append("key = \(select.bind(key))")
+        return try await read([select]) { results in try Self.gates(results[0])[key] }
+    }
+
+    /// Reads the key's gate locked, stores what `decide` makes of it (nothing when it gives nil), returns its answer.
+    private func change<T: Sendable>(_ key: String, _ decide: @escaping @Sendable (DeliveryGate?) -> (DeliveryGate?, T)) async throws -> T {
+        try await update(reading: lockGates([key])) { results in
+            let (gate, answer) = decide(try Self.gates(results.last ?? [])[key])
+            return (gate.map { [self.storeGate(key, $0)] } ?? [], answer)
         }
     }
 
@@ -54,7 +83,7 @@ extension SQLStore {
         case .sqlite: create.append("value FROM json_each(\(create.bind(JSONColumn.encode(keys))))")
         }
         create.append(" WHERE true ON CONFLICT (key) DO NOTHING")
-        var select = statement("SELECT key, tat_us, open_at, backoff_ms FROM delivery_gates WHERE ")
+        var select = statement("SELECT key, tat_us, open_at, backoff_ms, breaker FROM delivery_gates WHERE ")
         select.append(select.isAny(of: keys, "key") + " ORDER BY key" + dialect.lockingRows)
         return [create, select]
     }
@@ -62,8 +91,8 @@ extension SQLStore {
     private func storeGate(_ key: String, _ gate: DeliveryGate) -> SQLStatement {
         var update = statement("UPDATE delivery_gates SET ")
         update.append(
-            "tat_us = \(update.bind(gate.tatMicros)), open_at = \(update.bind(gate.openAt)), backoff_ms = \(update.bind(gate.backoffMs))"
-                + " WHERE key = \(update.bind(key))"
+            "tat_us = \(update.bind(gate.tatMicros)), open_at = \(update.bind(gate.openAt)), backoff_ms = \(update.bind(gate.backoffMs)),"
+                + " breaker = \(update.bind(gate.breaker.rawValue)) WHERE key = \(update.bind(key))"
         )
         return update
     }
@@ -74,7 +103,9 @@ extension SQLStore {
             gates[try row.text("key")] = DeliveryGate(
                 tatMicros: try row.integer("tat_us"),
                 openAt: try row.timestamp("open_at"),
-                backoffMs: try row.integer("backoff_ms")
+                backoffMs: try row.integer("backoff_ms"),
+                // An unknown code is damage: read as open, so the endpoint is probed rather than hammered.
+                breaker: BreakerState(rawValue: try row.int("breaker")) ?? .open
             )
         }
         return gates

@@ -71,11 +71,12 @@ extension SQLiteStore {
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                         (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate
+                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate, coalesce(g.breaker, 0)
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
                     JOIN applications a ON a.id = d.app_id
+                    LEFT JOIN delivery_gates g ON g.key = d.endpoint_id
                     WHERE d.id IN (\(placeholders))
                     ORDER BY d.id
                     """,
@@ -184,7 +185,8 @@ extension DeliveryTask {
             traceParent: try row.decode(atIndex: 18),
             policy: EndpointPolicy.decoded(stored: try row.decode(atIndex: 19))?.policy ?? EndpointPolicy(),
             throttleRate: ThrottleRate(stored: try row.decode(atIndex: 20)),
-            appThrottleRate: ThrottleRate(stored: try row.decode(atIndex: 21))
+            appThrottleRate: ThrottleRate(stored: try row.decode(atIndex: 21)),
+            breaker: BreakerState(rawValue: try row.decode(atIndex: 22)) ?? .open
         )
     }
 }

@@ -97,4 +97,38 @@ import Testing
         #expect(SlowDown.close(nil, now: Self.now, retryAfterSeconds: 30).openAt == Self.now.adding(seconds: 30))
         #expect(SlowDown.close(nil, now: Self.now, retryAfterSeconds: 0).openAt == Self.now.adding(seconds: 1))
     }
+
+    @Test func aBreakerOpensHandsOneProbeOutAndClosesOnItsSuccess() {
+        let opened = Breaker.open(nil, until: Self.now.adding(seconds: 30))
+        #expect(opened.breaker == .open && opened.openAt == Self.now.adding(seconds: 30))
+        // Not before the cool-down is over, and once only: the probe's lease keeps the others out.
+        #expect(Breaker.probe(opened, now: Self.now.adding(seconds: 29), leaseUntil: Self.now.adding(seconds: 90)) == nil)
+        let probing = Breaker.probe(opened, now: Self.now.adding(seconds: 30), leaseUntil: Self.now.adding(seconds: 90))
+        #expect(probing?.breaker == .probing && probing?.openAt == Self.now.adding(seconds: 90))
+        #expect(Breaker.probe(probing, now: Self.now.adding(seconds: 31), leaseUntil: Self.now.adding(seconds: 91)) == nil)
+        // A probe whose instance died lapses with its lease, and another is taken.
+        #expect(Breaker.probe(probing, now: Self.now.adding(seconds: 90), leaseUntil: Self.now.adding(seconds: 150)) != nil)
+        #expect(Breaker.probe(nil, now: Self.now, leaseUntil: Self.now) == nil)
+        // A failed probe opens it for another cool-down from now, not until the probe's lease ends.
+        #expect(Breaker.open(probing, until: Self.now.adding(seconds: 61)).openAt == Self.now.adding(seconds: 61))
+        let closed = Breaker.close(probing, now: Self.now.adding(seconds: 32))
+        #expect(closed.breaker == .closed && closed.openAt == Self.now.adding(seconds: 32))
+        // A slow-down running longer than the breaker's cool-down is kept when it opens.
+        #expect(
+            Breaker.open(DeliveryGate(openAt: Self.now.adding(seconds: 60)), until: Self.now.adding(seconds: 30)).openAt
+                == Self.now.adding(seconds: 60)
+        )
+    }
+
+    @Test func aBreakerCountsOnlyAnswersThatSayTheReceiverIsDownAndIsValidated() {
+        #expect([0, 408, 429, 500, 502, 503, 504, 599].allSatisfy(CircuitBreakerPolicy.counts(statusCode:)))
+        #expect(![200, 204, 301, 400, 401, 404, 410, 422].contains(where: CircuitBreakerPolicy.counts(statusCode:)))
+        #expect(CircuitBreakerPolicy().issues(at: []).isEmpty)
+        let bad = CircuitBreakerPolicy(failureThreshold: 0, cooldownSeconds: 86_401)
+        #expect(
+            bad.issues(at: ["body", "circuitBreaker"]).map(\.loc) == [
+                ["body", "circuitBreaker", "failureThreshold"], ["body", "circuitBreaker", "cooldownSeconds"],
+            ]
+        )
+    }
 }

@@ -110,4 +110,36 @@ import Testing
             #expect(again.allSatisfy { $0.attemptNumber == 0 })
         }
     }
+
+    @Test(arguments: StoreBackend.all)
+    func anOpenBreakerHoldsItsEndpointUntilOneProbeClosesIt(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, endpoint) = try await Self.backlog(store, count: 3)
+            let cooled = Self.now.adding(seconds: 30)
+            #expect(try await store.openBreaker(endpointID: endpoint.id, until: cooled))
+            #expect(try await store.openBreaker(endpointID: endpoint.id, until: cooled) == false)
+            #expect(try await store.deliveryGate(key: endpoint.id)?.breaker == .open)
+            #expect(try await ParkingContractTests.claim(store, at: Self.now).isEmpty)
+            #expect(try await store.startProbe(endpointID: endpoint.id, now: Self.now, leaseUntil: cooled) == false)
+
+            // After the cool-down claims see the endpoint again, its breaker open on every delivery; of eight callers
+            // at once, one takes the probe.
+            let claimed = try await ParkingContractTests.claim(store, at: cooled)
+            #expect(claimed.count == 3 && claimed.allSatisfy { $0.breaker == .open })
+            let lease = cooled.adding(seconds: 60)
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { try await store.startProbe(endpointID: endpoint.id, now: cooled, leaseUntil: lease) } }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(winners == 1)
+            #expect(try await store.deliveryGate(key: endpoint.id) == DeliveryGate(openAt: lease, breaker: .probing))
+            // The probe succeeded: closed, and open now.
+            try await store.deferDeliveries(claimed.map(\.deliveryID), owner: "w", at: cooled)
+            #expect(try await ParkingContractTests.claim(store, at: cooled).isEmpty)
+            #expect(try await store.closeBreaker(endpointID: endpoint.id, now: cooled))
+            #expect(try await store.closeBreaker(endpointID: endpoint.id, now: cooled) == false)
+            let after = try await ParkingContractTests.claim(store, at: cooled)
+            #expect(after.count == 3 && after.allSatisfy { $0.breaker == .closed })
+        }
+    }
 }

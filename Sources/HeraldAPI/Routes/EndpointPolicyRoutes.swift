@@ -15,7 +15,7 @@ struct EndpointPolicyRoutes {
     @Sendable func getPolicy(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
         let endpoint = try await environment.endpoint(context, in: application)
-        return try JSONResponse.make(EndpointPolicyOut(endpoint.policy, settings: environment.settings))
+        return try await policyOut(endpoint)
     }
 
     /// Replaces the whole policy: a field left out goes back to the server's setting.
@@ -27,6 +27,11 @@ struct EndpointPolicyRoutes {
         endpoint.updatedAt = environment.clock.now()
         try await environment.store.updateEndpoint(endpoint)
         await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
-        return try JSONResponse.make(EndpointPolicyOut(endpoint.policy, settings: environment.settings))
+        return try await policyOut(endpoint)
+    }
+
+    private func policyOut(_ endpoint: Endpoint) async throws -> Response {
+        let gate = try await environment.store.deliveryGate(key: endpoint.id)
+        return try JSONResponse.make(EndpointPolicyOut(endpoint.policy, settings: environment.settings, gate: gate, now: environment.clock.now()))
     }
 }

@@ -9,12 +9,29 @@ public struct DeliveryGate: Sendable, Hashable {
     public var openAt: Timestamp
     /// The last slow-down's length (doubles while the receiver keeps asking).
     public var backoffMs: Int64
+    /// The endpoint's circuit breaker (`CircuitBreakerPolicy`).
+    public var breaker: BreakerState
 
-    public init(tatMicros: Int64 = 0, openAt: Timestamp = Timestamp(milliseconds: 0), backoffMs: Int64 = 0) {
+    public init(
+        tatMicros: Int64 = 0,
+        openAt: Timestamp = Timestamp(milliseconds: 0),
+        backoffMs: Int64 = 0,
+        breaker: BreakerState = .closed
+    ) {
         self.tatMicros = tatMicros
         self.openAt = openAt
         self.backoffMs = backoffMs
+        self.breaker = breaker
     }
+}
+
+/// Where an endpoint's circuit breaker stands. Open, its deliveries wait until `DeliveryGate.openAt`; then one
+/// instance takes one delivery as the probe (`probing`, the gate closed again for the probe's lease) and its result
+/// closes or reopens the breaker. A probe whose instance died lapses with its lease, and another is taken.
+public enum BreakerState: Int, Sendable, Hashable, StoredCode {
+    case closed = 0
+    case open = 1
+    case probing = 2
 }
 
 /// A throttle rate as GCRA applies it: one send every `1/rate` seconds, with a burst of a tenth of a second's worth
@@ -147,6 +164,35 @@ public enum SlowDown {
         }
         gate.backoffMs = backoff
         gate.openAt = now.adding(milliseconds: backoff)
+        return gate
+    }
+}
+
+/// The circuit breaker's moves on a gate, as pure functions of what is stored.
+public enum Breaker {
+    /// Opens (or, after a failed probe, opens again) until `until`; the gate stays closed at least that long (a
+    /// probe's lease is what it replaces).
+    public static func open(_ gate: DeliveryGate?, until: Timestamp) -> DeliveryGate {
+        var gate = gate ?? DeliveryGate()
+        gate.openAt = gate.breaker == .probing ? until : max(gate.openAt, until)
+        gate.breaker = .open
+        return gate
+    }
+
+    /// Takes the probe when the breaker is open (or its probe lapsed) and its cool-down is over: the gate is closed
+    /// to claims again until `leaseUntil`. Nil when there is nothing to probe, or another instance holds the probe.
+    public static func probe(_ gate: DeliveryGate?, now: Timestamp, leaseUntil: Timestamp) -> DeliveryGate? {
+        guard var gate, gate.breaker != .closed, gate.openAt <= now else { return nil }
+        gate.breaker = .probing
+        gate.openAt = leaseUntil
+        return gate
+    }
+
+    /// Closes: the probe succeeded. The endpoint opens now.
+    public static func close(_ gate: DeliveryGate?, now: Timestamp) -> DeliveryGate {
+        var gate = gate ?? DeliveryGate()
+        gate.breaker = .closed
+        gate.openAt = min(gate.openAt, now)
         return gate
     }
 }

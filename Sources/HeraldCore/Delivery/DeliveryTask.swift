@@ -32,6 +32,10 @@ public struct DeliveryTask: Sendable, Hashable {
     public var appThrottleRate: ThrottleRate?
     /// The send time a throttle reserved for it, when later than its claim.
     public var notBefore: Timestamp?
+    /// Its endpoint's circuit breaker when it was claimed.
+    public var breaker: BreakerState
+    /// Sent as its endpoint's probe: its result closes or reopens the breaker.
+    public var isProbe = false
 
     public init(
         deliveryID: Int64,
@@ -55,8 +59,10 @@ public struct DeliveryTask: Sendable, Hashable {
         traceParent: String? = nil,
         policy: EndpointPolicy = EndpointPolicy(),
         throttleRate: ThrottleRate? = nil,
-        appThrottleRate: ThrottleRate? = nil
+        appThrottleRate: ThrottleRate? = nil,
+        breaker: BreakerState = .closed
     ) {
+        self.breaker = breaker
         self.throttleRate = throttleRate
         self.appThrottleRate = appThrottleRate
         self.traceParent = traceParent

@@ -9,12 +9,23 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     public var timeoutSeconds: Int?
     /// Which payloads reach the endpoint (`PayloadFilter`), as written.
     public var filter: JSONValue?
+    /// When sending stops for a while after a run of failures (nil: on, with the defaults).
+    public var circuitBreaker: CircuitBreakerPolicy?
 
-    public init(retrySchedule: [Double]? = nil, timeoutSeconds: Int? = nil, filter: JSONValue? = nil) {
+    public init(
+        retrySchedule: [Double]? = nil,
+        timeoutSeconds: Int? = nil,
+        filter: JSONValue? = nil,
+        circuitBreaker: CircuitBreakerPolicy? = nil
+    ) {
         self.retrySchedule = retrySchedule
         self.timeoutSeconds = timeoutSeconds
         self.filter = filter
+        self.circuitBreaker = circuitBreaker
     }
+
+    /// The breaker that applies: this policy's, or the default one.
+    public var breaker: CircuitBreakerPolicy { circuitBreaker ?? CircuitBreakerPolicy() }
 
     /// Longest retry schedule a policy may name.
     public static let maxRetries = 20
@@ -53,6 +64,7 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
         if let timeoutSeconds, !Self.timeoutRange.contains(timeoutSeconds) {
             issues.append(ValidationIssue(loc: loc + ["timeoutSeconds"], msg: "must be whole seconds from 1 to 30"))
         }
+        if let circuitBreaker { issues += circuitBreaker.issues(at: loc + ["circuitBreaker"]) }
         if let filter {
             do {
                 _ = try PayloadFilter.parse(filter, at: loc + ["filter"])
@@ -72,6 +84,41 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     /// The request timeout of a delivery to this endpoint: this one if shorter than the server's.
     public func requestTimeoutSeconds(server: Int) -> Int {
         min(timeoutSeconds ?? server, server)
+    }
+}
+
+/// An endpoint's circuit breaker: after `failureThreshold` failed attempts in a row (no response, a timeout, a 5xx,
+/// 408 or 429) nothing is sent to it for `cooldownSeconds`; then one delivery goes as a probe, and the breaker closes
+/// when it succeeds or opens again when it fails. Deliveries wait meanwhile with their attempts unspent.
+public struct CircuitBreakerPolicy: Sendable, Hashable, Codable {
+    public var enabled: Bool
+    public var failureThreshold: Int
+    public var cooldownSeconds: Int
+
+    public static let failureThresholdRange = 1...1_000
+    public static let cooldownRange = 1...86_400
+
+    public init(enabled: Bool = true, failureThreshold: Int = 10, cooldownSeconds: Int = 30) {
+        self.enabled = enabled
+        self.failureThreshold = failureThreshold
+        self.cooldownSeconds = cooldownSeconds
+    }
+
+    public func issues(at loc: [String]) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        if !Self.failureThresholdRange.contains(failureThreshold) {
+            issues.append(ValidationIssue(loc: loc + ["failureThreshold"], msg: "must be a whole number from 1 to 1000"))
+        }
+        if !Self.cooldownRange.contains(cooldownSeconds) {
+            issues.append(ValidationIssue(loc: loc + ["cooldownSeconds"], msg: "must be whole seconds from 1 to 86400"))
+        }
+        return issues
+    }
+
+    /// Whether an attempt's answer counts as a failure here: the receiver is down or overwhelmed, not refusing one
+    /// message (another 4xx says nothing about the next delivery).
+    public static func counts(statusCode: Int) -> Bool {
+        statusCode == 0 || statusCode == 408 || statusCode == 429 || (500...599).contains(statusCode)
     }
 }
 

@@ -15,6 +15,9 @@ public struct OperationalWebhooks: Sendable {
         case endpointUpdated = "endpoint.updated"
         case endpointDeleted = "endpoint.deleted"
         case endpointDisabled = "endpoint.disabled"
+        /// Herald's own: the endpoint's circuit breaker opened, or closed after a successful probe.
+        case circuitOpened = "endpoint.circuit.opened"
+        case circuitClosed = "endpoint.circuit.closed"
         case attemptFailing = "message.attempt.failing"
         case attemptExhausted = "message.attempt.exhausted"
         case attemptRecovered = "message.attempt.recovered"

@@ -32,6 +32,14 @@ public protocol DeliveryQueue: Sendable {
     func reserveSends(_ requests: [ThrottlePlanner.Request], now: Timestamp) async throws -> [[Timestamp]]
     /// Closes the endpoint for a while: its receiver asked to slow down (`SlowDown`). Returns when it opens again.
     func slowDown(endpointID: String, retryAfterSeconds: Double?, now: Timestamp) async throws -> Timestamp
+    /// Opens the endpoint's circuit breaker until `until` (`Breaker.open`); returns whether it was closed before.
+    func openBreaker(endpointID: String, until: Timestamp) async throws -> Bool
+    /// Takes the endpoint's probe (`Breaker.probe`); returns whether this caller holds it.
+    func startProbe(endpointID: String, now: Timestamp, leaseUntil: Timestamp) async throws -> Bool
+    /// Closes the endpoint's circuit breaker (`Breaker.close`); returns whether it was open or probing.
+    func closeBreaker(endpointID: String, now: Timestamp) async throws -> Bool
+    /// The gate of an endpoint or application, if one was ever stored.
+    func deliveryGate(key: String) async throws -> DeliveryGate?
     /// Hands claimed deliveries back unattempted (their attempt count unchanged), due at `at`; only those `owner`
     /// still leases.
     func deferDeliveries(_ deliveryIDs: [Int64], owner: String, at: Timestamp) async throws

@@ -1,11 +1,12 @@
-/// Delivery gates (`SQLStore+Gates`): throttle state and slow-downs per endpoint or application id; claims pass over
+/// Delivery gates (`SQLStore+Gates`): throttle state, slow-downs and circuit breakers per endpoint or application id; claims pass over
 /// what is closed, found through the index on `open_at`.
 let migration0013DeliveryGates = """
     CREATE TABLE delivery_gates (
         key TEXT PRIMARY KEY,
         tat_us INTEGER NOT NULL DEFAULT 0,
         open_at INTEGER NOT NULL DEFAULT 0,
-        backoff_ms INTEGER NOT NULL DEFAULT 0
+        backoff_ms INTEGER NOT NULL DEFAULT 0,
+        breaker INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX delivery_gates_open ON delivery_gates (open_at);
     """
