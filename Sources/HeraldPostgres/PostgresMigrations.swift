@@ -40,6 +40,10 @@ enum PostgresMigrations {
                     open_at BIGINT NOT NULL DEFAULT 0, backoff_ms BIGINT NOT NULL DEFAULT 0, breaker BIGINT NOT NULL DEFAULT 0)
                 """,
                 "CREATE INDEX delivery_gates_open ON delivery_gates (open_at)",
+                // Ordered endpoints (`SQLStore+Ordering`).
+                "ALTER TABLE endpoints ADD COLUMN fifo BOOLEAN NOT NULL DEFAULT false",
+                "CREATE INDEX endpoints_fifo ON endpoints (id) WHERE fifo",
+                "CREATE TABLE fifo_heads (endpoint_id TEXT COLLATE \"C\" PRIMARY KEY, delivery_id BIGINT NOT NULL)",
             ]
         ),
     ]

@@ -26,7 +26,13 @@ extension PostgresStore {
             let targets = try await fanOutTargets(of: message)
             bindings.add(targets.deliveries)
             bindings.add(targets.feeds)
+            bindings.add(targets.ordered)
             queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
+            // After the commit, in transactions of their own: the message is stored whatever happens here, and the
+            // parking sweep gives any ordered endpoint left without a head its next delivery.
+            for endpointID in targets.ordered {
+                try await write(OrderedDeliveries.advance(endpointID: endpointID, .postgres), conflict: nil) { _ in () }
+            }
         }
         if queued.feedEntries > 0 { feedChanged.signal() }
         if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }

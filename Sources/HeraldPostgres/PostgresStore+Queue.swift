@@ -50,7 +50,7 @@ extension PostgresStore {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects {
-        let outcome = DeliveryOutcome(trigger: task.triggerType, result: result)
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: result, orderedHead: task.isOrderedHead)
         if outcome.isRoutine {
             let entry = ResultBatcher.Entry(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
@@ -115,6 +115,9 @@ extension PostgresStore {
         }
         if outcome.clearsFailureTracking {
             _ = try await rows(DeliveryWrites.clearFailureClock(endpointID: task.endpointID, .postgres))
+        }
+        if outcome.advancesOrder {
+            for statement in OrderedDeliveries.advance(endpointID: task.endpointID, .postgres) { _ = try await rows(statement) }
         }
         if outcome.countsTowardAutoDisable {
             let clock = try await rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .postgres)).first.map(DeliveryWrites.clock)

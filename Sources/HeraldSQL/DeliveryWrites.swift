@@ -120,12 +120,14 @@ public enum FanOutCandidates {
     }
 
     public static func candidate(_ row: some StoredRow) throws -> EndpointMatching.Candidate {
-        EndpointMatching.Candidate(
+        let policy = EndpointPolicy.decoded(stored: try row.optionalText("policy"))
+        return EndpointMatching.Candidate(
             id: try row.text("id"),
             url: try row.text("url"),
             eventTypes: try filter(try row.optionalText("event_types")),
             channels: try filter(try row.optionalText("channels")),
-            filter: EndpointPolicy.decoded(stored: try row.optionalText("policy"))?.filter
+            filter: policy?.filter,
+            ordered: policy?.policy.isOrdered ?? false
         )
     }
 

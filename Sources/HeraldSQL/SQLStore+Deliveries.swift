@@ -232,15 +232,20 @@ extension SQLStore {
 
     public func recoverFailedDeliveries(endpointID: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws -> Int {
         var update = statement("UPDATE deliveries SET ")
+        // An ordered endpoint's come back parked, behind its head, in order.
         update.append(
             "status = \(MessageStatus.pending.sql), attempt_count = 0, next_attempt_at = \(update.bind(now)), "
-                + "parked = \(dialect.unparkedValue), updated_at = \(update.bind(now))"
+                + "parked = EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(update.bind(endpointID)) AND e.\(dialect.orderedEndpoint)), "
+                + "updated_at = \(update.bind(now))"
                 + " WHERE endpoint_id = \(update.bind(endpointID)) AND trigger_type = \(TriggerType.scheduled.sql)"
                 + " AND status = \(MessageStatus.fail.sql) AND created_at >= \(update.bind(since)) AND created_at < \(update.bind(until))"
         )
         update.returning("id")
         let count = try await write([update], conflict: nil) { $0.count }
-        if count > 0 { deliveriesBecameDue() }
+        if count > 0 {
+            try await write(OrderedDeliveries.advance(endpointID: endpointID, dialect))
+            deliveriesBecameDue()
+        }
         return count
     }
 

@@ -47,6 +47,8 @@ extension SQLStore {
         mark.append(
             "\(mark.bind(endpointID)), \(mark.bind(now))) ON CONFLICT (endpoint_id) DO UPDATE SET parked_at = parked_endpoints.parked_at"
         )
+        // An ordered endpoint's deliveries are parked already, but for its head.
+        park.append(" AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(park.bind(endpointID)) AND e.\(dialect.orderedEndpoint))")
         try await write([park, mark])
     }
 
@@ -60,14 +62,14 @@ extension SQLStore {
         let keep = max(1, keep)
         // A few endpoints a pass, least recently looked at first (each is marked), so one tenant's many parked
         // endpoints delay the others' by a few passes at most.
+        var released = try await repairOrderedHeads()
         var next = statement("SELECT endpoint_id FROM parked_endpoints ORDER BY parked_at, endpoint_id LIMIT ")
         next.append("\(next.bind(sweepBatch))")
         let endpoints = try await rows(next) { try $0.text("endpoint_id") }
-        guard !endpoints.isEmpty else { return 0 }
+        guard !endpoints.isEmpty else { return released }
         var mark = statement("UPDATE parked_endpoints SET ")
         mark.append("parked_at = \(mark.bind(now)) WHERE " + mark.isAny(of: endpoints, "endpoint_id"))
         try await write([mark])
-        var released = 0
         for endpointID in endpoints {
             var waiting = statement("SELECT COUNT(*) AS n FROM (SELECT 1 FROM ")
             // Due now and unparked: what claims can still take (a leased row's time is its lease, in the future).
@@ -90,6 +92,8 @@ extension SQLStore {
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
                 + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
+                // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
+                + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )
         release.returning("id")
         let released = try await write([release], conflict: nil) { rows in rows.count }
@@ -101,8 +105,9 @@ extension SQLStore {
             lock.append("endpoint_id = \(lock.bind(endpointID))" + dialect.lockingRows)
             var done = statement("DELETE FROM parked_endpoints WHERE ")
             done.append(
-                "endpoint_id = \(done.bind(endpointID)) AND NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = "
+                "endpoint_id = \(done.bind(endpointID)) AND (NOT EXISTS (SELECT 1 FROM deliveries WHERE endpoint_id = "
                     + "\(done.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked))"
+                    + " OR EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(done.bind(endpointID)) AND e.\(dialect.orderedEndpoint)))"
             )
             try await write([lock, done])
         }

@@ -52,7 +52,7 @@ extension SQLStore {
             .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
         var insert = statement(
             "INSERT INTO endpoints (id, app_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata,"
-                + " headers, secret, previous_secrets, policy, created_at, updated_at) VALUES ("
+                + " headers, secret, previous_secrets, policy, fifo, created_at, updated_at) VALUES ("
         )
         insert.append(
             [
@@ -60,7 +60,8 @@ extension SQLStore {
                 insert.bind(endpoint.description), insert.bind(endpoint.disabled), insert.bind(JSONColumn.encode(endpoint.eventTypes)),
                 insert.bind(JSONColumn.encode(endpoint.channels)), insert.bind(endpoint.throttleRate),
                 insert.bind(JSONColumn.encode(endpoint.metadata)), insert.bind(sealed[2]), insert.bind(sealed[0]), insert.bind(sealed[1]),
-                insert.bind(endpoint.storedPolicy), insert.bind(endpoint.createdAt), insert.bind(endpoint.updatedAt),
+                insert.bind(endpoint.storedPolicy), insert.bind(endpoint.policy.isOrdered), insert.bind(endpoint.createdAt),
+                insert.bind(endpoint.updatedAt),
             ].joined(separator: ", ") + ")"
         )
         try await write([insert], conflict: .duplicate(.endpointUID))
@@ -84,11 +85,15 @@ extension SQLStore {
                 + "channels = \(update.bind(JSONColumn.encode(endpoint.channels))), throttle_rate = \(update.bind(endpoint.throttleRate)), "
                 + "metadata = \(update.bind(JSONColumn.encode(endpoint.metadata))), headers = \(update.bind(sealed[2])), "
                 + "secret = \(update.bind(sealed[0])), previous_secrets = \(update.bind(sealed[1])), "
-                + "policy = \(update.bind(endpoint.storedPolicy)), "
+                + "policy = \(update.bind(endpoint.storedPolicy)), fifo = \(update.bind(endpoint.policy.isOrdered)), "
                 + "updated_at = \(update.bind(endpoint.updatedAt))"
                 + " WHERE id = \(update.bind(endpoint.id)) AND app_id = \(update.bind(endpoint.appID)) AND deleted_at IS NULL"
         )
-        try await write([update], conflict: .duplicate(.endpointUID))
+        let ordered = endpoint.policy.isOrdered
+        let switching = OrderedDeliveries.switching(endpointID: endpoint.id, toOrdered: ordered, now: endpoint.updatedAt, dialect)
+        let advance = ordered ? OrderedDeliveries.advance(endpointID: endpoint.id, dialect) : []
+        try await write(switching + [update] + advance, conflict: .duplicate(.endpointUID))
+        if ordered { deliveriesBecameDue() }
     }
 
     public func deleteEndpoint(appID: String, id: String) async throws {

@@ -64,7 +64,8 @@ extension SQLiteStore {
     }
 
     /// Inserts a pending delivery for every live, enabled endpoint of the message's application that matches it
-    /// (`EndpointMatching`) — parked for an endpoint whose backlog is parked, so it never enters the claims' range —
+    /// (`EndpointMatching`) — parked for an endpoint whose backlog is parked, so it never enters the claims' range, and
+    /// for an ordered endpoint, behind its head (`OrderedDeliveries`) —
     /// and a feed entry for each matching polling endpoint.
     static func fanOut(_ message: Message, db: Database) throws -> FanOut {
         let candidates = try db.rows(FanOutCandidates.statement(appID: message.appID, .sqlite)).map(FanOutCandidates.candidate)
@@ -82,13 +83,16 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
                     VALUES (?, ?, ?, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), ?, ?, ?,
-                        EXISTS (SELECT 1 FROM parked_endpoints WHERE endpoint_id = ?))
+                        ? OR EXISTS (SELECT 1 FROM parked_endpoints WHERE endpoint_id = ?))
                     """,
                 arguments: [
                     message.id, message.appID, endpointID, message.createdAt.milliseconds, message.createdAt.milliseconds,
-                    message.createdAt.milliseconds, endpointID,
+                    message.createdAt.milliseconds, targets.ordered.contains(endpointID), endpointID,
                 ]
             )
+        }
+        for endpointID in targets.ordered {
+            for statement in OrderedDeliveries.advance(endpointID: endpointID, .sqlite) { try db.run(statement) }
         }
         return FanOut(deliveries: targets.deliveries.count, feedEntries: targets.feeds.count)
     }

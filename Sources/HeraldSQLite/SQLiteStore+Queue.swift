@@ -109,7 +109,7 @@ extension SQLiteStore {
         guard try !db.rows(DeliveryWrites.leaseHeld(deliveryID: task.deliveryID, owner: completion.owner, .sqlite)).isEmpty else {
             return DeliveryEffects()
         }
-        let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result)
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result, orderedHead: task.isOrderedHead)
         var effects = DeliveryEffects()
         if outcome.disablesEndpoint, try !db.rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .sqlite)).isEmpty {
             effects.endpointDisabled = now
@@ -120,6 +120,9 @@ extension SQLiteStore {
         }
         if outcome.clearsFailureTracking {
             try db.run(DeliveryWrites.clearFailureClock(endpointID: task.endpointID, .sqlite))
+        }
+        if outcome.advancesOrder {
+            for statement in OrderedDeliveries.advance(endpointID: task.endpointID, .sqlite) { try db.run(statement) }
         }
         if outcome.countsTowardAutoDisable {
             let clock = try db.rows(DeliveryWrites.failureClock(endpointID: task.endpointID, .sqlite)).first.map(DeliveryWrites.clock)

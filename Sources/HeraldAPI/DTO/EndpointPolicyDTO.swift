@@ -5,7 +5,7 @@ import HeraldCore
 struct EndpointPolicyIn: Sendable {
     var policy: EndpointPolicy
 
-    static let fields: Set<String> = ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker"]
+    static let fields: Set<String> = ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering"]
     static let breakerFields: Set<String> = ["enabled", "failureThreshold", "cooldownSeconds"]
 
     init(_ body: JSONValue) throws {
@@ -15,7 +15,7 @@ struct EndpointPolicyIn: Sendable {
             issues.append(
                 ValidationIssue(
                     loc: ["body", key],
-                    msg: "unknown field; a policy has retrySchedule, timeoutSeconds, filter and circuitBreaker"
+                    msg: "unknown field; a policy has retrySchedule, timeoutSeconds, filter, circuitBreaker and ordering"
                 )
             )
         }
@@ -42,6 +42,11 @@ struct EndpointPolicyIn: Sendable {
         switch fields["filter"] {
         case nil, .null?: break
         case let filter?: policy.filter = filter
+        }
+        switch fields["ordering"] {
+        case nil, .null?: break
+        case .string(let ordering)? where DeliveryOrdering(rawValue: ordering) != nil: policy.ordering = DeliveryOrdering(rawValue: ordering)
+        default: issues.append(ValidationIssue(loc: ["body", "ordering"], msg: "expected \"fifo\" or null"))
         }
         switch fields["circuitBreaker"] {
         case nil, .null?: break
@@ -116,6 +121,7 @@ struct EndpointPolicyOut: Encodable {
     var timeoutSeconds: Int?
     var filter: JSONValue?
     var circuitBreaker: CircuitBreakerPolicy?
+    var ordering: DeliveryOrdering?
     var serverDefaults: ServerDefaults
     var state: State
 
@@ -124,6 +130,7 @@ struct EndpointPolicyOut: Encodable {
         timeoutSeconds = policy.timeoutSeconds
         filter = policy.filter
         circuitBreaker = policy.circuitBreaker
+        ordering = policy.ordering
         serverDefaults = ServerDefaults(
             retrySchedule: settings.retrySchedule,
             timeoutSeconds: settings.requestTimeoutSeconds,
@@ -139,11 +146,12 @@ struct EndpointPolicyOut: Encodable {
         try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
         try container.encode(filter, forKey: .filter)
         try container.encode(circuitBreaker, forKey: .circuitBreaker)
+        try container.encode(ordering, forKey: .ordering)
         try container.encode(serverDefaults, forKey: .serverDefaults)
         try container.encode(state, forKey: .state)
     }
 
     enum CodingKeys: String, CodingKey {
-        case retrySchedule, timeoutSeconds, filter, circuitBreaker, serverDefaults, state
+        case retrySchedule, timeoutSeconds, filter, circuitBreaker, ordering, serverDefaults, state
     }
 }

@@ -22,8 +22,10 @@ public struct DeliveryOutcome: Sendable, Hashable {
     public var disablesEndpoint: Bool
     /// Exhausted after an attempt: `AutoDisable.decide` says whether the endpoint has failed for long enough.
     public var countsTowardAutoDisable: Bool
+    /// The head of an ordered endpoint is done (delivered or given up): the next of its deliveries comes due.
+    public var advancesOrder: Bool
 
-    public init(trigger: TriggerType, result: DeliveryResult) {
+    public init(trigger: TriggerType, result: DeliveryResult, orderedHead: Bool = false) {
         let succeeded = result.next == .succeeded
         disablesEndpoint = result.disableEndpoint
         clearsFailureTracking = succeeded
@@ -43,13 +45,18 @@ public struct DeliveryOutcome: Sendable, Hashable {
             settlesScheduledDelivery = false
             countsTowardAutoDisable = result.next == .failed && result.attempt != nil && !result.disableEndpoint
         }
+        if case .retry = result.next {
+            advancesOrder = false
+        } else {
+            advancesOrder = orderedHead && trigger == .scheduled
+        }
     }
 
     /// Nothing but the row change, the attempt and (on success) the cleared clock: the outcomes a backend may write in
     /// batches of many deliveries at once, with no per-delivery decisions.
     public var isRoutine: Bool {
         guard case .update = row else { return false }
-        return !disablesEndpoint && !countsTowardAutoDisable && !settlesScheduledDelivery
+        return !disablesEndpoint && !countsTowardAutoDisable && !settlesScheduledDelivery && !advancesOrder
     }
 }
 

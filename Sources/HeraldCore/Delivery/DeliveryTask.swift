@@ -36,6 +36,8 @@ public struct DeliveryTask: Sendable, Hashable {
     public var breaker: BreakerState
     /// Sent as its endpoint's probe: its result closes or reopens the breaker.
     public var isProbe = false
+    /// The head of its endpoint's ordered deliveries (`DeliveryOrdering.fifo`): once it is done, the next comes due.
+    public var isOrderedHead: Bool { policy.isOrdered && triggerType == .scheduled }
 
     public init(
         deliveryID: Int64,

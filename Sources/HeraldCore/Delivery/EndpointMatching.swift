@@ -9,8 +9,11 @@ public enum EndpointMatching {
         public var channels: [String]?
         /// The endpoint policy's payload filter, if it has one.
         public var filter: PayloadFilter?
+        /// Its deliveries go in message order (`DeliveryOrdering.fifo`): each is stored parked behind the head.
+        public var ordered: Bool
 
-        public init(id: String, url: String, eventTypes: [String]?, channels: [String]?, filter: PayloadFilter? = nil) {
+        public init(id: String, url: String, eventTypes: [String]?, channels: [String]?, filter: PayloadFilter? = nil, ordered: Bool = false) {
+            self.ordered = ordered
             self.id = id
             self.url = url
             self.eventTypes = eventTypes
@@ -23,10 +26,13 @@ public enum EndpointMatching {
     public struct Targets: Sendable, Hashable {
         public var deliveries: [String] = []
         public var feeds: [String] = []
+        /// The endpoints of `deliveries` whose deliveries go in order (stored parked behind their head).
+        public var ordered: [String] = []
 
-        public init(deliveries: [String] = [], feeds: [String] = []) {
+        public init(deliveries: [String] = [], feeds: [String] = [], ordered: [String] = []) {
             self.deliveries = deliveries
             self.feeds = feeds
+            self.ordered = ordered
         }
     }
 
@@ -62,6 +68,7 @@ public enum EndpointMatching {
                 targets.feeds.append(candidate.id)
             } else {
                 targets.deliveries.append(candidate.id)
+                if candidate.ordered { targets.ordered.append(candidate.id) }
             }
         }
         return targets

@@ -11,18 +11,25 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     public var filter: JSONValue?
     /// When sending stops for a while after a run of failures (nil: on, with the defaults).
     public var circuitBreaker: CircuitBreakerPolicy?
+    /// `fifo`: one delivery at a time, in message order (nil: as many at once as the endpoint takes, in no order).
+    public var ordering: DeliveryOrdering?
 
     public init(
         retrySchedule: [Double]? = nil,
         timeoutSeconds: Int? = nil,
         filter: JSONValue? = nil,
-        circuitBreaker: CircuitBreakerPolicy? = nil
+        circuitBreaker: CircuitBreakerPolicy? = nil,
+        ordering: DeliveryOrdering? = nil
     ) {
+        self.ordering = ordering
         self.retrySchedule = retrySchedule
         self.timeoutSeconds = timeoutSeconds
         self.filter = filter
         self.circuitBreaker = circuitBreaker
     }
+
+    /// Whether deliveries go one at a time in message order.
+    public var isOrdered: Bool { ordering == .fifo }
 
     /// The breaker that applies: this policy's, or the default one.
     public var breaker: CircuitBreakerPolicy { circuitBreaker ?? CircuitBreakerPolicy() }
@@ -85,6 +92,14 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     public func requestTimeoutSeconds(server: Int) -> Int {
         min(timeoutSeconds ?? server, server)
     }
+}
+
+/// How an endpoint's deliveries are ordered. `fifo`: message n+1 is not attempted before message n was delivered or
+/// given up (head-of-line blocking: a failing message holds back the ones after it through all its retries). Message
+/// order is the order of their ids (the time each was accepted; on ties, the order their deliveries were stored). The
+/// state is in the database: one delivery of the endpoint is due (its head), the rest wait parked behind it.
+public enum DeliveryOrdering: String, Sendable, Hashable, Codable {
+    case fifo
 }
 
 /// An endpoint's circuit breaker: after `failureThreshold` failed attempts in a row (no response, a timeout, a 5xx,
