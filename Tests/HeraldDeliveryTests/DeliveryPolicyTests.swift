@@ -75,3 +75,37 @@ import Testing
         }
     }
 }
+
+/// Ordered delivery in the dispatcher: the receiver sees one message at a time, in order, however its failures fall
+/// and whether or not Herald restarts in between.
+@Suite struct OrderedDeliveryTests {
+    @Test func messagesArriveInOrderAcrossAFailureARetryAndARestart() async throws {
+        let harness = try await DeliveryHarness()
+        let receiver = LoopbackReceiver { index, _ in index == 0 || index == 3 ? .init(.internalServerError) : .init(.noContent) }
+        try await receiver.run { base in
+            try await harness.addEndpoint(url: base + "/ordered", policy: EndpointPolicy(retrySchedule: [5, 5], ordering: .fifo))
+            var messages: [Message] = []
+            for _ in 0..<5 { messages.append(try await harness.send()) }
+            let sent = messages.map(\.id)
+            try await harness.withDispatcher { dispatcher in
+                await dispatcher.untilIdle()
+                // The first failed; the others wait behind it through its retry.
+                #expect(receiver.requests(to: "/ordered").count == 1)
+                harness.clock.advance(seconds: 6)
+                dispatcher.wake()
+                // Delivered on its retry, then the next; the third fails and holds the last two back.
+                #expect(await receiver.waitFor(4, to: "/ordered").count == 4)
+                await dispatcher.untilIdle()
+                #expect(receiver.requests(to: "/ordered").count == 4)
+            }
+            // A new process: the order is in the database.
+            harness.clock.advance(seconds: 6)
+            try await harness.withDispatcher { dispatcher in
+                #expect(await receiver.waitFor(7, to: "/ordered").count == 7)
+                await dispatcher.untilIdle()
+            }
+            let order = receiver.requests(to: "/ordered").compactMap { $0.header("webhook-id") }
+            #expect(order == [sent[0], sent[0], sent[1], sent[2], sent[2], sent[3], sent[4]])
+        }
+    }
+}
