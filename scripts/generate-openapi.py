@@ -189,19 +189,50 @@ LOCAL_SCHEMAS = {
                 "description": "Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); "
                 "a message that does not match creates no delivery for the endpoint",
             },
+            "circuitBreaker": {
+                "allOf": [{"$ref": "#/components/schemas/CircuitBreakerPolicy"}], "nullable": True,
+                "description": "Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)",
+            },
+            "ordering": {
+                "type": "string", "enum": ["fifo"], "nullable": True,
+                "description": "fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up",
+            },
+        },
+    },
+    "CircuitBreakerPolicy": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "enabled": {"type": "boolean", "default": True},
+            "failureThreshold": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10, "description": "Failed attempts in a row that open it"},
+            "cooldownSeconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 30, "description": "How long it stays open before a probe"},
         },
     },
     "EndpointPolicyOut": {
         "type": "object",
-        "required": ["retrySchedule", "timeoutSeconds", "filter", "serverDefaults"],
+        "required": ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering", "serverDefaults", "state"],
         "properties": {
             "retrySchedule": {"type": "array", "nullable": True, "items": {"type": "number"}},
             "timeoutSeconds": {"type": "integer", "nullable": True},
             "filter": {"type": "object", "nullable": True},
+            "circuitBreaker": {"allOf": [{"$ref": "#/components/schemas/CircuitBreakerPolicy"}], "nullable": True},
+            "ordering": {"type": "string", "enum": ["fifo"], "nullable": True},
             "serverDefaults": {
                 "type": "object",
-                "required": ["retrySchedule", "timeoutSeconds"],
-                "properties": {"retrySchedule": {"type": "array", "items": {"type": "number"}}, "timeoutSeconds": {"type": "integer"}},
+                "required": ["retrySchedule", "timeoutSeconds", "circuitBreaker"],
+                "properties": {
+                    "retrySchedule": {"type": "array", "items": {"type": "number"}}, "timeoutSeconds": {"type": "integer"},
+                    "circuitBreaker": {"$ref": "#/components/schemas/CircuitBreakerPolicy"},
+                },
+            },
+            "state": {
+                "type": "object",
+                "required": ["circuitBreaker", "pausedUntil"],
+                "description": "Where the endpoint stands now",
+                "properties": {
+                    "circuitBreaker": {"type": "string", "enum": ["closed", "open", "probing"]},
+                    "pausedUntil": {"type": "string", "format": "date-time", "nullable": True, "description": "Nothing is sent before this (a slow-down asked by the receiver, the breaker's cool-down or its probe)"},
+                },
             },
         },
     },

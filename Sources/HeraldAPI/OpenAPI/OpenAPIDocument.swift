@@ -4373,6 +4373,30 @@ enum OpenAPIDocument {
     ],
     "type": "string"
    },
+   "CircuitBreakerPolicy": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "enabled": {
+      "type": "boolean",
+      "default": true
+     },
+     "failureThreshold": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000,
+      "default": 10,
+      "description": "Failed attempts in a row that open it"
+     },
+     "cooldownSeconds": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 86400,
+      "default": 30,
+      "description": "How long it stays open before a probe"
+     }
+    }
+   },
    "EmptyResponse": {
     "type": "object"
    },
@@ -4786,6 +4810,23 @@ enum OpenAPIDocument {
       "type": "object",
       "nullable": true,
       "description": "Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint"
+     },
+     "circuitBreaker": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/CircuitBreakerPolicy"
+       }
+      ],
+      "nullable": true,
+      "description": "Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)"
+     },
+     "ordering": {
+      "type": "string",
+      "enum": [
+       "fifo"
+      ],
+      "nullable": true,
+      "description": "fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up"
      }
     }
    },
@@ -4795,7 +4836,10 @@ enum OpenAPIDocument {
      "retrySchedule",
      "timeoutSeconds",
      "filter",
-     "serverDefaults"
+     "circuitBreaker",
+     "ordering",
+     "serverDefaults",
+     "state"
     ],
     "properties": {
      "retrySchedule": {
@@ -4813,11 +4857,27 @@ enum OpenAPIDocument {
       "type": "object",
       "nullable": true
      },
+     "circuitBreaker": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/CircuitBreakerPolicy"
+       }
+      ],
+      "nullable": true
+     },
+     "ordering": {
+      "type": "string",
+      "enum": [
+       "fifo"
+      ],
+      "nullable": true
+     },
      "serverDefaults": {
       "type": "object",
       "required": [
        "retrySchedule",
-       "timeoutSeconds"
+       "timeoutSeconds",
+       "circuitBreaker"
       ],
       "properties": {
        "retrySchedule": {
@@ -4828,6 +4888,33 @@ enum OpenAPIDocument {
        },
        "timeoutSeconds": {
         "type": "integer"
+       },
+       "circuitBreaker": {
+        "$ref": "#/components/schemas/CircuitBreakerPolicy"
+       }
+      }
+     },
+     "state": {
+      "type": "object",
+      "required": [
+       "circuitBreaker",
+       "pausedUntil"
+      ],
+      "description": "Where the endpoint stands now",
+      "properties": {
+       "circuitBreaker": {
+        "type": "string",
+        "enum": [
+         "closed",
+         "open",
+         "probing"
+        ]
+       },
+       "pausedUntil": {
+        "type": "string",
+        "format": "date-time",
+        "nullable": true,
+        "description": "Nothing is sent before this (a slow-down asked by the receiver, the breaker's cool-down or its probe)"
        }
       }
      }

@@ -268,6 +268,59 @@ extension Components {
         @frozen public enum BackgroundTaskType: String, Codable, Hashable, Sendable, CaseIterable {
             case endpoint_recover = "endpoint.recover"
         }
+        /// - Remark: Generated from `#/components/schemas/CircuitBreakerPolicy`.
+        public struct CircuitBreakerPolicy: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CircuitBreakerPolicy/enabled`.
+            public var enabled: Swift.Bool?
+            /// Failed attempts in a row that open it
+            ///
+            /// - Remark: Generated from `#/components/schemas/CircuitBreakerPolicy/failureThreshold`.
+            public var failureThreshold: Swift.Int?
+            /// How long it stays open before a probe
+            ///
+            /// - Remark: Generated from `#/components/schemas/CircuitBreakerPolicy/cooldownSeconds`.
+            public var cooldownSeconds: Swift.Int?
+            /// Creates a new `CircuitBreakerPolicy`.
+            ///
+            /// - Parameters:
+            ///   - enabled:
+            ///   - failureThreshold: Failed attempts in a row that open it
+            ///   - cooldownSeconds: How long it stays open before a probe
+            public init(
+                enabled: Swift.Bool? = nil,
+                failureThreshold: Swift.Int? = nil,
+                cooldownSeconds: Swift.Int? = nil
+            ) {
+                self.enabled = enabled
+                self.failureThreshold = failureThreshold
+                self.cooldownSeconds = cooldownSeconds
+            }
+            public enum CodingKeys: String, CodingKey {
+                case enabled
+                case failureThreshold
+                case cooldownSeconds
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.enabled = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .enabled
+                )
+                self.failureThreshold = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .failureThreshold
+                )
+                self.cooldownSeconds = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .cooldownSeconds
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "enabled",
+                    "failureThreshold",
+                    "cooldownSeconds"
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/EmptyResponse`.
         public typealias EmptyResponse = OpenAPIRuntime.OpenAPIObjectContainer
         /// - Remark: Generated from `#/components/schemas/EndpointHeadersIn`.
@@ -745,25 +798,67 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/filter`.
             public var filter: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/circuitBreaker`.
+            public struct CircuitBreakerPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/circuitBreaker/value1`.
+                public var value1: Components.Schemas.CircuitBreakerPolicy
+                /// Creates a new `CircuitBreakerPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.CircuitBreakerPolicy) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/circuitBreaker`.
+            public var circuitBreaker: Components.Schemas.EndpointPolicyIn.CircuitBreakerPayload?
+            /// fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/ordering`.
+            @frozen public enum OrderingPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case fifo = "fifo"
+            }
+            /// fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/ordering`.
+            public var ordering: Components.Schemas.EndpointPolicyIn.OrderingPayload?
             /// Creates a new `EndpointPolicyIn`.
             ///
             /// - Parameters:
             ///   - retrySchedule: Seconds to wait after each failed attempt; [] means no retries; null uses the server's
             ///   - timeoutSeconds: Whole-request timeout; the server's HERALD_REQUEST_TIMEOUT is the ceiling
             ///   - filter: Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint
+            ///   - circuitBreaker: Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)
+            ///   - ordering: fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up
             public init(
                 retrySchedule: [Swift.Double]? = nil,
                 timeoutSeconds: Swift.Int? = nil,
-                filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil
+                filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
+                circuitBreaker: Components.Schemas.EndpointPolicyIn.CircuitBreakerPayload? = nil,
+                ordering: Components.Schemas.EndpointPolicyIn.OrderingPayload? = nil
             ) {
                 self.retrySchedule = retrySchedule
                 self.timeoutSeconds = timeoutSeconds
                 self.filter = filter
+                self.circuitBreaker = circuitBreaker
+                self.ordering = ordering
             }
             public enum CodingKeys: String, CodingKey {
                 case retrySchedule
                 case timeoutSeconds
                 case filter
+                case circuitBreaker
+                case ordering
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -779,10 +874,20 @@ extension Components {
                     OpenAPIRuntime.OpenAPIObjectContainer.self,
                     forKey: .filter
                 )
+                self.circuitBreaker = try container.decodeIfPresent(
+                    Components.Schemas.EndpointPolicyIn.CircuitBreakerPayload.self,
+                    forKey: .circuitBreaker
+                )
+                self.ordering = try container.decodeIfPresent(
+                    Components.Schemas.EndpointPolicyIn.OrderingPayload.self,
+                    forKey: .ordering
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "retrySchedule",
                     "timeoutSeconds",
-                    "filter"
+                    "filter",
+                    "circuitBreaker",
+                    "ordering"
                 ])
             }
         }
@@ -794,54 +899,135 @@ extension Components {
             public var timeoutSeconds: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/filter`.
             public var filter: OpenAPIRuntime.OpenAPIObjectContainer?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/circuitBreaker`.
+            public struct CircuitBreakerPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/circuitBreaker/value1`.
+                public var value1: Components.Schemas.CircuitBreakerPolicy
+                /// Creates a new `CircuitBreakerPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.CircuitBreakerPolicy) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/circuitBreaker`.
+            public var circuitBreaker: Components.Schemas.EndpointPolicyOut.CircuitBreakerPayload?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/ordering`.
+            @frozen public enum OrderingPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case fifo = "fifo"
+            }
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/ordering`.
+            public var ordering: Components.Schemas.EndpointPolicyOut.OrderingPayload?
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults`.
             public struct ServerDefaultsPayload: Codable, Hashable, Sendable {
                 /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/retrySchedule`.
                 public var retrySchedule: [Swift.Double]
                 /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/timeoutSeconds`.
                 public var timeoutSeconds: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/circuitBreaker`.
+                public var circuitBreaker: Components.Schemas.CircuitBreakerPolicy
                 /// Creates a new `ServerDefaultsPayload`.
                 ///
                 /// - Parameters:
                 ///   - retrySchedule:
                 ///   - timeoutSeconds:
+                ///   - circuitBreaker:
                 public init(
                     retrySchedule: [Swift.Double],
-                    timeoutSeconds: Swift.Int
+                    timeoutSeconds: Swift.Int,
+                    circuitBreaker: Components.Schemas.CircuitBreakerPolicy
                 ) {
                     self.retrySchedule = retrySchedule
                     self.timeoutSeconds = timeoutSeconds
+                    self.circuitBreaker = circuitBreaker
                 }
                 public enum CodingKeys: String, CodingKey {
                     case retrySchedule
                     case timeoutSeconds
+                    case circuitBreaker
                 }
             }
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults`.
             public var serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload
+            /// Where the endpoint stands now
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/state`.
+            public struct StatePayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/state/circuitBreaker`.
+                @frozen public enum CircuitBreakerPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case closed = "closed"
+                    case open = "open"
+                    case probing = "probing"
+                }
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/state/circuitBreaker`.
+                public var circuitBreaker: Components.Schemas.EndpointPolicyOut.StatePayload.CircuitBreakerPayload
+                /// Nothing is sent before this (a slow-down asked by the receiver, the breaker's cool-down or its probe)
+                ///
+                /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/state/pausedUntil`.
+                public var pausedUntil: Foundation.Date?
+                /// Creates a new `StatePayload`.
+                ///
+                /// - Parameters:
+                ///   - circuitBreaker:
+                ///   - pausedUntil: Nothing is sent before this (a slow-down asked by the receiver, the breaker's cool-down or its probe)
+                public init(
+                    circuitBreaker: Components.Schemas.EndpointPolicyOut.StatePayload.CircuitBreakerPayload,
+                    pausedUntil: Foundation.Date? = nil
+                ) {
+                    self.circuitBreaker = circuitBreaker
+                    self.pausedUntil = pausedUntil
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case circuitBreaker
+                    case pausedUntil
+                }
+            }
+            /// Where the endpoint stands now
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/state`.
+            public var state: Components.Schemas.EndpointPolicyOut.StatePayload
             /// Creates a new `EndpointPolicyOut`.
             ///
             /// - Parameters:
             ///   - retrySchedule:
             ///   - timeoutSeconds:
             ///   - filter:
+            ///   - circuitBreaker:
+            ///   - ordering:
             ///   - serverDefaults:
+            ///   - state: Where the endpoint stands now
             public init(
                 retrySchedule: [Swift.Double]? = nil,
                 timeoutSeconds: Swift.Int? = nil,
                 filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
-                serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload
+                circuitBreaker: Components.Schemas.EndpointPolicyOut.CircuitBreakerPayload? = nil,
+                ordering: Components.Schemas.EndpointPolicyOut.OrderingPayload? = nil,
+                serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload,
+                state: Components.Schemas.EndpointPolicyOut.StatePayload
             ) {
                 self.retrySchedule = retrySchedule
                 self.timeoutSeconds = timeoutSeconds
                 self.filter = filter
+                self.circuitBreaker = circuitBreaker
+                self.ordering = ordering
                 self.serverDefaults = serverDefaults
+                self.state = state
             }
             public enum CodingKeys: String, CodingKey {
                 case retrySchedule
                 case timeoutSeconds
                 case filter
+                case circuitBreaker
+                case ordering
                 case serverDefaults
+                case state
             }
         }
         /// - Remark: Generated from `#/components/schemas/EndpointSecretOut`.
