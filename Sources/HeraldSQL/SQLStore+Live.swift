@@ -27,19 +27,23 @@ extension SQLStore {
     public func endpointHealth(orgID: String, appID: String?, changedSince: Timestamp?) async throws -> [EndpointHealth] {
         var select = statement(
             """
-            SELECT e.*, a.name AS app_name, f.first_failure_at,
+            SELECT e.*, a.name AS app_name, f.first_failure_at, g.breaker AS gate_breaker, g.open_at AS gate_open,
                 (SELECT response_status_code FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_status,
                 (SELECT created_at FROM attempts t WHERE t.endpoint_id = e.id ORDER BY t.id DESC LIMIT 1) AS last_at
             FROM endpoints e JOIN applications a ON a.id = e.app_id
             """
         )
-        select.append(" LEFT JOIN endpoint_failures f ON f.endpoint_id = e.id AND f.expires_at > \(select.bind(Timestamp.now()))")
+        let now = Timestamp.now()
+        select.append(" LEFT JOIN endpoint_failures f ON f.endpoint_id = e.id AND f.expires_at > \(select.bind(now))")
+        select.append(" LEFT JOIN delivery_gates g ON g.key = e.id")
         select.append(" WHERE a.deleted_at IS NULL AND")
         select.appendScope("e", orgID: orgID, appID: appID)
         if let changedSince {
             select.append(
                 " AND (e.updated_at >= \(select.bind(changedSince)) OR e.created_at >= \(select.bind(changedSince))"
-                    + " OR e.deleted_at >= \(select.bind(changedSince)))"
+                    + " OR e.deleted_at >= \(select.bind(changedSince))"
+                    // A breaker not closed, and a pause that began or ended lately, are sent again.
+                    + " OR g.breaker <> 0 OR g.open_at >= \(select.bind(changedSince)))"
             )
         } else {
             select.append(" AND e.deleted_at IS NULL")
@@ -53,7 +57,9 @@ extension SQLStore {
                 deleted: try row.optionalInteger("deleted_at") != nil,
                 failingSince: try row.optionalTimestamp("first_failure_at"),
                 lastStatusCode: try row.optionalInt("last_status"),
-                lastAttemptAt: try row.optionalTimestamp("last_at")
+                lastAttemptAt: try row.optionalTimestamp("last_at"),
+                circuitBreaker: try row.optionalInt("gate_breaker").map { BreakerState(rawValue: $0) ?? .open } ?? .closed,
+                pausedUntil: try row.optionalTimestamp("gate_open").flatMap { $0 > now ? $0 : nil }
             )
         }
     }

@@ -160,3 +160,53 @@ def test_the_portal_message_log_stays_readable_after_a_malformed_payload(herald,
     browser.find_element(By.CSS_SELECTOR, "button[data-tab=messages]").click()
     wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "tab-messages"), "order.paid"))
     assert "Could not load" not in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_delivery_settings_are_edited_in_the_portal_and_an_open_breaker_shows(herald, browser):
+    token = herald.token()
+    api = httpx.Client(base_url=herald.url + "/api/v1", headers={"authorization": f"Bearer {token}"})
+    uid = "policy-" + uuid.uuid4().hex[:6]
+    receiver = Receiver(lambda path, index: 503)
+    try:
+        api.post("/app", json={"name": "Initech", "uid": uid}).raise_for_status()
+        api.post(f"/app/{uid}/endpoint", json={"url": receiver.url + "/orders", "uid": "orders"}).raise_for_status()
+        api.post(f"/app/{uid}/endpoint", json={"url": receiver.url + "/down", "uid": "down"}).raise_for_status()
+        url = api.post(f"/auth/app-portal-access/{uid}", json={}).json()["url"]
+        browser.get(url)
+        wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "endpoints"), receiver.url + "/orders"))
+
+        orders = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#endpoints details") if "/orders" in b.get_attribute("textContent"))
+        orders.find_element(By.TAG_NAME, "summary").click()
+        orders.find_element(By.CSS_SELECTOR, "button[data-act=policy]").click()
+        form = wait(browser, lambda d: orders.find_element(By.CSS_SELECTOR, "form[data-form=policy]"))
+        form.find_element(By.NAME, "retrySchedule").send_keys("10, 60")
+        form.find_element(By.NAME, "throttleRate").send_keys("25")
+        form.find_element(By.NAME, "ordered").click()
+        threshold = form.find_element(By.NAME, "failureThreshold")
+        threshold.clear()
+        threshold.send_keys("3")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "flash"), "Delivery settings saved."))
+        policy = api.get(f"/app/{uid}/endpoint/orders/policy").json()
+        assert policy["retrySchedule"] == [10, 60] and policy["ordering"] == "fifo"
+        assert policy["circuitBreaker"] == {"enabled": True, "failureThreshold": 3, "cooldownSeconds": 30}
+        assert api.get(f"/app/{uid}/endpoint/orders").json()["throttleRate"] == 25
+        wait(browser, lambda d: "Delivery: in order, 25/s" in d.find_element(By.ID, "endpoints").get_attribute("textContent"))
+
+        # Ten failures in a row open the "down" endpoint's breaker: the portal and the dashboard say so, live.
+        assert api.put(f"/app/{uid}/endpoint/down/policy", json={"retrySchedule": [600], "circuitBreaker": {"failureThreshold": 2}}).status_code == 200
+        api.put(f"/app/{uid}/endpoint/orders/policy", json={}).raise_for_status()
+        for index in range(3):
+            api.post(f"/app/{uid}/msg", json={"eventType": "invoice.paid", "payload": {"n": index}}).raise_for_status()
+        wait(browser, lambda d: "circuit breaker open" in d.find_element(By.ID, "endpoints").get_attribute("textContent"))
+        down = next(b for b in browser.find_elements(By.CSS_SELECTOR, "#endpoints details") if "/down" in b.get_attribute("textContent"))
+        down.find_element(By.TAG_NAME, "summary").click()
+        if SCREENSHOTS:
+            browser.save_screenshot(os.path.join(SCREENSHOTS, "portal-policy.png"))
+        browser.get(herald.url + "/dashboard#token=" + token)
+        wait(browser, expected_conditions.alert_is_present()).accept()  # the tab switches from the app's token
+        wait(browser, expected_conditions.text_to_be_present_in_element((By.ID, "health"), "circuit breaker open"))
+        if SCREENSHOTS:
+            browser.save_screenshot(os.path.join(SCREENSHOTS, "dashboard-breaker.png"))
+    finally:
+        receiver.close()

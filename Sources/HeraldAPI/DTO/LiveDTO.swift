@@ -36,6 +36,10 @@ enum LiveEvent {
         var failingSince: Timestamp?
         var lastStatusCode: Int?
         var lastAttemptAt: Timestamp?
+        var circuitBreaker: String
+        var pausedUntil: Timestamp?
+        /// What its policy and throttle rate change about delivery, in a word each (for the views).
+        var delivery: [String]
 
         init(_ health: EndpointHealth) {
             id = health.endpoint.id
@@ -49,10 +53,27 @@ enum LiveEvent {
             failingSince = health.failingSince
             lastStatusCode = health.lastStatusCode
             lastAttemptAt = health.lastAttemptAt
+            circuitBreaker =
+                switch health.circuitBreaker {
+                case .closed: "closed"
+                case .open: "open"
+                case .probing: "probing"
+                }
+            pausedUntil = health.pausedUntil
+            let policy = health.endpoint.policy
+            delivery = [
+                policy.isOrdered ? "in order" : nil,
+                health.endpoint.throttleRate.map { "\($0)/s" },
+                policy.filter == nil ? nil : "filtered",
+                policy.retrySchedule.map { $0.isEmpty ? "no retries" : $0.count == 1 ? "1 retry" : "\($0.count) retries" },
+                policy.timeoutSeconds.map { "\($0) s timeout" },
+                policy.circuitBreaker?.enabled == false ? "no breaker" : nil,
+            ].compactMap { $0 }
         }
 
         enum CodingKeys: String, CodingKey {
             case id, uid, appId, appName, url, description, disabled, deleted, failingSince, lastStatusCode, lastAttemptAt
+            case circuitBreaker, pausedUntil, delivery
         }
 
         /// Absent values are `null`, so a page can tell "cleared" from "not sent".
@@ -69,6 +90,9 @@ enum LiveEvent {
             try container.encode(failingSince, forKey: .failingSince)
             try container.encode(lastStatusCode, forKey: .lastStatusCode)
             try container.encode(lastAttemptAt, forKey: .lastAttemptAt)
+            try container.encode(circuitBreaker, forKey: .circuitBreaker)
+            try container.encode(pausedUntil, forKey: .pausedUntil)
+            try container.encode(delivery, forKey: .delivery)
         }
     }
 

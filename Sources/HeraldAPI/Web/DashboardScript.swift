@@ -95,6 +95,9 @@ function start() {
 
   function health(e) {
     if (e.disabled) return { level: "", text: "disabled" };
+    if (e.circuitBreaker === "open") return { level: "bad", text: "circuit breaker open" + (e.pausedUntil ? " · probe at " + Herald.dateTime(e.pausedUntil) : "") };
+    if (e.circuitBreaker === "probing") return { level: "warn", text: "circuit breaker: probing" };
+    if (e.pausedUntil && new Date(e.pausedUntil) > new Date()) return { level: "warn", text: "slowed down by the receiver until " + Herald.dateTime(e.pausedUntil) };
     if (e.failingSince) return { level: "bad", text: "failing since " + Herald.dateTime(e.failingSince) };
     if (e.lastStatusCode === null || e.lastStatusCode === undefined) return { level: "", text: "no deliveries yet" };
     const level = Herald.statusClass(e.lastStatusCode);
@@ -115,7 +118,7 @@ function start() {
         <thead><tr><th colspan="3"><span class="app-name">${items[0].appName}</span> <span class="mono muted">${appId}</span></th></tr></thead>
         <tbody>${raw(items.map(e => { const h = health(e); return html`
           <tr><td><span class="badge ${h.level}">${e.disabled ? "off" : e.lastStatusCode == null ? "—" : Herald.statusText(e.lastStatusCode)}</span></td>
-          <td><div class="mono">${e.url}</div><div class="muted">${e.description || e.uid || e.id}</div></td>
+          <td><div class="mono">${e.url}</div><div class="muted">${e.description || e.uid || e.id}</div>${raw((e.delivery || []).map(d => html` <span class="badge">${d}</span>`).join(""))}</td>
           <td>${h.text}</td></tr>`; }).join(""))}</tbody>
       </table>`).join("");
   }

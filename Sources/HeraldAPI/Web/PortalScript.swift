@@ -69,6 +69,9 @@ function start(appId) {
 
   function status(e) {
     if (e.disabled) return { level: "", text: "Disabled — no webhooks are sent to it." };
+    if (e.circuitBreaker === "open") return { level: "bad", text: "Paused after repeated failures (circuit breaker open)" + (e.pausedUntil ? "; one webhook will be tried at " + Herald.dateTime(e.pausedUntil) : "") + ". Waiting webhooks keep their retries." };
+    if (e.circuitBreaker === "probing") return { level: "warn", text: "Trying one webhook to see whether it works again (circuit breaker)." };
+    if (e.pausedUntil && new Date(e.pausedUntil) > new Date()) return { level: "warn", text: "Your server asked us to slow down (429, 502 or 504): paused until " + Herald.dateTime(e.pausedUntil) + "." };
     if (e.failingSince) return { level: "bad", text: "Failing since " + Herald.dateTime(e.failingSince) + ". It will be disabled if it keeps failing." };
     if (e.lastStatusCode === undefined || e.lastStatusCode === null) return { level: "", text: "No webhooks sent yet." };
     if (Herald.statusClass(e.lastStatusCode) === "ok") return { level: "ok", text: "Working: last webhook answered " + e.lastStatusCode + " " + Herald.ago(e.lastAttemptAt) + "." };
@@ -93,6 +96,7 @@ function start(appId) {
             <button type="button" data-act="attempts">View attempts</button>
             <button type="button" data-act="toggle"></button>
             <button type="button" data-act="edit">Edit</button>
+            <button type="button" data-act="policy">Delivery settings</button>
             <button type="button" data-act="secret">Show signing secret</button>
             <button type="button" data-act="rotate">Rotate secret</button>
             <button type="button" data-act="headers">Custom headers</button>
@@ -106,7 +110,7 @@ function start(appId) {
       const s = status(e);
       box.querySelector("summary").innerHTML = html`<span class="badge ${s.level}">${e.disabled ? "off" : e.lastStatusCode == null ? "—" : Herald.statusText(e.lastStatusCode)}</span> <span class="mono">${e.url}</span> <span class="muted">${e.description || e.uid || e.id}</span>`;
       box.querySelector("[data-status]").textContent = s.text;
-      box.querySelector("[data-info]").textContent = "Event types: " + ((e.eventTypes || []).join(", ") || "all") + " · Channels: " + ((e.channels || []).join(", ") || "all") + " · " + e.id;
+      box.querySelector("[data-info]").textContent = "Event types: " + ((e.eventTypes || []).join(", ") || "all") + " · Channels: " + ((e.channels || []).join(", ") || "all") + ((e.delivery || []).length ? " · Delivery: " + e.delivery.join(", ") : "") + " · " + e.id;
       box.querySelector("[data-act=toggle]").textContent = e.disabled ? "Enable" : "Disable";
     }
     container.querySelectorAll("details[data-id]").forEach(box => { if (!seen.has(box.dataset.id)) box.remove(); });
@@ -142,6 +146,21 @@ function start(appId) {
           <label>Only these channels <input name="channels" value="${(e.channels || []).join(", ")}"></label>
           <button class="primary" type="submit">Save</button></form>`;
         break;
+      case "policy": {
+        const policy = await Herald.api("GET", path + "/policy");
+        const breaker = policy.circuitBreaker || policy.serverDefaults.circuitBreaker;
+        const defaults = policy.serverDefaults;
+        panel.innerHTML = html`<form class="stack" data-form="policy">
+          <p class="muted">Circuit breaker: ${policy.state.circuitBreaker}${raw(policy.state.pausedUntil ? html` · paused until ${Herald.dateTime(policy.state.pausedUntil)}` : "")}</p>
+          <label>Retry schedule, seconds after each failure (empty: ${defaults.retrySchedule.join(", ")}) <input name="retrySchedule" value="${(policy.retrySchedule || []).join(", ")}" placeholder="${defaults.retrySchedule.join(", ")}"></label>
+          <label>Timeout in seconds (empty: ${defaults.timeoutSeconds}) <input name="timeoutSeconds" type="number" min="1" max="30" value="${policy.timeoutSeconds ?? ""}"></label>
+          <label>Most webhooks per second (empty: no limit) <input name="throttleRate" type="number" min="1" max="65535" value="${e.throttleRate ?? ""}"></label>
+          <label class="check"><input name="ordered" type="checkbox" ${raw(policy.ordering === "fifo" ? "checked" : "")}> One at a time, in order (a failing webhook holds back the ones after it)</label>
+          <label class="check"><input name="breaker" type="checkbox" ${raw(breaker.enabled ? "checked" : "")}> Pause after <input name="failureThreshold" type="number" min="1" max="1000" value="${breaker.failureThreshold}"> failures in a row, for <input name="cooldownSeconds" type="number" min="1" max="86400" value="${breaker.cooldownSeconds}"> seconds</label>
+          <label>Only payloads matching this filter (JSON, MongoDB-style; empty: all) <textarea name="filter">${policy.filter ? JSON.stringify(policy.filter, null, 2) : ""}</textarea></label>
+          <button class="primary" type="submit">Save delivery settings</button></form>`;
+        break;
+      }
       case "secret": {
         const secret = await Herald.api("GET", path + "/secret");
         panel.innerHTML = html`<p>Verify each webhook's <span class="mono">webhook-signature</span> with this secret (Standard Webhooks):</p><pre>${secret.key}</pre>`;
@@ -191,6 +210,24 @@ function start(appId) {
         channels: list(data.channels).length ? list(data.channels) : null,
       }));
       endpoints.set(id, { ...endpoints.get(id), ...updated });
+      renderEndpoints();
+    } else if (form.dataset.form === "policy") {
+      let filter = null;
+      if (data.filter.trim()) {
+        try { filter = JSON.parse(data.filter); } catch { flash("The filter must be JSON, e.g. {\"data.amount\": {\"$gte\": 100}}.", false); return; }
+      }
+      const schedule = list(data.retrySchedule).map(Number);
+      await act("Delivery settings saved.", async () => {
+        await Herald.api("PUT", path + "/policy", {
+          retrySchedule: data.retrySchedule.trim() ? schedule : null,
+          timeoutSeconds: data.timeoutSeconds ? Number(data.timeoutSeconds) : null,
+          ordering: data.ordered ? "fifo" : null,
+          circuitBreaker: { enabled: Boolean(data.breaker), failureThreshold: Number(data.failureThreshold), cooldownSeconds: Number(data.cooldownSeconds) },
+          filter,
+        });
+        const updated = await Herald.api("PATCH", path, { throttleRate: data.throttleRate ? Number(data.throttleRate) : null });
+        endpoints.set(id, { ...endpoints.get(id), ...updated });
+      });
       renderEndpoints();
     } else if (form.dataset.form === "headers") {
       let headers;

@@ -135,7 +135,7 @@ const Herald = (() => {
 
   const html = (strings, ...values) => strings.reduce((out, part, index) => out + part + (index < values.length ? escape(values[index]) : ""), "");
   function escape(value) {
-    if (value && value.__html) return value.__html;
+    if (value !== null && typeof value === "object" && "__html" in value) return value.__html;
     return String(value ?? "").replace(/[&<>"']/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   }
   const raw = text => ({ __html: text });

@@ -49,6 +49,8 @@ input, select, textarea { font: inherit; font-size: 14px; padding: 7px 9px; bord
 textarea { width: 100%; min-height: 70px; font-family: ui-monospace, Menlo, monospace; font-size: 12px; }
 form.inline { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
 form.stack { display: grid; gap: 10px; max-width: 560px; }
+form.stack label.check { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; color: var(--ink); }
+form.stack label.check input[type=number] { width: 6em; }
 label { font-size: 13px; color: var(--muted); display: grid; gap: 4px; }
 .signin { max-width: 520px; margin: 80px auto; }
 .signin p { color: var(--muted); font-size: 14px; }

@@ -52,6 +52,9 @@ public struct EndpointHealth: Sendable, Hashable {
     public var failingSince: Timestamp?
     public var lastStatusCode: Int?
     public var lastAttemptAt: Timestamp?
+    /// Its circuit breaker, and until when nothing is sent to it (a slow-down, a cool-down, a probe), if paused.
+    public var circuitBreaker: BreakerState
+    public var pausedUntil: Timestamp?
 
     public init(
         endpoint: Endpoint,
@@ -59,8 +62,12 @@ public struct EndpointHealth: Sendable, Hashable {
         deleted: Bool,
         failingSince: Timestamp?,
         lastStatusCode: Int?,
-        lastAttemptAt: Timestamp?
+        lastAttemptAt: Timestamp?,
+        circuitBreaker: BreakerState = .closed,
+        pausedUntil: Timestamp? = nil
     ) {
+        self.circuitBreaker = circuitBreaker
+        self.pausedUntil = pausedUntil
         self.endpoint = endpoint
         self.appName = appName
         self.deleted = deleted
