@@ -68,7 +68,8 @@ extension Dispatcher {
         var handBack: [DeliveryTask] = []
         var decided: [String: Bool] = [:]
         for var task in claimed {
-            guard task.breaker != .closed else {
+            // One that will not be sent (its endpoint or payload is gone) ends now, probe or not.
+            guard task.breaker != .closed, !task.endpointInactive, task.payload != nil, task.payloadExpiresAt > now else {
                 send.append(task)
                 continue
             }
@@ -102,7 +103,8 @@ extension Dispatcher {
         do {
             if task.isProbe {
                 breakerFailures.withLock { $0[task.endpointID] = nil }
-                if failed {
+                // A breaker turned off while open closes on its probe, whatever the answer.
+                if failed && breaker.enabled {
                     _ = try await store.openBreaker(endpointID: task.endpointID, until: now.adding(seconds: Int64(breaker.cooldownSeconds)))
                 } else if try await store.closeBreaker(endpointID: task.endpointID, now: now) {
                     logger.notice("circuit breaker closed", metadata: Self.logMetadata(task))
@@ -115,8 +117,9 @@ extension Dispatcher {
                     failures[task.endpointID] = nil
                     return false
                 }
-                // At most one count per endpoint that failed lately; a flood of them forgets the oldest.
-                if failures.count >= 10_000 { failures.removeAll() }
+                // At most one count per endpoint that failed lately: past 10,000 of them, new ones are not counted
+                // (never others' counts dropped for them).
+                if failures[task.endpointID] == nil, failures.count >= 10_000 { return false }
                 let count = failures[task.endpointID, default: 0] + 1
                 failures[task.endpointID] = count >= breaker.failureThreshold ? nil : count
                 return count >= breaker.failureThreshold
@@ -160,7 +163,7 @@ extension Dispatcher {
             let wait = notBefore.milliseconds(since: clock.now())
             if wait > 0 { try? await Task.sleep(for: .milliseconds(min(wait, ThrottlePlanner.horizonMicros / 1000))) }
         }
-        while let wait = pacing.withLock({ $0.admit(task) }) {
+        while !Task.isCancelled, let wait = pacing.withLock({ $0.admit(task) }) {
             try? await Task.sleep(for: min(wait, .microseconds(ThrottlePlanner.horizonMicros)))
         }
     }

@@ -226,6 +226,8 @@ public final class Dispatcher: Service {
         let now = clock.now()
         guard !task.endpointInactive, let payload = task.payload, task.payloadExpiresAt > now else {
             metrics.countDelivery(.skipped)
+            // A probe that sends nothing tests nothing: the next claim takes another.
+            if task.isProbe { _ = try? await store.openBreaker(endpointID: task.endpointID, until: now) }
             return DeliveryResult(attempt: nil, next: .failed)
         }
         // A child of the publishing request's fan-out span (when the message kept one), carried to the receiver in
@@ -243,7 +245,9 @@ public final class Dispatcher: Service {
             measure(task, outcome: outcome)
             if SlowDown.asked(statusCode: outcome.statusCode) { await slowDown(task, retryAfterSeconds: outcome.retryAfter) }
             if outcome.metricOutcome != .blocked { await noteBreaker(task, statusCode: outcome.statusCode, succeeded: outcome.succeeded) }
-            return decide(task, outcome: outcome, sentAt: now)
+            var result = decide(task, outcome: outcome, sentAt: now)
+            result.failedProbe = task.isProbe && !outcome.succeeded && CircuitBreakerPolicy.counts(statusCode: outcome.statusCode)
+            return result
         }
     }
 

@@ -28,10 +28,16 @@ extension PostgresStore {
             bindings.add(targets.feeds)
             bindings.add(targets.ordered)
             queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
-            // After the commit, in transactions of their own: the message is stored whatever happens here, and the
-            // parking sweep gives any ordered endpoint left without a head its next delivery.
-            for endpointID in targets.ordered {
-                try await write(OrderedDeliveries.advance(endpointID: endpointID, .postgres), conflict: nil) { _ in () }
+            // After the commit, in one transaction: the message is stored whatever happens here (a failure is logged,
+            // not answered: the client must not send it again), and the parking sweep gives any ordered endpoint left
+            // without a head its next delivery.
+            if !targets.ordered.isEmpty {
+                do {
+                    let statements = targets.ordered.flatMap { OrderedDeliveries.advance(endpointID: $0, .postgres) }
+                    try await write(statements, conflict: nil) { _ in () }
+                } catch {
+                    logger.error("making an ordered endpoint's next delivery due failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+                }
             }
         }
         if queued.feedEntries > 0 { feedChanged.signal() }

@@ -50,7 +50,7 @@ extension PostgresStore {
         now: Timestamp,
         disableAfterSeconds: Int64
     ) async throws -> DeliveryEffects {
-        let outcome = DeliveryOutcome(trigger: task.triggerType, result: result, orderedHead: task.isOrderedHead)
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: result, ordered: task.policy.isOrdered)
         if outcome.isRoutine {
             let entry = ResultBatcher.Entry(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(

@@ -88,13 +88,15 @@ extension SQLStore {
         return [create, select]
     }
 
+    /// Stores the gate whole (an upsert: a row the stale-gate sweep deleted meanwhile is written again).
     private func storeGate(_ key: String, _ gate: DeliveryGate) -> SQLStatement {
-        var update = statement("UPDATE delivery_gates SET ")
-        update.append(
-            "tat_us = \(update.bind(gate.tatMicros)), open_at = \(update.bind(gate.openAt)), backoff_ms = \(update.bind(gate.backoffMs)),"
-                + " breaker = \(update.bind(gate.breaker.rawValue)) WHERE key = \(update.bind(key))"
+        var upsert = statement("INSERT INTO delivery_gates (key, tat_us, open_at, backoff_ms, breaker) VALUES (")
+        upsert.append(
+            "\(upsert.bind(key)), \(upsert.bind(gate.tatMicros)), \(upsert.bind(gate.openAt)), \(upsert.bind(gate.backoffMs)),"
+                + " \(upsert.bind(gate.breaker.rawValue))) ON CONFLICT (key) DO UPDATE SET tat_us = excluded.tat_us,"
+                + " open_at = excluded.open_at, backoff_ms = excluded.backoff_ms, breaker = excluded.breaker"
         )
-        return update
+        return upsert
     }
 
     private static func gates(_ rows: [Row]) throws -> [String: DeliveryGate] {

@@ -36,8 +36,15 @@ public enum OrderedDeliveries {
             park.append(
                 "endpoint_id = \(park.bind(endpointID)) AND next_attempt_at IS NOT NULL AND trigger_type = \(TriggerType.scheduled.sql)"
                     + " AND lease_owner IS NULL AND \(dialect.unparked) AND NOT \(wasOrdered(&park))"
+                    + " AND EXISTS (SELECT 1 FROM endpoints l WHERE l.id = \(park.bind(endpointID)) AND l.deleted_at IS NULL)"
             )
-            return [park]
+            // Manual attempts are outside the order: any parked while it was unordered go now.
+            var manual = SQLStatement(dialect, "UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE ")
+            manual.append(
+                "endpoint_id = \(manual.bind(endpointID)) AND \(dialect.parked) AND next_attempt_at IS NOT NULL"
+                    + " AND trigger_type = \(TriggerType.manual.sql)"
+            )
+            return [park, manual]
         }
         var list = SQLStatement(dialect, "INSERT INTO parked_endpoints (endpoint_id, parked_at) SELECT ")
         list.append(
@@ -55,14 +62,16 @@ extension SQLDialect {
 }
 
 extension SQLStore {
-    /// Gives every ordered endpoint that has waiting deliveries and no live head (a few a pass) its next one.
+    /// Gives every ordered endpoint that has waiting deliveries and no live, unparked head its next one: a few a
+    /// pass, picked at random so that no set of endpoints can keep the others from their turn.
     func repairOrderedHeads() async throws -> Int {
         var stuck = statement("SELECT e.id FROM endpoints e WHERE ")
         stuck.append(
             "e.\(dialect.orderedEndpoint) AND NOT EXISTS (SELECT 1 FROM fifo_heads h JOIN deliveries d ON d.id = h.delivery_id"
-                + " WHERE h.endpoint_id = e.id AND d.next_attempt_at IS NOT NULL)"
-                + " AND EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = e.id AND \(dialect.parked) AND p.next_attempt_at IS NOT NULL)"
-                + " LIMIT \(stuck.bind(sweepBatch))"
+                + " WHERE h.endpoint_id = e.id AND d.next_attempt_at IS NOT NULL AND d.parked = \(dialect.unparkedValue))"
+                + " AND EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = e.id AND \(dialect.parked) AND p.next_attempt_at IS NOT NULL"
+                + " AND p.trigger_type = \(TriggerType.scheduled.sql))"
+                + " ORDER BY random() LIMIT \(stuck.bind(sweepBatch))"
         )
         let endpoints = try await rows(stuck) { try $0.text("id") }
         for endpointID in endpoints { try await write(OrderedDeliveries.advance(endpointID: endpointID, dialect)) }

@@ -109,7 +109,7 @@ extension SQLiteStore {
         guard try !db.rows(DeliveryWrites.leaseHeld(deliveryID: task.deliveryID, owner: completion.owner, .sqlite)).isEmpty else {
             return DeliveryEffects()
         }
-        let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result, orderedHead: task.isOrderedHead)
+        let outcome = DeliveryOutcome(trigger: task.triggerType, result: completion.result, ordered: task.policy.isOrdered)
         var effects = DeliveryEffects()
         if outcome.disablesEndpoint, try !db.rows(DeliveryWrites.disableEndpoint(task.endpointID, now: now, .sqlite)).isEmpty {
             effects.endpointDisabled = now

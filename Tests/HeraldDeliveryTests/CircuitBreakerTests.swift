@@ -88,4 +88,32 @@ import Testing
             }
         }
     }
+
+    @Test func failedProbesCountTowardAutoDisableAsExhaustedDeliveriesWould() async throws {
+        var settings = DeliverySettings.loopbackAllowed
+        settings.maxConcurrencyPerEndpoint = 1
+        settings.disableAfterSeconds = 60
+        let harness = try await DeliveryHarness(settings: settings)
+        let receiver = LoopbackReceiver { _, _ in .init(.internalServerError) }
+        try await receiver.run { base in
+            let breaker = CircuitBreakerPolicy(failureThreshold: 1, cooldownSeconds: 10)
+            let endpoint = try await harness.addEndpoint(url: base + "/dead", policy: EndpointPolicy(retrySchedule: [1_000], circuitBreaker: breaker))
+            for _ in 0..<3 { try await harness.send() }
+            try await harness.withDispatcher { dispatcher in
+                await dispatcher.untilIdle()
+                #expect(receiver.requests(to: "/dead").count == 1)
+                // The first failed probe starts the auto-disable clock; one failing after it ran out disables.
+                harness.clock.advance(seconds: 10)
+                dispatcher.wake()
+                #expect(await receiver.waitFor(2, to: "/dead").count == 2)
+                await dispatcher.untilIdle()
+                harness.clock.advance(seconds: 61)
+                dispatcher.wake()
+                #expect(await receiver.waitFor(3, to: "/dead").count == 3)
+                await dispatcher.untilIdle()
+                let stored = try await harness.store.endpoint(appID: endpoint.appID, idOrUID: endpoint.id)
+                #expect(stored?.disabled == true)
+            }
+        }
+    }
 }

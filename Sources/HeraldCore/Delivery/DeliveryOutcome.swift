@@ -22,10 +22,11 @@ public struct DeliveryOutcome: Sendable, Hashable {
     public var disablesEndpoint: Bool
     /// Exhausted after an attempt: `AutoDisable.decide` says whether the endpoint has failed for long enough.
     public var countsTowardAutoDisable: Bool
-    /// The head of an ordered endpoint is done (delivered or given up): the next of its deliveries comes due.
+    /// The head of an ordered endpoint is done (delivered or given up, or delivered by a manual attempt): the next of
+    /// its deliveries comes due.
     public var advancesOrder: Bool
 
-    public init(trigger: TriggerType, result: DeliveryResult, orderedHead: Bool = false) {
+    public init(trigger: TriggerType, result: DeliveryResult, ordered: Bool = false) {
         let succeeded = result.next == .succeeded
         disablesEndpoint = result.disableEndpoint
         clearsFailureTracking = succeeded
@@ -43,12 +44,13 @@ public struct DeliveryOutcome: Sendable, Hashable {
                 case .failed: .update(status: .fail, nextAttemptAt: nil, attemptsAdded: attempts)
                 }
             settlesScheduledDelivery = false
-            countsTowardAutoDisable = result.next == .failed && result.attempt != nil && !result.disableEndpoint
+            countsTowardAutoDisable =
+                (result.next == .failed || result.failedProbe) && result.attempt != nil && !result.disableEndpoint
         }
-        if case .retry = result.next {
-            advancesOrder = false
-        } else {
-            advancesOrder = orderedHead && trigger == .scheduled
+        switch (trigger, result.next) {
+        case (_, .retry): advancesOrder = false
+        case (.scheduled, _): advancesOrder = ordered
+        case (.manual, _): advancesOrder = ordered && settlesScheduledDelivery
         }
     }
 

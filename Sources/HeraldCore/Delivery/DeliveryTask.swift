@@ -36,8 +36,6 @@ public struct DeliveryTask: Sendable, Hashable {
     public var breaker: BreakerState
     /// Sent as its endpoint's probe: its result closes or reopens the breaker.
     public var isProbe = false
-    /// The head of its endpoint's ordered deliveries (`DeliveryOrdering.fifo`): once it is done, the next comes due.
-    public var isOrderedHead: Bool { policy.isOrdered && triggerType == .scheduled }
 
     public init(
         deliveryID: Int64,
@@ -111,6 +109,9 @@ public struct DeliveryResult: Sendable, Hashable {
     public var next: Next
     /// Disable the endpoint now (it answered 410 Gone).
     public var disableEndpoint: Bool
+    /// A failed circuit-breaker probe: the endpoint is failing even though no delivery was given up (the others wait),
+    /// so it counts toward auto-disable as an exhausted delivery does.
+    public var failedProbe = false
 
     public init(attempt: Attempt?, next: Next, disableEndpoint: Bool = false) {
         self.attempt = attempt
