@@ -14,14 +14,16 @@ extension SQLStore {
     }
 
     public func slowDown(endpointID: String, retryAfterSeconds: Double?, now: Timestamp) async throws -> Timestamp {
-        try await change(endpointID) { gate in
+        try await change(endpointID, deferringDue: true) { gate in
             let closed = SlowDown.close(gate, now: now, retryAfterSeconds: retryAfterSeconds)
             return (closed, closed.openAt)
         }
     }
 
     public func openBreaker(endpointID: String, until: Timestamp) async throws -> Bool {
-        try await change(endpointID) { gate in (Breaker.open(gate, until: until), (gate?.breaker ?? .closed) == .closed) }
+        try await change(endpointID, deferringDue: true) { gate in
+            (Breaker.open(gate, until: until), (gate?.breaker ?? .closed) == .closed)
+        }
     }
 
     public func startProbe(endpointID: String, now: Timestamp, leaseUntil: Timestamp) async throws -> Bool {
@@ -42,11 +44,35 @@ extension SQLStore {
     }
 
     /// Reads the key's gate locked, stores what `decide` makes of it (nothing when it gives nil), returns its answer.
-    private func change<T: Sendable>(_ key: String, _ decide: @escaping @Sendable (DeliveryGate?) -> (DeliveryGate?, T)) async throws -> T {
+    /// `deferringDue`: when the gate now opens later than it did, the endpoint's waiting deliveries move to that time,
+    /// so that claims do not read past them while it is closed (however many endpoints are closed at once).
+    private func change<T: Sendable>(
+        _ key: String,
+        deferringDue: Bool = false,
+        _ decide: @escaping @Sendable (DeliveryGate?) -> (DeliveryGate?, T)
+    ) async throws -> T {
         try await update(reading: lockGates([key])) { results in
-            let (gate, answer) = decide(try Self.gates(results.last ?? [])[key])
-            return (gate.map { [self.storeGate(key, $0)] } ?? [], answer)
+            let stored = try Self.gates(results.last ?? [])[key]
+            let (gate, answer) = decide(stored)
+            guard let gate else { return ([], answer) }
+            var writes = [self.storeGate(key, gate)]
+            if deferringDue, gate.openAt > (stored?.openAt ?? Timestamp(milliseconds: 0)) {
+                writes.append(self.deferDue(endpointID: key, until: gate.openAt))
+            }
+            return (writes, answer)
         }
+    }
+
+    /// Moves the endpoint's unleased deliveries due before `until` to `until` (among the oldest due, as parking
+    /// finds them; the rest are parked or further back). They keep their order: same time, then id.
+    private func deferDue(endpointID: String, until: Timestamp) -> SQLStatement {
+        var update = statement("UPDATE deliveries SET ")
+        update.append("next_attempt_at = \(update.bind(until)) WHERE id IN (SELECT due.id FROM ")
+        update.append(
+            dueWindow(&update, now: until) + " WHERE due.endpoint_id = \(update.bind(endpointID)) AND due.lease_owner IS NULL)"
+                + " AND lease_owner IS NULL"
+        )
+        return update
     }
 
     public func deferDeliveries(_ deliveryIDs: [Int64], owner: String, at: Timestamp) async throws {

@@ -28,6 +28,21 @@ import Testing
         }
     }
 
+    @Test func orderingAndTheBreakerAreStoredAndTheStateIsShown() async throws {
+        try await Self.withEndpoint { api in
+            let body = #"{"ordering":"fifo","circuitBreaker":{"failureThreshold":3}}"#
+            let put = try await api.request(.put, Self.policy, body: body)
+            #expect(put.status == 200)
+            #expect(put.json?["ordering"] == .string("fifo"))
+            let breaker: JSONValue = .object(["enabled": .bool(true), "failureThreshold": .integer(3), "cooldownSeconds": .integer(30)])
+            #expect(put.json?["circuitBreaker"] == breaker)
+            #expect(put.json?["state"] == .object(["circuitBreaker": .string("closed"), "pausedUntil": .null]))
+            #expect(put.json?["serverDefaults"]?["circuitBreaker"]?["failureThreshold"] == .integer(10))
+            let get = try await api.request(.get, Self.policy)
+            #expect(get.json?["ordering"] == .string("fifo") && get.json?["circuitBreaker"] == breaker)
+        }
+    }
+
     @Test func aPutReplacesThePolicyAndTheEndpointKeepsItThroughOtherUpdates() async throws {
         try await Self.withEndpoint { api in
             let body = #"{"retrySchedule":[1,30,600.5],"timeoutSeconds":5,"filter":{"data.amount":{"$gte":100}}}"#
@@ -68,6 +83,14 @@ import Testing
         (#"{"filter":{"a":{"$regex":"^x"}}}"#, ["body", "filter", "a", "$regex"]),
         (#"{"filter":{"$where":"sleep(1)"}}"#, ["body", "filter", "$where"]),
         (#"{"retrySchedul":[1]}"#, ["body", "retrySchedul"]),
+        (#"{"ordering":"lifo"}"#, ["body", "ordering"]),
+        (#"{"ordering":true}"#, ["body", "ordering"]),
+        (#"{"circuitBreaker":true}"#, ["body", "circuitBreaker"]),
+        (#"{"circuitBreaker":{"failureThreshold":0}}"#, ["body", "circuitBreaker", "failureThreshold"]),
+        (#"{"circuitBreaker":{"failureThreshold":99999999999999999999}}"#, ["body", "circuitBreaker", "failureThreshold"]),
+        (#"{"circuitBreaker":{"cooldownSeconds":86401}}"#, ["body", "circuitBreaker", "cooldownSeconds"]),
+        (#"{"circuitBreaker":{"enabled":"no"}}"#, ["body", "circuitBreaker", "enabled"]),
+        (#"{"circuitBreaker":{"threshold":3}}"#, ["body", "circuitBreaker", "threshold"]),
         (#"[]"#, ["body"]),
     ])
     func invalidPoliciesAreRefusedWithWhere(body: String, loc: [String]) async throws {
