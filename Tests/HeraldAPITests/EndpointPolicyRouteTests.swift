@@ -43,6 +43,24 @@ import Testing
         }
     }
 
+    @Test func switchingOrderingBackAndForthIsLimitedLikeRecovers() async throws {
+        try await Self.withEndpoint { api in
+            // Each switch re-queues the endpoint's waiting deliveries; other edits are not counted.
+            for _ in 0..<5 { #expect(try await api.request(.put, Self.policy, body: #"{"timeoutSeconds":5}"#).status == 200) }
+            var statuses: [Int] = []
+            for index in 0..<10 {
+                let body = index % 2 == 0 ? #"{"ordering":"fifo"}"# : #"{}"#
+                let response = try await api.request(.put, Self.policy, body: body)
+                statuses.append(response.status)
+                if response.status == 429 {
+                    #expect(response.headers[.retryAfter] != nil)
+                    break
+                }
+            }
+            #expect(statuses.last == 429, "\(statuses)")
+        }
+    }
+
     @Test func aPutReplacesThePolicyAndTheEndpointKeepsItThroughOtherUpdates() async throws {
         try await Self.withEndpoint { api in
             let body = #"{"retrySchedule":[1,30,600.5],"timeoutSeconds":5,"filter":{"data.amount":{"$gte":100}}}"#

@@ -86,6 +86,9 @@ import Testing
         #expect(first.openAt == Self.now.adding(seconds: 2))
         // Answers to requests sent before it closed change nothing.
         #expect(SlowDown.close(first, now: Self.now.adding(seconds: 1), retryAfterSeconds: 30) == first)
+        // A throttle's next slot a moment away does not hide the answer.
+        let throttled = DeliveryGate(tatMicros: 0, openAt: Self.now.adding(milliseconds: 50))
+        #expect(SlowDown.close(throttled, now: Self.now, retryAfterSeconds: 30).openAt == Self.now.adding(seconds: 30))
         // Asked again soon after it opened: twice as long.
         let second = SlowDown.close(first, now: Self.now.adding(seconds: 3), retryAfterSeconds: nil)
         #expect(second.openAt == Self.now.adding(seconds: 7))

@@ -23,6 +23,10 @@ struct EndpointPolicyRoutes {
         let application = try await environment.application(context)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try EndpointPolicyIn(try await environment.decode(JSONValue.self, from: request))
+        if input.policy.isOrdered != endpoint.policy.isOrdered {
+            // Switching ordering re-queues the endpoint's waiting deliveries: as costly as a recover, and limited with them.
+            try environment.take(environment.resendRate, for: application, cost: TenantLimits.recoverCost, what: "recovers and ordering switches")
+        }
         endpoint.policy = input.policy
         endpoint.updatedAt = environment.clock.now()
         try await environment.store.updateEndpoint(endpoint)

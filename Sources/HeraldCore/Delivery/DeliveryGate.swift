@@ -149,11 +149,12 @@ public enum SlowDown {
         statusCode == 429 || statusCode == 502 || statusCode == 504
     }
 
-    /// The gate after one more such answer at `now`. Answers to requests sent before the gate closed (it is still
-    /// closed) leave it as it is; one soon after it reopened doubles the wait.
+    /// The gate after one more such answer at `now`. Answers to requests sent before the gate closed for a while (it
+    /// stays closed a second more or longer: a slow-down, a cool-down) leave it as it is — a throttle's next slot is
+    /// sooner than that, and is no reason to ignore the receiver; one soon after it reopened doubles the wait.
     public static func close(_ gate: DeliveryGate?, now: Timestamp, retryAfterSeconds: Double?) -> DeliveryGate {
         var gate = gate ?? DeliveryGate()
-        if gate.openAt > now { return gate }
+        if gate.openAt >= now.adding(milliseconds: 1_000) { return gate }
         let previous = min(max(gate.backoffMs, 0), maximumBackoffMs)
         let sinceOpen = now.milliseconds.subtractingReportingOverflow(gate.openAt.milliseconds)
         let recent = previous > 0 && !sinceOpen.overflow && sinceOpen.partialValue < 2 * previous + firstBackoffMs
@@ -163,7 +164,7 @@ public enum SlowDown {
             backoff = min(max(asked, retryAfterRangeMs.lowerBound), retryAfterRangeMs.upperBound)
         }
         gate.backoffMs = backoff
-        gate.openAt = now.adding(milliseconds: backoff)
+        gate.openAt = max(gate.openAt, now.adding(milliseconds: backoff))
         return gate
     }
 }
