@@ -29,8 +29,15 @@ if not (PROMETHEUS and PROMTOOL):
 MONITORING = os.path.join(ROOT, "docs", "monitoring")
 
 
+class NotReady(Exception):
+    """Prometheus answers 503 until its storage is open."""
+
+
 def query(prometheus: str, expression: str) -> list:
-    answer = httpx.get(prometheus + "/api/v1/query", params={"query": expression}, timeout=10).json()
+    response = httpx.get(prometheus + "/api/v1/query", params={"query": expression}, timeout=10)
+    if response.status_code == 503:
+        raise NotReady(response.text)
+    answer = response.json()
     assert answer["status"] == "success", (expression, answer)
     return answer["data"]["result"]
 
@@ -52,7 +59,7 @@ def wait_for_value(prometheus: str, expression: str, wanted, timeout: float = 30
     while time.time() < deadline:
         try:
             result = query(prometheus, expression)
-        except httpx.TransportError:  # Prometheus is still starting
+        except (httpx.TransportError, NotReady):  # Prometheus is still starting
             time.sleep(0.2)
             continue
         value = float(result[0]["value"][1]) if result else None
