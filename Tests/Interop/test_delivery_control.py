@@ -65,10 +65,16 @@ def test_retry_after_holds_back_the_endpoints_other_deliveries(herald):
     app = "slowdown-" + uuid.uuid4().hex[:6]
     try:
         api.post("/app", json={"name": "Slow down", "uid": app}).raise_for_status()
-        api.post(f"/app/{app}/endpoint", json={"url": f"{receiver.url}/busy"}).raise_for_status()
+        api.post(f"/app/{app}/endpoint", json={"url": f"{receiver.url}/busy", "uid": "busy"}).raise_for_status()
         api.post(f"/app/{app}/msg", json={"eventType": "order.paid", "payload": {}}).raise_for_status()
         first = receiver.wait_for("/busy", 1)
         assert len(first) == 1
+        # The receiver logs the request before Herald has read its 429: wait until the slow-down is recorded, since a
+        # delivery claimed before that moment is already on its way.
+        deadline = time.monotonic() + 10
+        while api.get(f"/app/{app}/endpoint/busy/policy").json()["state"]["pausedUntil"] is None:
+            assert time.monotonic() < deadline, "the 429 never slowed the endpoint"
+            time.sleep(0.05)
         for n in range(2):
             api.post(f"/app/{app}/msg", json={"eventType": "order.paid", "payload": {"n": n}}).raise_for_status()
         later = receiver.wait_for("/busy", 3, timeout=30)
