@@ -252,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "HeraldStorageTests",
             dependencies: [
-                "HeraldCore", "HeraldSQLite", "HeraldPostgres", "HeraldTesting",
+                "HeraldCore", "HeraldSQL", "HeraldSQLite", "HeraldPostgres", "HeraldTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

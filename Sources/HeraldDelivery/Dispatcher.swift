@@ -168,7 +168,12 @@ public final class Dispatcher: Service {
                 let released = try await store.releaseParked(endpointID: endpointID, count: parkingKeep)
                 if released < parkingKeep { parking.withLock { $0.emptied(endpointID) } }
             }
-            if sweep { _ = try await store.releaseParked(keep: parkingKeep, now: clock.now()) }
+            if sweep {
+                _ = try await store.releaseParked(keep: parkingKeep, now: clock.now())
+                let (cursor, batch) = parking.withLock { ($0.strandedCursor, $0.strandedBatch) }
+                let next = try await store.relistStrandedParked(after: cursor, limit: batch, now: clock.now())
+                parking.withLock { $0.strandedCursor = next ?? "" }
+            }
         } catch {
             if !Task.isCancelled {
                 logger.error("parking or releasing deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])

@@ -14,6 +14,10 @@ struct ParkingPace {
     private var lastSweep: ContinuousClock.Instant?
     /// Endpoints this dispatcher parked and has not seen emptied.
     private(set) var parkedHere: Set<String> = []
+    /// Where the next sweep goes on looking for stranded parked deliveries (`DeliveryQueue.relistStrandedParked`): a
+    /// few hundred endpoints a sweep, round and round, so the cost stays flat however many endpoints there are.
+    var strandedCursor = ""
+    let strandedBatch = 256
 
     init(keep: Int) {
         self.keep = keep

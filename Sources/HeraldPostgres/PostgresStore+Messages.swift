@@ -26,7 +26,6 @@ extension PostgresStore {
             let targets = try await fanOutTargets(of: message)
             bindings.add(targets.deliveries)
             bindings.add(targets.feeds)
-            bindings.add(targets.ordered)
             queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
             // After the commit, in one transaction: the message is stored whatever happens here (a failure is logged,
             // not answered: the client must not send it again), and the parking sweep gives any ordered endpoint left

@@ -84,7 +84,8 @@ enum Statements {
     /// unseen), a feed entry per polling endpoint in `$11` — in one statement. The choice was made on endpoints read just before; the statement
     /// takes only those still live and enabled, and of the same kind (push or poll), as it sees them. Parameters: id,
     /// app id, event type, event id, channels (JSON), payload, payload expiry, created at, trace parent, delivery
-    /// endpoints, feed endpoints, ordered endpoints (stored parked: `OrderedDeliveries`).
+    /// endpoints, feed endpoints. An ordered endpoint's deliveries are stored parked (`OrderedDeliveries`), as the
+    /// statement sees the endpoint.
     enum MessageFanOut: StatementText {
         static let sql = """
             WITH message AS (
@@ -96,7 +97,7 @@ enum Statements {
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
                 SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8,
-                    target.id = ANY($12::text[]) OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE)
+                    target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE)
                 FROM message, endpoints target
                 WHERE target.id = ANY($10::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
                     AND target.url <> '\(EndpointURL.poller)'

@@ -86,6 +86,22 @@ extension SQLStore {
         return released
     }
 
+    public func relistStrandedParked(after endpointID: String, limit: Int, now: Timestamp) async throws -> String? {
+        var page = statement("SELECT id FROM endpoints WHERE ")
+        page.append("id > \(page.bind(endpointID)) ORDER BY id LIMIT \(page.bind(max(1, limit)))")
+        let endpoints = try await rows(page) { try $0.text("id") }
+        guard let last = endpoints.last else { return nil }
+        var list = statement("INSERT INTO parked_endpoints (endpoint_id, parked_at) SELECT e.id, ")
+        list.append(
+            "\(list.bind(now)) FROM endpoints e WHERE " + list.isAny(of: endpoints, "e.id") + " AND NOT e.\(dialect.orderedEndpoint)"
+                + " AND NOT EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = e.id)"
+                + " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.\(dialect.parked) AND d.next_attempt_at IS NOT NULL)"
+                + " ON CONFLICT (endpoint_id) DO NOTHING"
+        )
+        try await write([list])
+        return last
+    }
+
     /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list.
     private func release(endpointID: String, count: Int) async throws -> Int {
         var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")

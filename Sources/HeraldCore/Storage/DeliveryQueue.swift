@@ -49,6 +49,10 @@ public protocol DeliveryQueue: Sendable {
     /// Lets parked deliveries back, up to `keep` waiting per endpoint, for every endpoint whose waiting ones are down
     /// to half that; returns how many. Any instance releases what any parked.
     func releaseParked(keep: Int, now: Timestamp) async throws -> Int
+    /// Lists for the sweep every endpoint among the `limit` after `endpointID` (in id order) that has parked
+    /// deliveries while neither listed nor ordered: stranded by a race on PostgreSQL (a message stored parked for an
+    /// ordered endpoint as it stopped being ordered). Returns the last endpoint looked at, nil past the last one.
+    func relistStrandedParked(after endpointID: String, limit: Int, now: Timestamp) async throws -> String?
     /// Lets the endpoint's `count` oldest parked deliveries back (its waiting ones ran out); returns how many.
     func releaseParked(endpointID: String, count: Int) async throws -> Int
     /// How many deliveries wait, are being sent and wait for a retry now, over every tenant (for the metrics).
