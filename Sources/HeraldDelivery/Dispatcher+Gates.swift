@@ -37,10 +37,13 @@ extension Dispatcher {
         }
         let now = clock.now()
         var reserved: [[Timestamp]] = []
+        var handBackAt = now
         do {
             reserved = try await store.reserveSends(requests, now: now)
         } catch {
             logger.error("reserving throttled sends failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            // A second later, or the claim loop would spin on a failing database.
+            handBackAt = now.adding(milliseconds: 1_000)
         }
         var handBack: [DeliveryTask] = []
         for (index, group) in groups.enumerated() {
@@ -55,7 +58,7 @@ extension Dispatcher {
             }
             if times.count < group.tasks.count { closeLocally(group.endpointID, until: now.adding(milliseconds: 1_000)) }
         }
-        await self.handBack(handBack, at: now)
+        await self.handBack(handBack, at: handBackAt)
         return send
     }
 
@@ -67,6 +70,9 @@ extension Dispatcher {
         var send: [DeliveryTask] = []
         var handBack: [DeliveryTask] = []
         var decided: [String: Bool] = [:]
+        // Endpoints whose probe could not be taken, and their deliveries.
+        var unknown: Set<String> = []
+        var failed: [DeliveryTask] = []
         for var task in claimed {
             // One that will not be sent (its endpoint or payload is gone) ends now, probe or not.
             guard task.breaker != .closed, !task.endpointInactive, task.payload != nil, task.payloadExpiresAt > now else {
@@ -86,11 +92,14 @@ extension Dispatcher {
                 } catch {
                     logger.error("taking a probe failed", metadata: ["herald.error": "\(String(reflecting: error))"])
                     decided[task.endpointID] = false
+                    unknown.insert(task.endpointID)
                 }
             }
-            handBack.append(task)
+            if unknown.contains(task.endpointID) { failed.append(task) } else { handBack.append(task) }
         }
         await self.handBack(handBack, at: now)
+        // A second later, or the claim loop would spin on a failing database.
+        await self.handBack(failed, at: now.adding(milliseconds: 1_000))
         return send
     }
 
@@ -106,9 +115,14 @@ extension Dispatcher {
                 // A breaker turned off while open closes on its probe, whatever the answer.
                 if failed && breaker.enabled {
                     _ = try await store.openBreaker(endpointID: task.endpointID, until: now.adding(seconds: Int64(breaker.cooldownSeconds)))
+                    if breakerNotices.withLock({ $0.stillOpen(task.endpointID, now: now) }) {
+                        await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
+                    }
                 } else if try await store.closeBreaker(endpointID: task.endpointID, now: now) {
                     logger.notice("circuit breaker closed", metadata: Self.logMetadata(task))
-                    await emitBreaker(.circuitClosed, task: task, statusCode: statusCode)
+                    if breakerNotices.withLock({ $0.closed(task.endpointID) }) {
+                        await emitBreaker(.circuitClosed, task: task, statusCode: statusCode)
+                    }
                 }
                 return
             }
@@ -133,7 +147,9 @@ extension Dispatcher {
                     "circuit breaker opened",
                     metadata: Self.logMetadata(task).merging(["herald.failures": "\(breaker.failureThreshold)"]) { $1 }
                 )
-                await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
+                if breakerNotices.withLock({ $0.opened(task.endpointID, now: now) }) {
+                    await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
+                }
             }
         } catch {
             logger.error("recording a circuit breaker's state failed", metadata: ["herald.error": "\(String(reflecting: error))"])

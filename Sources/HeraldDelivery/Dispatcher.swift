@@ -32,6 +32,8 @@ public final class Dispatcher: Service {
     let heldEndpoints = Mutex<[String: Timestamp]>([:])
     /// Failed attempts in a row per endpoint, as this dispatcher saw them (its circuit breaker counts them).
     let breakerFailures = Mutex<[String: Int]>([:])
+    /// Which breaker changes this dispatcher announces (a flapping endpoint's are thinned).
+    let breakerNotices = Mutex(BreakerNotices())
     /// Endpoints closed by a throttle or a slow-down, until about when they open (for parking).
     let closedHere = Mutex<[String: Timestamp]>([:])
     /// This process's own pacing of throttled requests.
