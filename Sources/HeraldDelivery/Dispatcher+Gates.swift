@@ -53,7 +53,7 @@ extension Dispatcher {
                     handBack.append(task)
                     continue
                 }
-                if times[position] > now { task.notBefore = times[position] }
+                task.notBefore = times[position]
                 send.append(task)
             }
             if times.count < group.tasks.count { closeLocally(group.endpointID, until: now.adding(milliseconds: 1_000)) }
@@ -172,16 +172,41 @@ extension Dispatcher {
     }
 
     /// Waits for the time a throttle reserved for the delivery, then until sending now keeps this process's requests
-    /// to the endpoint and application within their rates (`SendPacing`).
-    func waitForTurn(_ task: DeliveryTask) async {
-        guard task.throttleRate != nil || task.appThrottleRate != nil else { return }
-        if let notBefore = task.notBefore {
-            let wait = notBefore.milliseconds(since: clock.now())
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(min(wait, ThrottlePlanner.horizonMicros / 1000))) }
+    /// to the endpoint and application within their rates (`SendPacing`). A send that would leave more than one
+    /// interval after its reserved time (a busy process) gives that time up and reserves again, or it could crowd the
+    /// times another instance reserved next (`ThrottleRate.reservationToleranceMicros`); a few times at most, then it
+    /// goes. Returns false when the rate has nothing left within the horizon, or reserving failed: the caller hands
+    /// the delivery back.
+    func waitForTurn(_ task: DeliveryTask) async -> Bool {
+        let rates = [task.throttleRate, task.appThrottleRate].compactMap { $0 }
+        guard let lateness = rates.map(\.intervalMicros).min() else { return true }
+        var reserved = task.notBefore
+        for round in 0..<4 {
+            if let reserved {
+                let wait = reserved.milliseconds(since: clock.now())
+                if wait > 0 { try? await Task.sleep(for: .milliseconds(min(wait, ThrottlePlanner.horizonMicros / 1000))) }
+            }
+            while !Task.isCancelled, let wait = pacing.withLock({ $0.admit(task) }) {
+                try? await Task.sleep(for: min(wait, .microseconds(ThrottlePlanner.horizonMicros)))
+            }
+            let now = clock.now()
+            guard round < 3, let time = reserved, now.milliseconds(since: time) * 1000 > lateness else { return true }
+            let request = ThrottlePlanner.Request(
+                endpointID: task.endpointID,
+                endpointRate: task.throttleRate,
+                appID: task.appID,
+                appRate: task.appThrottleRate,
+                count: 1
+            )
+            do {
+                reserved = try await store.reserveSends([request], now: now).first?.first
+            } catch {
+                logger.error("reserving throttled sends failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+                return false
+            }
+            guard reserved != nil else { return false }
         }
-        while !Task.isCancelled, let wait = pacing.withLock({ $0.admit(task) }) {
-            try? await Task.sleep(for: min(wait, .microseconds(ThrottlePlanner.horizonMicros)))
-        }
+        return true
     }
 
     /// The receiver asked to slow down: closes its endpoint for every instance, once per closing here.

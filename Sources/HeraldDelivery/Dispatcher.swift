@@ -195,8 +195,10 @@ public final class Dispatcher: Service {
                     // A slow-down or the breaker closed it: this and the endpoint's waiting deliveries go back until then.
                     let waiting = slots.withLock { $0.withdrawWaiting(for: task.endpointID) }
                     await handBack([task] + waiting, at: opens)
+                } else if await !waitForTurn(task) {
+                    // Its rate is taken for the next second: it waits its turn again, unattempted.
+                    await handBack([task], at: clock.now().adding(milliseconds: 1_000))
                 } else {
-                    await waitForTurn(task)
                     let result = await attempt(task)
                     idle.begin()
                     recording.addTask { [task] in

@@ -17,14 +17,16 @@ import Testing
 
     @Test func aRateGrantsItsBurstAtOnceThenOneSendPerIntervalWithinTheHorizon() {
         var planner = ThrottlePlanner(gates: [:], now: Self.now)
-        // 20/s: a burst of 2, then one every 50 ms up to a second from now.
-        let times = planner.reserve(Self.request(endpoint: 20, count: 100))
-        #expect(times.count == 22)
-        #expect(times.prefix(2).allSatisfy { $0 == Self.now })
+        // 40/s: a burst of 4, of which reservations take 3 (the fourth is room for a send that leaves late), then one
+        // every 25 ms up to a second from now.
+        let times = planner.reserve(Self.request(endpoint: 40, count: 100))
+        #expect(times.count == 43)
+        #expect(times.prefix(3).allSatisfy { $0 == Self.now })
+        #expect(times[3] == Self.now.adding(milliseconds: 25))
         #expect(times.last == Self.now.adding(milliseconds: 1_000))
         // What is reserved is gone: at the same moment nothing more is granted, and claims wait until the next send.
-        #expect(planner.reserve(Self.request(endpoint: 20, count: 100)).isEmpty)
-        #expect(planner.gates["ep_1"]?.openAt == Self.now.adding(milliseconds: 1_050))
+        #expect(planner.reserve(Self.request(endpoint: 40, count: 100)).isEmpty)
+        #expect(planner.gates["ep_1"]?.openAt == Self.now.adding(milliseconds: 1_025))
     }
 
     @Test func noStretchOfTimeGetsMoreThanTheRateAndTheBurst() {

@@ -56,6 +56,10 @@ public struct ThrottleRate: Sendable, Hashable {
     public var intervalMicros: Int64 { 1_000_000 / Int64(perSecond) }
     /// How far ahead of its exact time a send may go (the burst).
     public var toleranceMicros: Int64 { Int64(burst - 1) * intervalMicros }
+    /// The same for reservations (`ThrottlePlanner`), one send of the burst less: a send may leave up to one interval
+    /// after its reserved time (a later one reserves again), and the send kept back is what makes room for it, so the
+    /// receiver still gets no more than the rate and the burst in any second from all instances together.
+    public var reservationToleranceMicros: Int64 { Int64(max(0, burst - 2)) * intervalMicros }
 }
 
 /// Reserves send times for claimed deliveries against their endpoint's and application's rates (both, when both
@@ -103,10 +107,10 @@ public struct ThrottlePlanner: Sendable {
         for index in 0..<max(0, request.count) {
             var at = nowMicros
             if let rate = request.endpointRate, let start = endpointStart {
-                at = max(at, start + Int64(index) * rate.intervalMicros - rate.toleranceMicros)
+                at = max(at, start + Int64(index) * rate.intervalMicros - rate.reservationToleranceMicros)
             }
             if let rate = request.appRate, let start = appStart {
-                at = max(at, start + Int64(index) * rate.intervalMicros - rate.toleranceMicros)
+                at = max(at, start + Int64(index) * rate.intervalMicros - rate.reservationToleranceMicros)
             }
             guard at <= limit else { break }
             times.append(Timestamp(milliseconds: (at + 999) / 1000))
@@ -131,7 +135,7 @@ public struct ThrottlePlanner: Sendable {
     private mutating func advance(_ key: String, to tat: Int64, rate: ThrottleRate) {
         var gate = gates[key] ?? DeliveryGate()
         gate.tatMicros = tat
-        let next = Timestamp(milliseconds: (tat - rate.toleranceMicros + 999) / 1000)
+        let next = Timestamp(milliseconds: (tat - rate.reservationToleranceMicros + 999) / 1000)
         gate.openAt = max(gate.openAt, next)
         gates[key] = gate
     }
