@@ -172,14 +172,14 @@ extension Dispatcher {
     }
 
     /// Waits for the time a throttle reserved for the delivery, then until sending now keeps this process's requests
-    /// to the endpoint and application within their rates (`SendPacing`). A send that would leave more than one
-    /// interval after its reserved time (a busy process) gives that time up and reserves again, or it could crowd the
-    /// times another instance reserved next (`ThrottleRate.reservationToleranceMicros`); a few times at most, then it
+    /// to the endpoint and application within their rates (`SendPacing`). A send that would leave later after its
+    /// reserved time than the rates allow for (`ThrottleRate.latenessMicros`: a busy process) gives that time up and
+    /// reserves again, or it could crowd the times another instance reserved next; a few times at most, then it
     /// goes. Returns false when the rate has nothing left within the horizon, or reserving failed: the caller hands
     /// the delivery back.
     func waitForTurn(_ task: DeliveryTask) async -> Bool {
         let rates = [task.throttleRate, task.appThrottleRate].compactMap { $0 }
-        guard let lateness = rates.map(\.intervalMicros).min() else { return true }
+        guard let lateness = rates.map(\.latenessMicros).min() else { return true }
         var reserved = task.notBefore
         for round in 0..<4 {
             if let reserved {
@@ -190,7 +190,8 @@ extension Dispatcher {
                 try? await Task.sleep(for: min(wait, .microseconds(ThrottlePlanner.horizonMicros)))
             }
             let now = clock.now()
-            guard round < 3, let time = reserved, now.milliseconds(since: time) * 1000 > lateness else { return true }
+            // Reserved times are rounded up to the millisecond and the clock reads whole ones: 2 ms of doubt, counted late.
+            guard round < 3, let time = reserved, now.milliseconds(since: time) * 1000 + 2_000 >= lateness else { return true }
             let request = ThrottlePlanner.Request(
                 endpointID: task.endpointID,
                 endpointRate: task.throttleRate,

@@ -17,16 +17,14 @@ import Testing
 
     @Test func aRateGrantsItsBurstAtOnceThenOneSendPerIntervalWithinTheHorizon() {
         var planner = ThrottlePlanner(gates: [:], now: Self.now)
-        // 40/s: a burst of 4, of which reservations take 3 (the fourth is room for a send that leaves late), then one
-        // every 25 ms up to a second from now.
-        let times = planner.reserve(Self.request(endpoint: 40, count: 100))
-        #expect(times.count == 43)
-        #expect(times.prefix(3).allSatisfy { $0 == Self.now })
-        #expect(times[3] == Self.now.adding(milliseconds: 25))
+        // 20/s: a burst of 2, then one every 50 ms up to a second from now.
+        let times = planner.reserve(Self.request(endpoint: 20, count: 100))
+        #expect(times.count == 22)
+        #expect(times.prefix(2).allSatisfy { $0 == Self.now })
         #expect(times.last == Self.now.adding(milliseconds: 1_000))
         // What is reserved is gone: at the same moment nothing more is granted, and claims wait until the next send.
-        #expect(planner.reserve(Self.request(endpoint: 40, count: 100)).isEmpty)
-        #expect(planner.gates["ep_1"]?.openAt == Self.now.adding(milliseconds: 1_025))
+        #expect(planner.reserve(Self.request(endpoint: 20, count: 100)).isEmpty)
+        #expect(planner.gates["ep_1"]?.openAt == Self.now.adding(milliseconds: 1_050))
     }
 
     @Test func noStretchOfTimeGetsMoreThanTheRateAndTheBurst() {
@@ -56,6 +54,35 @@ import Testing
             }
             #expect(worst == nil, "\(worst ?? "")")
             #expect(sends.count > 50)
+        }
+    }
+
+    /// What the dispatcher lets happen: a send leaves up to `latenessMicros` (exclusive, less its 2 ms of doubt) after
+    /// its reserved time, in any order; a second still gets no more than the rate and the burst.
+    @Test func sendsLeavingLateWithinTheAllowanceKeepTheBound() {
+        var random = SystemRandomNumberGenerator()
+        for rate in [1, 10, 20, 50, 250, 1_000] {
+            let throttle = ThrottleRate(perSecond: rate)
+            var planner = ThrottlePlanner(gates: [:], now: Self.now)
+            var now = Self.now
+            var sends: [Int64] = []
+            for _ in 0..<(rate >= 250 ? 8 : 60) {
+                let reserved = planner.reserve(Self.request(endpoint: rate, count: 3 * rate + 3))
+                let latest = max(0, throttle.latenessMicros / 1000 - 2)
+                sends += reserved.map { $0.milliseconds + Int64.random(in: 0...latest, using: &random) }
+                now = now.adding(milliseconds: 1_000)
+                planner = ThrottlePlanner(gates: planner.gates, now: now)
+            }
+            sends.sort()
+            var most = 0
+            var start = 0
+            for (end, time) in sends.enumerated() {
+                while time - sends[start] >= 1_000 { start += 1 }
+                most = max(most, end - start + 1)
+            }
+            // Reserved times are whole milliseconds, rounded up: one more send may share an edge.
+            #expect(most <= rate + throttle.burst + 1, "rate \(rate): \(most) in a second")
+            #expect(most >= rate, "rate \(rate): only \(most) in a second")
         }
     }
 

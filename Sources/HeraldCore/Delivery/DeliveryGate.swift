@@ -56,10 +56,16 @@ public struct ThrottleRate: Sendable, Hashable {
     public var intervalMicros: Int64 { 1_000_000 / Int64(perSecond) }
     /// How far ahead of its exact time a send may go (the burst).
     public var toleranceMicros: Int64 { Int64(burst - 1) * intervalMicros }
-    /// The same for reservations (`ThrottlePlanner`), one send of the burst less: a send may leave up to one interval
-    /// after its reserved time (a later one reserves again), and the send kept back is what makes room for it, so the
-    /// receiver still gets no more than the rate and the burst in any second from all instances together.
-    public var reservationToleranceMicros: Int64 { Int64(max(0, burst - 2)) * intervalMicros }
+    /// The same for reservations (`ThrottlePlanner`), less `lateSends - 1` sends of the burst: a send may leave less
+    /// than `latenessMicros` after its reserved time (a later one reserves again), and the sends kept back make room
+    /// for it, so the receiver still gets no more than the rate and the burst in any second from all instances
+    /// together (in a second, sends reserved up to `lateSends` intervals before it can arrive: `lateSends - 1` more
+    /// than without lateness, as a second holds a whole number of sends).
+    public var reservationToleranceMicros: Int64 { Int64(burst - lateSends) * intervalMicros }
+    /// How late after its reserved time a send may still leave (exclusive): what a busy machine needs (about 20 ms),
+    /// as far as the burst has room for it, and at least one interval.
+    public var latenessMicros: Int64 { Int64(lateSends) * intervalMicros }
+    private var lateSends: Int { max(1, min(burst, Int((20_000 + intervalMicros - 1) / intervalMicros))) }
 }
 
 /// Reserves send times for claimed deliveries against their endpoint's and application's rates (both, when both
