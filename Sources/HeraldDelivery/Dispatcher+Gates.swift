@@ -114,15 +114,14 @@ extension Dispatcher {
                 breakerFailures.withLock { $0[task.endpointID] = nil }
                 // A breaker turned off while open closes on its probe, whatever the answer.
                 if failed && breaker.enabled {
-                    _ = try await store.openBreaker(endpointID: task.endpointID, until: now.adding(seconds: Int64(breaker.cooldownSeconds)))
-                    if breakerNotices.withLock({ $0.stillOpen(task.endpointID, now: now) }) {
-                        await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
-                    }
+                    let until = now.adding(seconds: Int64(breaker.cooldownSeconds))
+                    // Known closed here again, so parking takes its backlog out of the claims' way while it cools down.
+                    heldEndpoints.withLock { $0[task.endpointID] = until }
+                    closeLocally(task.endpointID, until: until)
+                    _ = try await store.openBreaker(endpointID: task.endpointID, until: until)
                 } else if try await store.closeBreaker(endpointID: task.endpointID, now: now) {
                     logger.notice("circuit breaker closed", metadata: Self.logMetadata(task))
-                    if breakerNotices.withLock({ $0.closed(task.endpointID) }) {
-                        await emitBreaker(.circuitClosed, task: task, statusCode: statusCode)
-                    }
+                    await emitBreaker(.circuitClosed, task: task, statusCode: statusCode)
                 }
                 return
             }
@@ -147,9 +146,7 @@ extension Dispatcher {
                     "circuit breaker opened",
                     metadata: Self.logMetadata(task).merging(["herald.failures": "\(breaker.failureThreshold)"]) { $1 }
                 )
-                if breakerNotices.withLock({ $0.opened(task.endpointID, now: now) }) {
-                    await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
-                }
+                await emitBreaker(.circuitOpened, task: task, statusCode: statusCode)
             }
         } catch {
             logger.error("recording a circuit breaker's state failed", metadata: ["herald.error": "\(String(reflecting: error))"])
@@ -179,7 +176,10 @@ extension Dispatcher {
     /// the delivery back.
     func waitForTurn(_ task: DeliveryTask) async -> Bool {
         let rates = [task.throttleRate, task.appThrottleRate].compactMap { $0 }
-        guard let lateness = rates.map(\.latenessMicros).min() else { return true }
+        // One that will not be sent (its endpoint or payload is gone) ends at once.
+        guard let lateness = rates.map(\.latenessMicros).min(), !task.endpointInactive, task.payload != nil,
+            task.payloadExpiresAt > clock.now()
+        else { return true }
         var reserved = task.notBefore
         for round in 0..<4 {
             if let reserved {

@@ -32,8 +32,6 @@ public final class Dispatcher: Service {
     let heldEndpoints = Mutex<[String: Timestamp]>([:])
     /// Failed attempts in a row per endpoint, as this dispatcher saw them (its circuit breaker counts them).
     let breakerFailures = Mutex<[String: Int]>([:])
-    /// Which breaker changes this dispatcher announces (a flapping endpoint's are thinned).
-    let breakerNotices = Mutex(BreakerNotices())
     /// Endpoints closed by a throttle or a slow-down, until about when they open (for parking).
     let closedHere = Mutex<[String: Timestamp]>([:])
     /// This process's own pacing of throttled requests.
@@ -196,7 +194,9 @@ public final class Dispatcher: Service {
                     let waiting = slots.withLock { $0.withdrawWaiting(for: task.endpointID) }
                     await handBack([task] + waiting, at: opens)
                 } else if await !waitForTurn(task) {
-                    // Its rate is taken for the next second: it waits its turn again, unattempted.
+                    // Its rate is taken for the next second: it waits its turn again, unattempted. A probe that sends
+                    // nothing tests nothing: the next claim takes another.
+                    if task.isProbe { _ = try? await store.openBreaker(endpointID: task.endpointID, until: clock.now()) }
                     await handBack([task], at: clock.now().adding(milliseconds: 1_000))
                 } else {
                     let result = await attempt(task)

@@ -91,12 +91,19 @@ extension SQLStore {
         page.append("id > \(page.bind(endpointID)) ORDER BY id LIMIT \(page.bind(max(1, limit)))")
         let endpoints = try await rows(page) { try $0.text("id") }
         guard let last = endpoints.last else { return nil }
-        var list = statement("INSERT INTO parked_endpoints (endpoint_id, parked_at) SELECT e.id, ")
-        list.append(
-            "\(list.bind(now)) FROM endpoints e WHERE " + list.isAny(of: endpoints, "e.id") + " AND NOT e.\(dialect.orderedEndpoint)"
+        var find = statement("SELECT e.id FROM endpoints e WHERE ")
+        find.append(
+            find.isAny(of: endpoints, "e.id") + " AND NOT e.\(dialect.orderedEndpoint)"
                 + " AND NOT EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = e.id)"
                 + " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = e.id AND d.\(dialect.parked) AND d.next_attempt_at IS NOT NULL)"
-                + " ON CONFLICT (endpoint_id) DO NOTHING"
+        )
+        // Read first, so a sweep that finds nothing (nearly always) writes nothing; listing one that was let back
+        // meanwhile is harmless (the next sweep strikes it off).
+        let stranded = try await rows(find) { try $0.text("id") }
+        guard !stranded.isEmpty else { return last }
+        var list = statement("INSERT INTO parked_endpoints (endpoint_id, parked_at) SELECT id, ")
+        list.append(
+            "\(list.bind(now)) FROM endpoints WHERE " + list.isAny(of: stranded, "id") + " ON CONFLICT (endpoint_id) DO NOTHING"
         )
         try await write([list])
         return last
