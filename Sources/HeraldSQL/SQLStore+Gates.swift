@@ -45,7 +45,8 @@ extension SQLStore {
 
     /// Reads the key's gate locked, stores what `decide` makes of it (nothing when it gives nil), returns its answer.
     /// `deferringDue`: when the gate now opens later than it did, the endpoint's waiting deliveries move to that time,
-    /// so that claims do not read past them while it is closed (however many endpoints are closed at once).
+    /// so that claims do not read past them while it is closed (however many endpoints are closed at once), and it is
+    /// listed as parked until then.
     private func change<T: Sendable>(
         _ key: String,
         deferringDue: Bool = false,
@@ -58,6 +59,11 @@ extension SQLStore {
             var writes = [self.storeGate(key, gate)]
             if deferringDue, gate.openAt > (stored?.openAt ?? Timestamp(milliseconds: 0)) {
                 writes.append(self.deferDue(endpointID: key, until: gate.openAt))
+                // Listed as parked, so that what is queued for it while it is closed is stored parked, not in the
+                // claims' way (a dead endpoint's backlog keeps growing while its breaker is open).
+                var list = self.statement("INSERT INTO parked_endpoints (endpoint_id, parked_at) VALUES (")
+                list.append("\(list.bind(key)), \(list.bind(gate.openAt))) ON CONFLICT (endpoint_id) DO NOTHING")
+                writes.append(list)
             }
             return (writes, answer)
         }

@@ -80,7 +80,7 @@ extension SQLStore {
             let unparked = try await rows(waiting) { try $0.int("n") }.first ?? 0
             // Let back what brings it to `keep` waiting, once it is down to half: fewer, larger releases.
             guard unparked <= keep / 2 else { continue }
-            released += try await release(endpointID: endpointID, count: keep - unparked)
+            released += try await release(endpointID: endpointID, count: keep - unparked, now: now)
         }
         if released > 0 { deliveriesBecameDue() }
         return released
@@ -109,8 +109,9 @@ extension SQLStore {
         return last
     }
 
-    /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list.
-    private func release(endpointID: String, count: Int) async throws -> Int {
+    /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list — not
+    /// while its gate is closed at `now` (given), so that what is queued for it meanwhile is still stored parked.
+    private func release(endpointID: String, count: Int, now: Timestamp? = nil) async throws -> Int {
         var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
@@ -132,6 +133,11 @@ extension SQLStore {
                     + "\(done.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked))"
                     + " OR EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(done.bind(endpointID)) AND e.\(dialect.orderedEndpoint)))"
             )
+            if let now {
+                done.append(
+                    " AND NOT EXISTS (SELECT 1 FROM delivery_gates g WHERE g.key = \(done.bind(endpointID)) AND g.open_at > \(done.bind(now)))"
+                )
+            }
             try await write([lock, done])
         }
         return released

@@ -73,6 +73,36 @@ import Testing
         }
     }
 
+    /// A dead endpoint's backlog grows while its breaker is open: what is queued meanwhile is stored parked (out of
+    /// the claims' way) and comes back, in order, once it opens.
+    @Test(arguments: StoreBackend.all)
+    func whatIsQueuedForAClosedEndpointIsStoredParkedUntilItOpens(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (app, endpoint) = try await Self.backlog(store, count: 2)
+            let opens = Self.now.adding(seconds: 30)
+            #expect(try await store.openBreaker(endpointID: endpoint.id, until: opens))
+            var queued: [String] = []
+            for index in 0..<5 {
+                let message = StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(10 + index)))
+                try await store.createMessage(message)
+                queued.append(message.id)
+            }
+            // Parked: the sweep finds none of them waiting where claims look, and lets four back; the endpoint stays
+            // listed while it is closed, however little is left parked.
+            #expect(try await store.releaseParked(keep: 4, now: Self.now) == 4)
+            #expect(try await store.releaseParked(keep: 4, now: Self.now) == 0)
+            #expect(try await ParkingContractTests.claim(store, at: Self.now).isEmpty)
+            let reopened = try await ParkingContractTests.claim(store, at: opens)
+            #expect(reopened.count == 6)
+            #expect(try await store.releaseParked(keep: 4, now: opens) == 1)
+            #expect(try await ParkingContractTests.claim(store, at: opens).map(\.messageID) == [queued[4]])
+            // Open and with nothing parked, it is struck off: the next delivery is born where claims look.
+            #expect(try await store.releaseParked(keep: 4, now: opens) == 0)
+            try await store.createMessage(StoreContractTests.message(appID: app.id, at: opens))
+            #expect(try await ParkingContractTests.claim(store, at: opens).count == 1)
+        }
+    }
+
     @Test(arguments: StoreBackend.all)
     func aClosedApplicationWaitsWithAllItsEndpoints(backend: StoreBackend) async throws {
         try await backend.withStore { store in
