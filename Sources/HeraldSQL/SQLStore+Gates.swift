@@ -86,7 +86,7 @@ extension SQLStore {
         var update = statement("UPDATE deliveries SET ")
         update.append("next_attempt_at = \(update.bind(at)), lease_owner = NULL WHERE lease_owner = \(update.bind(owner)) AND ")
         update.append("id IN (" + deliveryIDs.map { update.bind($0) }.joined(separator: ", ") + ")")
-        try await write([update])
+        try await writeRelaxed([update])
         deliveriesBecameDue()
     }
 

@@ -74,7 +74,7 @@ extension SQLStore {
                 + " ORDER BY random() LIMIT \(stuck.bind(sweepBatch))"
         )
         let endpoints = try await rows(stuck) { try $0.text("id") }
-        for endpointID in endpoints { try await write(OrderedDeliveries.advance(endpointID: endpointID, dialect)) }
+        for endpointID in endpoints { try await writeRelaxed(OrderedDeliveries.advance(endpointID: endpointID, dialect)) }
         if !endpoints.isEmpty { deliveriesBecameDue() }
         return endpoints.count
     }

@@ -49,7 +49,7 @@ extension SQLStore {
         )
         // An ordered endpoint's deliveries are parked already, but for its head.
         park.append(" AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(park.bind(endpointID)) AND e.\(dialect.orderedEndpoint))")
-        try await write([park, mark])
+        try await writeRelaxed([park, mark])
     }
 
     public func releaseParked(endpointID: String, count: Int) async throws -> Int {
@@ -69,7 +69,7 @@ extension SQLStore {
         guard !endpoints.isEmpty else { return released }
         var mark = statement("UPDATE parked_endpoints SET ")
         mark.append("parked_at = \(mark.bind(now)) WHERE " + mark.isAny(of: endpoints, "endpoint_id"))
-        try await write([mark])
+        try await writeRelaxed([mark])
         for endpointID in endpoints {
             var waiting = statement("SELECT COUNT(*) AS n FROM (SELECT 1 FROM ")
             // Due now and unparked: what claims can still take (a leased row's time is its lease, in the future).
@@ -105,7 +105,7 @@ extension SQLStore {
         list.append(
             "\(list.bind(now)) FROM endpoints WHERE " + list.isAny(of: stranded, "id") + " ON CONFLICT (endpoint_id) DO NOTHING"
         )
-        try await write([list])
+        try await writeRelaxed([list])
         return last
     }
 
@@ -120,7 +120,7 @@ extension SQLStore {
                 + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )
         release.returning("id")
-        let released = try await write([release], conflict: nil) { rows in rows.count }
+        let released = try await update(reading: [release]) { rows in ([], rows.first?.count ?? 0) }
         if released < count {
             // On PostgreSQL the list row is locked first, in a statement of its own: a fan-out storing deliveries parked
             // (it holds the row `FOR KEY SHARE`) or a park (it updates the row) finishes before, and the check below,
@@ -138,7 +138,7 @@ extension SQLStore {
                     " AND NOT EXISTS (SELECT 1 FROM delivery_gates g WHERE g.key = \(done.bind(endpointID)) AND g.open_at > \(done.bind(now)))"
                 )
             }
-            try await write([lock, done])
+            try await update(reading: [lock]) { [done] _ in ([done], ()) }
         }
         return released
     }

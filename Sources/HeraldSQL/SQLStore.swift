@@ -36,6 +36,13 @@ extension SQLStore {
         try await write(statements, conflict: conflict) { _ in () }
     }
 
+    /// Runs `statements` in one transaction with queue bookkeeping's relaxed durability (`update`): for writes that a
+    /// crash may lose without harm (parking, releases, hand-backs: a later sweep or a lease lapsing redoes them), so
+    /// they never wait for a flush nor make the messages' commits behind them wait.
+    func writeRelaxed(_ statements: [SQLStatement]) async throws {
+        try await update(reading: []) { _ in (statements, ()) }
+    }
+
     /// The rows of one statement, each decoded.
     func rows<T: Sendable>(_ statement: SQLStatement, _ decode: @Sendable @escaping (Row) throws -> T) async throws -> [T] {
         try await read([statement]) { results in try results[0].map(decode) }
