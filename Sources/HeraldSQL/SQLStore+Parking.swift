@@ -53,7 +53,9 @@ extension SQLStore {
     }
 
     public func releaseParked(endpointID: String, count: Int) async throws -> Int {
-        let released = try await release(endpointID: endpointID, count: max(1, count))
+        // Not while its breaker is open or probing, whoever opened it: claims pass its rows over then, so it looks run
+        // dry to a dispatcher that does not know, and would be let back again and again.
+        let released = try await release(endpointID: endpointID, count: max(1, count), unlessBreakerOpen: true)
         if released > 0 { deliveriesBecameDue() }
         return released
     }
@@ -111,7 +113,7 @@ extension SQLStore {
 
     /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list — not
     /// while its gate is closed at `now` (given), so that what is queued for it meanwhile is still stored parked.
-    private func release(endpointID: String, count: Int, now: Timestamp? = nil) async throws -> Int {
+    private func release(endpointID: String, count: Int, now: Timestamp? = nil, unlessBreakerOpen: Bool = false) async throws -> Int {
         var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
@@ -119,6 +121,9 @@ extension SQLStore {
                 // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
                 + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )
+        if unlessBreakerOpen {
+            release.append(" AND NOT EXISTS (SELECT 1 FROM delivery_gates g WHERE g.key = \(release.bind(endpointID)) AND g.breaker <> 0)")
+        }
         release.returning("id")
         let released = try await update(reading: [release]) { rows in ([], rows.first?.count ?? 0) }
         if released < count {

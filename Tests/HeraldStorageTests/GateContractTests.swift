@@ -103,6 +103,20 @@ import Testing
         }
     }
 
+    /// A dispatcher that parked an endpoint lets its deliveries back when a claim finds it run dry — but not while its
+    /// breaker is open (claims pass its rows over then, whoever opened it).
+    @Test(arguments: StoreBackend.all)
+    func anOpenBreakerKeepsAParkedBacklogParked(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (_, endpoint) = try await Self.backlog(store, count: 10)
+            try await store.parkBacklog(endpointID: endpoint.id, keep: 2, now: Self.now)
+            #expect(try await store.openBreaker(endpointID: endpoint.id, until: Self.now.adding(seconds: 30)))
+            #expect(try await store.releaseParked(endpointID: endpoint.id, count: 4) == 0)
+            #expect(try await store.closeBreaker(endpointID: endpoint.id, now: Self.now))
+            #expect(try await store.releaseParked(endpointID: endpoint.id, count: 4) == 4)
+        }
+    }
+
     @Test(arguments: StoreBackend.all)
     func aClosedApplicationWaitsWithAllItsEndpoints(backend: StoreBackend) async throws {
         try await backend.withStore { store in
