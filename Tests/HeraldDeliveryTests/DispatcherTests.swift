@@ -224,17 +224,17 @@ import Testing
         settings.maxConcurrencyPerEndpoint = 2
         settings.maxConcurrencyPerApplication = 3
         let harness = try await DeliveryHarness(settings: settings)
-        let receiver = LoopbackReceiver { _, path in path == "/slow" ? .init(.noContent, delay: .milliseconds(300)) : .init(.noContent) }
+        let receiver = LoopbackReceiver { _, path in path == "/slow" ? .init(.noContent, delay: .seconds(3)) : .init(.noContent) }
         try await receiver.run { base in
             try await harness.addEndpoint(url: base + "/slow")
             try await harness.addEndpoint(url: base + "/fast")
             for _ in 0..<8 { try await harness.send() }
             try await harness.withDispatcher { _ in
                 let fast = await receiver.waitFor(8, to: "/fast")
-                let slow = await receiver.waitFor(8, to: "/slow")
-                #expect(fast.count == 8 && slow.count == 8)
-                // The slow endpoint needs four rounds of two; the fast one is not made to wait for them.
-                #expect((fast.map(\.arrivedAt).max() ?? .now) < (slow.map(\.arrivedAt).max() ?? .now))
+                #expect(fast.count == 8)
+                // The slow endpoint needs four rounds of two (3 s each); the fast one got all of its deliveries while the
+                // first round was still being answered (a state, not a race against the clock of a loaded machine).
+                #expect(receiver.requests(to: "/slow").count <= 2)
             }
         }
     }
