@@ -114,13 +114,19 @@ extension SQLStore {
     /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list — not
     /// while its gate is closed at `now` (given), so that what is queued for it meanwhile is still stored parked.
     private func release(endpointID: String, count: Int, now: Timestamp? = nil, unlessBreakerOpen: Bool = false) async throws -> Int {
+        // An ordered endpoint's scheduled deliveries come due one at a time (`OrderedDeliveries`), and it is struck off
+        // the list below; its manual ones are outside the order, and one parked while it was switching (on PostgreSQL a
+        // park can commit after the switch let manual ones go) is let back here.
+        let releasable = { (statement: inout SQLStatement) in
+            "(trigger_type = \(TriggerType.manual.sql) OR NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = "
+                + "\(statement.bind(endpointID)) AND e.\(self.dialect.orderedEndpoint)))"
+        }
         var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
-                + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
-                // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
-                + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
+                + " AND \(releasable(&release)) ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
         )
+        release.append(" AND \(releasable(&release))")
         if unlessBreakerOpen {
             release.append(" AND NOT EXISTS (SELECT 1 FROM delivery_gates g WHERE g.key = \(release.bind(endpointID)) AND g.breaker <> 0)")
         }
