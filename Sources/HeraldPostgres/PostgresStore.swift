@@ -36,6 +36,8 @@ public final class PostgresStore: HeraldStore, Service {
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
     private let notificationsReceived = Atomic<Int>(0)
+    /// The start check's notification while it is awaited (`NotificationCheck`); other instances' checks pass by.
+    let awaitedCheck = Mutex<String?>(nil)
 
     /// Whether this instance currently follows other instances' announcements of new work.
     public var isListeningForWork: Bool { listening.load(ordering: .relaxed) }
@@ -86,11 +88,14 @@ public final class PostgresStore: HeraldStore, Service {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
             group.addTask { await self.watchdog.run() }
+            group.addTask { await self.listenForWork() }
             do {
                 // An unreachable database fails the start within `operationTimeout`; only migrating gets longer. A
                 // shutdown asked for meanwhile cancels the migration (its transaction rolls back) and ends the start.
                 try await cancelWhenGracefulShutdown {
                     try await self.checkHealth()
+                    // Before anything else: behind a pooler that drops LISTEN, migrating would go wrong in odder ways.
+                    try await self.checkNotificationsArrive()
                     let applied = try await self.perform(timeout: Self.migrationTimeout) { client in
                         try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
                     }
@@ -110,7 +115,6 @@ public final class PostgresStore: HeraldStore, Service {
                 if error is CancellationError { return }
                 throw error
             }
-            group.addTask { await self.listenForWork() }
             group.addTask { await self.announcer.run(client: self.client, watchdog: self.watchdog, logger: self.logger) }
             // Returns at graceful shutdown, throws at cancellation: either way the loops and the pool stop.
             try? await gracefulShutdown()
@@ -146,7 +150,10 @@ public final class PostgresStore: HeraldStore, Service {
                         backoff = .milliseconds(100)
                         // One channel for both kinds of news: a dispatcher or a poller woken for nothing looks and
                         // sleeps again, which costs less than a second NOTIFY per commit.
-                        for try await _ in notifications {
+                        for try await notification in notifications {
+                            if notification.payload.hasPrefix(NotificationCheck.prefix) {
+                                self.awaitedCheck.withLock { if $0 == notification.payload { $0 = nil } }
+                            }
                             self.notificationsReceived.add(1, ordering: .relaxed)
                             self.newWork.signal()
                             self.feedChanged.signal()
