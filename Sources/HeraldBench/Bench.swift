@@ -28,6 +28,8 @@ public struct BenchOptions: Sendable {
     public var retentionSeconds: Int
     /// Deliveries queued, before the isolation scenario measures, for an endpoint that never answers (0: none).
     public var deadBacklog: Int
+    /// How many times the isolation scenario measures its baseline and its dead-backlog run, alternately.
+    public var rounds: Int
 
     public init(
         scenarios: [BenchScenario],
@@ -39,8 +41,10 @@ public struct BenchOptions: Sendable {
         instances: Int = 1,
         offeredRate: Int = 1000,
         retentionSeconds: Int = 60,
-        deadBacklog: Int = 0
+        deadBacklog: Int = 0,
+        rounds: Int = 1
     ) {
+        self.rounds = rounds
         self.retentionSeconds = retentionSeconds
         self.deadBacklog = deadBacklog
         self.scenarios = scenarios

@@ -35,6 +35,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Isolation: also measure with this many deliveries queued for an endpoint that never answers.")
     var deadBacklog: Int = 0
 
+    @Option(
+        help:
+            "Isolation with --dead-backlog: measure the baseline and the backlog run alternately this many times; the ratio reported is the median round's."
+    )
+    var rounds: Int = 1
+
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
 
@@ -52,6 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--duration, --backlog-deliveries, --concurrency, --instances, --rate and --retention must be positive")
         }
         guard deadBacklog >= 0 else { throw ValidationError("--dead-backlog must not be negative") }
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be between 1 and 20") }
         guard instances == 1 || postgres != nil else {
             throw ValidationError("several --instances need a shared --postgres database")
         }
@@ -66,7 +73,8 @@ struct BenchCommand: AsyncParsableCommand {
             instances: instances,
             offeredRate: rate,
             retentionSeconds: retention,
-            deadBacklog: deadBacklog
+            deadBacklog: deadBacklog,
+            rounds: rounds
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
