@@ -123,8 +123,8 @@ extension Bench {
     }
 
     /// Queues `messages` messages to an application with one endpoint per path (each path starting with `prefix`) while
-    /// the dispatcher is off (`herald serve --role api`), then starts a whole Herald and waits until every delivery
-    /// arrived. Returns deliveries per second and its peak RSS.
+    /// the dispatcher is off (`herald serve --role api`), then starts a whole Herald (`--instances` of them, sharing
+    /// the database) and waits until every delivery arrived. Returns deliveries per second and the largest peak RSS.
     func queueThenDrain(
         _ receiverURL: String,
         paths: [String],
@@ -144,9 +144,21 @@ extension Bench {
         try await http.shutdown()
         herald.stop()
         let expected = messages * paths.count
-        progress("\(label): draining \(expected) deliveries")
+        progress("\(label): draining \(expected) deliveries with \(options.instances) instance(s)")
         try await herald.start(role: "all")
-        // Timed from when it answers (its start-up is not the dispatcher's work), counting only what arrived since.
+        // With --instances, the others share the drain (each its own dispatcher claiming from the shared queue).
+        var others: [HeraldChild] = []
+        do {
+            for _ in 1..<max(options.instances, 1) {
+                let other = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
+                try await other.start(role: "all")
+                others.append(other)
+            }
+        } catch {
+            for child in [herald] + others { child.stop() }
+            throw error
+        }
+        // Timed from when they answer (start-up is not the dispatcher's work), counting only what arrived since.
         let started = ContinuousClock.now
         let early = receiver.total(prefix: prefix)
         var lastReport = ContinuousClock.now
@@ -158,8 +170,8 @@ extension Bench {
             return receiver.total(prefix: prefix) >= expected
         }
         let elapsed = (ContinuousClock.now - started).seconds
-        let peak = herald.peakRSS() ?? 0
-        herald.stop()
+        let peak = ([herald] + others).compactMap { $0.peakRSS() }.max() ?? 0
+        for child in [herald] + others { child.stop() }
         guard drained else { throw BenchError("\(label): only \(receiver.total(prefix: prefix)) of \(expected) delivered") }
         return (Double(expected - early) / elapsed, peak)
     }

@@ -2,14 +2,20 @@ import Foundation
 import PostgresNIO
 
 /// The start refuses a database connection on which `LISTEN/NOTIFY` does not work: behind PgBouncer in transaction or
-/// statement mode a `LISTEN` holds only for the one transaction, so other instances' announcements of new work would
-/// be lost without an error (and the named prepared statements of the hot paths would fail at random). Session mode,
-/// or a direct connection, passes.
+/// statement mode a `LISTEN` stays on whichever server connection ran it, which other clients then share, so other
+/// instances' announcements of new work would be lost without an error (and, before PgBouncer 1.21, the named
+/// prepared statements of the hot paths fail). Session mode, or a direct connection, passes.
 public struct NotificationsDoNotArrive: Error, CustomStringConvertible {
+    /// Whether the `LISTEN` itself succeeded (then the notification sent afterwards did not arrive).
+    let listening: Bool
+
     public var description: String {
-        "LISTEN/NOTIFY does not work on this PostgreSQL connection: a notification sent at start did not arrive within"
-            + " \(NotificationCheck.timeout). Behind PgBouncer, use pool_mode = session (transaction and statement modes"
-            + " lose LISTEN and prepared statements), or connect to PostgreSQL directly."
+        guard listening else {
+            return "LISTEN on PostgreSQL did not succeed within \(NotificationCheck.timeout) (see the warnings above)"
+        }
+        return "LISTEN/NOTIFY does not work on this PostgreSQL connection: a notification sent at start did not arrive"
+            + " within \(NotificationCheck.timeout). Behind PgBouncer, use pool_mode = session (transaction and statement"
+            + " modes lose LISTEN, and prepared statements before PgBouncer 1.21), or connect to PostgreSQL directly."
     }
 }
 
@@ -22,12 +28,12 @@ enum NotificationCheck {
 }
 
 extension PostgresStore {
-    /// Listens (the loop runs for as long as the store does), then sends a notification and waits until the listening
-    /// connection has it.
+    /// Waits for the listening loop (it runs for as long as the store does), then sends a notification and waits
+    /// until the listening connection has it: each within `NotificationCheck.timeout`.
     func checkNotificationsArrive() async throws {
-        let deadline = ContinuousClock.now + NotificationCheck.timeout
+        var deadline = ContinuousClock.now + NotificationCheck.timeout
         while !isListeningForWork {
-            guard ContinuousClock.now < deadline else { throw NotificationsDoNotArrive() }
+            guard ContinuousClock.now < deadline else { throw NotificationsDoNotArrive(listening: false) }
             try await Task.sleep(for: .milliseconds(20))
         }
         let payload = NotificationCheck.payload()
@@ -35,8 +41,9 @@ extension PostgresStore {
         try await perform { client in
             try await client.query("SELECT pg_notify(\(WorkAnnouncer.channel), \(payload))").drain()
         }
+        deadline = ContinuousClock.now + NotificationCheck.timeout
         while awaitedCheck.withLock({ $0 != nil }) {
-            guard ContinuousClock.now < deadline else { throw NotificationsDoNotArrive() }
+            guard ContinuousClock.now < deadline else { throw NotificationsDoNotArrive(listening: true) }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

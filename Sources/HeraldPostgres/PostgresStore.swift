@@ -151,8 +151,10 @@ public final class PostgresStore: HeraldStore, Service {
                         // One channel for both kinds of news: a dispatcher or a poller woken for nothing looks and
                         // sleeps again, which costs less than a second NOTIFY per commit.
                         for try await notification in notifications {
-                            if notification.payload.hasPrefix(NotificationCheck.prefix) {
+                            // Start checks (this instance's or another's) are not news of work.
+                            guard !notification.payload.hasPrefix(NotificationCheck.prefix) else {
                                 self.awaitedCheck.withLock { if $0 == notification.payload { $0 = nil } }
+                                continue
                             }
                             self.notificationsReceived.add(1, ordering: .relaxed)
                             self.newWork.signal()

@@ -40,6 +40,10 @@ extension SQLStore {
                 + (dialect == .postgres ? " OFFSET " : " LIMIT -1 OFFSET ") + "\(park.bind(max(0, keep))))"
                 // Checked again on the row itself: on PostgreSQL a claim may lease it between the choice and the update.
                 + " AND lease_owner IS NULL AND \(dialect.unparked)"
+                // Manual attempts are never parked: they are few, and they are outside an ordered endpoint's order, so
+                // one parked as the endpoint became ordered (on PostgreSQL a park can commit after the switch) would
+                // wait behind an order it is not part of.
+                + " AND trigger_type = \(TriggerType.scheduled.sql)"
         )
         // An update, not a no-op, when listed already: it locks the row, so a release deciding to strike the endpoint
         // off waits for these parked rows and then sees them.
@@ -114,19 +118,13 @@ extension SQLStore {
     /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list — not
     /// while its gate is closed at `now` (given), so that what is queued for it meanwhile is still stored parked.
     private func release(endpointID: String, count: Int, now: Timestamp? = nil, unlessBreakerOpen: Bool = false) async throws -> Int {
-        // An ordered endpoint's scheduled deliveries come due one at a time (`OrderedDeliveries`), and it is struck off
-        // the list below; its manual ones are outside the order, and one parked while it was switching (on PostgreSQL a
-        // park can commit after the switch let manual ones go) is let back here.
-        let releasable = { (statement: inout SQLStatement) in
-            "(trigger_type = \(TriggerType.manual.sql) OR NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = "
-                + "\(statement.bind(endpointID)) AND e.\(self.dialect.orderedEndpoint)))"
-        }
         var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
-                + " AND \(releasable(&release)) ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
+                + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
+                // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
+                + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )
-        release.append(" AND \(releasable(&release))")
         if unlessBreakerOpen {
             release.append(" AND NOT EXISTS (SELECT 1 FROM delivery_gates g WHERE g.key = \(release.bind(endpointID)) AND g.breaker <> 0)")
         }
