@@ -181,7 +181,7 @@ extension Bench {
     func isolation(_ receiverURL: String) async throws -> [(String, Double)] {
         let healthy = (0..<10).map { "/iso/\($0)" }
         func run(withSlow: Bool, deadBacklog: Int = 0) async throws -> Histogram<UInt64> {
-            try await withHerald(environment: ["HERALD_REQUEST_TIMEOUT": "1"]) { _, load in
+            try await withHerald(environment: ["HERALD_REQUEST_TIMEOUT": "1"]) { herald, load in
                 try await load.call(.POST, "/api/v1/app", body: Self.appBody)
                 try await makeEndpoints(load, urls: healthy.map { receiverURL + $0 } + (withSlow ? [receiverURL + "/slow"] : []))
                 if deadBacklog > 0 {
@@ -189,7 +189,12 @@ extension Bench {
                     try await load.call(.POST, "/api/v1/app/dead/endpoint", body: #"{"url":"\#(receiverURL)/slow"}"#)
                     progress("isolation: queueing \(deadBacklog) deliveries for an endpoint that never answers")
                     try await load.send(count: deadBacklog, app: "dead", workers: options.concurrency)
-                    // Measured once the backlog waits (the last of it is parked within a second), not while it arrives.
+                    // Measured once the backlog waits (the last of it is parked within a second), not while it arrives,
+                    // and on PostgreSQL once the fresh rows are vacuumed (autovacuum would do it during the measurement).
+                    if options.vacuumFirst {
+                        progress("isolation: VACUUM ANALYZE")
+                        try herald.vacuumDatabase()
+                    }
                     try await Task.sleep(for: .seconds(3))
                 }
                 receiver.recordArrivals(true)

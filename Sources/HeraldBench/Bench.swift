@@ -30,6 +30,8 @@ public struct BenchOptions: Sendable {
     public var deadBacklog: Int
     /// How many times the isolation scenario measures its baseline and its dead-backlog run, alternately.
     public var rounds: Int
+    /// Isolation on PostgreSQL: `VACUUM ANALYZE` after queueing the dead backlog, before measuring.
+    public var vacuumFirst: Bool
 
     public init(
         scenarios: [BenchScenario],
@@ -42,9 +44,11 @@ public struct BenchOptions: Sendable {
         offeredRate: Int = 1000,
         retentionSeconds: Int = 60,
         deadBacklog: Int = 0,
-        rounds: Int = 1
+        rounds: Int = 1,
+        vacuumFirst: Bool = false
     ) {
         self.rounds = rounds
+        self.vacuumFirst = vacuumFirst
         self.retentionSeconds = retentionSeconds
         self.deadBacklog = deadBacklog
         self.scenarios = scenarios

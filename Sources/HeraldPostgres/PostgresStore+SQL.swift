@@ -49,16 +49,32 @@ extension PostgresStore: SQLStore {
     ) async throws -> T {
         let queries = reads.map(\.query)
         let logger = self.logger
-        return try await metrics.timeDatabase(.postgres, .write) {
-            try await transaction { connection in
-                _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
-                var results: [[PostgresRandomAccessRow]] = []
-                for query in queries { results.append(try await connection.rows(query, logger: logger)) }
-                let (writes, value) = try self.decoded { try plan(results) }
-                for statement in writes { _ = try await connection.rows(statement.query, logger: logger) }
-                return value
+        // Bookkeeping of several instances (claims' hand-backs, parking, the sweeps) can lock the same delivery rows in
+        // different orders, and PostgreSQL then ends one transaction as a deadlock. It rolled back whole and its writes
+        // are planned from its reads, so it runs again, a few times at most.
+        var attempt = 1
+        while true {
+            do {
+                return try await metrics.timeDatabase(.postgres, .write) {
+                    try await transaction { connection in
+                        _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
+                        var results: [[PostgresRandomAccessRow]] = []
+                        for query in queries { results.append(try await connection.rows(query, logger: logger)) }
+                        let (writes, value) = try self.decoded { try plan(results) }
+                        for statement in writes { _ = try await connection.rows(statement.query, logger: logger) }
+                        return value
+                    }
+                }
+            } catch let error as PSQLError where attempt < 3 && Self.endedByLockOrder(error) {
+                attempt += 1
             }
         }
+    }
+
+    /// A deadlock or serialization failure: the transaction lost a race for locks, not its meaning.
+    static func endedByLockOrder(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
     }
 
     /// A value the driver cannot decode is damage in the database, not a failed request.

@@ -41,6 +41,12 @@ struct BenchCommand: AsyncParsableCommand {
     )
     var rounds: Int = 1
 
+    @Flag(
+        help:
+            "Isolation with --dead-backlog on --postgres: VACUUM ANALYZE the database after queueing, before measuring (otherwise autovacuum of the fresh rows tends to run during the measurement)."
+    )
+    var vacuumFirst = false
+
     @Flag(help: "Print one JSON object keyed by scenario as the last line.")
     var json = false
 
@@ -74,7 +80,8 @@ struct BenchCommand: AsyncParsableCommand {
             offeredRate: rate,
             retentionSeconds: retention,
             deadBacklog: deadBacklog,
-            rounds: rounds
+            rounds: rounds,
+            vacuumFirst: vacuumFirst
         )
         let results = try await Bench(options: options).run()
         print(BenchReport.table(results))
