@@ -33,14 +33,14 @@ extension PostgresStore {
 
     public func completeIdempotencyKey(_ key: String, response: StoredResponse, resourceID: String?, expiresAt: Timestamp) async throws {
         let sealed = ByteBuffer(bytes: try response.sealed(with: sealer, key: key))
-        try await perform { client in
-            try await client.query(
+        _ = try await perform { client in
+            try await client.committedRows(
                 """
                 UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = \(sealed),
                     resource_id = \(resourceID), expires_at = \(expiresAt.milliseconds)
                 WHERE key = \(key)
                 """
-            ).drain()
+            )
         }
     }
 

@@ -63,7 +63,7 @@ extension PostgresStore {
     /// Runs a message insert; returns how many deliveries and feed entries it queued.
     private func insert<Text: SendableMetatype>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
         try await perform(conflict: .duplicate(.messageEventID)) { client in
-            guard let row = try await client.rows(statement).first else { return (0, 0) }
+            guard let row = try await client.committedRows(statement).first else { return (0, 0) }
             return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
         }
     }

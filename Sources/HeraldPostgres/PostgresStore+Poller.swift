@@ -36,15 +36,15 @@ extension PostgresStore {
     }
 
     public func saveConsumerPosition(endpointID: String, consumerID: String, position: FeedPosition, now: Timestamp) async throws {
-        try await perform { client in
-            try await client.query(
+        _ = try await perform { client in
+            try await client.committedRows(
                 """
                 INSERT INTO poller_consumers (endpoint_id, consumer_id, position_transaction, position_sequence, updated_at)
                 VALUES (\(endpointID), \(consumerID), \(position.transaction), \(position.sequence), \(now.milliseconds))
                 ON CONFLICT (endpoint_id, consumer_id) DO UPDATE SET position_transaction = excluded.position_transaction,
                     position_sequence = excluded.position_sequence, updated_at = excluded.updated_at
                 """
-            ).drain()
+            )
         }
     }
 

@@ -30,7 +30,7 @@ extension PostgresStore: SQLStore {
         let queries = statements.map(\.query)
         let last: [PostgresRandomAccessRow] = try await metrics.timeDatabase(.postgres, .write) {
             if queries.count == 1 {
-                return try await perform(conflict: conflict) { client in try await client.rows(queries[0]) }
+                return try await perform(conflict: conflict) { client in try await client.committedRows(queries[0]) }
             } else {
                 let logger = self.logger
                 return try await transaction(conflict: conflict) { connection in

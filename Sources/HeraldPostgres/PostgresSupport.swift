@@ -11,6 +11,20 @@ extension PostgresRowSequence {
 }
 
 extension PostgresClient {
+    /// Every row of a statement that writes, returned only once its commit is done. PostgresNIO answers a query when
+    /// its rows end (CommandComplete), but PostgreSQL commits a statement's implicit transaction at the Sync after it —
+    /// flushing the WAL and, with synchronous replication, waiting for the standby — and says so with ReadyForQuery.
+    /// A second query on the same connection starts only after that ReadyForQuery, so its answer means the commit is
+    /// done; a commit that fails after CommandComplete ends the connection, and this throws. (Found by the failover
+    /// test: a message answered 202 whose commit the killed primary never replicated.)
+    func committedRows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await withConnection { connection in
+            let rows = try await connection.rows(query, logger: connection.logger)
+            try await connection.query("SELECT 1", logger: connection.logger).drain()
+            return rows
+        }
+    }
+
     /// Every row of a query, with columns addressable by name.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         var rows: [PostgresRandomAccessRow] = []

@@ -28,6 +28,16 @@ extension PostgresClient {
         for try await row in try await execute(statement) { rows.append(row) }
         return rows
     }
+
+    /// Every row of a prepared statement that writes, returned only once its commit is done (`committedRows(_:)`).
+    func committedRows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRandomAccessRow] {
+        try await withConnection { connection in
+            var rows: [PostgresRandomAccessRow] = []
+            for try await row in try await connection.execute(statement, logger: connection.logger) { rows.append(row) }
+            try await connection.query("SELECT 1", logger: connection.logger).drain()
+            return rows
+        }
+    }
 }
 
 /// Builds the bindings of a prepared statement in order.

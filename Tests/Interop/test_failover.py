@@ -1,0 +1,169 @@
+"""A primary failover loses nothing (issue #16): Herald on a Patroni cluster (three PostgreSQL nodes, synchronous
+replication, etcd, HAProxy in front), under steady load, while the primary node is SIGKILLed and Patroni promotes its
+synchronous standby.
+
+Run by scripts/test-failover, which starts the cluster (scripts/patroni-cluster) and sets HERALD_TEST_PATRONI_DIR and
+HERALD_TEST_PATRONI_URL; it prints the figures and writes them to $HERALD_FAILOVER_REPORT if set."""
+
+import collections
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+
+import httpx
+import pytest
+
+from conftest import ROOT, HeraldProcess
+from receiver import Receiver
+
+CLUSTER = os.environ.get("HERALD_TEST_PATRONI_DIR")
+URL = os.environ.get("HERALD_TEST_PATRONI_URL")
+pytestmark = pytest.mark.skipif(not (CLUSTER and URL), reason="needs the Patroni cluster of scripts/test-failover")
+
+RATE = int(os.environ.get("HERALD_FAILOVER_RATE", "500"))
+BEFORE_KILL = float(os.environ.get("HERALD_FAILOVER_BEFORE", "15"))
+AFTER_RECOVERY = float(os.environ.get("HERALD_FAILOVER_AFTER", "15"))
+APPS = 4
+SENDERS = int(os.environ.get("HERALD_FAILOVER_SENDERS", "48"))
+CONTROL = os.path.join(ROOT, "scripts", "patroni-cluster")
+
+
+def test_a_killed_primary_loses_no_accepted_message():
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory() as workdir:
+        # A short webhook timeout shortens delivery leases (twice it, plus 30 s): a delivery whose result the dead
+        # primary took with it is sent again sooner.
+        herald = HeraldProcess(workdir, {"HERALD_LOG_LEVEL": "notice", "HERALD_REQUEST_TIMEOUT": "5"}, database=URL)
+        herald.start()
+        headers = {"authorization": f"Bearer {herald.token()}"}
+        for app in range(APPS):
+            httpx.post(herald.url + "/api/v1/app", json={"name": f"ha{app}", "uid": f"ha{app}"}, headers=headers).raise_for_status()
+            httpx.post(
+                herald.url + f"/api/v1/app/ha{app}/endpoint", json={"url": receiver.url + f"/ha{app}"}, headers=headers
+            ).raise_for_status()
+
+        lock = threading.Lock()
+        accepted = {}  # message id -> app
+        answered_at = {}  # message id -> when its 202 came
+        answers = []  # (sent at, answered at, status)
+        hangs = []
+        stop = threading.Event()
+        start = time.time()
+
+        def send(worker: int):
+            # Open loop: each sender has its share of the rate on a fixed schedule, whatever the answers take.
+            interval = SENDERS / RATE
+            with httpx.Client(timeout=30) as http:
+                index = worker
+                while not stop.is_set():
+                    due = start + (index // SENDERS) * interval + worker * interval / SENDERS
+                    if due > time.time():
+                        time.sleep(due - time.time())
+                    app = f"ha{index % APPS}"
+                    sent = time.time()
+                    try:
+                        response = http.post(
+                            herald.url + f"/api/v1/app/{app}/msg",
+                            json={"eventType": "ha.event", "payload": {"index": index}},
+                            headers=headers,
+                        )
+                    except httpx.HTTPError:
+                        with lock:
+                            hangs.append(sent)
+                        index += SENDERS
+                        continue
+                    with lock:
+                        answers.append((sent, time.time(), response.status_code))
+                        if response.status_code == 202:
+                            accepted[response.json()["id"]] = app
+                            answered_at[response.json()["id"]] = time.time()
+                    index += SENDERS
+
+        senders = [threading.Thread(target=send, args=(worker,)) for worker in range(SENDERS)]
+        for sender in senders:
+            sender.start()
+        time.sleep(BEFORE_KILL)
+
+        primary = subprocess.check_output([CONTROL, "primary", CLUSTER], text=True).strip()
+        killed_at = time.time()
+        subprocess.run([CONTROL, "kill", CLUSTER, primary], check=True)
+
+        # The outage starts with the first request after the kill that is refused (or gets no answer); recovered: a
+        # request sent after that is answered 202. Then a while more of steady load.
+        recovered_at = None
+        while recovered_at is None:
+            assert time.time() - killed_at < 120, "Herald did not accept again within 120 s of the kill"
+            time.sleep(0.1)
+            with lock:
+                failed = [sent for sent, _, status in answers if sent > killed_at and status != 202] + [s for s in hangs if s > killed_at]
+                if failed:
+                    after = [answered for sent, answered, status in answers if sent > min(failed) and status == 202]
+                    recovered_at = min(after) if after else None
+        time.sleep(AFTER_RECOVERY)
+        stopped_at = time.time()
+        stop.set()
+        for sender in senders:
+            sender.join(timeout=60)
+        new_primary = subprocess.check_output([CONTROL, "primary", CLUSTER], text=True).strip()
+
+        # Lost: answered 202 but not in the new primary's messages table.
+        stored = set(
+            subprocess.check_output(["psql", "-X", "-q", "-t", "-A", URL, "-c", "SELECT id FROM messages"], text=True).split()
+        )
+        lost = [id for id in accepted if id not in stored]
+
+        # Delivered: every accepted message at its endpoint, counting duplicates.
+        deadline = time.time() + 180
+        arrivals = collections.Counter()
+        while time.time() < deadline:
+            arrivals = collections.Counter(
+                (request["path"][1:], request["headers"]["webhook-id"]) for app in range(APPS) for request in receiver.to(f"/ha{app}")
+            )
+            if all((app, id) in arrivals for id, app in accepted.items()):
+                break
+            time.sleep(0.5)
+        undelivered = [id for id, app in accepted.items() if (app, id) not in arrivals]
+        duplicates = sum(count - 1 for count in arrivals.values() if count > 1)
+        never_accepted = sum(1 for (_, id) in arrivals if id not in accepted)
+
+        herald.stop()
+        receiver.close()
+        log = open(herald.log_path).read()
+        refused = [status for sent, _, status in answers if status != 202]
+        figures = {
+            "rate_offered": RATE,
+            # What the senders managed (each waits for its answer: on a loaded machine, less than offered).
+            "rate_answered": round(len(answers) / (stopped_at - start), 1),
+            "killed": primary,
+            "promoted": new_primary,
+            "accepted": len(accepted),
+            "lost": len(lost),
+            "undelivered": len(undelivered),
+            "duplicates": duplicates,
+            "delivered_without_a_202": never_accepted,
+            "refused": len(refused),
+            "refused_statuses": sorted(set(refused)),
+            "requests_without_an_answer": len(hangs),
+            "seconds_to_accept_again": round(recovered_at - killed_at, 2),
+            "lost_answered_after_kill_s": [round(answered_at[id] - killed_at, 3) for id in lost],
+            "outage_logged": log.count("PostgreSQL is unreachable"),
+            "end_logged": log.count("PostgreSQL is reachable again"),
+        }
+        print("failover figures: " + json.dumps(figures))
+        report = os.environ.get("HERALD_FAILOVER_REPORT")
+        if report:
+            with open(report, "w") as out:
+                json.dump(figures, out, indent=2)
+
+        assert new_primary and new_primary != primary
+        assert not lost, f"{len(lost)} messages answered 202 are missing on the new primary"
+        assert not undelivered, f"{len(undelivered)} accepted messages were never delivered"
+        assert recovered_at - killed_at <= 30, f"accepting again took {recovered_at - killed_at:.1f} s"
+        assert set(refused) <= {503}, f"refusals other than 503: {sorted(set(refused))}"
+        assert not hangs, f"{len(hangs)} requests got no answer within 30 s"
+        # The outage is logged when it starts and when it ends (operations queued for a dead connection may log it again
+        # just after the switch; each start has its end).
+        assert figures["outage_logged"] >= 1 and figures["end_logged"] == figures["outage_logged"], figures
