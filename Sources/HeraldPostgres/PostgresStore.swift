@@ -35,6 +35,9 @@ public final class PostgresStore: HeraldStore, Service {
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
+    /// How many times the database came back: an operation that started before the last return and failed after it
+    /// (on a connection the outage broke) is the old outage, not a new one.
+    private let recoveries = Atomic<Int>(0)
     private let notificationsReceived = Atomic<Int>(0)
     /// The start check's notification while it is awaited (`NotificationCheck`); other instances' checks pass by.
     let awaitedCheck = Mutex<String?>(nil)
@@ -180,15 +183,17 @@ extension PostgresStore {
         timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
+        let recoveriesAtStart = recoveries.load(ordering: .relaxed)
         do {
             let value = try await watchdog.withDeadline(timeout ?? operationTimeout) { try await operation(self.client) }
             if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
+                recoveries.add(1, ordering: .relaxed)
                 logger.notice("PostgreSQL is reachable again")
             }
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if translated as? StorageError == .unavailable,
+            if translated as? StorageError == .unavailable, recoveries.load(ordering: .relaxed) == recoveriesAtStart,
                 !unreachable.exchange(true, ordering: .relaxed)
             {
                 logger.error(
