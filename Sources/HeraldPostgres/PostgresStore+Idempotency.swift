@@ -8,7 +8,8 @@ extension PostgresStore {
     public func claimIdempotencyKey(_ key: String, now: Timestamp, lockUntil: Timestamp) async throws -> IdempotencyClaim {
         let (now, lockUntil) = (now.milliseconds, lockUntil.milliseconds)
         return try await perform { client in
-            let taken = try await client.rows(
+            // Committed before the request runs: a claim lost with a failover would let a retry run it twice.
+            let taken = try await client.committedRows(
                 """
                 INSERT INTO idempotency_keys AS k (key, state, lock_until, response, expires_at)
                 VALUES (\(key), 'started', \(lockUntil), NULL, \(lockUntil))

@@ -218,6 +218,8 @@ extension PostgresStore {
             if state == "23505", let conflict { return conflict }
             // Connection exceptions, shutdowns and exhausted resources: the database, not the request, is at fault.
             if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") { return unavailable(error) }
+            // A node that is not (or no longer) the primary, reached during a switchover: the database is away too.
+            if state == "25006" { return unavailable(error) }
             return error
         case is PostgresDecodingError:
             return StorageError.unreadable("a stored value could not be decoded")
