@@ -129,12 +129,7 @@ struct SharedDatabase: Sendable {
             throw BenchError("--postgres must be a postgres://USER@HOST:PORT/DATABASE URL")
         }
         let name = "herald_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", serverURL, "-c", "CREATE DATABASE \(name)"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError("psql could not create a database on \(serverURL)") }
+        guard try psql(serverURL, "CREATE DATABASE \(name)") else { throw BenchError("psql could not create a database on \(serverURL)") }
         components.path = "/" + name
         func key() -> String { Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
         return SharedDatabase(
@@ -149,13 +144,18 @@ extension HeraldChild {
     /// minute or two of a bulk insert, done now so that it does not fall into a measured phase.
     func vacuumDatabase() throws {
         guard database.hasPrefix("postgres") else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", database, "-c", "VACUUM ANALYZE"]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BenchError("psql could not vacuum \(database)") }
+        guard try psql(database, "VACUUM ANALYZE") else { throw BenchError("psql could not vacuum \(database)") }
     }
+}
+
+/// Runs one SQL command with `psql` against `url`; whether it succeeded.
+func psql(_ url: String, _ command: String) throws -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["psql", "-X", "-q", url, "-c", command]
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus == 0
 }
 
 struct BenchError: Error, CustomStringConvertible {
