@@ -20,7 +20,7 @@ extension PostgresClient {
     func committedRows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await withConnection { connection in
             let rows = try await connection.rows(query, logger: connection.logger)
-            try await connection.query("SELECT 1", logger: connection.logger).drain()
+            try await connection.waitForCommit()
             return rows
         }
     }
@@ -34,6 +34,11 @@ extension PostgresClient {
 }
 
 extension PostgresConnection {
+    /// Returns once the statement run last on this connection has committed (see `PostgresClient.committedRows`).
+    func waitForCommit() async throws {
+        try await query("SELECT 1", logger: logger).drain()
+    }
+
     /// Every row of a query inside a transaction, with columns addressable by name.
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
         var rows: [PostgresRandomAccessRow] = []

@@ -34,7 +34,7 @@ extension PostgresClient {
         try await withConnection { connection in
             var rows: [PostgresRandomAccessRow] = []
             for try await row in try await connection.execute(statement, logger: connection.logger) { rows.append(row) }
-            try await connection.query("SELECT 1", logger: connection.logger).drain()
+            try await connection.waitForCommit()
             return rows
         }
     }
