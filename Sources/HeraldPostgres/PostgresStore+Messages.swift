@@ -4,10 +4,152 @@ import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Reads the application's endpoints and chooses the matching ones (`EndpointMatching`), then stores the message and
-    /// its fan-out — one delivery per matching endpoint — in one statement (one commit), then wakes the dispatchers.
-    /// PostgreSQL groups the commits of concurrent requests itself.
+    /// Stores the message and its fan-out — one delivery per matching endpoint — then wakes the dispatchers. Messages
+    /// arriving together share one statement and one commit (`StatementBatcher`); each is answered once that commit is
+    /// done. A batch that fails on a message (a duplicate event id) is written again message by message, so only that
+    /// one is refused.
     func storeMessage(_ message: Message, onlyTo endpointID: String?) async throws {
+        guard let endpointID else {
+            return try await messages.submit(
+                message,
+                splits: { ($0 as? StorageError) != .unavailable },
+                write: { batch in try await storeFannedOut(batch) }
+            )
+        }
+        var bindings = MessageColumns.single(message)
+        bindings.add(endpointID)
+        announce(try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self)))
+    }
+
+    /// Reads the endpoints of the batch's applications, chooses each message's targets (`EndpointMatching`) and stores
+    /// every message with its fan-out in one statement.
+    private func storeFannedOut(_ batch: [Message]) async throws {
+        let candidates = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
+        var columns = MessageColumns()
+        var ordered: Set<String> = []
+        for message in batch {
+            let targets = EndpointMatching.targets(
+                eventType: message.eventType,
+                channels: message.channels,
+                payload: message.payload,
+                candidates: candidates[message.appID] ?? []
+            )
+            columns.append(message, targets: targets)
+            ordered.formUnion(targets.ordered)
+        }
+        let queued = try await insert(columns.bindings().prepared(Statements.MessagesFanOut.self))
+        // After the commit, in one transaction: the messages are stored whatever happens here (a failure is logged, not
+        // answered: the clients must not send them again), and the parking sweep gives any ordered endpoint left without
+        // a head its next delivery.
+        if !ordered.isEmpty {
+            do {
+                let statements = ordered.sorted().flatMap { OrderedDeliveries.advance(endpointID: $0, .postgres) }
+                try await write(statements, conflict: nil) { _ in () }
+            } catch {
+                logger.error("making an ordered endpoint's next delivery due failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+            }
+        }
+        announce(queued)
+    }
+
+    /// Runs a message insert; returns how many deliveries and feed entries it queued, once committed.
+    private func insert<Text: SendableMetatype>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
+        try await perform(conflict: .duplicate(.messageEventID)) { client in
+            guard let row = try await client.committedRows(statement).first else { return (0, 0) }
+            return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
+        }
+    }
+
+    /// Wakes the dispatchers (here and, through NOTIFY, elsewhere) and the feed readers for what an insert queued.
+    private func announce(_ queued: (deliveries: Int64, feedEntries: Int64)) {
+        if queued.feedEntries > 0 { feedChanged.signal() }
+        if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }
+    }
+
+    /// The live, enabled endpoints of each application, read just before the insert: an endpoint created in between
+    /// misses these messages as it would ones accepted a moment earlier; the insert itself skips one disabled, deleted
+    /// or turned into a polling endpoint (or back) in between.
+    private func fanOutCandidates(appIDs: Set<String>) async throws -> [String: [EndpointMatching.Candidate]] {
+        var bindings = Bindings()
+        bindings.add(Array(appIDs))
+        let statement = bindings.prepared(Statements.CandidateEndpoints.self)
+        let rows = try await perform { client in try await client.rows(statement) }
+        var candidates: [String: [EndpointMatching.Candidate]] = [:]
+        for row in rows { candidates[try row.value("app_id", as: String.self), default: []].append(try FanOutCandidates.candidate(row)) }
+        return candidates
+    }
+}
+
+/// The columns of `Statements.MessagesFanOut`, one array per column; a value that may be absent has a `has` column
+/// beside it and a placeholder of its type.
+struct MessageColumns {
+    private var id: [String] = []
+    private var appID: [String] = []
+    private var eventType: [String] = []
+    private var hasEventID: [Bool] = []
+    private var eventID: [String] = []
+    private var hasChannels: [Bool] = []
+    private var channels: [String] = []
+    private var hasPayload: [Bool] = []
+    private var payload: [ByteBuffer] = []
+    private var payloadExpiresAt: [Int64] = []
+    private var createdAt: [Int64] = []
+    private var hasTraceParent: [Bool] = []
+    private var traceParent: [String] = []
+    private var deliveryMessage: [String] = []
+    private var deliveryEndpoint: [String] = []
+    private var feedMessage: [String] = []
+    private var feedEndpoint: [String] = []
+
+    mutating func append(_ message: Message, targets: EndpointMatching.Targets) {
+        let channelsText = JSONColumn.encode(message.channels)
+        id.append(message.id)
+        appID.append(message.appID)
+        eventType.append(message.eventType)
+        hasEventID.append(message.eventID != nil)
+        eventID.append(message.eventID ?? "")
+        hasChannels.append(channelsText != nil)
+        channels.append(channelsText ?? "")
+        hasPayload.append(message.payload != nil)
+        payload.append(ByteBuffer(bytes: message.payload ?? []))
+        payloadExpiresAt.append(message.payloadExpiresAt.milliseconds)
+        createdAt.append(message.createdAt.milliseconds)
+        hasTraceParent.append(message.traceParent != nil)
+        traceParent.append(message.traceParent ?? "")
+        for endpointID in targets.deliveries {
+            deliveryMessage.append(message.id)
+            deliveryEndpoint.append(endpointID)
+        }
+        for endpointID in targets.feeds {
+            feedMessage.append(message.id)
+            feedEndpoint.append(endpointID)
+        }
+    }
+
+    func bindings() -> Bindings {
+        var bindings = Bindings()
+        bindings.add(id)
+        bindings.add(appID)
+        bindings.add(eventType)
+        bindings.add(hasEventID)
+        bindings.add(eventID)
+        bindings.add(hasChannels)
+        bindings.add(channels)
+        bindings.add(hasPayload)
+        bindings.add(payload)
+        bindings.add(payloadExpiresAt)
+        bindings.add(createdAt)
+        bindings.add(hasTraceParent)
+        bindings.add(traceParent)
+        bindings.add(deliveryMessage)
+        bindings.add(deliveryEndpoint)
+        bindings.add(feedMessage)
+        bindings.add(feedEndpoint)
+        return bindings
+    }
+
+    /// One message's columns as the parameters `$1`–`$9` of a single-message statement.
+    static func single(_ message: Message) -> Bindings {
         var bindings = Bindings()
         bindings.add(message.id)
         bindings.add(message.appID)
@@ -18,53 +160,6 @@ extension PostgresStore {
         bindings.add(message.payloadExpiresAt.milliseconds)
         bindings.add(message.createdAt.milliseconds)
         bindings.add(message.traceParent)
-        let queued: (deliveries: Int64, feedEntries: Int64)
-        if let endpointID {
-            bindings.add(endpointID)
-            queued = try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self))
-        } else {
-            let targets = try await fanOutTargets(of: message)
-            bindings.add(targets.deliveries)
-            bindings.add(targets.feeds)
-            queued = try await insert(bindings.prepared(Statements.MessageFanOut.self))
-            // After the commit, in one transaction: the message is stored whatever happens here (a failure is logged,
-            // not answered: the client must not send it again), and the parking sweep gives any ordered endpoint left
-            // without a head its next delivery.
-            if !targets.ordered.isEmpty {
-                do {
-                    let statements = targets.ordered.flatMap { OrderedDeliveries.advance(endpointID: $0, .postgres) }
-                    try await write(statements, conflict: nil) { _ in () }
-                } catch {
-                    logger.error("making an ordered endpoint's next delivery due failed", metadata: ["herald.error": "\(String(reflecting: error))"])
-                }
-            }
-        }
-        if queued.feedEntries > 0 { feedChanged.signal() }
-        if queued.deliveries > 0 || queued.feedEntries > 0 { announceNewWork() }
-    }
-
-    /// The application's endpoints that the message reaches (`EndpointMatching`), read just before the insert: an
-    /// endpoint created in between misses this message as it would one accepted a moment earlier; the insert itself
-    /// skips one disabled, deleted or turned into a polling endpoint (or back) in between.
-    private func fanOutTargets(of message: Message) async throws -> EndpointMatching.Targets {
-        var bindings = Bindings()
-        bindings.add(message.appID)
-        bindings.add(false)
-        let statement = bindings.prepared(Statements.CandidateEndpoints.self)
-        let candidates = try await perform { client in try await client.rows(statement).map(FanOutCandidates.candidate) }
-        return EndpointMatching.targets(
-            eventType: message.eventType,
-            channels: message.channels,
-            payload: message.payload,
-            candidates: candidates
-        )
-    }
-
-    /// Runs a message insert; returns how many deliveries and feed entries it queued.
-    private func insert<Text: SendableMetatype>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
-        try await perform(conflict: .duplicate(.messageEventID)) { client in
-            guard let row = try await client.committedRows(statement).first else { return (0, 0) }
-            return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
-        }
+        return bindings
     }
 }

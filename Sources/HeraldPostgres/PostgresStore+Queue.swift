@@ -52,7 +52,7 @@ extension PostgresStore {
     ) async throws -> DeliveryEffects {
         let outcome = DeliveryOutcome(trigger: task.triggerType, result: result, ordered: task.policy.isOrdered)
         if outcome.isRoutine {
-            let entry = ResultBatcher.Entry(task: task, result: result, outcome: outcome, owner: owner, now: now)
+            let entry = RoutineResult(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
                 entry,
                 splits: { ($0 as? StorageError) != .unavailable },
@@ -74,8 +74,8 @@ extension PostgresStore {
     }
 
     /// Writes a batch of routine results — scheduled deliveries that succeeded, will retry, or ended without an
-    /// attempt — in one statement (see `ResultBatcher`).
-    func recordRoutineResults(_ entries: [ResultBatcher.Entry]) async throws {
+    /// attempt — in one statement (group commit, `StatementBatcher`).
+    func recordRoutineResults(_ entries: [RoutineResult]) async throws {
         var columns = RoutineResultColumns()
         for entry in entries { columns.append(entry) }
         let statement = columns.bindings().prepared(Statements.RoutineResults.self)
@@ -167,6 +167,15 @@ extension DeliveryTask {
     }
 }
 
+/// One scheduled delivery's routine result (see `Statements.RoutineResults`).
+struct RoutineResult: Sendable {
+    var task: DeliveryTask
+    var result: DeliveryResult
+    var outcome: DeliveryOutcome
+    var owner: String
+    var now: Timestamp
+}
+
 /// The columns of `Statements.RoutineResults`, one array per column.
 struct RoutineResultColumns {
     var hasAttempt: [Bool] = []
@@ -190,7 +199,7 @@ struct RoutineResultColumns {
     var deliveryID: [Int64] = []
     var updatedAt: [Int64] = []
 
-    mutating func append(_ entry: ResultBatcher.Entry) {
+    mutating func append(_ entry: RoutineResult) {
         // Routine outcomes always update the row (`DeliveryOutcome.isRoutine`).
         guard case .update(let status, let next, let attemptsAdded) = entry.outcome.row else { return }
         // Without an attempt its columns hold placeholders of the right types; the insert skips the row.

@@ -30,7 +30,9 @@ public final class PostgresStore: HeraldStore, Service {
     let announcer = WorkAnnouncer()
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
-    let results = ResultBatcher()
+    let results = StatementBatcher<RoutineResult>(maxBatch: 256)
+    /// Group commit of accepted messages (with their fan-out).
+    let messages = StatementBatcher<Message>(maxBatch: 256)
     private let readiness = Readiness()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).

@@ -75,10 +75,13 @@ enum Statements {
         static let sql = "SELECT * FROM applications WHERE org_id = $1 AND uid = $2 AND deleted_at IS NULL"
     }
 
-    /// An application's live, enabled endpoints with their filters, for `EndpointMatching` to choose among.
+    /// The live, enabled endpoints of several applications (`$1`) with their filters, for `EndpointMatching` to choose
+    /// among (the columns of `FanOutCandidates`, and the application's id).
     enum CandidateEndpoints: StatementText {
-        /// The shared statement's text, prepared: parameters app id, false.
-        static let sql = FanOutCandidates.statement(appID: "", .postgres).sql
+        static let sql = """
+            SELECT app_id, id, url, event_types, channels, policy FROM endpoints
+            WHERE app_id = ANY($1::text[]) AND deleted_at IS NULL AND NOT disabled
+            """
     }
 
     /// Claims the message's event id (`$4`, when given) for its application: taken, the statement fails on the unique
@@ -89,35 +92,54 @@ enum Statements {
         )
         """
 
-    /// A message and its fan-out, as `EndpointMatching` chose it — one delivery per endpoint in `$10` (born parked for
-    /// an endpoint whose backlog is parked; its list row held `FOR KEY SHARE` so that a release cannot strike it off
-    /// unseen), a feed entry per polling endpoint in `$11` — in one statement. The choice was made on endpoints read just before; the statement
-    /// takes only those still live and enabled, and of the same kind (push or poll), as it sees them. Parameters: id,
-    /// app id, event type, event id, channels (JSON), payload, payload expiry, created at, trace parent, delivery
-    /// endpoints, feed endpoints. An ordered endpoint's deliveries are stored parked (`OrderedDeliveries`), as the
-    /// statement sees the endpoint.
-    enum MessageFanOut: StatementText {
+    /// Messages and their fan-out, as `EndpointMatching` chose it, in one statement (one commit for all of them: group
+    /// commit). `$1`–`$13` are the messages' columns (`MessageColumns`; a `has_` column says whether the next one holds a
+    /// value or a placeholder), `$14`/`$15` the deliveries to queue (message id, endpoint id) and `$16`/`$17` the feed
+    /// entries to append. The choice was made on endpoints read just before; the statement takes only those still live
+    /// and enabled, and of the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint
+    /// whose backlog is parked (its list row held `FOR KEY SHARE` so that a release cannot strike it off unseen) and
+    /// for an ordered endpoint, as the statement sees it (`OrderedDeliveries`). Deliveries are numbered in the order
+    /// the messages arrived, which is their order for an ordered endpoint. An event id already taken fails the
+    /// statement on its unique key.
+    enum MessagesFanOut: StatementText {
         static let sql = """
-            WITH message AS (
-                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                RETURNING id
+            WITH input AS (
+                SELECT * FROM unnest(
+                    $1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::bool[], $7::text[], $8::bool[],
+                    $9::bytea[], $10::int8[], $11::int8[], $12::bool[], $13::text[]
+                ) WITH ORDINALITY AS i(id, app_id, event_type, has_event_id, event_id, has_channels, channels, has_payload,
+                    payload, payload_expires_at, created_at, has_trace_parent, trace_parent, arrival)
             ),
-            \(eventIDTaken),
+            message AS (
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
+                SELECT id, app_id, event_type, CASE WHEN has_event_id THEN event_id END,
+                    CASE WHEN has_channels THEN channels END, CASE WHEN has_payload THEN payload END,
+                    payload_expires_at, created_at, CASE WHEN has_trace_parent THEN trace_parent END
+                FROM input ORDER BY arrival
+            ),
+            event_id_taken AS (
+                INSERT INTO message_event_ids (app_id, event_id, msg_id) SELECT app_id, event_id, id FROM input WHERE has_event_id
+            ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
-                SELECT message.id, $2, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql), $8, $8, $8,
+                SELECT i.id, i.app_id, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql),
+                    i.created_at, i.created_at, i.created_at,
                     target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE)
-                FROM message, endpoints target
-                WHERE target.id = ANY($10::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
-                    AND target.url <> '\(EndpointURL.poller)'
+                FROM unnest($14::text[], $15::text[]) AS chosen(msg_id, endpoint_id)
+                JOIN input i ON i.id = chosen.msg_id
+                JOIN endpoints target ON target.id = chosen.endpoint_id
+                WHERE target.deleted_at IS NULL AND NOT target.disabled AND target.url <> '\(EndpointURL.poller)'
+                ORDER BY i.arrival
                 RETURNING 1
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
-                SELECT target.id, message.id, $8 FROM message, endpoints target
-                WHERE target.id = ANY($11::text[]) AND target.deleted_at IS NULL AND NOT target.disabled
-                    AND target.url = '\(EndpointURL.poller)'
+                SELECT target.id, i.id, i.created_at
+                FROM unnest($16::text[], $17::text[]) AS chosen(msg_id, endpoint_id)
+                JOIN input i ON i.id = chosen.msg_id
+                JOIN endpoints target ON target.id = chosen.endpoint_id
+                WHERE target.deleted_at IS NULL AND NOT target.disabled AND target.url = '\(EndpointURL.poller)'
+                ORDER BY i.arrival
                 RETURNING 1
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed

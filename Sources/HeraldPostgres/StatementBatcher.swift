@@ -1,19 +1,11 @@
 import HeraldCore
 import Synchronization
 
-/// Group commit of routine delivery results: results that arrive while a batch is being written go together into the
-/// next one, written by one statement. No task is spawned: the first caller leads and writes its batch, then hands the
-/// lead to the first caller still waiting, so no caller serves others for longer than one batch.
-final class ResultBatcher: Sendable {
-    /// One scheduled delivery's routine result (see `Statements.RoutineResults`).
-    struct Entry: Sendable {
-        var task: DeliveryTask
-        var result: DeliveryResult
-        var outcome: DeliveryOutcome
-        var owner: String
-        var now: Timestamp
-    }
-
+/// Group commit: entries that arrive while a batch is being written go together into the next one, written by one
+/// statement and one commit (accepted messages, routine delivery results). No task is spawned: the first caller leads
+/// and writes its batch, then hands the lead to the first caller still waiting, so no caller serves others for longer
+/// than one batch.
+final class StatementBatcher<Entry: Sendable>: Sendable {
     private enum Turn {
         case done(Result<Void, any Error>)
         case lead
@@ -29,14 +21,17 @@ final class ResultBatcher: Sendable {
         var leading = false
     }
 
-    /// Most results in one statement.
-    static let maxBatch = 256
-
     private let state = Mutex(State())
+    /// Most entries in one statement.
+    let maxBatch: Int
+
+    init(maxBatch: Int) {
+        self.maxBatch = maxBatch
+    }
 
     /// Records `entry`, in a batch written by `write` (the caller that leads the batch writes it). A batch the
     /// database refuses (`splits` says which errors those are: not an outage) is written again one entry at a time,
-    /// so one bad result — a receiver's bytes the column cannot hold, say — fails alone.
+    /// so one bad entry — a receiver's bytes the column cannot hold, a duplicate event id — fails alone.
     func submit(_ entry: Entry, splits: (any Error) -> Bool, write: ([Entry]) async throws -> Void) async throws {
         let turn = await withCheckedContinuation { continuation in
             let lead = state.withLock { state -> Bool in
@@ -52,7 +47,7 @@ final class ResultBatcher: Sendable {
         if case .done(let outcome) = turn { return try outcome.get() }
 
         let others = state.withLock { state -> [Waiter] in
-            let batch = Array(state.waiting.prefix(Self.maxBatch - 1))
+            let batch = Array(state.waiting.prefix(maxBatch - 1))
             state.waiting.removeFirst(batch.count)
             return batch
         }
