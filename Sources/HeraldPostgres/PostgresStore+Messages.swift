@@ -13,7 +13,10 @@ extension PostgresStore {
             return try await messages.submit(
                 message,
                 splits: { ($0 as? StorageError) != .unavailable },
-                write: { batch in try await storeFannedOut(batch) }
+                run: { batch in
+                    try await storeFannedOut(batch)
+                    return batch.map { _ in () }
+                }
             )
         }
         var bindings = MessageColumns.single(message)

@@ -56,7 +56,10 @@ extension PostgresStore {
             try await results.submit(
                 entry,
                 splits: { ($0 as? StorageError) != .unavailable },
-                write: { entries in try await recordRoutineResults(entries) }
+                run: { entries in
+                    try await recordRoutineResults(entries)
+                    return entries.map { _ in () }
+                }
             )
             return DeliveryEffects()
         }

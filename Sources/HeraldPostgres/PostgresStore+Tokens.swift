@@ -2,11 +2,17 @@ import HeraldCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Every request checks its token: a prepared statement rather than the shared statement text.
+    /// Every API request checks its token (instances share the database, so a logout on one must hold on all at once):
+    /// the checks of requests arriving together are read by one statement (`StatementBatcher`), each made after its
+    /// request arrived.
     public func isTokenRevoked(hashes: [String]) async throws -> Bool {
-        var bindings = Bindings()
-        bindings.add(hashes)
-        let statement = bindings.prepared(Statements.RevokedToken.self)
-        return try await perform { client in !(try await client.rows(statement).isEmpty) }
+        try await revocationLookups.submit(hashes, splits: { _ in false }) { lookups in
+            var bindings = Bindings()
+            bindings.add(Array(Set(lookups.joined())))
+            let statement = bindings.prepared(Statements.RevokedToken.self)
+            let rows = try await perform { client in try await client.rows(statement) }
+            let revoked = Set(try rows.map { try $0.value("token_hash", as: String.self) })
+            return lookups.map { hashes in hashes.contains { revoked.contains($0) } }
+        }
     }
 }

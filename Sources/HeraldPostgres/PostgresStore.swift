@@ -30,9 +30,11 @@ public final class PostgresStore: HeraldStore, Service {
     let announcer = WorkAnnouncer()
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
-    let results = StatementBatcher<RoutineResult>(maxBatch: 256)
+    let results = StatementBatcher<RoutineResult, Void>(maxBatch: 256)
     /// Group commit of accepted messages (with their fan-out).
-    let messages = StatementBatcher<Message>(maxBatch: 256)
+    let messages = StatementBatcher<Message, Void>(maxBatch: 256)
+    /// Token revocation lookups (one per API request when instances share the database), read together.
+    let revocationLookups = StatementBatcher<[String], Bool>(maxBatch: 256)
     private let readiness = Readiness()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).

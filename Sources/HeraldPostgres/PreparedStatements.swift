@@ -64,7 +64,7 @@ let feedHorizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 /// The hot-path statements.
 enum Statements {
     enum RevokedToken: StatementText {
-        static let sql = "SELECT 1 FROM revoked_tokens WHERE token_hash = ANY($1)"
+        static let sql = "SELECT token_hash FROM revoked_tokens WHERE token_hash = ANY($1)"
     }
 
     enum ApplicationByID: StatementText {

@@ -1,13 +1,17 @@
 import HeraldCore
 import Synchronization
 
-/// Group commit: entries that arrive while a batch is being written go together into the next one, written by one
-/// statement and one commit (accepted messages, routine delivery results). No task is spawned: the first caller leads
-/// and writes its batch, then hands the lead to the first caller still waiting, so no caller serves others for longer
-/// than one batch.
-final class StatementBatcher<Entry: Sendable>: Sendable {
+/// Group commit (and group reads): entries that arrive while a batch is being run go together into the next one, run
+/// as one statement (accepted messages and one commit, routine delivery results, token revocation lookups). No task is
+/// spawned: the first caller leads and runs its batch, then hands the lead to the first caller still waiting, so no
+/// caller serves others for longer than one batch. An entry always joins a batch that starts after it arrived, so a
+/// read answers as of a moment after its caller asked.
+final class StatementBatcher<Entry: Sendable, Output: Sendable>: Sendable {
+    /// What `run` does with a batch: one output per entry, in order.
+    typealias Run = ([Entry]) async throws -> [Output]
+
     private enum Turn {
-        case done(Result<Void, any Error>)
+        case done(Result<Output, any Error>)
         case lead
     }
 
@@ -29,10 +33,10 @@ final class StatementBatcher<Entry: Sendable>: Sendable {
         self.maxBatch = maxBatch
     }
 
-    /// Records `entry`, in a batch written by `write` (the caller that leads the batch writes it). A batch the
-    /// database refuses (`splits` says which errors those are: not an outage) is written again one entry at a time,
-    /// so one bad entry — a receiver's bytes the column cannot hold, a duplicate event id — fails alone.
-    func submit(_ entry: Entry, splits: (any Error) -> Bool, write: ([Entry]) async throws -> Void) async throws {
+    /// `entry`'s output, from a batch run by `run` (the caller that leads the batch runs it). A batch the database
+    /// refuses (`splits` says which errors those are: not an outage) is run again one entry at a time, so one bad entry
+    /// — a receiver's bytes the column cannot hold, a duplicate event id — fails alone.
+    func submit(_ entry: Entry, splits: (any Error) -> Bool, run: Run) async throws -> Output {
         let turn = await withCheckedContinuation { continuation in
             let lead = state.withLock { state -> Bool in
                 if state.leading {
@@ -51,7 +55,7 @@ final class StatementBatcher<Entry: Sendable>: Sendable {
             state.waiting.removeFirst(batch.count)
             return batch
         }
-        let outcomes = await Self.write([entry] + others.map(\.entry), splits: splits, write: write)
+        let outcomes = await Self.run([entry] + others.map(\.entry), splits: splits, run: run)
         for (waiter, outcome) in zip(others, outcomes.dropFirst()) { waiter.continuation.resume(returning: .done(outcome)) }
         let next = state.withLock { state -> Waiter? in
             guard !state.waiting.isEmpty else {
@@ -61,24 +65,18 @@ final class StatementBatcher<Entry: Sendable>: Sendable {
             return state.waiting.removeFirst()
         }
         next?.continuation.resume(returning: .lead)
-        try outcomes[0].get()
+        return try outcomes[0].get()
     }
 
     /// The outcome of each entry: the batch's, or each one's own when the batch was refused.
-    private static func write(
-        _ entries: [Entry],
-        splits: (any Error) -> Bool,
-        write: ([Entry]) async throws -> Void
-    ) async -> [Result<Void, any Error>] {
+    private static func run(_ entries: [Entry], splits: (any Error) -> Bool, run: Run) async -> [Result<Output, any Error>] {
         do {
-            try await write(entries)
-            return entries.map { _ in .success(()) }
+            return try await outputs(of: entries, run).map { .success($0) }
         } catch  where entries.count > 1 && splits(error) {
-            var outcomes: [Result<Void, any Error>] = []
+            var outcomes: [Result<Output, any Error>] = []
             for entry in entries {
                 do {
-                    try await write([entry])
-                    outcomes.append(.success(()))
+                    outcomes.append(.success(try await outputs(of: [entry], run)[0]))
                 } catch {
                     outcomes.append(.failure(error))
                 }
@@ -87,5 +85,14 @@ final class StatementBatcher<Entry: Sendable>: Sendable {
         } catch {
             return entries.map { _ in .failure(error) }
         }
+    }
+
+    /// `run`'s outputs, checked to be one per entry (a mismatch fails the batch rather than the process).
+    private static func outputs(of entries: [Entry], _ run: Run) async throws -> [Output] {
+        let outputs = try await run(entries)
+        guard outputs.count == entries.count else {
+            throw StorageError.unreadable("a batch of \(entries.count) gave \(outputs.count) outputs")
+        }
+        return outputs
     }
 }

@@ -123,6 +123,27 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Revocation lookups are read together; each still answers for its own hashes, and a logout recorded by one
+    /// instance holds on another for the next lookup (no cache in between).
+    @Test func revocationLookupsReadTogetherAnswerEachForItsOwnToken() async throws {
+        try await Self.withInstances(2) { instances in
+            let (revoker, checker) = (instances[0], instances[1])
+            let expiry = Timestamp.now().adding(seconds: 600)
+            for index in stride(from: 0, to: 64, by: 3) { try await revoker.revokeToken(hash: "h\(index)", expiresAt: expiry) }
+            let answers = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for index in 0..<64 {
+                    group.addTask { (index, try await checker.isTokenRevoked(hashes: ["other\(index)", "h\(index)"])) }
+                }
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(answers == Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0.isMultiple(of: 3)) }))
+
+            #expect(try await !checker.isTokenRevoked(hashes: ["h1"]))
+            try await revoker.revokeToken(hash: "h1", expiresAt: expiry)
+            #expect(try await checker.isTokenRevoked(hashes: ["h1"]))
+        }
+    }
+
     @Test func newWorkOnOneInstanceWakesAnother() async throws {
         try await Self.withInstances(2) { instances in
             let (writer, sleeper) = (instances[0], instances[1])
