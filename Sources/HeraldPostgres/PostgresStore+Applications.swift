@@ -2,18 +2,32 @@ import HeraldCore
 import HeraldSQL
 import PostgresNIO
 
+/// An application named by its organisation and its id or uid.
+struct ApplicationLookup: Sendable {
+    var orgID: String
+    var idOrUID: String
+}
+
 extension PostgresStore {
-    /// Every accepted message looks its application up: prepared statements, parsed once per connection, rather than
-    /// the shared statement text.
+    /// Every request naming an application looks it up (instances share the database, so a change made on another
+    /// must be seen at once; no cache): the lookups of requests arriving together are read by one statement
+    /// (`StatementBatcher`), each made after its request arrived.
     public func application(orgID: String, idOrUID: String) async throws -> Application? {
-        var bindings = Bindings()
-        bindings.add(orgID)
-        bindings.add(idOrUID)
-        if IDPrefix.application.isID(idOrUID) {
-            let statement = bindings.prepared(Statements.ApplicationByID.self)
-            return try await perform { client in try await client.rows(statement).first.map { try Application(stored: $0) } }
+        try await applicationLookups.submit(ApplicationLookup(orgID: orgID, idOrUID: idOrUID), splits: { _ in false }) { lookups in
+            var bindings = Bindings()
+            bindings.add(lookups.map(\.orgID))
+            bindings.add(lookups.map(\.idOrUID))
+            bindings.add(lookups.map { IDPrefix.application.isID($0.idOrUID) })
+            let statement = bindings.prepared(Statements.Applications.self)
+            let rows = try await perform { client in try await client.rows(statement) }
+            var found = [Application?](repeating: nil, count: lookups.count)
+            for row in rows {
+                // The lookup's number comes back from the database: checked, not trusted, before indexing.
+                let number = try row.value("lookup", as: Int64.self)
+                guard number >= 1, number <= Int64(lookups.count) else { throw StorageError.unreadable("an application lookup numbered \(number)") }
+                found[Int(number) - 1] = try Application(stored: row)
+            }
+            return found
         }
-        let statement = bindings.prepared(Statements.ApplicationByUID.self)
-        return try await perform { client in try await client.rows(statement).first.map { try Application(stored: $0) } }
     }
 }

@@ -35,6 +35,8 @@ public final class PostgresStore: HeraldStore, Service {
     let messages = StatementBatcher<Message, Void>(maxBatch: 256)
     /// Token revocation lookups (one per API request when instances share the database), read together.
     let revocationLookups = StatementBatcher<[String], Bool>(maxBatch: 256)
+    /// Application lookups (one per API request naming an application), read together.
+    let applicationLookups = StatementBatcher<ApplicationLookup, Application?>(maxBatch: 256)
     private let readiness = Readiness()
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).

@@ -67,12 +67,19 @@ enum Statements {
         static let sql = "SELECT token_hash FROM revoked_tokens WHERE token_hash = ANY($1)"
     }
 
-    enum ApplicationByID: StatementText {
-        static let sql = "SELECT * FROM applications WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL"
-    }
-
-    enum ApplicationByUID: StatementText {
-        static let sql = "SELECT * FROM applications WHERE org_id = $1 AND uid = $2 AND deleted_at IS NULL"
+    /// Several application lookups at once: `$1` organisations, `$2` ids or uids, `$3` whether each is an id. Each row
+    /// carries the number (from 1) of the lookup it answers in `lookup`.
+    enum Applications: StatementText {
+        static let sql = """
+            WITH lookups AS (
+                SELECT * FROM unnest($1::text[], $2::text[], $3::bool[]) WITH ORDINALITY AS l(org_id, key, by_id, n)
+            )
+            SELECT l.n AS lookup, a.* FROM lookups l JOIN applications a ON a.id = l.key AND a.org_id = l.org_id
+            WHERE l.by_id AND a.deleted_at IS NULL
+            UNION ALL
+            SELECT l.n AS lookup, a.* FROM lookups l JOIN applications a ON a.uid = l.key AND a.org_id = l.org_id
+            WHERE NOT l.by_id AND a.deleted_at IS NULL
+            """
     }
 
     /// The live, enabled endpoints of several applications (`$1`) with their filters, for `EndpointMatching` to choose

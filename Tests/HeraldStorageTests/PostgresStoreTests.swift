@@ -144,6 +144,38 @@ struct PostgresStoreTests {
         }
     }
 
+    /// Application lookups are read together; each answers for its own organisation and id or uid, and a change made
+    /// on one instance is seen by the next lookup on another.
+    @Test func applicationLookupsReadTogetherAnswerEachForItsOwnName() async throws {
+        try await Self.withInstances(2) { instances in
+            let (writer, reader) = (instances[0], instances[1])
+            let apps = (0..<8).map { StoreContractTests.application(uid: "uid\($0)") }
+            for app in apps { try await writer.createApplication(app) }
+            try await writer.deleteApplication(orgID: StoreContractTests.org, id: apps[7].id)
+            // Each lookup: (organisation, id or uid, the application expected).
+            var lookups: [(String, String, Application?)] = []
+            for (index, app) in apps.enumerated() {
+                let live = index == 7 ? nil : app
+                lookups += [
+                    (StoreContractTests.org, app.id, live), (StoreContractTests.org, "uid\(index)", live), ("org_other", app.id, nil),
+                ]
+            }
+            lookups.append((StoreContractTests.org, "uid-missing", nil))
+            let found = try await withThrowingTaskGroup(of: (Int, Application?).self) { group in
+                for (index, lookup) in lookups.enumerated() {
+                    group.addTask { (index, try await reader.application(orgID: lookup.0, idOrUID: lookup.1)) }
+                }
+                return try await group.reduce(into: [Int: Application?]()) { $0[$1.0] = $1.1 }
+            }
+            for (index, lookup) in lookups.enumerated() { #expect(found[index] == lookup.2, "lookup \(lookup.0) \(lookup.1)") }
+
+            var renamed = apps[0]
+            renamed.name = "Renamed"
+            try await writer.updateApplication(renamed)
+            #expect(try await reader.application(orgID: StoreContractTests.org, idOrUID: "uid0")?.name == "Renamed")
+        }
+    }
+
     @Test func newWorkOnOneInstanceWakesAnother() async throws {
         try await Self.withInstances(2) { instances in
             let (writer, sleeper) = (instances[0], instances[1])
