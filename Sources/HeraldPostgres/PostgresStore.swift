@@ -41,9 +41,10 @@ public final class PostgresStore: HeraldStore, Service {
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
-    /// How many times the database came back: an operation that started before the last return and failed after it
-    /// (on a connection the outage broke) is the old outage, not a new one.
-    private let recoveries = Atomic<Int>(0)
+    /// When the database last came back. Failures in the `recoveryGrace` after it are connections the outage broke
+    /// (pooled before it, used after it), not a new outage: they answer 503 without being logged as one.
+    private let lastRecovery = Mutex<ContinuousClock.Instant?>(nil)
+    static let recoveryGrace = Duration.seconds(10)
     private let notificationsReceived = Atomic<Int>(0)
     /// The start check's notification while it is awaited (`NotificationCheck`); other instances' checks pass by.
     let awaitedCheck = Mutex<String?>(nil)
@@ -189,17 +190,16 @@ extension PostgresStore {
         timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let recoveriesAtStart = recoveries.load(ordering: .relaxed)
         do {
             let value = try await watchdog.withDeadline(timeout ?? operationTimeout) { try await operation(self.client) }
             if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
-                recoveries.add(1, ordering: .relaxed)
+                lastRecovery.withLock { $0 = .now }
                 logger.notice("PostgreSQL is reachable again")
             }
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if translated as? StorageError == .unavailable, recoveries.load(ordering: .relaxed) == recoveriesAtStart,
+            if translated as? StorageError == .unavailable, !justRecovered(),
                 !unreachable.exchange(true, ordering: .relaxed)
             {
                 logger.error(
@@ -241,6 +241,11 @@ extension PostgresStore {
     }
 
     /// Runs `operation` in one transaction within `operationTimeout`.
+    /// Whether the database came back less than `recoveryGrace` ago.
+    private func justRecovered() -> Bool {
+        lastRecovery.withLock { recovered in recovered.map { ContinuousClock.now - $0 < Self.recoveryGrace } ?? false }
+    }
+
     func transaction<T: Sendable>(
         conflict: StorageError? = nil,
         _ operation: @escaping @Sendable (PostgresConnection) async throws -> T
