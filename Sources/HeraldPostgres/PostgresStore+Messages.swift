@@ -6,27 +6,32 @@ import PostgresNIO
 extension PostgresStore {
     /// Stores the message and its fan-out — one delivery per matching endpoint — then wakes the dispatchers. Messages
     /// arriving together share one statement and one commit (`StatementBatcher`); each is answered once that commit is
-    /// done. A batch that fails on a message (a duplicate event id) is written again message by message, so only that
-    /// one is refused.
+    /// done. A message whose event id is taken is refused alone, by the statement itself.
     func storeMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         guard let endpointID else {
-            return try await messages.submit(
+            let stored = try await messages.submit(
                 message,
-                splits: { ($0 as? StorageError) != .unavailable },
-                run: { batch in
-                    try await storeFannedOut(batch)
-                    return batch.map { _ in () }
-                }
+                splits: Self.causedByEntry,
+                run: { batch in try await self.storeFannedOut(batch) }
             )
+            guard stored else { throw StorageError.duplicate(.messageEventID) }
+            return
         }
         var bindings = MessageColumns.single(message)
         bindings.add(endpointID)
-        announce(try await insert(bindings.prepared(Statements.MessageToOneEndpoint.self)))
+        let statement = bindings.prepared(Statements.MessageToOneEndpoint.self)
+        announce(
+            try await perform(conflict: .duplicate(.messageEventID)) { client in
+                guard let row = try await client.committedRows(statement).first else { return (0, 0) }
+                return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
+            }
+        )
     }
 
     /// Reads the endpoints of the batch's applications, chooses each message's targets (`EndpointMatching`) and stores
-    /// every message with its fan-out in one statement.
-    private func storeFannedOut(_ batch: [Message]) async throws {
+    /// every message with its fan-out in one statement; returns, per message, whether it was stored (false: its event
+    /// id was taken).
+    private func storeFannedOut(_ batch: [Message]) async throws -> [Bool] {
         let candidates = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
         var columns = MessageColumns()
         var ordered: Set<String> = []
@@ -40,7 +45,17 @@ extension PostgresStore {
             columns.append(message, targets: targets)
             ordered.formUnion(targets.ordered)
         }
-        let queued = try await insert(columns.bindings().prepared(Statements.MessagesFanOut.self))
+        let statement = columns.bindings().prepared(Statements.MessagesFanOut.self)
+        let rows = try await perform { client in try await client.committedRows(statement) }
+        var queued: (deliveries: Int64, feedEntries: Int64) = (0, 0)
+        var refused: Set<String> = []
+        for row in rows {
+            if try row.value("kind", as: String.self) == "counts" {
+                queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
+            } else {
+                refused.insert(try row.value("refused", as: String.self))
+            }
+        }
         // After the commit, in one transaction: the messages are stored whatever happens here (a failure is logged, not
         // answered: the clients must not send them again), and the parking sweep gives any ordered endpoint left without
         // a head its next delivery.
@@ -53,14 +68,7 @@ extension PostgresStore {
             }
         }
         announce(queued)
-    }
-
-    /// Runs a message insert; returns how many deliveries and feed entries it queued, once committed.
-    private func insert<Text: SendableMetatype>(_ statement: Prepared<Text>) async throws -> (deliveries: Int64, feedEntries: Int64) {
-        try await perform(conflict: .duplicate(.messageEventID)) { client in
-            guard let row = try await client.committedRows(statement).first else { return (0, 0) }
-            return (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
-        }
+        return batch.map { !refused.contains($0.id) }
     }
 
     /// Wakes the dispatchers (here and, through NOTIFY, elsewhere) and the feed readers for what an insert queued.

@@ -55,9 +55,9 @@ extension PostgresStore {
             let entry = RoutineResult(task: task, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
                 entry,
-                splits: { ($0 as? StorageError) != .unavailable },
+                splits: Self.causedByEntry,
                 run: { entries in
-                    try await recordRoutineResults(entries)
+                    try await self.recordRoutineResults(entries)
                     return entries.map { _ in () }
                 }
             )

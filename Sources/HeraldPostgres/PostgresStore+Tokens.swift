@@ -13,7 +13,7 @@ extension PostgresStore {
                 var bindings = Bindings()
                 bindings.add(Array(Set(lookups.joined())))
                 let statement = bindings.prepared(Statements.RevokedToken.self)
-                let rows = try await perform { client in try await client.rows(statement) }
+                let rows = try await self.perform { client in try await client.rows(statement) }
                 let revoked = Set(try rows.map { try $0.value("token_hash", as: String.self) })
                 return lookups.map { hashes in hashes.contains { revoked.contains($0) } }
             }

@@ -31,8 +31,8 @@ public final class PostgresStore: HeraldStore, Service {
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
     let results = StatementBatcher<RoutineResult, Void>(maxBatch: 256)
-    /// Group commit of accepted messages (with their fan-out).
-    let messages = StatementBatcher<Message, Void>(maxBatch: 256)
+    /// Group commit of accepted messages (with their fan-out): up to 256, and 16 MiB of payloads, per statement.
+    let messages = StatementBatcher<Message, Bool>(maxBatch: 256, maxWeight: 16 << 20) { $0.payload?.count ?? 0 }
     /// Token revocation lookups (one per API request when instances share the database), read together.
     let revocationLookups = StatementBatcher<[String], Bool>(maxBatch: 256)
     /// Application lookups (one per API request naming an application), read together.
@@ -41,9 +41,12 @@ public final class PostgresStore: HeraldStore, Service {
     private let listening = Atomic<Bool>(false)
     /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
     private let unreachable = Atomic<Bool>(false)
-    /// When the database last came back. Failures in the `recoveryGrace` after it are connections the outage broke
-    /// (pooled before it, used after it), not a new outage: they answer 503 without being logged as one.
+    /// When the database last came back, and how many times it did. An operation that started before the last return
+    /// and failed after it, or any that failed in the `recoveryGrace` after it, met a connection the outage broke
+    /// (pooled before it, used after it), not a new outage: it answers 503 without being logged as one. (A new outage
+    /// that starts inside the grace is logged when its failures outlast it.)
     private let lastRecovery = Mutex<ContinuousClock.Instant?>(nil)
+    private let recoveries = Atomic<Int>(0)
     static let recoveryGrace = Duration.seconds(10)
     private let notificationsReceived = Atomic<Int>(0)
     /// The start check's notification while it is awaited (`NotificationCheck`); other instances' checks pass by.
@@ -190,16 +193,18 @@ extension PostgresStore {
         timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
+        let recoveriesAtStart = recoveries.load(ordering: .relaxed)
         do {
             let value = try await watchdog.withDeadline(timeout ?? operationTimeout) { try await operation(self.client) }
             if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
                 lastRecovery.withLock { $0 = .now }
+                recoveries.add(1, ordering: .relaxed)
                 logger.notice("PostgreSQL is reachable again")
             }
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if translated as? StorageError == .unavailable, !justRecovered(),
+            if translated as? StorageError == .unavailable, recoveries.load(ordering: .relaxed) == recoveriesAtStart, !justRecovered(),
                 !unreachable.exchange(true, ordering: .relaxed)
             {
                 logger.error(
@@ -240,12 +245,22 @@ extension PostgresStore {
         .unavailable
     }
 
-    /// Runs `operation` in one transaction within `operationTimeout`.
     /// Whether the database came back less than `recoveryGrace` ago.
     private func justRecovered() -> Bool {
         lastRecovery.withLock { recovered in recovered.map { ContinuousClock.now - $0 < Self.recoveryGrace } ?? false }
     }
 
+    /// Whether a batch's failure may be one entry's fault, so the batch is worth running again entry by entry: not the
+    /// database being away, a timeout, a cancellation, or a lost race for locks (classes 40, 55 and 57).
+    static let causedByEntry: @Sendable (any Error) -> Bool = { error in
+        if error is CancellationError || (error as? StorageError) == .unavailable { return false }
+        if let state = (error as? PSQLError)?.serverInfo?[.sqlState], ["40", "55", "57"].contains(String(state.prefix(2))) {
+            return false
+        }
+        return true
+    }
+
+    /// Runs `operation` in one transaction within `operationTimeout`.
     func transaction<T: Sendable>(
         conflict: StorageError? = nil,
         _ operation: @escaping @Sendable (PostgresConnection) async throws -> T

@@ -102,12 +102,13 @@ enum Statements {
     /// Messages and their fan-out, as `EndpointMatching` chose it, in one statement (one commit for all of them: group
     /// commit). `$1`–`$13` are the messages' columns (`MessageColumns`; a `has_` column says whether the next one holds a
     /// value or a placeholder), `$14`/`$15` the deliveries to queue (message id, endpoint id) and `$16`/`$17` the feed
-    /// entries to append. The choice was made on endpoints read just before; the statement takes only those still live
-    /// and enabled, and of the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint
-    /// whose backlog is parked (its list row held `FOR KEY SHARE` so that a release cannot strike it off unseen) and
-    /// for an ordered endpoint, as the statement sees it (`OrderedDeliveries`). Deliveries are numbered in the order
-    /// the messages arrived, which is their order for an ordered endpoint. An event id already taken fails the
-    /// statement on its unique key.
+    /// entries to append. A message whose event id its application already has (stored, or earlier in the batch) is
+    /// not stored, and comes back as a row of `refused`: a duplicate fails only itself, not the batch. The choice of
+    /// endpoints was made on endpoints read just before; the statement takes only those still live and enabled, and of
+    /// the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint whose backlog is parked
+    /// (its list row held `FOR KEY SHARE` so that a release cannot strike it off unseen) and for an ordered endpoint, as
+    /// the statement sees it (`OrderedDeliveries`). Deliveries are numbered in the order the messages arrived, which is
+    /// their order for an ordered endpoint.
     enum MessagesFanOut: StatementText {
         static let sql = """
             WITH input AS (
@@ -117,15 +118,21 @@ enum Statements {
                 ) WITH ORDINALITY AS i(id, app_id, event_type, has_event_id, event_id, has_channels, channels, has_payload,
                     payload, payload_expires_at, created_at, has_trace_parent, trace_parent, arrival)
             ),
+            event_id_taken AS (
+                INSERT INTO message_event_ids (app_id, event_id, msg_id)
+                SELECT app_id, event_id, id FROM input WHERE has_event_id ORDER BY arrival
+                ON CONFLICT DO NOTHING
+                RETURNING msg_id
+            ),
+            accepted AS (
+                SELECT * FROM input WHERE NOT has_event_id OR id IN (SELECT msg_id FROM event_id_taken)
+            ),
             message AS (
                 INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
                 SELECT id, app_id, event_type, CASE WHEN has_event_id THEN event_id END,
                     CASE WHEN has_channels THEN channels END, CASE WHEN has_payload THEN payload END,
                     payload_expires_at, created_at, CASE WHEN has_trace_parent THEN trace_parent END
-                FROM input ORDER BY arrival
-            ),
-            event_id_taken AS (
-                INSERT INTO message_event_ids (app_id, event_id, msg_id) SELECT app_id, event_id, id FROM input WHERE has_event_id
+                FROM accepted ORDER BY arrival
             ),
             queued AS (
                 INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
@@ -133,7 +140,7 @@ enum Statements {
                     i.created_at, i.created_at, i.created_at,
                     target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE)
                 FROM unnest($14::text[], $15::text[]) AS chosen(msg_id, endpoint_id)
-                JOIN input i ON i.id = chosen.msg_id
+                JOIN accepted i ON i.id = chosen.msg_id
                 JOIN endpoints target ON target.id = chosen.endpoint_id
                 WHERE target.deleted_at IS NULL AND NOT target.disabled AND target.url <> '\(EndpointURL.poller)'
                 ORDER BY i.arrival
@@ -143,13 +150,15 @@ enum Statements {
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
                 SELECT target.id, i.id, i.created_at
                 FROM unnest($16::text[], $17::text[]) AS chosen(msg_id, endpoint_id)
-                JOIN input i ON i.id = chosen.msg_id
+                JOIN accepted i ON i.id = chosen.msg_id
                 JOIN endpoints target ON target.id = chosen.endpoint_id
                 WHERE target.deleted_at IS NULL AND NOT target.disabled AND target.url = '\(EndpointURL.poller)'
                 ORDER BY i.arrival
                 RETURNING 1
             )
-            SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
+            SELECT 'counts' AS kind, NULL AS refused, (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
+            UNION ALL
+            SELECT 'refused', id, NULL, NULL FROM input WHERE has_event_id AND id NOT IN (SELECT msg_id FROM event_id_taken)
             """
     }
 

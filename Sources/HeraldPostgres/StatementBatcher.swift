@@ -2,13 +2,18 @@ import HeraldCore
 import Synchronization
 
 /// Group commit (and group reads): entries that arrive while a batch is being run go together into the next one, run
-/// as one statement (accepted messages and one commit, routine delivery results, token revocation lookups). No task is
-/// spawned: the first caller leads and runs its batch, then hands the lead to the first caller still waiting, so no
-/// caller serves others for longer than one batch. An entry always joins a batch that starts after it arrived, so a
-/// read answers as of a moment after its caller asked.
+/// as one statement (accepted messages and one commit, routine delivery results, token revocation lookups). The first
+/// caller leads and runs its batch, then hands the lead to the first caller still waiting, so no caller serves others
+/// for longer than one batch. An entry always joins a batch that starts after it arrived, so a read answers as of a
+/// moment after its caller asked.
+///
+/// Bounded three ways: a batch holds at most `maxBatch` entries and `maxWeight` of their weight (a message's payload
+/// bytes: 256 large messages must not make one statement of hundreds of megabytes), and at most `maxWaiting` entries
+/// wait — beyond that the database is not keeping up, and the caller gets `StorageError.unavailable` (a 503) at once
+/// rather than a place in a queue that only grows.
 final class StatementBatcher<Entry: Sendable, Output: Sendable>: Sendable {
     /// What `run` does with a batch: one output per entry, in order.
-    typealias Run = ([Entry]) async throws -> [Output]
+    typealias Run = @Sendable ([Entry]) async throws -> [Output]
 
     private enum Turn {
         case done(Result<Output, any Error>)
@@ -26,36 +31,53 @@ final class StatementBatcher<Entry: Sendable, Output: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Most entries in one statement.
     let maxBatch: Int
+    let maxWeight: Int
+    let maxWaiting: Int
+    private let weight: @Sendable (Entry) -> Int
 
-    init(maxBatch: Int) {
-        self.maxBatch = maxBatch
+    init(maxBatch: Int, maxWeight: Int = .max, maxWaiting: Int = 4096, weight: @escaping @Sendable (Entry) -> Int = { _ in 1 }) {
+        self.maxBatch = max(1, maxBatch)
+        self.maxWeight = maxWeight
+        self.maxWaiting = max(1, maxWaiting)
+        self.weight = weight
     }
 
-    /// `entry`'s output, from a batch run by `run` (the caller that leads the batch runs it). A batch the database
-    /// refuses (`splits` says which errors those are: not an outage) is run again one entry at a time, so one bad entry
-    /// — a receiver's bytes the column cannot hold, a duplicate event id — fails alone.
-    func submit(_ entry: Entry, splits: (any Error) -> Bool, run: Run) async throws -> Output {
+    /// `entry`'s output, from a batch run by `run` (the caller that leads the batch runs it). A batch that fails with an
+    /// error `splits` accepts — one caused by an entry, not by the database being away, a timeout or a cancellation —
+    /// is run again one entry at a time, so that entry fails alone.
+    func submit(_ entry: Entry, splits: @escaping @Sendable (any Error) -> Bool, run: @escaping Run) async throws -> Output {
         let turn = await withCheckedContinuation { continuation in
-            let lead = state.withLock { state -> Bool in
-                if state.leading {
-                    state.waiting.append(Waiter(entry: entry, continuation: continuation))
-                    return false
+            let decided = state.withLock { state -> Turn? in
+                if !state.leading {
+                    state.leading = true
+                    return .lead
                 }
-                state.leading = true
-                return true
+                guard state.waiting.count < maxWaiting else { return .done(.failure(StorageError.unavailable)) }
+                state.waiting.append(Waiter(entry: entry, continuation: continuation))
+                return nil
             }
-            if lead { continuation.resume(returning: .lead) }
+            if let decided { continuation.resume(returning: decided) }
         }
         if case .done(let outcome) = turn { return try outcome.get() }
 
         let others = state.withLock { state -> [Waiter] in
-            let batch = Array(state.waiting.prefix(maxBatch - 1))
-            state.waiting.removeFirst(batch.count)
+            var total = weight(entry)
+            var count = 0
+            for waiter in state.waiting.prefix(maxBatch - 1) {
+                let (sum, overflow) = total.addingReportingOverflow(weight(waiter.entry))
+                total = overflow ? .max : sum
+                guard total <= maxWeight else { break }
+                count += 1
+            }
+            let batch = Array(state.waiting.prefix(count))
+            state.waiting.removeFirst(count)
             return batch
         }
-        let outcomes = await Self.run([entry] + others.map(\.entry), splits: splits, run: run)
+        let entries = [entry] + others.map(\.entry)
+        // Unstructured on purpose: the batch is everyone's, so the leader's cancellation (its client gone, a stream
+        // closing) must not fail the others' writes — nor cut off a commit that is already under way.
+        let outcomes = await Task { await Self.run(entries, splits: splits, run: run) }.value
         for (waiter, outcome) in zip(others, outcomes.dropFirst()) { waiter.continuation.resume(returning: .done(outcome)) }
         let next = state.withLock { state -> Waiter? in
             guard !state.waiting.isEmpty else {
