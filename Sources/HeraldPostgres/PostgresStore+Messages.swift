@@ -46,15 +46,21 @@ extension PostgresStore {
             ordered.formUnion(targets.ordered)
         }
         let statement = columns.bindings().prepared(Statements.MessagesFanOut.self)
-        let rows = try await perform { client in try await client.committedRows(statement) }
+        let rows = try await insertBatch(statement)
         var queued: (deliveries: Int64, feedEntries: Int64) = (0, 0)
         var refused: Set<String> = []
-        for row in rows {
-            if try row.value("kind", as: String.self) == "counts" {
-                queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
-            } else {
-                refused.insert(try row.value("refused", as: String.self))
+        // Past the commit: a row that cannot be read must not split the batch (its messages would be written again and
+        // answered 409), so it fails the batch as the database's fault.
+        do {
+            for row in rows {
+                if try row.value("kind", as: String.self) == "counts" {
+                    queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
+                } else {
+                    refused.insert(try row.value("refused", as: String.self))
+                }
             }
+        } catch {
+            throw StorageError.unreadable("the answer of a committed message batch could not be read")
         }
         // After the commit, in one transaction: the messages are stored whatever happens here (a failure is logged, not
         // answered: the clients must not send them again), and the parking sweep gives any ordered endpoint left without
@@ -69,6 +75,19 @@ extension PostgresStore {
         }
         announce(queued)
         return batch.map { !refused.contains($0.id) }
+    }
+
+    /// Runs a batch's insert, once more (up to three times in all) when PostgreSQL ended it for a lost race for locks:
+    /// it rolled back whole, and nothing was answered.
+    private func insertBatch(_ statement: Prepared<Statements.MessagesFanOut>) async throws -> [PostgresRandomAccessRow] {
+        var attempt = 1
+        while true {
+            do {
+                return try await perform { client in try await client.committedRows(statement) }
+            } catch let error as PSQLError where attempt < 3 && Self.endedByLockOrder(error) {
+                attempt += 1
+            }
+        }
     }
 
     /// Wakes the dispatchers (here and, through NOTIFY, elsewhere) and the feed readers for what an insert queued.

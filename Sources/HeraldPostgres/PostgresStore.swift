@@ -250,14 +250,13 @@ extension PostgresStore {
         lastRecovery.withLock { recovered in recovered.map { ContinuousClock.now - $0 < Self.recoveryGrace } ?? false }
     }
 
-    /// Whether a batch's failure may be one entry's fault, so the batch is worth running again entry by entry: not the
-    /// database being away, a timeout, a cancellation, or a lost race for locks (classes 40, 55 and 57).
+    /// Whether a batch's failure may be one entry's fault, so the batch is worth running again entry by entry: a value
+    /// the database refuses (class 22) or a constraint one entry breaks (class 23). Not the database being away, a
+    /// timeout, a cancellation, a lost race for locks or the database's own fault — running 256 statements one by one
+    /// would only fail 256 times.
     static let causedByEntry: @Sendable (any Error) -> Bool = { error in
-        if error is CancellationError || (error as? StorageError) == .unavailable { return false }
-        if let state = (error as? PSQLError)?.serverInfo?[.sqlState], ["40", "55", "57"].contains(String(state.prefix(2))) {
-            return false
-        }
-        return true
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
     /// Runs `operation` in one transaction within `operationTimeout`.

@@ -108,7 +108,8 @@ enum Statements {
     /// the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint whose backlog is parked
     /// (its list row held `FOR KEY SHARE` so that a release cannot strike it off unseen) and for an ordered endpoint, as
     /// the statement sees it (`OrderedDeliveries`). Deliveries are numbered in the order the messages arrived, which is
-    /// their order for an ordered endpoint.
+    /// their order for an ordered endpoint. Event ids are claimed in key order, so two batches holding the same ids
+    /// (a client retrying through another instance) take their locks in the same order rather than deadlocking.
     enum MessagesFanOut: StatementText {
         static let sql = """
             WITH input AS (
@@ -120,7 +121,7 @@ enum Statements {
             ),
             event_id_taken AS (
                 INSERT INTO message_event_ids (app_id, event_id, msg_id)
-                SELECT app_id, event_id, id FROM input WHERE has_event_id ORDER BY arrival
+                SELECT app_id, event_id, id FROM input WHERE has_event_id ORDER BY app_id, event_id, arrival
                 ON CONFLICT DO NOTHING
                 RETURNING msg_id
             ),

@@ -38,12 +38,22 @@ import Testing
                 if index.isMultiple(of: 7) { message.traceParent = "00-\(String(repeating: "a", count: 32))-\(String(repeating: "b", count: 16))-01" }
                 return message
             }
-            let stored = await withTaskGroup(of: Message?.self) { group in
+            let outcomes = await withTaskGroup(of: (Message, (any Error)?).self) { group in
                 for message in messages {
-                    group.addTask { (try? await store.createMessage(message)) != nil ? message : nil }
+                    group.addTask {
+                        do {
+                            try await store.createMessage(message)
+                            return (message, nil)
+                        } catch {
+                            return (message, error)
+                        }
+                    }
                 }
-                return await group.reduce(into: [Message]()) { if let message = $1 { $0.append(message) } }
+                return await group.reduce(into: [(Message, (any Error)?)]()) { $0.append($1) }
             }
+            let stored = outcomes.filter { $0.1 == nil }.map(\.0)
+            let refusals = outcomes.compactMap { $0.1 as? StorageError }
+            #expect(refusals == [.duplicate(.messageEventID), .duplicate(.messageEventID)])
             // 0 and 12 share "same" in the first application, 3 and 15 in the second: one of each pair is refused.
             #expect(stored.count == messages.count - 2)
             for message in stored { #expect(try await store.message(appID: message.appID, idOrEventID: message.id) == message) }

@@ -6,7 +6,7 @@ import Testing
 
 /// The batcher's bounds and hand-offs, without a database: `run` records the batches it is given.
 @Suite struct StatementBatcherTests {
-    /// Holds every batch until `open` is called, so that the entries submitted meanwhile queue up behind the first.
+    /// Holds every batch until it is let through: `openNext` lets the oldest held one go, `open` every one from then on.
     final class Gate: Sendable {
         private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>], batches: [[Int]])>((false, [], []))
 
@@ -19,6 +19,11 @@ import Testing
                 }
                 if open { continuation.resume() }
             }
+        }
+
+        func openNext() {
+            let next = state.withLock { state in state.waiting.isEmpty ? nil : state.waiting.removeFirst() }
+            next?.resume()
         }
 
         func open() {
@@ -102,25 +107,27 @@ import Testing
     @Test func aCancelledLeaderStillRunsTheOthersBatch() async throws {
         let batcher = StatementBatcher<Int, Int>(maxBatch: 8)
         let gate = Gate()
-        let leader = Task {
-            try await batcher.submit(0, splits: { _ in false }) { batch in
+        @Sendable func submit(_ entry: Int) async throws -> Int {
+            try await batcher.submit(entry, splits: { _ in false }) { batch in
                 await gate.pass(batch)
                 try Task.checkCancellation()
                 return batch
             }
         }
+        // 0 leads and is held; 1 and 2 queue behind it; 1 then leads the batch [1, 2] and is cancelled meanwhile.
+        let first = Task { try await submit(0) }
         #expect(try await Self.eventually { gate.batches.count == 1 })
-        let follower = Task {
-            try await batcher.submit(1, splits: { _ in false }) { batch in
-                await gate.pass(batch)
-                try Task.checkCancellation()
-                return batch
-            }
-        }
+        let second = Task { try await submit(1) }
         try await Task.sleep(for: .milliseconds(100))
-        leader.cancel()
-        gate.open()
-        #expect(try await leader.value == 0)
-        #expect(try await follower.value == 1)
+        let third = Task { try await submit(2) }
+        try await Task.sleep(for: .milliseconds(100))
+        gate.openNext()
+        #expect(try await first.value == 0)
+        #expect(try await Self.eventually { gate.batches.count == 2 })
+        #expect(gate.batches.last == [1, 2])
+        second.cancel()
+        gate.openNext()
+        #expect(try await second.value == 1)
+        #expect(try await third.value == 2)
     }
 }
