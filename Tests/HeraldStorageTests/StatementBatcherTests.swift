@@ -108,11 +108,15 @@ import Testing
         let batcher = StatementBatcher<Int, Int>(maxBatch: 8)
         let gate = Gate()
         @Sendable func submit(_ entry: Int) async throws -> Int {
-            try await batcher.submit(entry, splits: { _ in false }) { batch in
-                await gate.pass(batch)
-                try Task.checkCancellation()
-                return batch
-            }
+            try await batcher.submit(
+                entry,
+                splits: { _ in false },
+                run: { batch in
+                    await gate.pass(batch)
+                    try Task.checkCancellation()
+                    return batch
+                }
+            )
         }
         // 0 leads and is held; 1 and 2 queue behind it; 1 then leads the batch [1, 2] and is cancelled meanwhile.
         let first = Task { try await submit(0) }
