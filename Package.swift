@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "HeraldCore",
             dependencies: [
+                "StandardWebhooks",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

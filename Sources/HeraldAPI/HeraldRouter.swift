@@ -31,6 +31,9 @@ public enum HeraldRouter {
         for route in open { api.on(RouterPath(route.path), method: route.method, use: route.handler) }
         for route in protected { authenticated.on(RouterPath(route.path), method: route.method, use: route.handler) }
         addMethodNotAllowed(for: open + protected, on: api)
+        // Sources' public URLs: outside the API and its authentication, each request verified by its source's scheme.
+        let ingest = IngestRoute(environment: environment)
+        router.post(RouterPath(IngestRoute.path), use: ingest.ingest)
         WebRoutes.add(to: router)
         if let exposition = environment.metricsExposition {
             MetricsRoutes.add(to: router, exposition: exposition.exposition, operatorOrgID: exposition.operatorOrgID, auth: auth)
@@ -58,6 +61,7 @@ public enum HeraldRouter {
             + EndpointDeliveryRoutes(environment: environment).routes
             + PollerRoutes(environment: environment).routes
             + LiveRoutes(environment: environment).routes
+            + SourceRoutes(environment: environment).routes
             // Last: the isolation table walks routes in this order, and logout ends the token it is called with.
             + AuthRoutes(environment: environment).routes
     }

@@ -85,15 +85,25 @@ public final class WebhookSender: Sendable {
     }
 
     /// The request for one attempt: the stored payload bytes, the endpoint's headers, and a fresh timestamp and
-    /// signature from every valid key.
+    /// signature from every valid key. A message received from a source goes as its sender sent it — its headers and
+    /// content type — and carries Herald's signature only where the endpoint's policy asks (`signInbound`).
     func request(for task: DeliveryTask, payload: [UInt8], now: Timestamp) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: task.url)
         request.method = .POST
-        for (name, value) in task.headers.sorted(by: { $0.key < $1.key }) {
-            request.headers.add(name: name, value: value)
+        if let inbound = task.inbound {
+            for header in inbound.headers { request.headers.add(name: header.name, value: header.value) }
         }
-        request.headers.replaceOrAdd(name: "content-type", value: "application/json")
-        request.headers.replaceOrAdd(name: "user-agent", value: "Herald/\(HeraldVersion.current)")
+        for (name, value) in task.headers.sorted(by: { $0.key < $1.key }) {
+            request.headers.replaceOrAdd(name: name, value: value)
+        }
+        request.headers.replaceOrAdd(name: "content-type", value: task.inbound?.contentType ?? "application/json")
+        if task.inbound == nil || !request.headers.contains(name: "user-agent") {
+            request.headers.replaceOrAdd(name: "user-agent", value: "Herald/\(HeraldVersion.current)")
+        }
+        if task.inbound != nil, task.policy.signInbound != true {
+            request.body = .bytes(ByteBuffer(bytes: payload))
+            return request
+        }
         let timestamp = now.seconds
         let signature = WebhookSigner.signature(
             messageID: task.messageID,

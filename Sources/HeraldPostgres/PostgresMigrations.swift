@@ -46,6 +46,21 @@ enum PostgresMigrations {
                 "CREATE TABLE fifo_heads (endpoint_id TEXT COLLATE \"C\" PRIMARY KEY, delivery_id BIGINT NOT NULL)",
             ]
         ),
+        // Inbound sources (`SourceStore`), and what a message received from one keeps of its request.
+        (
+            "0014_inbound_sources",
+            [
+                """
+                CREATE TABLE sources (id TEXT COLLATE "C" PRIMARY KEY, app_id TEXT COLLATE "C" NOT NULL, uid TEXT COLLATE "C",
+                    name TEXT NOT NULL, token_hash TEXT COLLATE "C" NOT NULL UNIQUE, token TEXT NOT NULL, verification TEXT NOT NULL,
+                    mapping TEXT NOT NULL, rate_limit BIGINT NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false, metadata TEXT NOT NULL,
+                    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                "CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL",
+                "CREATE INDEX sources_app ON sources (app_id, id)",
+                "ALTER TABLE messages ADD COLUMN inbound TEXT",
+            ]
+        ),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.

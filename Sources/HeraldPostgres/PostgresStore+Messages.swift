@@ -126,6 +126,8 @@ struct MessageColumns {
     private var createdAt: [Int64] = []
     private var hasTraceParent: [Bool] = []
     private var traceParent: [String] = []
+    private var hasInbound: [Bool] = []
+    private var inbound: [String] = []
     private var deliveryMessage: [String] = []
     private var deliveryEndpoint: [String] = []
     private var feedMessage: [String] = []
@@ -146,6 +148,8 @@ struct MessageColumns {
         createdAt.append(message.createdAt.milliseconds)
         hasTraceParent.append(message.traceParent != nil)
         traceParent.append(message.traceParent ?? "")
+        hasInbound.append(message.inbound != nil)
+        inbound.append(message.inbound?.storedJSON ?? "")
         for endpointID in targets.deliveries {
             deliveryMessage.append(message.id)
             deliveryEndpoint.append(endpointID)
@@ -175,6 +179,8 @@ struct MessageColumns {
         bindings.add(deliveryEndpoint)
         bindings.add(feedMessage)
         bindings.add(feedEndpoint)
+        bindings.add(hasInbound)
+        bindings.add(inbound)
         return bindings
     }
 

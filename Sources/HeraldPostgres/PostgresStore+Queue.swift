@@ -167,6 +167,7 @@ extension DeliveryTask {
             appThrottleRate: ThrottleRate(stored: (try row.value("app_throttle_rate") as Int64?).map { Int(clamping: $0) }),
             breaker: BreakerState(rawValue: Int(clamping: try row.value("breaker") as Int64)) ?? .open
         )
+        inbound = InboundEnvelope(storedJSON: try row.value("inbound"))
     }
 }
 

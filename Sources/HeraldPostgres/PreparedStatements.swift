@@ -115,9 +115,9 @@ enum Statements {
             WITH input AS (
                 SELECT * FROM unnest(
                     $1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::bool[], $7::text[], $8::bool[],
-                    $9::bytea[], $10::int8[], $11::int8[], $12::bool[], $13::text[]
+                    $9::bytea[], $10::int8[], $11::int8[], $12::bool[], $13::text[], $18::bool[], $19::text[]
                 ) WITH ORDINALITY AS i(id, app_id, event_type, has_event_id, event_id, has_channels, channels, has_payload,
-                    payload, payload_expires_at, created_at, has_trace_parent, trace_parent, arrival)
+                    payload, payload_expires_at, created_at, has_trace_parent, trace_parent, has_inbound, inbound, arrival)
             ),
             event_id_taken AS (
                 INSERT INTO message_event_ids (app_id, event_id, msg_id)
@@ -129,10 +129,12 @@ enum Statements {
                 SELECT * FROM input WHERE NOT has_event_id OR id IN (SELECT msg_id FROM event_id_taken)
             ),
             message AS (
-                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent,
+                    inbound)
                 SELECT id, app_id, event_type, CASE WHEN has_event_id THEN event_id END,
                     CASE WHEN has_channels THEN channels END, CASE WHEN has_payload THEN payload END,
-                    payload_expires_at, created_at, CASE WHEN has_trace_parent THEN trace_parent END
+                    payload_expires_at, created_at, CASE WHEN has_trace_parent THEN trace_parent END,
+                    CASE WHEN has_inbound THEN inbound END
                 FROM accepted ORDER BY arrival
             ),
             queued AS (
@@ -244,7 +246,7 @@ enum Statements {
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
                     OR m.id IS NULL) AS inactive,
-                m.trace_parent, e.policy, e.throttle_rate AS endpoint_throttle_rate,
+                m.trace_parent, m.inbound, e.policy, e.throttle_rate AS endpoint_throttle_rate,
                 a.throttle_rate AS app_throttle_rate, coalesce(g.breaker, 0) AS breaker, r.setting
             FROM claimed c
             CROSS JOIN relaxed r

@@ -114,7 +114,8 @@ extension Message {
             payload: try row.optionalBytes("payload"),
             payloadExpiresAt: try row.timestamp("payload_expires_at"),
             createdAt: try row.timestamp("created_at"),
-            traceParent: try row.optionalText("trace_parent")
+            traceParent: try row.optionalText("trace_parent"),
+            inbound: InboundEnvelope(storedJSON: try row.optionalText("inbound"))
         )
     }
 }

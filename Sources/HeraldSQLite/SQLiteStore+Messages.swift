@@ -24,13 +24,14 @@ extension SQLiteStore {
     static func insert(_ message: Message, onlyTo endpointID: String?, db: Database) throws -> FanOut {
         try db.executeCached(
             sql: """
-                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent,
+                    inbound)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 message.id, message.appID, message.eventType, message.eventID, JSONColumn.encode(message.channels),
                 message.payload.map { Data($0) }, message.payloadExpiresAt.milliseconds, message.createdAt.milliseconds,
-                message.traceParent,
+                message.traceParent, message.inbound?.storedJSON,
             ]
         )
         guard let endpointID else { return try fanOut(message, db: db) }

@@ -5,7 +5,7 @@ import HeraldCore
 struct EndpointPolicyIn: Sendable {
     var policy: EndpointPolicy
 
-    static let fields: Set<String> = ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering"]
+    static let fields: Set<String> = ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering", "signInbound"]
     static let breakerFields: Set<String> = ["enabled", "failureThreshold", "cooldownSeconds"]
 
     init(_ body: JSONValue) throws {
@@ -15,7 +15,7 @@ struct EndpointPolicyIn: Sendable {
             issues.append(
                 ValidationIssue(
                     loc: ["body", key],
-                    msg: "unknown field; a policy has retrySchedule, timeoutSeconds, filter, circuitBreaker and ordering"
+                    msg: "unknown field; a policy has retrySchedule, timeoutSeconds, filter, circuitBreaker, ordering and signInbound"
                 )
             )
         }
@@ -47,6 +47,11 @@ struct EndpointPolicyIn: Sendable {
         case nil, .null?: break
         case .string(let ordering)? where DeliveryOrdering(rawValue: ordering) != nil: policy.ordering = DeliveryOrdering(rawValue: ordering)
         default: issues.append(ValidationIssue(loc: ["body", "ordering"], msg: "expected \"fifo\" or null"))
+        }
+        switch fields["signInbound"] {
+        case nil, .null?: break
+        case .bool(let sign)?: policy.signInbound = sign
+        default: issues.append(ValidationIssue(loc: ["body", "signInbound"], msg: "expected true or false"))
         }
         switch fields["circuitBreaker"] {
         case nil, .null?: break
@@ -122,6 +127,7 @@ struct EndpointPolicyOut: Encodable {
     var filter: JSONValue?
     var circuitBreaker: CircuitBreakerPolicy?
     var ordering: DeliveryOrdering?
+    var signInbound: Bool?
     var serverDefaults: ServerDefaults
     var state: State
 
@@ -131,6 +137,7 @@ struct EndpointPolicyOut: Encodable {
         filter = policy.filter
         circuitBreaker = policy.circuitBreaker
         ordering = policy.ordering
+        signInbound = policy.signInbound
         serverDefaults = ServerDefaults(
             retrySchedule: settings.retrySchedule,
             timeoutSeconds: settings.requestTimeoutSeconds,
@@ -147,11 +154,12 @@ struct EndpointPolicyOut: Encodable {
         try container.encode(filter, forKey: .filter)
         try container.encode(circuitBreaker, forKey: .circuitBreaker)
         try container.encode(ordering, forKey: .ordering)
+        try container.encode(signInbound, forKey: .signInbound)
         try container.encode(serverDefaults, forKey: .serverDefaults)
         try container.encode(state, forKey: .state)
     }
 
     enum CodingKeys: String, CodingKey {
-        case retrySchedule, timeoutSeconds, filter, circuitBreaker, ordering, serverDefaults, state
+        case retrySchedule, timeoutSeconds, filter, circuitBreaker, ordering, signInbound, serverDefaults, state
     }
 }

@@ -108,6 +108,8 @@ struct MessageOut: JSONWritable {
     /// JSON text.
     var payload: [UInt8]
     var timestamp: Timestamp
+    /// For a message received from a source (a Herald extension): the source, content type and sender's headers.
+    var inbound: InboundEnvelope?
 
     init(_ message: Message, withContent: Bool, now: Timestamp = .now()) {
         id = message.id
@@ -115,9 +117,10 @@ struct MessageOut: JSONWritable {
         eventId = message.eventID
         channels = message.channels
         timestamp = message.createdAt
+        inbound = message.inbound
         payload =
             if !withContent { Array("{}".utf8) } else if message.payloadExpiresAt <= now { Array(#"{"expired":true}"#.utf8) } else {
-                message.payload ?? Array("{}".utf8)
+                message.payloadAsJSON ?? Array("{}".utf8)
             }
     }
 
@@ -139,6 +142,10 @@ struct MessageOut: JSONWritable {
         writer.raw(payload)
         writer.key("timestamp")
         writer.string(timestamp.description)
+        if let inbound {
+            writer.key("inbound")
+            writer.raw(Array(inbound.storedJSON.utf8))
+        }
         writer.raw("}")
     }
 
@@ -146,7 +153,7 @@ struct MessageOut: JSONWritable {
     static func payload(of message: Message, withContent: Bool, now: Timestamp) -> JSONValue {
         guard withContent else { return .object([:]) }
         if message.payloadExpiresAt <= now { return .object(["expired": .bool(true)]) }
-        guard let bytes = message.payload, let value = JSONValue(parsing: bytes) else { return .object([:]) }
+        guard let bytes = message.payloadAsJSON, let value = JSONValue(parsing: bytes) else { return .object([:]) }
         return value
     }
 }

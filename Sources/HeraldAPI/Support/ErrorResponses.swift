@@ -75,12 +75,21 @@ enum ErrorResponses {
         return HeraldError(kind: .internalError, code: "server_error", detail: "Internal Server Error")
     }
 
+    /// An error as an ingest URL answers it: the status says what kind of failure (so a sender knows whether to
+    /// retry), the body nothing beyond "not accepted" — ingest URLs face the open internet.
+    static func inboundError(from error: any Error, logger: Logger) -> HeraldError {
+        let mapped = heraldError(from: error, logger: logger)
+        let kind = mapped.kind == .validation ? .badRequest : mapped.kind
+        return HeraldError(kind: kind, code: "not_accepted", detail: "Not accepted", retryAfterSeconds: mapped.retryAfterSeconds)
+    }
+
     /// Storage's errors as the client sees them: a taken value is a 409 naming it, an unavailable database a 503, an
     /// unreadable stored value a logged 500 that says nothing of the cause.
     static func heraldError(from error: StorageError, logger: Logger) -> HeraldError {
         switch error {
         case .duplicate(.applicationUID): return .conflict("An application with this uid already exists")
         case .duplicate(.endpointUID): return .conflict("An endpoint with this uid already exists")
+        case .duplicate(.sourceUID): return .conflict("A source with this uid already exists")
         case .duplicate(.eventTypeName): return .conflict("An event type with this name already exists", code: "event_type_exists")
         case .duplicate(.messageEventID): return .conflict("A message with this eventId already exists")
         case .unavailable: return .unavailable("The database is unavailable; try again shortly")

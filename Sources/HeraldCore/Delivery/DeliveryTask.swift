@@ -34,6 +34,8 @@ public struct DeliveryTask: Sendable, Hashable {
     public var notBefore: Timestamp?
     /// Its endpoint's circuit breaker when it was claimed.
     public var breaker: BreakerState
+    /// The sender's content type and headers, for a message received from a source.
+    public var inbound: InboundEnvelope?
     /// Sent as its endpoint's probe: its result closes or reopens the breaker.
     public var isProbe = false
 

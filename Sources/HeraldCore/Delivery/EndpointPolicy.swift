@@ -13,14 +13,19 @@ public struct EndpointPolicy: Sendable, Hashable, Codable {
     public var circuitBreaker: CircuitBreakerPolicy?
     /// `fifo`: one delivery at a time, in message order (nil: as many at once as the endpoint takes, in no order).
     public var ordering: DeliveryOrdering?
+    /// For messages received from a source: add Herald's signature to the sender's headers (nil or false: forward
+    /// them as the sender sent them, with the sender's signature only).
+    public var signInbound: Bool?
 
     public init(
         retrySchedule: [Double]? = nil,
         timeoutSeconds: Int? = nil,
         filter: JSONValue? = nil,
         circuitBreaker: CircuitBreakerPolicy? = nil,
-        ordering: DeliveryOrdering? = nil
+        ordering: DeliveryOrdering? = nil,
+        signInbound: Bool? = nil
     ) {
+        self.signInbound = signInbound
         self.ordering = ordering
         self.retrySchedule = retrySchedule
         self.timeoutSeconds = timeoutSeconds

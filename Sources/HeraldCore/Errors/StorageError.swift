@@ -13,5 +13,6 @@ public enum StorageError: Error, Sendable, Hashable {
         case endpointUID
         case eventTypeName
         case messageEventID
+        case sourceUID
     }
 }

@@ -6,6 +6,7 @@ public enum IDPrefix: String, Sendable, CaseIterable {
     case message = "msg_"
     case attempt = "atmpt_"
     case task = "qtask_"
+    case source = "src_"
 
     /// A new time-sortable id with this prefix.
     public func makeID(timestampMs: Int64) -> String {

@@ -19,6 +19,7 @@ public final class HeraldMetrics: Sendable {
     public let residentMemory: Gauge
     public let openDescriptors: Gauge
     private let deliveries: [DeliveryMetricOutcome: Counter]
+    private let inbound: [InboundMetricOutcome: Counter]
     private let database: [DatabaseOperationKey: (duration: Timer, errors: Counter)]
     /// Per route template, made on first use: routes are Herald's, so their number is bounded by the router.
     private let routes = Mutex<[String: RouteHandles]>([:])
@@ -41,6 +42,11 @@ public final class HeraldMetrics: Sendable {
                 (outcome, Counter(label: MetricFamilies.deliveries.name, dimensions: [("outcome", outcome.rawValue)], factory: factory))
             }
         )
+        inbound = Dictionary(
+            uniqueKeysWithValues: InboundMetricOutcome.allCases.map { outcome in
+                (outcome, Counter(label: MetricFamilies.inboundRequests.name, dimensions: [("outcome", outcome.rawValue)], factory: factory))
+            }
+        )
         var database: [DatabaseOperationKey: (Timer, Counter)] = [:]
         for backend in [backend].compactMap({ $0 }) {
             for operation in DatabaseOperation.allCases {
@@ -58,6 +64,11 @@ public final class HeraldMetrics: Sendable {
     /// Counts a delivery attempt (or a delivery ended without one) by outcome.
     public func countDelivery(_ outcome: DeliveryMetricOutcome) {
         deliveries[outcome]?.increment()
+    }
+
+    /// Counts a request to an ingest URL by outcome.
+    public func countInbound(_ outcome: InboundMetricOutcome) {
+        inbound[outcome]?.increment()
     }
 
     /// Records one answered HTTP request of `route` (its template, not the path: ids never become labels).
@@ -110,6 +121,26 @@ public final class HeraldMetrics: Sendable {
 }
 
 /// What became of one delivery attempt, as `herald_deliveries_total` counts it.
+/// What became of a request to an ingest URL.
+public enum InboundMetricOutcome: String, CaseIterable, Sendable {
+    case accepted, duplicate
+    case unknownSource = "unknown_source"
+    case rateLimited = "rate_limited"
+    case tooLarge = "too_large"
+    case missingSignature = "missing_signature"
+    case badSignature = "bad_signature"
+    case staleTimestamp = "stale_timestamp"
+    case failed
+
+    public init(_ rejection: InboundRejection) {
+        switch rejection {
+        case .missingSignature: self = .missingSignature
+        case .badSignature: self = .badSignature
+        case .staleTimestamp: self = .staleTimestamp
+        }
+    }
+}
+
 public enum DeliveryMetricOutcome: String, CaseIterable, Sendable {
     case success, failure, timeout
     case connectionError = "connection_error"

@@ -118,8 +118,15 @@ public enum MetricFamilies {
         "File descriptors the Herald process has open."
     )
 
+    public static let inboundRequests = MetricFamily(
+        "herald_inbound_requests_total",
+        .counter,
+        "Requests to sources' ingest URLs, by outcome: accepted, duplicate (the sender's retry of a stored event), or why not.",
+        labels: ["outcome"]
+    )
+
     public static let all: [MetricFamily] = [
-        messagesAccepted, httpRequests, httpRequestDuration, deliveries, deliveryDuration, deliveryLatency,
+        messagesAccepted, inboundRequests, httpRequests, httpRequestDuration, deliveries, deliveryDuration, deliveryLatency,
         endpointsDisabled, queueDue, queueInFlight, queueRetrying, databaseDuration, databaseErrors, buildInfo,
         residentMemory, openDescriptors,
     ]

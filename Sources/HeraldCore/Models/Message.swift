@@ -11,6 +11,9 @@ public struct Message: Sendable, Hashable {
     public var createdAt: Timestamp
     /// The W3C `traceparent` of the request that published it, when Herald traces (see `TraceParent`).
     public var traceParent: String?
+    /// For a message received from a source: the request's content type and the sender's headers (its payload is then
+    /// the request's body, byte for byte, JSON or not).
+    public var inbound: InboundEnvelope?
 
     public init(
         id: String,
@@ -21,8 +24,10 @@ public struct Message: Sendable, Hashable {
         payload: [UInt8]?,
         payloadExpiresAt: Timestamp,
         createdAt: Timestamp,
-        traceParent: String? = nil
+        traceParent: String? = nil,
+        inbound: InboundEnvelope? = nil
     ) {
+        self.inbound = inbound
         self.traceParent = traceParent
         self.id = id
         self.appID = appID

@@ -1,6 +1,6 @@
 /// Everything Herald stores, behind one value per backend.
 public protocol HeraldStore: ApplicationStore, EventTypeStore, EndpointStore, MessageStore, IdempotencyStore, DeliveryQueue,
-    AttemptStore, TokenRevocationStore, PollerStore, LiveStore
+    AttemptStore, TokenRevocationStore, PollerStore, LiveStore, SourceStore
 {
     /// Throws when the database cannot answer.
     func checkHealth() async throws

@@ -1,0 +1,89 @@
+import HeraldCore
+import Hummingbird
+import Logging
+
+/// `POST /ingest/{token}`: a source's public URL, the one route that takes requests from anyone on the internet. A
+/// request is bounded (rate per source, body size) before any work, verified over its raw bytes, then stored as a
+/// message of the source's application — body byte for byte, the sender's headers beside it — and answered 200 only
+/// after the commit. The sender's retry of an event already stored is answered 200 as well, and stored once. Every
+/// failure says only "not accepted"; its status says whether retrying can help.
+struct IngestRoute {
+    let environment: APIEnvironment
+    /// Requests per source: one token a second per source with a burst of two, each request costing `1 / rateLimit`,
+    /// so one limiter serves every source's own rate.
+    let sourceRate = RateLimiter(perSecond: 1, burst: 2)
+
+    static let path = "/ingest/:source_token"
+    /// Longest token looked up (Herald's are 70 characters); anything longer is not one.
+    static let maxTokenLength = 128
+
+    @Sendable func ingest(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        do {
+            return try await accept(request, context: context)
+        } catch {
+            throw ErrorResponses.inboundError(from: error, logger: context.logger)
+        }
+    }
+
+    private func accept(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+        let metrics = environment.metrics
+        let token = context.parameters.get("source_token") ?? ""
+        guard token.utf8.count <= Self.maxTokenLength, let found = try await environment.store.source(ingestToken: token),
+            !found.source.disabled
+        else {
+            metrics.countInbound(.unknownSource)
+            throw HeraldError.notFound()
+        }
+        let source = found.source
+        if let seconds = sourceRate.take(source.id, cost: 1 / Double(max(source.rateLimit, 1))) {
+            metrics.countInbound(.rateLimited)
+            throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds)
+        }
+        let body: [UInt8]
+        do {
+            body = Array(try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes).readableBytesView)
+        } catch let error as HeraldError where error.kind == .payloadTooLarge {
+            metrics.countInbound(.tooLarge)
+            throw error
+        }
+        let headers = InboundHeaders(request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
+        let now = environment.clock.now()
+        do {
+            try SourceVerifier(source.verification).verify(body: body, headers: headers, now: now)
+        } catch let rejection as InboundRejection {
+            metrics.countInbound(InboundMetricOutcome(rejection))
+            context.logger.notice(
+                "an inbound request was not accepted",
+                metadata: ["herald.source.id": "\(source.id)", "herald.app.id": "\(source.appID)", "herald.reason": "\(rejection.rawValue)"]
+            )
+            throw HeraldError.unauthorized("")
+        }
+        guard let application = try await environment.lookUpApplication(orgID: found.orgID, idOrUID: source.appID) else {
+            metrics.countInbound(.unknownSource)
+            throw HeraldError.notFound()
+        }
+        try environment.take(environment.messageRate, for: application, what: "messages")
+        let event = InboundEvent(source: source, body: body, headers: headers)
+        let message = Message(
+            id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
+            appID: application.id,
+            eventType: event.eventType,
+            eventID: event.eventID,
+            channels: nil,
+            payload: body,
+            payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400),
+            createdAt: now,
+            inbound: InboundEnvelope(sourceID: source.id, headers: headers)
+        )
+        do {
+            try await environment.store.createMessage(message)
+        } catch StorageError.duplicate(.messageEventID) {
+            // The sender's retry of an event Herald already holds: it is stored, so say so and let the sender stop.
+            metrics.countInbound(.duplicate)
+            return JSONResponse.make(bytes: Array(#"{"status":"duplicate"}"#.utf8), status: .ok)
+        }
+        metrics.countInbound(.accepted)
+        environment.metrics.messagesAccepted.increment()
+        return JSONResponse.make(bytes: Array(#"{"status":"accepted"}"#.utf8), status: .ok)
+    }
+}
