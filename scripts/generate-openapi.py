@@ -103,6 +103,12 @@ DOCS = {
     "PollerRoutes.poll": ("Message Poller", "Read a polling endpoint's messages (its url is poller://) in commit order, after an iterator; wait long-polls", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "event_type", "channel", "after", "wait"]),
     "PollerRoutes.stream": ("Message Poller", "Server-Sent Events: each message as an event whose id is its iterator, then live; resumes from Last-Event-ID", APP, None, "200", "text/event-stream", ["iterator@poller", "consumer", "event_type", "channel"]),
     "PollerRoutes.consumerPoll": ("Message Poller", "Read on from where this consumer stopped; the server keeps its position", APP, None, "200", "PollingEndpointOut", ["limit", "iterator@poller", "wait"]),
+    "SourceRoutes.list": ("Source", "Herald: list the application's inbound sources", ORG, None, "200", "ListResponse_SourceOut_", ["limit", "iterator", "order"]),
+    "SourceRoutes.create": ("Source", "Herald: create an inbound source: a public ingest URL whose requests are verified by the sender's scheme and stored as messages", ORG, "SourceIn", "201", "SourceOut", []),
+    "SourceRoutes.get": ("Source", "Herald: get an inbound source (its secret is never shown)", ORG, None, "200", "SourceOut", []),
+    "SourceRoutes.patch": ("Source", "Herald: change an inbound source; fields left out stay, null clears uid, eventType, eventId", ORG, "SourcePatch", "200", "SourceOut", []),
+    "SourceRoutes.delete": ("Source", "Herald: delete an inbound source; its ingest URL stops answering at once", ORG, None, "204", None, []),
+    "SourceRoutes.rotateToken": ("Source", "Herald: a new ingest URL; the old one stops answering at once", ORG, None, "200", "SourceOut", []),
     "PollerRoutes.seek": ("Message Poller", "Set the consumer's position: before the first message after a time, or (Herald) at an iterator", APP, "PollingEndpointConsumerSeekIn", "200", "PollingEndpointConsumerSeekOut", []),
 }
 
@@ -139,6 +145,7 @@ PATH_EXAMPLES = {
     "attempt_id": "atmpt_3Mm2I7N1z9YGI5LgUGpVqoAuPDY",
     "sink_id": "fuzz-poller",
     "consumer_id": "fuzz-consumer",
+    "source_id": "fuzz-source",
 }
 
 LOCAL_SCHEMAS = {
@@ -197,6 +204,10 @@ LOCAL_SCHEMAS = {
                 "type": "string", "enum": ["fifo"], "nullable": True,
                 "description": "fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up",
             },
+            "signInbound": {
+                "type": "boolean", "nullable": True,
+                "description": "Messages received from a source go with the sender's headers and signature; true adds Herald's webhook-* signature as well",
+            },
         },
     },
     "CircuitBreakerPolicy": {
@@ -210,13 +221,14 @@ LOCAL_SCHEMAS = {
     },
     "EndpointPolicyOut": {
         "type": "object",
-        "required": ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering", "serverDefaults", "state"],
+        "required": ["retrySchedule", "timeoutSeconds", "filter", "circuitBreaker", "ordering", "signInbound", "serverDefaults", "state"],
         "properties": {
             "retrySchedule": {"type": "array", "nullable": True, "items": {"type": "number"}},
             "timeoutSeconds": {"type": "integer", "nullable": True},
             "filter": {"type": "object", "nullable": True},
             "circuitBreaker": {"allOf": [{"$ref": "#/components/schemas/CircuitBreakerPolicy"}], "nullable": True},
             "ordering": {"type": "string", "enum": ["fifo"], "nullable": True},
+            "signInbound": {"type": "boolean", "nullable": True},
             "serverDefaults": {
                 "type": "object",
                 "required": ["retrySchedule", "timeoutSeconds", "circuitBreaker"],
@@ -234,6 +246,84 @@ LOCAL_SCHEMAS = {
                     "pausedUntil": {"type": "string", "format": "date-time", "nullable": True, "description": "Nothing is sent before this (a slow-down asked by the receiver, the breaker's cool-down or its probe)"},
                 },
             },
+        },
+    },
+    # Herald extensions: inbound sources (see README, "Inbound").
+    "SourceVerification": {
+        "type": "object",
+        "required": ["type"],
+        "description": "How a request proves it comes from the sender, each scheme exactly as its sender documents it. Secrets are write-only.",
+        "properties": {
+            "type": {"type": "string", "enum": ["standard-webhooks", "stripe", "github", "shopify", "hmac-sha256", "basic", "none"]},
+            "secret": {"type": "string", "maxLength": 1024, "description": "The sender's signing secret (standard-webhooks: whsec_ or whpk_; stripe: its whsec_ text as is)"},
+            "toleranceSeconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 300, "description": "stripe: how old the signed timestamp may be"},
+            "header": {"type": "string", "description": "hmac-sha256: the header holding the signature"},
+            "encoding": {"type": "string", "enum": ["hex", "base64"], "default": "hex", "description": "hmac-sha256"},
+            "prefix": {"type": "string", "maxLength": 64, "description": "hmac-sha256: text before the signature, such as sha256="},
+            "username": {"type": "string", "description": "basic"},
+            "password": {"type": "string", "description": "basic"},
+        },
+    },
+    "SourceField": {
+        "type": "object",
+        "description": "Exactly one of: a dotted path into the JSON body, a request header, or a fixed value",
+        "properties": {"jsonPath": {"type": "string"}, "header": {"type": "string"}, "constant": {"type": "string"}},
+    },
+    "SourceIn": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "verification"],
+        "properties": {
+            "name": {"type": "string"},
+            "uid": {"type": "string", "nullable": True},
+            "verification": {"$ref": "#/components/schemas/SourceVerification"},
+            "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True, "description": "Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)"},
+            "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True, "description": "Where the sender's event id comes from (dedupes its retries); null: the sender's convention"},
+            "rateLimit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "Requests per second the ingest URL accepts (bursts of twice that)"},
+            "disabled": {"type": "boolean", "default": False},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "SourcePatch": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string"},
+            "uid": {"type": "string", "nullable": True},
+            "verification": {"$ref": "#/components/schemas/SourceVerification"},
+            "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "rateLimit": {"type": "integer", "minimum": 1, "maximum": 10000},
+            "disabled": {"type": "boolean"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    },
+    "SourceOut": {
+        "type": "object",
+        "required": ["id", "uid", "name", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata", "ingestUrl", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "string"},
+            "uid": {"type": "string", "nullable": True},
+            "name": {"type": "string"},
+            "verification": {"$ref": "#/components/schemas/SourceVerification"},
+            "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "rateLimit": {"type": "integer"},
+            "disabled": {"type": "boolean"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+            "ingestUrl": {"type": "string", "format": "uri", "description": "Give this URL to the sender: POST /ingest/{token}, no other authentication"},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "updatedAt": {"type": "string", "format": "date-time"},
+        },
+    },
+    "ListResponse_SourceOut_": {
+        "type": "object",
+        "required": ["data", "iterator", "done"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/SourceOut"}},
+            "iterator": {"type": "string", "nullable": True},
+            "prevIterator": {"type": "string", "nullable": True},
+            "done": {"type": "boolean"},
         },
     },
     "HealthOut": {
@@ -327,6 +417,12 @@ OPERATION_IDS = {
     "PollerRoutes.stream": "streamMessages",
     "PollerRoutes.consumerPoll": "pollMessagesAsConsumer",
     "PollerRoutes.seek": "seekConsumer",
+    "SourceRoutes.list": "listSources",
+    "SourceRoutes.create": "createSource",
+    "SourceRoutes.get": "getSource",
+    "SourceRoutes.patch": "patchSource",
+    "SourceRoutes.delete": "deleteSource",
+    "SourceRoutes.rotateToken": "rotateSourceToken",
 }
 
 

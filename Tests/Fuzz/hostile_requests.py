@@ -6,7 +6,10 @@ the CORS pre-flight headers) and every query parameter any route reads, on every
 including the live and feed streams (read for a moment, then closed). A 5xx is a failure; so is a server that stops
 answering. The caller (scripts/fuzz) also checks that the process is still alive afterwards.
 
-usage: hostile_requests.py BASE_URL TOKEN   (BASE_URL like http://127.0.0.1:8071)
+A source's ingest URL (the only route open to anyone) gets hostile signatures, headers and bodies as well: each must
+be refused with a 4xx, never a 5xx.
+
+usage: hostile_requests.py BASE_URL TOKEN [INGEST_PATH]   (BASE_URL like http://127.0.0.1:8071)
 """
 
 import http.client
@@ -17,6 +20,7 @@ import urllib.parse
 import urllib.request
 
 BASE, TOKEN = sys.argv[1], sys.argv[2]
+INGEST = sys.argv[3] if len(sys.argv) > 3 else None
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
 
 # Numbers at and past every integer edge, times at and past RFC 3339's, and text that is not what a field expects.
@@ -40,8 +44,14 @@ AUTHORIZATIONS = ["Bearer", "Bearer ", "bearer " + TOKEN + "=", "Basic " + TOKEN
                   "Bearer " + TOKEN + " x"]
 PATH_VALUES = {
     "app_id": "fuzz-app", "endpoint_id": "fuzz-endpoint", "sink_id": "fuzz-poller", "msg_id": "fuzz-msg",
-    "event_type_name": "fuzz.event", "consumer_id": "fuzz-consumer", "attempt_id": "atmpt_x",
+    "event_type_name": "fuzz.event", "consumer_id": "fuzz-consumer", "attempt_id": "atmpt_x", "source_id": "fuzz-source",
 }
+# Stripe-Signature values at the edges of its grammar (the fuzz source verifies as Stripe does).
+SIGNATURES = VALUES + [
+    "t=", "t=1", "v1=", "t=1,v1=" + "0" * 64, "t=-1,v1=zz", "t=9223372036854775807,v1=" + "a" * 64,
+    "t=-9223372036854775808,v1=" + "a" * 64, "t=1," + ",".join(["v1=" + "a" * 64] * 500), "=,=,=", "t==1", "t=1,v1=" + "g" * 63,
+]
+INGEST_BODIES = [b"", b"{}", b"\xff\xfe\x00", b"{" * 10000, b"a" * (2 << 20)]
 STREAMS = ("/live", "/stream")
 
 
@@ -91,7 +101,7 @@ def routes():
 def main():
     failures, count = [], 0
 
-    def check(method, path, headers, body=None):
+    def check(method, path, headers, body=None, refused=False):
         nonlocal count
         count += 1
         try:
@@ -100,7 +110,7 @@ def main():
             failures.append(f"{method} {path} {headers!r:.120}: no answer ({error})")
             return
         # 429 would mean a limit answered instead of the code under test (scripts/fuzz raises them).
-        if status >= 500 or status == 429:
+        if status >= 500 or status == 429 or (refused and status < 400):
             failures.append(f"{method} {path} {headers!r:.120}: {status}")
 
     body = '{"eventType":"fuzz.event","payload":{"a":1}}'
@@ -119,6 +129,17 @@ def main():
             for value in VALUES:
                 query = urllib.parse.urlencode({name: value}, safe="%")
                 check(method, f"{path}?{query}", {}, with_body)
+    if INGEST:
+        # No signature matches: every answer must be a 4xx; a 2xx, a 5xx or a dropped connection is a failure.
+        for value in SIGNATURES:
+            check("POST", INGEST, {"Stripe-Signature": value, "Authorization": ""}, "{}", refused=True)
+        for name in HEADERS + ["Content-Encoding", "Transfer-Encoding", "Host", "X-Forwarded-For"]:
+            for value in VALUES:
+                check("POST", INGEST, {name: value, "Stripe-Signature": "t=1,v1=00"}, "{}", refused=True)
+        for body in INGEST_BODIES:
+            check("POST", INGEST, {"Stripe-Signature": "t=1,v1=00"}, body, refused=True)
+        for path in ["/ingest/", "/ingest/" + "a" * 5000, "/ingest/%00", "/ingest/..%2f..%2fapi"]:
+            check("POST", path, {}, "{}", refused=True)
     print(f"hostile requests: {count} sent, {len(failures)} answered 5xx or not at all")
     for failure in failures[:40]:
         print("  " + failure)

@@ -33,6 +33,7 @@ struct PostgresStoreTests {
                         "0007_payload_expiry", "0008_retention", "0009_trace_parent", "0010_time_partitions", "0011_endpoint_policy",
                         "0012_parked_deliveries",
                         "0013_delivery_gates",
+                        "0014_inbound_sources",
                     ]
                 )
             }

@@ -24,6 +24,7 @@ import Testing
                 "0007_payload_expiry", "0008_retention", "0009_trace_parent", "0011_endpoint_policy",
                 "0012_parked_deliveries",
                 "0013_delivery_gates",
+                "0014_inbound_sources",
             ]
         )
     }

@@ -4106,6 +4106,445 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/app/{app_id}/source": {
+   "get": {
+    "operationId": "listSources",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: list the application's inbound sources",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 250,
+       "default": 50
+      }
+     },
+     {
+      "name": "iterator",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "description": "Continue after this key; a leading '-' pages backwards"
+      }
+     },
+     {
+      "name": "order",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "ascending",
+        "descending"
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ListResponse_SourceOut_"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   },
+   "post": {
+    "operationId": "createSource",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: create an inbound source: a public ingest URL whose requests are verified by the sender's scheme and stored as messages",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/SourceIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "201": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SourceOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/source/{source_id}": {
+   "get": {
+    "operationId": "getSource",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: get an inbound source (its secret is never shown)",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "source_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-source"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SourceOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   },
+   "patch": {
+    "operationId": "patchSource",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: change an inbound source; fields left out stay, null clears uid, eventType, eventId",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "source_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-source"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/SourcePatch"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SourceOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   },
+   "delete": {
+    "operationId": "deleteSource",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: delete an inbound source; its ingest URL stops answering at once",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "source_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-source"
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "success"
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/app/{app_id}/source/{source_id}/rotate-token": {
+   "post": {
+    "operationId": "rotateSourceToken",
+    "tags": [
+     "Source"
+    ],
+    "summary": "Herald: a new ingest URL; the old one stops answering at once",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     },
+     {
+      "name": "source_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-source"
+     },
+     {
+      "name": "idempotency-key",
+      "in": "header",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SourceOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek": {
    "post": {
     "operationId": "seekConsumer",
@@ -4827,6 +5266,11 @@ enum OpenAPIDocument {
       ],
       "nullable": true,
       "description": "fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up"
+     },
+     "signInbound": {
+      "type": "boolean",
+      "nullable": true,
+      "description": "Messages received from a source go with the sender's headers and signature; true adds Herald's webhook-* signature as well"
      }
     }
    },
@@ -4838,6 +5282,7 @@ enum OpenAPIDocument {
      "filter",
      "circuitBreaker",
      "ordering",
+     "signInbound",
      "serverDefaults",
      "state"
     ],
@@ -4870,6 +5315,10 @@ enum OpenAPIDocument {
       "enum": [
        "fifo"
       ],
+      "nullable": true
+     },
+     "signInbound": {
+      "type": "boolean",
       "nullable": true
      },
      "serverDefaults": {
@@ -5572,6 +6021,33 @@ enum OpenAPIDocument {
     ],
     "type": "object"
    },
+   "ListResponse_SourceOut_": {
+    "type": "object",
+    "required": [
+     "data",
+     "iterator",
+     "done"
+    ],
+    "properties": {
+     "data": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/SourceOut"
+      }
+     },
+     "iterator": {
+      "type": "string",
+      "nullable": true
+     },
+     "prevIterator": {
+      "type": "string",
+      "nullable": true
+     },
+     "done": {
+      "type": "boolean"
+     }
+    }
+   },
    "MessageAttemptOut": {
     "properties": {
      "endpointId": {
@@ -6019,6 +6495,254 @@ enum OpenAPIDocument {
      "updatedAt"
     ],
     "type": "object"
+   },
+   "SourceField": {
+    "type": "object",
+    "description": "Exactly one of: a dotted path into the JSON body, a request header, or a fixed value",
+    "properties": {
+     "jsonPath": {
+      "type": "string"
+     },
+     "header": {
+      "type": "string"
+     },
+     "constant": {
+      "type": "string"
+     }
+    }
+   },
+   "SourceIn": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "name",
+     "verification"
+    ],
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "uid": {
+      "type": "string",
+      "nullable": true
+     },
+     "verification": {
+      "$ref": "#/components/schemas/SourceVerification"
+     },
+     "eventType": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true,
+      "description": "Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)"
+     },
+     "eventId": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true,
+      "description": "Where the sender's event id comes from (dedupes its retries); null: the sender's convention"
+     },
+     "rateLimit": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 10000,
+      "default": 100,
+      "description": "Requests per second the ingest URL accepts (bursts of twice that)"
+     },
+     "disabled": {
+      "type": "boolean",
+      "default": false
+     },
+     "metadata": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "SourceOut": {
+    "type": "object",
+    "required": [
+     "id",
+     "uid",
+     "name",
+     "verification",
+     "eventType",
+     "eventId",
+     "rateLimit",
+     "disabled",
+     "metadata",
+     "ingestUrl",
+     "createdAt",
+     "updatedAt"
+    ],
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "uid": {
+      "type": "string",
+      "nullable": true
+     },
+     "name": {
+      "type": "string"
+     },
+     "verification": {
+      "$ref": "#/components/schemas/SourceVerification"
+     },
+     "eventType": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true
+     },
+     "eventId": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true
+     },
+     "rateLimit": {
+      "type": "integer"
+     },
+     "disabled": {
+      "type": "boolean"
+     },
+     "metadata": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     },
+     "ingestUrl": {
+      "type": "string",
+      "format": "uri",
+      "description": "Give this URL to the sender: POST /ingest/{token}, no other authentication"
+     },
+     "createdAt": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "updatedAt": {
+      "type": "string",
+      "format": "date-time"
+     }
+    }
+   },
+   "SourcePatch": {
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+     "name": {
+      "type": "string"
+     },
+     "uid": {
+      "type": "string",
+      "nullable": true
+     },
+     "verification": {
+      "$ref": "#/components/schemas/SourceVerification"
+     },
+     "eventType": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true
+     },
+     "eventId": {
+      "allOf": [
+       {
+        "$ref": "#/components/schemas/SourceField"
+       }
+      ],
+      "nullable": true
+     },
+     "rateLimit": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 10000
+     },
+     "disabled": {
+      "type": "boolean"
+     },
+     "metadata": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "SourceVerification": {
+    "type": "object",
+    "required": [
+     "type"
+    ],
+    "description": "How a request proves it comes from the sender, each scheme exactly as its sender documents it. Secrets are write-only.",
+    "properties": {
+     "type": {
+      "type": "string",
+      "enum": [
+       "standard-webhooks",
+       "stripe",
+       "github",
+       "shopify",
+       "hmac-sha256",
+       "basic",
+       "none"
+      ]
+     },
+     "secret": {
+      "type": "string",
+      "maxLength": 1024,
+      "description": "The sender's signing secret (standard-webhooks: whsec_ or whpk_; stripe: its whsec_ text as is)"
+     },
+     "toleranceSeconds": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 86400,
+      "default": 300,
+      "description": "stripe: how old the signed timestamp may be"
+     },
+     "header": {
+      "type": "string",
+      "description": "hmac-sha256: the header holding the signature"
+     },
+     "encoding": {
+      "type": "string",
+      "enum": [
+       "hex",
+       "base64"
+      ],
+      "default": "hex",
+      "description": "hmac-sha256"
+     },
+     "prefix": {
+      "type": "string",
+      "maxLength": 64,
+      "description": "hmac-sha256: text before the signature, such as sha256="
+     },
+     "username": {
+      "type": "string",
+      "description": "basic"
+     },
+     "password": {
+      "type": "string",
+      "description": "basic"
+     }
+    }
    },
    "ValidationErrorItem": {
     "description": "Validation errors have their own schema to provide context for invalid requests eg. mismatched types and out of bounds values. There may be any number of these per 422 UNPROCESSABLE ENTITY error.",

@@ -832,6 +832,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/ordering`.
             public var ordering: Components.Schemas.EndpointPolicyIn.OrderingPayload?
+            /// Messages received from a source go with the sender's headers and signature; true adds Herald's webhook-* signature as well
+            ///
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyIn/signInbound`.
+            public var signInbound: Swift.Bool?
             /// Creates a new `EndpointPolicyIn`.
             ///
             /// - Parameters:
@@ -840,18 +844,21 @@ extension Components {
             ///   - filter: Payload filter, a MongoDB-style subset ($eq $ne $in $nin $gt $gte $lt $lte $exists $and $or $not, dotted paths); a message that does not match creates no delivery for the endpoint
             ///   - circuitBreaker: Stop sending after failures in a row (no response, 408, 429, 5xx), probe once after the cool-down; null uses the defaults (on)
             ///   - ordering: fifo: one delivery at a time in message order; a failing message holds back the ones after it until it is delivered or given up
+            ///   - signInbound: Messages received from a source go with the sender's headers and signature; true adds Herald's webhook-* signature as well
             public init(
                 retrySchedule: [Swift.Double]? = nil,
                 timeoutSeconds: Swift.Int? = nil,
                 filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
                 circuitBreaker: Components.Schemas.EndpointPolicyIn.CircuitBreakerPayload? = nil,
-                ordering: Components.Schemas.EndpointPolicyIn.OrderingPayload? = nil
+                ordering: Components.Schemas.EndpointPolicyIn.OrderingPayload? = nil,
+                signInbound: Swift.Bool? = nil
             ) {
                 self.retrySchedule = retrySchedule
                 self.timeoutSeconds = timeoutSeconds
                 self.filter = filter
                 self.circuitBreaker = circuitBreaker
                 self.ordering = ordering
+                self.signInbound = signInbound
             }
             public enum CodingKeys: String, CodingKey {
                 case retrySchedule
@@ -859,6 +866,7 @@ extension Components {
                 case filter
                 case circuitBreaker
                 case ordering
+                case signInbound
             }
             public init(from decoder: any Swift.Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -882,12 +890,17 @@ extension Components {
                     Components.Schemas.EndpointPolicyIn.OrderingPayload.self,
                     forKey: .ordering
                 )
+                self.signInbound = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .signInbound
+                )
                 try decoder.ensureNoAdditionalProperties(knownKeys: [
                     "retrySchedule",
                     "timeoutSeconds",
                     "filter",
                     "circuitBreaker",
-                    "ordering"
+                    "ordering",
+                    "signInbound"
                 ])
             }
         }
@@ -925,6 +938,8 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/ordering`.
             public var ordering: Components.Schemas.EndpointPolicyOut.OrderingPayload?
+            /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/signInbound`.
+            public var signInbound: Swift.Bool?
             /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults`.
             public struct ServerDefaultsPayload: Codable, Hashable, Sendable {
                 /// - Remark: Generated from `#/components/schemas/EndpointPolicyOut/serverDefaults/retrySchedule`.
@@ -1001,6 +1016,7 @@ extension Components {
             ///   - filter:
             ///   - circuitBreaker:
             ///   - ordering:
+            ///   - signInbound:
             ///   - serverDefaults:
             ///   - state: Where the endpoint stands now
             public init(
@@ -1009,6 +1025,7 @@ extension Components {
                 filter: OpenAPIRuntime.OpenAPIObjectContainer? = nil,
                 circuitBreaker: Components.Schemas.EndpointPolicyOut.CircuitBreakerPayload? = nil,
                 ordering: Components.Schemas.EndpointPolicyOut.OrderingPayload? = nil,
+                signInbound: Swift.Bool? = nil,
                 serverDefaults: Components.Schemas.EndpointPolicyOut.ServerDefaultsPayload,
                 state: Components.Schemas.EndpointPolicyOut.StatePayload
             ) {
@@ -1017,6 +1034,7 @@ extension Components {
                 self.filter = filter
                 self.circuitBreaker = circuitBreaker
                 self.ordering = ordering
+                self.signInbound = signInbound
                 self.serverDefaults = serverDefaults
                 self.state = state
             }
@@ -1026,6 +1044,7 @@ extension Components {
                 case filter
                 case circuitBreaker
                 case ordering
+                case signInbound
                 case serverDefaults
                 case state
             }
@@ -1807,6 +1826,41 @@ extension Components {
                 case prevIterator
             }
         }
+        /// - Remark: Generated from `#/components/schemas/ListResponse_SourceOut_`.
+        public struct ListResponseSourceOut: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ListResponse_SourceOut_/data`.
+            public var data: [Components.Schemas.SourceOut]
+            /// - Remark: Generated from `#/components/schemas/ListResponse_SourceOut_/iterator`.
+            public var iterator: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ListResponse_SourceOut_/prevIterator`.
+            public var prevIterator: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ListResponse_SourceOut_/done`.
+            public var done: Swift.Bool
+            /// Creates a new `ListResponseSourceOut`.
+            ///
+            /// - Parameters:
+            ///   - data:
+            ///   - iterator:
+            ///   - prevIterator:
+            ///   - done:
+            public init(
+                data: [Components.Schemas.SourceOut],
+                iterator: Swift.String? = nil,
+                prevIterator: Swift.String? = nil,
+                done: Swift.Bool
+            ) {
+                self.data = data
+                self.iterator = iterator
+                self.prevIterator = prevIterator
+                self.done = done
+            }
+            public enum CodingKeys: String, CodingKey {
+                case data
+                case iterator
+                case prevIterator
+                case done
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/MessageAttemptOut`.
         public struct MessageAttemptOut: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/MessageAttemptOut/endpointId`.
@@ -2286,6 +2340,594 @@ extension Components {
                 case status
                 case task
                 case updatedAt
+            }
+        }
+        /// Exactly one of: a dotted path into the JSON body, a request header, or a fixed value
+        ///
+        /// - Remark: Generated from `#/components/schemas/SourceField`.
+        public struct SourceField: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SourceField/jsonPath`.
+            public var jsonPath: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourceField/header`.
+            public var header: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourceField/constant`.
+            public var constant: Swift.String?
+            /// Creates a new `SourceField`.
+            ///
+            /// - Parameters:
+            ///   - jsonPath:
+            ///   - header:
+            ///   - constant:
+            public init(
+                jsonPath: Swift.String? = nil,
+                header: Swift.String? = nil,
+                constant: Swift.String? = nil
+            ) {
+                self.jsonPath = jsonPath
+                self.header = header
+                self.constant = constant
+            }
+            public enum CodingKeys: String, CodingKey {
+                case jsonPath
+                case header
+                case constant
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SourceIn`.
+        public struct SourceIn: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SourceIn/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SourceIn/uid`.
+            public var uid: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourceIn/verification`.
+            public var verification: Components.Schemas.SourceVerification
+            /// Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/eventType`.
+            public struct EventTypePayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourceIn/eventType/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventTypePayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/eventType`.
+            public var eventType: Components.Schemas.SourceIn.EventTypePayload?
+            /// Where the sender's event id comes from (dedupes its retries); null: the sender's convention
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/eventId`.
+            public struct EventIdPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourceIn/eventId/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventIdPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// Where the sender's event id comes from (dedupes its retries); null: the sender's convention
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/eventId`.
+            public var eventId: Components.Schemas.SourceIn.EventIdPayload?
+            /// Requests per second the ingest URL accepts (bursts of twice that)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/rateLimit`.
+            public var rateLimit: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/SourceIn/disabled`.
+            public var disabled: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/SourceIn/metadata`.
+            public struct MetadataPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: [String: Swift.String]
+                /// Creates a new `MetadataPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: [String: Swift.String] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourceIn/metadata`.
+            public var metadata: Components.Schemas.SourceIn.MetadataPayload?
+            /// Creates a new `SourceIn`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - uid:
+            ///   - verification:
+            ///   - eventType: Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)
+            ///   - eventId: Where the sender's event id comes from (dedupes its retries); null: the sender's convention
+            ///   - rateLimit: Requests per second the ingest URL accepts (bursts of twice that)
+            ///   - disabled:
+            ///   - metadata:
+            public init(
+                name: Swift.String,
+                uid: Swift.String? = nil,
+                verification: Components.Schemas.SourceVerification,
+                eventType: Components.Schemas.SourceIn.EventTypePayload? = nil,
+                eventId: Components.Schemas.SourceIn.EventIdPayload? = nil,
+                rateLimit: Swift.Int? = nil,
+                disabled: Swift.Bool? = nil,
+                metadata: Components.Schemas.SourceIn.MetadataPayload? = nil
+            ) {
+                self.name = name
+                self.uid = uid
+                self.verification = verification
+                self.eventType = eventType
+                self.eventId = eventId
+                self.rateLimit = rateLimit
+                self.disabled = disabled
+                self.metadata = metadata
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case uid
+                case verification
+                case eventType
+                case eventId
+                case rateLimit
+                case disabled
+                case metadata
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decode(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.uid = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .uid
+                )
+                self.verification = try container.decode(
+                    Components.Schemas.SourceVerification.self,
+                    forKey: .verification
+                )
+                self.eventType = try container.decodeIfPresent(
+                    Components.Schemas.SourceIn.EventTypePayload.self,
+                    forKey: .eventType
+                )
+                self.eventId = try container.decodeIfPresent(
+                    Components.Schemas.SourceIn.EventIdPayload.self,
+                    forKey: .eventId
+                )
+                self.rateLimit = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .rateLimit
+                )
+                self.disabled = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .disabled
+                )
+                self.metadata = try container.decodeIfPresent(
+                    Components.Schemas.SourceIn.MetadataPayload.self,
+                    forKey: .metadata
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "uid",
+                    "verification",
+                    "eventType",
+                    "eventId",
+                    "rateLimit",
+                    "disabled",
+                    "metadata"
+                ])
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SourceOut`.
+        public struct SourceOut: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SourceOut/id`.
+            public var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SourceOut/uid`.
+            public var uid: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourceOut/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SourceOut/verification`.
+            public var verification: Components.Schemas.SourceVerification
+            /// - Remark: Generated from `#/components/schemas/SourceOut/eventType`.
+            public struct EventTypePayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourceOut/eventType/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventTypePayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourceOut/eventType`.
+            public var eventType: Components.Schemas.SourceOut.EventTypePayload?
+            /// - Remark: Generated from `#/components/schemas/SourceOut/eventId`.
+            public struct EventIdPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourceOut/eventId/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventIdPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourceOut/eventId`.
+            public var eventId: Components.Schemas.SourceOut.EventIdPayload?
+            /// - Remark: Generated from `#/components/schemas/SourceOut/rateLimit`.
+            public var rateLimit: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/SourceOut/disabled`.
+            public var disabled: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/SourceOut/metadata`.
+            public struct MetadataPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: [String: Swift.String]
+                /// Creates a new `MetadataPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: [String: Swift.String] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourceOut/metadata`.
+            public var metadata: Components.Schemas.SourceOut.MetadataPayload
+            /// Give this URL to the sender: POST /ingest/{token}, no other authentication
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceOut/ingestUrl`.
+            public var ingestUrl: Swift.String
+            /// - Remark: Generated from `#/components/schemas/SourceOut/createdAt`.
+            public var createdAt: Foundation.Date
+            /// - Remark: Generated from `#/components/schemas/SourceOut/updatedAt`.
+            public var updatedAt: Foundation.Date
+            /// Creates a new `SourceOut`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - uid:
+            ///   - name:
+            ///   - verification:
+            ///   - eventType:
+            ///   - eventId:
+            ///   - rateLimit:
+            ///   - disabled:
+            ///   - metadata:
+            ///   - ingestUrl: Give this URL to the sender: POST /ingest/{token}, no other authentication
+            ///   - createdAt:
+            ///   - updatedAt:
+            public init(
+                id: Swift.String,
+                uid: Swift.String? = nil,
+                name: Swift.String,
+                verification: Components.Schemas.SourceVerification,
+                eventType: Components.Schemas.SourceOut.EventTypePayload? = nil,
+                eventId: Components.Schemas.SourceOut.EventIdPayload? = nil,
+                rateLimit: Swift.Int,
+                disabled: Swift.Bool,
+                metadata: Components.Schemas.SourceOut.MetadataPayload,
+                ingestUrl: Swift.String,
+                createdAt: Foundation.Date,
+                updatedAt: Foundation.Date
+            ) {
+                self.id = id
+                self.uid = uid
+                self.name = name
+                self.verification = verification
+                self.eventType = eventType
+                self.eventId = eventId
+                self.rateLimit = rateLimit
+                self.disabled = disabled
+                self.metadata = metadata
+                self.ingestUrl = ingestUrl
+                self.createdAt = createdAt
+                self.updatedAt = updatedAt
+            }
+            public enum CodingKeys: String, CodingKey {
+                case id
+                case uid
+                case name
+                case verification
+                case eventType
+                case eventId
+                case rateLimit
+                case disabled
+                case metadata
+                case ingestUrl
+                case createdAt
+                case updatedAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/SourcePatch`.
+        public struct SourcePatch: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/name`.
+            public var name: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/uid`.
+            public var uid: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/verification`.
+            public var verification: Components.Schemas.SourceVerification?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/eventType`.
+            public struct EventTypePayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourcePatch/eventType/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventTypePayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/eventType`.
+            public var eventType: Components.Schemas.SourcePatch.EventTypePayload?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/eventId`.
+            public struct EventIdPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourcePatch/eventId/value1`.
+                public var value1: Components.Schemas.SourceField
+                /// Creates a new `EventIdPayload`.
+                ///
+                /// - Parameters:
+                ///   - value1:
+                public init(value1: Components.Schemas.SourceField) {
+                    self.value1 = value1
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    self.value1 = try .init(from: decoder)
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try self.value1.encode(to: encoder)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/eventId`.
+            public var eventId: Components.Schemas.SourcePatch.EventIdPayload?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/rateLimit`.
+            public var rateLimit: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/disabled`.
+            public var disabled: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/metadata`.
+            public struct MetadataPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: [String: Swift.String]
+                /// Creates a new `MetadataPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: [String: Swift.String] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/metadata`.
+            public var metadata: Components.Schemas.SourcePatch.MetadataPayload?
+            /// Creates a new `SourcePatch`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - uid:
+            ///   - verification:
+            ///   - eventType:
+            ///   - eventId:
+            ///   - rateLimit:
+            ///   - disabled:
+            ///   - metadata:
+            public init(
+                name: Swift.String? = nil,
+                uid: Swift.String? = nil,
+                verification: Components.Schemas.SourceVerification? = nil,
+                eventType: Components.Schemas.SourcePatch.EventTypePayload? = nil,
+                eventId: Components.Schemas.SourcePatch.EventIdPayload? = nil,
+                rateLimit: Swift.Int? = nil,
+                disabled: Swift.Bool? = nil,
+                metadata: Components.Schemas.SourcePatch.MetadataPayload? = nil
+            ) {
+                self.name = name
+                self.uid = uid
+                self.verification = verification
+                self.eventType = eventType
+                self.eventId = eventId
+                self.rateLimit = rateLimit
+                self.disabled = disabled
+                self.metadata = metadata
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case uid
+                case verification
+                case eventType
+                case eventId
+                case rateLimit
+                case disabled
+                case metadata
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.name = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .name
+                )
+                self.uid = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .uid
+                )
+                self.verification = try container.decodeIfPresent(
+                    Components.Schemas.SourceVerification.self,
+                    forKey: .verification
+                )
+                self.eventType = try container.decodeIfPresent(
+                    Components.Schemas.SourcePatch.EventTypePayload.self,
+                    forKey: .eventType
+                )
+                self.eventId = try container.decodeIfPresent(
+                    Components.Schemas.SourcePatch.EventIdPayload.self,
+                    forKey: .eventId
+                )
+                self.rateLimit = try container.decodeIfPresent(
+                    Swift.Int.self,
+                    forKey: .rateLimit
+                )
+                self.disabled = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .disabled
+                )
+                self.metadata = try container.decodeIfPresent(
+                    Components.Schemas.SourcePatch.MetadataPayload.self,
+                    forKey: .metadata
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "name",
+                    "uid",
+                    "verification",
+                    "eventType",
+                    "eventId",
+                    "rateLimit",
+                    "disabled",
+                    "metadata"
+                ])
+            }
+        }
+        /// How a request proves it comes from the sender, each scheme exactly as its sender documents it. Secrets are write-only.
+        ///
+        /// - Remark: Generated from `#/components/schemas/SourceVerification`.
+        public struct SourceVerification: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/type`.
+            @frozen public enum _TypePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case standardWebhooks = "standard-webhooks"
+                case stripe = "stripe"
+                case github = "github"
+                case shopify = "shopify"
+                case hmacSha256 = "hmac-sha256"
+                case basic = "basic"
+                case none = "none"
+            }
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/type`.
+            public var _type: Components.Schemas.SourceVerification._TypePayload
+            /// The sender's signing secret (standard-webhooks: whsec_ or whpk_; stripe: its whsec_ text as is)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/secret`.
+            public var secret: Swift.String?
+            /// stripe: how old the signed timestamp may be
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/toleranceSeconds`.
+            public var toleranceSeconds: Swift.Int?
+            /// hmac-sha256: the header holding the signature
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/header`.
+            public var header: Swift.String?
+            /// hmac-sha256
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/encoding`.
+            @frozen public enum EncodingPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case hex = "hex"
+                case base64 = "base64"
+            }
+            /// hmac-sha256
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/encoding`.
+            public var encoding: Components.Schemas.SourceVerification.EncodingPayload?
+            /// hmac-sha256: text before the signature, such as sha256=
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/prefix`.
+            public var prefix: Swift.String?
+            /// basic
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/username`.
+            public var username: Swift.String?
+            /// basic
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceVerification/password`.
+            public var password: Swift.String?
+            /// Creates a new `SourceVerification`.
+            ///
+            /// - Parameters:
+            ///   - _type:
+            ///   - secret: The sender's signing secret (standard-webhooks: whsec_ or whpk_; stripe: its whsec_ text as is)
+            ///   - toleranceSeconds: stripe: how old the signed timestamp may be
+            ///   - header: hmac-sha256: the header holding the signature
+            ///   - encoding: hmac-sha256
+            ///   - prefix: hmac-sha256: text before the signature, such as sha256=
+            ///   - username: basic
+            ///   - password: basic
+            public init(
+                _type: Components.Schemas.SourceVerification._TypePayload,
+                secret: Swift.String? = nil,
+                toleranceSeconds: Swift.Int? = nil,
+                header: Swift.String? = nil,
+                encoding: Components.Schemas.SourceVerification.EncodingPayload? = nil,
+                prefix: Swift.String? = nil,
+                username: Swift.String? = nil,
+                password: Swift.String? = nil
+            ) {
+                self._type = _type
+                self.secret = secret
+                self.toleranceSeconds = toleranceSeconds
+                self.header = header
+                self.encoding = encoding
+                self.prefix = prefix
+                self.username = username
+                self.password = password
+            }
+            public enum CodingKeys: String, CodingKey {
+                case _type = "type"
+                case secret
+                case toleranceSeconds
+                case header
+                case encoding
+                case prefix
+                case username
+                case password
             }
         }
         /// Validation errors have their own schema to provide context for invalid requests eg. mismatched types and out of bounds values. There may be any number of these per 422 UNPROCESSABLE ENTITY error.

@@ -375,6 +375,48 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `GET /api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}`.
     /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/get(pollMessagesAsConsumer)`.
     func pollMessagesAsConsumer(_ input: Operations.PollMessagesAsConsumer.Input) async throws -> Operations.PollMessagesAsConsumer.Output
+    /// Herald: list the application's inbound sources
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/source`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/get(listSources)`.
+    func listSources(_ input: Operations.ListSources.Input) async throws -> Operations.ListSources.Output
+    /// Herald: create an inbound source: a public ingest URL whose requests are verified by the sender's scheme and stored as messages
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `POST /api/v1/app/{app_id}/source`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/post(createSource)`.
+    func createSource(_ input: Operations.CreateSource.Input) async throws -> Operations.CreateSource.Output
+    /// Herald: get an inbound source (its secret is never shown)
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/get(getSource)`.
+    func getSource(_ input: Operations.GetSource.Input) async throws -> Operations.GetSource.Output
+    /// Herald: change an inbound source; fields left out stay, null clears uid, eventType, eventId
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `PATCH /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/patch(patchSource)`.
+    func patchSource(_ input: Operations.PatchSource.Input) async throws -> Operations.PatchSource.Output
+    /// Herald: delete an inbound source; its ingest URL stops answering at once
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `DELETE /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/delete(deleteSource)`.
+    func deleteSource(_ input: Operations.DeleteSource.Input) async throws -> Operations.DeleteSource.Output
+    /// Herald: a new ingest URL; the old one stops answering at once
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `POST /api/v1/app/{app_id}/source/{source_id}/rotate-token`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/rotate-token/post(rotateSourceToken)`.
+    func rotateSourceToken(_ input: Operations.RotateSourceToken.Input) async throws -> Operations.RotateSourceToken.Output
     /// Set the consumer's position: before the first message after a time, or (Herald) at an iterator
     ///
     /// Authentication: org or app token.
@@ -1188,6 +1230,102 @@ extension APIProtocol {
         try await pollMessagesAsConsumer(Operations.PollMessagesAsConsumer.Input(
             path: path,
             query: query,
+            headers: headers
+        ))
+    }
+    /// Herald: list the application's inbound sources
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/source`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/get(listSources)`.
+    public func listSources(
+        path: Operations.ListSources.Input.Path,
+        query: Operations.ListSources.Input.Query = .init(),
+        headers: Operations.ListSources.Input.Headers = .init()
+    ) async throws -> Operations.ListSources.Output {
+        try await listSources(Operations.ListSources.Input(
+            path: path,
+            query: query,
+            headers: headers
+        ))
+    }
+    /// Herald: create an inbound source: a public ingest URL whose requests are verified by the sender's scheme and stored as messages
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `POST /api/v1/app/{app_id}/source`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/post(createSource)`.
+    public func createSource(
+        path: Operations.CreateSource.Input.Path,
+        headers: Operations.CreateSource.Input.Headers = .init(),
+        body: Operations.CreateSource.Input.Body
+    ) async throws -> Operations.CreateSource.Output {
+        try await createSource(Operations.CreateSource.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Herald: get an inbound source (its secret is never shown)
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/get(getSource)`.
+    public func getSource(
+        path: Operations.GetSource.Input.Path,
+        headers: Operations.GetSource.Input.Headers = .init()
+    ) async throws -> Operations.GetSource.Output {
+        try await getSource(Operations.GetSource.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Herald: change an inbound source; fields left out stay, null clears uid, eventType, eventId
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `PATCH /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/patch(patchSource)`.
+    public func patchSource(
+        path: Operations.PatchSource.Input.Path,
+        headers: Operations.PatchSource.Input.Headers = .init(),
+        body: Operations.PatchSource.Input.Body
+    ) async throws -> Operations.PatchSource.Output {
+        try await patchSource(Operations.PatchSource.Input(
+            path: path,
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Herald: delete an inbound source; its ingest URL stops answering at once
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `DELETE /api/v1/app/{app_id}/source/{source_id}`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/delete(deleteSource)`.
+    public func deleteSource(
+        path: Operations.DeleteSource.Input.Path,
+        headers: Operations.DeleteSource.Input.Headers = .init()
+    ) async throws -> Operations.DeleteSource.Output {
+        try await deleteSource(Operations.DeleteSource.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Herald: a new ingest URL; the old one stops answering at once
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `POST /api/v1/app/{app_id}/source/{source_id}/rotate-token`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/rotate-token/post(rotateSourceToken)`.
+    public func rotateSourceToken(
+        path: Operations.RotateSourceToken.Input.Path,
+        headers: Operations.RotateSourceToken.Input.Headers = .init()
+    ) async throws -> Operations.RotateSourceToken.Output {
+        try await rotateSourceToken(Operations.RotateSourceToken.Input(
+            path: path,
             headers: headers
         ))
     }
