@@ -109,6 +109,8 @@ DOCS = {
     "SourceRoutes.patch": ("Source", "Herald: change an inbound source; fields left out stay, null clears uid, eventType, eventId", ORG, "SourcePatch", "200", "SourceOut", []),
     "SourceRoutes.delete": ("Source", "Herald: delete an inbound source; its ingest URL stops answering at once", ORG, None, "204", None, []),
     "SourceRoutes.rotateToken": ("Source", "Herald: a new ingest URL; the old one stops answering at once", ORG, None, "200", "SourceOut", []),
+    "ApplicationSubnetRoutes.get": ("Application", "Herald: the private networks this application's endpoints may reach, and what the operator made grantable", ORG, None, "200", "AllowedSubnetsOut", []),
+    "ApplicationSubnetRoutes.set": ("Application", "Herald: let this application's endpoints (only) reach these private networks, each inside HERALD_GRANTABLE_SUBNETS", ORG, "AllowedSubnetsIn", "200", "AllowedSubnetsOut", []),
     "PollerRoutes.seek": ("Message Poller", "Set the consumer's position: before the first message after a time, or (Herald) at an iterator", APP, "PollingEndpointConsumerSeekIn", "200", "PollingEndpointConsumerSeekOut", []),
 }
 
@@ -316,6 +318,19 @@ LOCAL_SCHEMAS = {
             "updatedAt": {"type": "string", "format": "date-time"},
         },
     },
+    "AllowedSubnetsIn": {
+        "type": "object",
+        "required": ["allowedSubnets"],
+        "properties": {"allowedSubnets": {"type": "array", "maxItems": 32, "items": {"type": "string"}, "description": "CIDRs, each inside a grantable network; [] closes them all"}},
+    },
+    "AllowedSubnetsOut": {
+        "type": "object",
+        "required": ["allowedSubnets", "grantableSubnets"],
+        "properties": {
+            "allowedSubnets": {"type": "array", "items": {"type": "string"}},
+            "grantableSubnets": {"type": "array", "items": {"type": "string"}, "description": "HERALD_GRANTABLE_SUBNETS: what an application may be granted"},
+        },
+    },
     "ListResponse_SourceOut_": {
         "type": "object",
         "required": ["data", "iterator", "done"],
@@ -417,6 +432,8 @@ OPERATION_IDS = {
     "PollerRoutes.stream": "streamMessages",
     "PollerRoutes.consumerPoll": "pollMessagesAsConsumer",
     "PollerRoutes.seek": "seekConsumer",
+    "ApplicationSubnetRoutes.get": "getAllowedSubnets",
+    "ApplicationSubnetRoutes.set": "updateAllowedSubnets",
     "SourceRoutes.list": "listSources",
     "SourceRoutes.create": "createSource",
     "SourceRoutes.get": "getSource",

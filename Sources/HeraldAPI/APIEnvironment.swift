@@ -152,6 +152,14 @@ public struct APIEnvironment: Sendable {
         }
     }
 
+    /// The settings that judge `application`'s endpoints: its granted private networks added to the guard's.
+    func settings(for application: Application) -> APISettings {
+        guard !application.allowedSubnets.isEmpty else { return settings }
+        var granted = settings
+        granted.destinationPolicy = settings.destinationPolicy.granting(application.allowedSubnets)
+        return granted
+    }
+
     /// Decodes a bounded JSON body.
     func decode<Value: Decodable>(_ type: Value.Type, from request: Request) async throws -> Value {
         let buffer = try await RequestDecoding.body(of: request, limit: settings.maxBodyBytes)

@@ -62,6 +62,7 @@ public enum HeraldRouter {
             + PollerRoutes(environment: environment).routes
             + LiveRoutes(environment: environment).routes
             + SourceRoutes(environment: environment).routes
+            + ApplicationSubnetRoutes(environment: environment).routes
             // Last: the isolation table walks routes in this order, and logout ends the token it is called with.
             + AuthRoutes(environment: environment).routes
     }

@@ -247,7 +247,11 @@ public final class Dispatcher: Service {
             span.attributes["herald.attempt.number"] = task.attemptNumber + 1
             var request = sender.request(for: task, payload: payload, now: now)
             if let traceParent = TraceParent.of(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: traceParent) }
-            let outcome = await sender.send(request, timeoutSeconds: task.policy.requestTimeoutSeconds(server: settings.requestTimeoutSeconds))
+            let outcome = await sender.send(
+                request,
+                timeoutSeconds: task.policy.requestTimeoutSeconds(server: settings.requestTimeoutSeconds),
+                granted: task.appAllowedSubnets
+            )
             span.attributes["http.response.status_code"] = outcome.statusCode
             span.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
             if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }

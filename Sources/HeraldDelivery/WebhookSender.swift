@@ -71,16 +71,17 @@ public final class WebhookSender: Sendable {
 
     /// Resolves the endpoint's host and vets every address it has: one blocked address refuses the name, so a
     /// DNS answer mixing public and internal addresses cannot be used to reach the internal one.
-    func destination(of url: String) async -> Destination {
+    func destination(of url: String, granted: [IPNetwork] = []) async -> Destination {
         guard let host = URL(string: url)?.host, !host.isEmpty else { return .refused("invalid endpoint URL") }
+        let policy = settings.destinationPolicy.granting(granted)
         // A canonical address needs no lookup; any other spelling of one goes through the resolver like a name.
         if let literal = IPAddress(host), literal.description == host || "[\(literal)]" == host {
-            return settings.destinationPolicy.permits(literal) ? .allowed(host: host, address: literal) : .refused(Self.blockedMessage)
+            return policy.permits(literal) ? .allowed(host: host, address: literal) : .refused(Self.blockedMessage)
         }
         guard let addresses = try? await resolver.resolve(host: host), let first = addresses.first else {
             return .refused("could not resolve host \(host)")
         }
-        guard addresses.allSatisfy(settings.destinationPolicy.permits) else { return .refused(Self.blockedMessage) }
+        guard addresses.allSatisfy(policy.permits) else { return .refused(Self.blockedMessage) }
         return .allowed(host: host, address: first)
     }
 
@@ -126,11 +127,12 @@ public final class WebhookSender: Sendable {
         return request
     }
 
-    /// Sends one attempt; the whole request (head and body) must finish within `timeoutSeconds`.
-    func send(_ request: HTTPClientRequest, timeoutSeconds: Int) async -> SendOutcome {
+    /// Sends one attempt; the whole request (head and body) must finish within `timeoutSeconds`. `granted`: the private
+    /// networks the delivery's application may reach.
+    func send(_ request: HTTPClientRequest, timeoutSeconds: Int, granted: [IPNetwork] = []) async -> SendOutcome {
         let started = ContinuousClock.now
         let client: HTTPClient
-        switch await destination(of: request.url) {
+        switch await destination(of: request.url, granted: granted) {
         case .refused(let reason):
             return SendOutcome(statusCode: 0, response: reason, durationMs: 0, timedOut: false, retryAfter: nil)
         case .allowed(let host, let address):

@@ -59,6 +59,7 @@ enum PostgresMigrations {
                 "CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL",
                 "CREATE INDEX sources_app ON sources (app_id, id)",
                 "ALTER TABLE messages ADD COLUMN inbound TEXT",
+                "ALTER TABLE applications ADD COLUMN allowed_subnets TEXT",
             ]
         ),
     ]

@@ -168,6 +168,7 @@ extension DeliveryTask {
             breaker: BreakerState(rawValue: Int(clamping: try row.value("breaker") as Int64)) ?? .open
         )
         inbound = InboundEnvelope(storedJSON: try row.value("inbound"))
+        appAllowedSubnets = (try? Application.subnets(stored: try row.value("allowed_subnets"))) ?? []
     }
 }
 

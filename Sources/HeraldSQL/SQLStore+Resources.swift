@@ -32,6 +32,15 @@ extension SQLStore {
         try await write([update], conflict: .duplicate(.applicationUID))
     }
 
+    public func setAllowedSubnets(orgID: String, appID: String, subnets: [IPNetwork]) async throws {
+        var update = statement("UPDATE applications SET ")
+        let stored = subnets.isEmpty ? nil : JSONColumn.encode(subnets.map(\.description))
+        update.append(
+            "allowed_subnets = \(update.bind(stored)) WHERE id = \(update.bind(appID)) AND org_id = \(update.bind(orgID)) AND deleted_at IS NULL"
+        )
+        try await write([update])
+    }
+
     public func deleteApplication(orgID: String, id: String) async throws {
         var delete = statement("UPDATE applications SET ")
         delete.append(

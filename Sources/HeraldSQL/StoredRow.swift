@@ -46,6 +46,16 @@ extension Application {
             createdAt: try row.timestamp("created_at"),
             updatedAt: try row.timestamp("updated_at")
         )
+        allowedSubnets = try Self.subnets(stored: try row.optionalText("allowed_subnets"))
+    }
+
+    /// The stored `allowed_subnets` column: a JSON list of CIDRs, absent for most applications.
+    public static func subnets(stored text: String?) throws -> [IPNetwork] {
+        let texts = try JSONColumn.decode([String].self, text) ?? []
+        return try texts.map { text in
+            guard let network = IPNetwork(text) else { throw StorageError.unreadable("an application's allowed subnet \(text)") }
+            return network
+        }
     }
 }
 

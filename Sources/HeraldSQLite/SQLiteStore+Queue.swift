@@ -80,7 +80,7 @@ extension SQLiteStore {
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                         (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate, coalesce(g.breaker, 0), m.inbound
+                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate, coalesce(g.breaker, 0), m.inbound, a.allowed_subnets
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id
@@ -201,5 +201,6 @@ extension DeliveryTask {
             breaker: BreakerState(rawValue: try row.decode(atIndex: 22)) ?? .open
         )
         inbound = InboundEnvelope(storedJSON: try row.decode(atIndex: 23))
+        appAllowedSubnets = (try? Application.subnets(stored: try row.decode(atIndex: 24))) ?? []
     }
 }

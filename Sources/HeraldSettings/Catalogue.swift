@@ -88,9 +88,20 @@ extension Setting {
             allowed: "a list of CIDRs, e.g. [10.1.0.0/16, fd12::/64]",
             apply: { settings, value in
                 guard let policy = DestinationPolicy(parsingAllowedSubnets: value) else { throw Refused() }
-                settings.herald.delivery.destinationPolicy = policy
+                settings.herald.delivery.destinationPolicy.allowedSubnets = policy.allowedSubnets
             },
             effective: { .list($0.herald.delivery.destinationPolicy.allowedSubnets.map(\.description)) }
+        ),
+        Setting(
+            "grantable_subnets",
+            kind: .list,
+            optional: true,
+            allowed: "a list of CIDRs, e.g. [10.1.0.0/16]",
+            apply: { settings, value in
+                guard let policy = DestinationPolicy(parsingAllowedSubnets: value) else { throw Refused() }
+                settings.herald.delivery.destinationPolicy.grantableSubnets = policy.allowedSubnets
+            },
+            effective: { .list($0.herald.delivery.destinationPolicy.grantableSubnets.map(\.description)) }
         ),
         Setting(
             "public_url",

@@ -200,3 +200,42 @@ def test_sources_are_managed_rotated_disabled_and_signed_again_on_request(herald
         assert endpoint["id"]
     finally:
         receiver.close()
+
+
+def test_only_the_granted_application_reaches_a_private_network(tmp_path):
+    """With no global allowance, an application granted 127.0.0.0/8 (inside HERALD_GRANTABLE_SUBNETS) forwards a
+    received webhook to a receiver on loopback; another application's endpoint there stays blocked."""
+    from conftest import HeraldProcess
+
+    server = HeraldProcess(str(tmp_path), extra_env={"HERALD_ALLOWED_SUBNETS": "", "HERALD_GRANTABLE_SUBNETS": "127.0.0.0/8"})
+    server.start()
+    receiver = Receiver()
+    try:
+        api = httpx.Client(base_url=server.url + "/api/v1", headers={"authorization": f"Bearer {server.token()}"}, timeout=30)
+        public = httpx.Client(timeout=30)
+        for uid in ["granted", "guarded"]:
+            api.post("/app", json={"name": uid, "uid": uid}).raise_for_status()
+        assert api.get("/app/granted/allowed-subnets").json() == {"allowedSubnets": [], "grantableSubnets": ["127.0.0.0/8"]}
+        outside = api.put("/app/granted/allowed-subnets", json={"allowedSubnets": ["10.0.0.0/8"]})
+        assert outside.status_code == 422 and outside.json()["detail"][0]["loc"] == ["body", "allowedSubnets", "0"]
+        assert api.put("/app/granted/allowed-subnets", json={"allowedSubnets": ["127.0.0.1/32"]}).json()["allowedSubnets"] == ["127.0.0.1/32"]
+
+        # The guarded application may not even name the address; by a host name it is refused at send time.
+        refused = api.post("/app/guarded/endpoint", json={"url": f"{receiver.url}/guarded"})
+        assert refused.status_code == 422
+        port = receiver.url.rsplit(":", 1)[1]
+        api.post("/app/guarded/endpoint", json={"url": f"http://localhost:{port}/guarded", "uid": "guarded"}).raise_for_status()
+        api.post("/app/granted/endpoint", json={"url": f"{receiver.url}/granted"}).raise_for_status()
+
+        source = api.post("/app/granted/source", json={"name": "Plain", "verification": {"type": "none"}}).json()
+        url = source["ingestUrl"].replace("http://localhost:8071", server.url)
+        assert public.post(url, content=b'{"type":"ping"}', headers={"content-type": "application/json"}).status_code == 200
+        api.post("/app/guarded/msg", json={"eventType": "ping", "payload": {"a": 1}}).raise_for_status()
+
+        assert wait_until(lambda: receiver.to("/granted"))[0]["body"] == b'{"type":"ping"}'
+        attempts = wait_until(lambda: api.get("/app/guarded/attempt/endpoint/guarded").json()["data"])
+        assert attempts[0]["responseStatusCode"] == 0 and "blocked" in attempts[0]["response"]
+        assert receiver.to("/guarded") == []
+    finally:
+        receiver.close()
+        server.stop()

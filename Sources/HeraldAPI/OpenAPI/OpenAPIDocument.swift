@@ -4545,6 +4545,130 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/app/{app_id}/allowed-subnets": {
+   "get": {
+    "operationId": "getAllowedSubnets",
+    "tags": [
+     "Application"
+    ],
+    "summary": "Herald: the private networks this application's endpoints may reach, and what the operator made grantable",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AllowedSubnetsOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   },
+   "put": {
+    "operationId": "updateAllowedSubnets",
+    "tags": [
+     "Application"
+    ],
+    "summary": "Herald: let this application's endpoints (only) reach these private networks, each inside HERALD_GRANTABLE_SUBNETS",
+    "description": "Authentication: org token.",
+    "security": [
+     {
+      "HTTPBearer": []
+     }
+    ],
+    "parameters": [
+     {
+      "name": "app_id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "example": "fuzz-app"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/AllowedSubnetsIn"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "success",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AllowedSubnetsOut"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "validation error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HTTPValidationError"
+        }
+       }
+      }
+     },
+     "4XX": {
+      "description": "error",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/HttpErrorOut"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/app/{app_id}/poller/{sink_id}/consumer/{consumer_id}/seek": {
    "post": {
     "operationId": "seekConsumer",
@@ -4642,6 +4766,44 @@ enum OpenAPIDocument {
  },
  "components": {
   "schemas": {
+   "AllowedSubnetsIn": {
+    "type": "object",
+    "required": [
+     "allowedSubnets"
+    ],
+    "properties": {
+     "allowedSubnets": {
+      "type": "array",
+      "maxItems": 32,
+      "items": {
+       "type": "string"
+      },
+      "description": "CIDRs, each inside a grantable network; [] closes them all"
+     }
+    }
+   },
+   "AllowedSubnetsOut": {
+    "type": "object",
+    "required": [
+     "allowedSubnets",
+     "grantableSubnets"
+    ],
+    "properties": {
+     "allowedSubnets": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "grantableSubnets": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      },
+      "description": "HERALD_GRANTABLE_SUBNETS: what an application may be granted"
+     }
+    }
+   },
    "AppPortalAccessIn": {
     "properties": {
      "application": {

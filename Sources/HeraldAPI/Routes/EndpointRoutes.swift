@@ -26,7 +26,7 @@ struct EndpointRoutes {
     @Sendable func create(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
         let input = try await environment.decode(EndpointIn.self, from: request)
-        let secret = try input.validate(environment.settings, acceptSecret: true)
+        let secret = try input.validate(environment.settings(for: application), acceptSecret: true)
         let endpoint = try await makeEndpoint(input, secret: secret, in: application)
         try await environment.store.createEndpoint(endpoint)
         await environment.emit(.endpointCreated, endpoint: endpoint, in: application, context: context)
@@ -41,7 +41,7 @@ struct EndpointRoutes {
     @Sendable func upsert(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
         let input = try await environment.decode(EndpointIn.self, from: request)
-        _ = try input.validate(environment.settings, acceptSecret: false)
+        _ = try input.validate(environment.settings(for: application), acceptSecret: false)
         let idOrUID = try context.parameters.require("endpoint_id")
         guard var endpoint = try await environment.store.endpoint(appID: application.id, idOrUID: idOrUID) else {
             let created = try await makeEndpoint(input, secret: nil, in: application)
@@ -69,7 +69,7 @@ struct EndpointRoutes {
         let application = try await environment.application(context)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EndpointPatch.self, from: request)
-        try input.apply(to: &endpoint, settings: environment.settings)
+        try input.apply(to: &endpoint, settings: environment.settings(for: application))
         try await checkEventTypesExist(input.eventTypes.value, orgID: application.orgID)
         endpoint.updatedAt = environment.clock.now()
         try await environment.store.updateEndpoint(endpoint)

@@ -19,6 +19,48 @@ public import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/AllowedSubnetsIn`.
+        public struct AllowedSubnetsIn: Codable, Hashable, Sendable {
+            /// CIDRs, each inside a grantable network; [] closes them all
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllowedSubnetsIn/allowedSubnets`.
+            public var allowedSubnets: [Swift.String]
+            /// Creates a new `AllowedSubnetsIn`.
+            ///
+            /// - Parameters:
+            ///   - allowedSubnets: CIDRs, each inside a grantable network; [] closes them all
+            public init(allowedSubnets: [Swift.String]) {
+                self.allowedSubnets = allowedSubnets
+            }
+            public enum CodingKeys: String, CodingKey {
+                case allowedSubnets
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/AllowedSubnetsOut`.
+        public struct AllowedSubnetsOut: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/AllowedSubnetsOut/allowedSubnets`.
+            public var allowedSubnets: [Swift.String]
+            /// HERALD_GRANTABLE_SUBNETS: what an application may be granted
+            ///
+            /// - Remark: Generated from `#/components/schemas/AllowedSubnetsOut/grantableSubnets`.
+            public var grantableSubnets: [Swift.String]
+            /// Creates a new `AllowedSubnetsOut`.
+            ///
+            /// - Parameters:
+            ///   - allowedSubnets:
+            ///   - grantableSubnets: HERALD_GRANTABLE_SUBNETS: what an application may be granted
+            public init(
+                allowedSubnets: [Swift.String],
+                grantableSubnets: [Swift.String]
+            ) {
+                self.allowedSubnets = allowedSubnets
+                self.grantableSubnets = grantableSubnets
+            }
+            public enum CodingKeys: String, CodingKey {
+                case allowedSubnets
+                case grantableSubnets
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/AppPortalAccessIn`.
         public struct AppPortalAccessIn: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/AppPortalAccessIn/application`.

@@ -14358,6 +14358,479 @@ public enum Operations {
             }
         }
     }
+    /// Herald: the private networks this application's endpoints may reach, and what the operator made grantable
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)`.
+    public enum GetAllowedSubnets {
+        public static let id: Swift.String = "getAllowedSubnets"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/path/app_id`.
+                public var appId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - appId:
+                public init(appId: Swift.String) {
+                    self.appId = appId
+                }
+            }
+            public var path: Operations.GetAllowedSubnets.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetAllowedSubnets.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetAllowedSubnets.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.GetAllowedSubnets.Input.Headers
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            public init(
+                path: Operations.GetAllowedSubnets.Input.Path,
+                headers: Operations.GetAllowedSubnets.Input.Headers = .init()
+            ) {
+                self.path = path
+                self.headers = headers
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AllowedSubnetsOut)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AllowedSubnetsOut {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetAllowedSubnets.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetAllowedSubnets.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// success
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.GetAllowedSubnets.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.GetAllowedSubnets.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct UnprocessableContent: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/422/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/422/content/application\/json`.
+                    case json(Components.Schemas.HTTPValidationError)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.HTTPValidationError {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetAllowedSubnets.Output.UnprocessableContent.Body
+                /// Creates a new `UnprocessableContent`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetAllowedSubnets.Output.UnprocessableContent.Body) {
+                    self.body = body
+                }
+            }
+            /// validation error
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Operations.GetAllowedSubnets.Output.UnprocessableContent)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Operations.GetAllowedSubnets.Output.UnprocessableContent {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct ClientError: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/4XX/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/GET/responses/4XX/content/application\/json`.
+                    case json(Components.Schemas.HttpErrorOut)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.HttpErrorOut {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.GetAllowedSubnets.Output.ClientError.Body
+                /// Creates a new `ClientError`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.GetAllowedSubnets.Output.ClientError.Body) {
+                    self.body = body
+                }
+            }
+            /// error
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)/responses/4XX`.
+            ///
+            /// HTTP response code: `400...499 clientError`.
+            case clientError(statusCode: Swift.Int, Operations.GetAllowedSubnets.Output.ClientError)
+            /// The associated value of the enum case if `self` is `.clientError`.
+            ///
+            /// - Throws: An error if `self` is not `.clientError`.
+            /// - SeeAlso: `.clientError`.
+            public var clientError: Operations.GetAllowedSubnets.Output.ClientError {
+                get throws {
+                    switch self {
+                    case let .clientError(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "clientError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
+    /// Herald: let this application's endpoints (only) reach these private networks, each inside HERALD_GRANTABLE_SUBNETS
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `PUT /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)`.
+    public enum UpdateAllowedSubnets {
+        public static let id: Swift.String = "updateAllowedSubnets"
+        public struct Input: Sendable, Hashable {
+            /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/path`.
+            public struct Path: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/path/app_id`.
+                public var appId: Swift.String
+                /// Creates a new `Path`.
+                ///
+                /// - Parameters:
+                ///   - appId:
+                public init(appId: Swift.String) {
+                    self.appId = appId
+                }
+            }
+            public var path: Operations.UpdateAllowedSubnets.Input.Path
+            /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/header`.
+            public struct Headers: Sendable, Hashable {
+                public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateAllowedSubnets.AcceptableContentType>]
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - accept:
+                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.UpdateAllowedSubnets.AcceptableContentType>] = .defaultValues()) {
+                    self.accept = accept
+                }
+            }
+            public var headers: Operations.UpdateAllowedSubnets.Input.Headers
+            /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/requestBody`.
+            @frozen public enum Body: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/requestBody/content/application\/json`.
+                case json(Components.Schemas.AllowedSubnetsIn)
+            }
+            public var body: Operations.UpdateAllowedSubnets.Input.Body
+            /// Creates a new `Input`.
+            ///
+            /// - Parameters:
+            ///   - path:
+            ///   - headers:
+            ///   - body:
+            public init(
+                path: Operations.UpdateAllowedSubnets.Input.Path,
+                headers: Operations.UpdateAllowedSubnets.Input.Headers = .init(),
+                body: Operations.UpdateAllowedSubnets.Input.Body
+            ) {
+                self.path = path
+                self.headers = headers
+                self.body = body
+            }
+        }
+        @frozen public enum Output: Sendable, Hashable {
+            public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/200/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/200/content/application\/json`.
+                    case json(Components.Schemas.AllowedSubnetsOut)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.AllowedSubnetsOut {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.UpdateAllowedSubnets.Output.Ok.Body
+                /// Creates a new `Ok`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.UpdateAllowedSubnets.Output.Ok.Body) {
+                    self.body = body
+                }
+            }
+            /// success
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)/responses/200`.
+            ///
+            /// HTTP response code: `200 ok`.
+            case ok(Operations.UpdateAllowedSubnets.Output.Ok)
+            /// The associated value of the enum case if `self` is `.ok`.
+            ///
+            /// - Throws: An error if `self` is not `.ok`.
+            /// - SeeAlso: `.ok`.
+            public var ok: Operations.UpdateAllowedSubnets.Output.Ok {
+                get throws {
+                    switch self {
+                    case let .ok(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct UnprocessableContent: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/422/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/422/content/application\/json`.
+                    case json(Components.Schemas.HTTPValidationError)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.HTTPValidationError {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.UpdateAllowedSubnets.Output.UnprocessableContent.Body
+                /// Creates a new `UnprocessableContent`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.UpdateAllowedSubnets.Output.UnprocessableContent.Body) {
+                    self.body = body
+                }
+            }
+            /// validation error
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)/responses/422`.
+            ///
+            /// HTTP response code: `422 unprocessableContent`.
+            case unprocessableContent(Operations.UpdateAllowedSubnets.Output.UnprocessableContent)
+            /// The associated value of the enum case if `self` is `.unprocessableContent`.
+            ///
+            /// - Throws: An error if `self` is not `.unprocessableContent`.
+            /// - SeeAlso: `.unprocessableContent`.
+            public var unprocessableContent: Operations.UpdateAllowedSubnets.Output.UnprocessableContent {
+                get throws {
+                    switch self {
+                    case let .unprocessableContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct ClientError: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/4XX/content`.
+                @frozen public enum Body: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/api/v1/app/{app_id}/allowed-subnets/PUT/responses/4XX/content/application\/json`.
+                    case json(Components.Schemas.HttpErrorOut)
+                    /// The associated value of the enum case if `self` is `.json`.
+                    ///
+                    /// - Throws: An error if `self` is not `.json`.
+                    /// - SeeAlso: `.json`.
+                    public var json: Components.Schemas.HttpErrorOut {
+                        get throws {
+                            switch self {
+                            case let .json(body):
+                                return body
+                            }
+                        }
+                    }
+                }
+                /// Received HTTP response body
+                public var body: Operations.UpdateAllowedSubnets.Output.ClientError.Body
+                /// Creates a new `ClientError`.
+                ///
+                /// - Parameters:
+                ///   - body: Received HTTP response body
+                public init(body: Operations.UpdateAllowedSubnets.Output.ClientError.Body) {
+                    self.body = body
+                }
+            }
+            /// error
+            ///
+            /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)/responses/4XX`.
+            ///
+            /// HTTP response code: `400...499 clientError`.
+            case clientError(statusCode: Swift.Int, Operations.UpdateAllowedSubnets.Output.ClientError)
+            /// The associated value of the enum case if `self` is `.clientError`.
+            ///
+            /// - Throws: An error if `self` is not `.clientError`.
+            /// - SeeAlso: `.clientError`.
+            public var clientError: Operations.UpdateAllowedSubnets.Output.ClientError {
+                get throws {
+                    switch self {
+                    case let .clientError(_, response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "clientError",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// Undocumented response.
+            ///
+            /// A response with a code that is not documented in the OpenAPI document.
+            case undocumented(statusCode: Swift.Int, OpenAPIRuntime.UndocumentedPayload)
+        }
+        @frozen public enum AcceptableContentType: AcceptableProtocol {
+            case json
+            case other(Swift.String)
+            public init?(rawValue: Swift.String) {
+                switch rawValue.lowercased() {
+                case "application/json":
+                    self = .json
+                default:
+                    self = .other(rawValue)
+                }
+            }
+            public var rawValue: Swift.String {
+                switch self {
+                case let .other(string):
+                    return string
+                case .json:
+                    return "application/json"
+                }
+            }
+            public static var allCases: [Self] {
+                [
+                    .json
+                ]
+            }
+        }
+    }
     /// Set the consumer's position: before the first message after a time, or (Herald) at an iterator
     ///
     /// Authentication: org or app token.

@@ -417,6 +417,20 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /api/v1/app/{app_id}/source/{source_id}/rotate-token`.
     /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/source/{source_id}/rotate-token/post(rotateSourceToken)`.
     func rotateSourceToken(_ input: Operations.RotateSourceToken.Input) async throws -> Operations.RotateSourceToken.Output
+    /// Herald: the private networks this application's endpoints may reach, and what the operator made grantable
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)`.
+    func getAllowedSubnets(_ input: Operations.GetAllowedSubnets.Input) async throws -> Operations.GetAllowedSubnets.Output
+    /// Herald: let this application's endpoints (only) reach these private networks, each inside HERALD_GRANTABLE_SUBNETS
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `PUT /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)`.
+    func updateAllowedSubnets(_ input: Operations.UpdateAllowedSubnets.Input) async throws -> Operations.UpdateAllowedSubnets.Output
     /// Set the consumer's position: before the first message after a time, or (Herald) at an iterator
     ///
     /// Authentication: org or app token.
@@ -1327,6 +1341,38 @@ extension APIProtocol {
         try await rotateSourceToken(Operations.RotateSourceToken.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// Herald: the private networks this application's endpoints may reach, and what the operator made grantable
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `GET /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/get(getAllowedSubnets)`.
+    public func getAllowedSubnets(
+        path: Operations.GetAllowedSubnets.Input.Path,
+        headers: Operations.GetAllowedSubnets.Input.Headers = .init()
+    ) async throws -> Operations.GetAllowedSubnets.Output {
+        try await getAllowedSubnets(Operations.GetAllowedSubnets.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Herald: let this application's endpoints (only) reach these private networks, each inside HERALD_GRANTABLE_SUBNETS
+    ///
+    /// Authentication: org token.
+    ///
+    /// - Remark: HTTP `PUT /api/v1/app/{app_id}/allowed-subnets`.
+    /// - Remark: Generated from `#/paths//api/v1/app/{app_id}/allowed-subnets/put(updateAllowedSubnets)`.
+    public func updateAllowedSubnets(
+        path: Operations.UpdateAllowedSubnets.Input.Path,
+        headers: Operations.UpdateAllowedSubnets.Input.Headers = .init(),
+        body: Operations.UpdateAllowedSubnets.Input.Body
+    ) async throws -> Operations.UpdateAllowedSubnets.Output {
+        try await updateAllowedSubnets(Operations.UpdateAllowedSubnets.Input(
+            path: path,
+            headers: headers,
+            body: body
         ))
     }
     /// Set the consumer's position: before the first message after a time, or (Herald) at an iterator

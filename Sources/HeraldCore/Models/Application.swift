@@ -6,6 +6,9 @@ public struct Application: Sendable, Hashable {
     public var name: String
     public var throttleRate: Int?
     public var metadata: [String: String]
+    /// Private networks this application's endpoints may be reached in (a Herald extension, inside the operator's
+    /// `HERALD_GRANTABLE_SUBNETS`): for inbound sources forwarding to internal services.
+    public var allowedSubnets: [IPNetwork] = []
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 

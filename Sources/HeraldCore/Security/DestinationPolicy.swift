@@ -10,9 +10,28 @@ import Foundation
 public struct DestinationPolicy: Sendable, Hashable {
     /// Operator-configured exemptions (`HERALD_ALLOWED_SUBNETS`).
     public var allowedSubnets: [IPNetwork]
+    /// Networks the operator lets an application open to its own endpoints (`HERALD_GRANTABLE_SUBNETS`): an
+    /// application's `allowedSubnets` must lie inside them, and only its deliveries may reach them (an inbound
+    /// source's internal services, say), while every other application's stay guarded.
+    public var grantableSubnets: [IPNetwork]
 
-    public init(allowedSubnets: [IPNetwork] = []) {
+    public init(allowedSubnets: [IPNetwork] = [], grantableSubnets: [IPNetwork] = []) {
         self.allowedSubnets = allowedSubnets
+        self.grantableSubnets = grantableSubnets
+    }
+
+    /// Whether an application may be granted `subnet`: it lies inside a grantable network.
+    public func canGrant(_ subnet: IPNetwork) -> Bool {
+        grantableSubnets.contains { $0.contains(subnet) }
+    }
+
+    /// The policy for one application's deliveries: this one plus the application's granted subnets that are still
+    /// grantable (the operator's list is checked again here, so narrowing it takes effect at once).
+    public func granting(_ subnets: [IPNetwork]) -> DestinationPolicy {
+        guard !subnets.isEmpty else { return self }
+        var policy = self
+        policy.allowedSubnets += subnets.filter(canGrant)
+        return policy
     }
 
     /// Parses `HERALD_ALLOWED_SUBNETS`: comma-separated CIDRs (a bare address means just that address).

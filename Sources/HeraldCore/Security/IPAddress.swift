@@ -113,5 +113,10 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
+    /// Whether `other` lies wholly inside this network (same family, a prefix at least as long, its address inside).
+    public func contains(_ other: IPNetwork) -> Bool {
+        other.prefixLength >= prefixLength && contains(other.address)
+    }
+
     public var description: String { "\(address)/\(prefixLength)" }
 }

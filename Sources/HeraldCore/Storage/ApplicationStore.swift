@@ -8,6 +8,8 @@ public protocol ApplicationStore: Sendable {
     func updateApplication(_ application: Application) async throws
     /// Soft-deletes an application, releasing its uid.
     func deleteApplication(orgID: String, id: String) async throws
+    /// Sets the private networks a live application's endpoints may be reached in (see `Application.allowedSubnets`).
+    func setAllowedSubnets(orgID: String, appID: String, subnets: [IPNetwork]) async throws
     /// Lists live applications by id.
     func listApplications(orgID: String, page: PageRequest) async throws -> Page<Application>
 }

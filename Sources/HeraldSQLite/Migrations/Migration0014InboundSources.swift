@@ -1,5 +1,6 @@
 /// Inbound sources (`SourceStore`): each found by the hash of its ingest token; the token and the verification secret
-/// are sealed. A message received from one keeps its request's content type and headers in `inbound`.
+/// are sealed. A message received from one keeps its request's content type and headers in `inbound`. An application
+/// may be granted private networks for its endpoints (`allowed_subnets`).
 let migration0014InboundSources = """
     CREATE TABLE sources (
         id TEXT PRIMARY KEY,
@@ -19,4 +20,5 @@ let migration0014InboundSources = """
     CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL;
     CREATE INDEX sources_app ON sources (app_id, id);
     ALTER TABLE messages ADD COLUMN inbound TEXT;
+    ALTER TABLE applications ADD COLUMN allowed_subnets TEXT;
     """
