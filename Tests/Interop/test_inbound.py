@@ -88,7 +88,7 @@ def test_signed_webhooks_are_received_verified_and_forwarded_byte_for_byte(heral
             # The secret is write-only: a source reads back with its scheme and ingest URL, never the secret.
             assert source["verification"]["type"] == verification["type"] and "secret" not in source["verification"]
             assert verification["secret"] not in created.text
-            ingest[uid] = source["ingestUrl"].replace("http://localhost:8071", herald.url)
+            ingest[uid] = source["ingestUrl"]
 
         requests = signed_requests()
         for uid, body, headers, _, _ in requests:
@@ -168,7 +168,7 @@ def test_sources_are_managed_rotated_disabled_and_signed_again_on_request(herald
         ).json()
         assert source["eventType"] == {"header": "X-Form"} and source["verification"] == {"type": "basic", "username": "sender"}
         assert api.get(f"/app/{app}/source").json()["data"][0]["id"] == source["id"]
-        url = source["ingestUrl"].replace("http://localhost:8071", herald.url)
+        url = source["ingestUrl"]
         auth = "Basic " + base64.b64encode(b"sender:pw").decode()
         form = b"name=Ada&amount=12"
         headers = {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded", "X-Form": "signup"}
@@ -191,7 +191,7 @@ def test_sources_are_managed_rotated_disabled_and_signed_again_on_request(herald
         rotated = api.post(f"/app/{app}/source/forms/rotate-token").json()
         assert rotated["ingestUrl"] != source["ingestUrl"]
         assert public.post(url, content=form, headers=headers).status_code == 404
-        new_url = rotated["ingestUrl"].replace("http://localhost:8071", herald.url)
+        new_url = rotated["ingestUrl"]
         assert public.post(new_url, content=form, headers=headers).status_code == 200
         assert api.patch(f"/app/{app}/source/forms", json={"disabled": True}).json()["disabled"] is True
         assert public.post(new_url, content=form, headers=headers).status_code == 404
@@ -228,7 +228,7 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
         api.post("/app/granted/endpoint", json={"url": f"{receiver.url}/granted"}).raise_for_status()
 
         source = api.post("/app/granted/source", json={"name": "Plain", "verification": {"type": "none"}}).json()
-        url = source["ingestUrl"].replace("http://localhost:8071", server.url)
+        url = source["ingestUrl"]
         assert public.post(url, content=b'{"type":"ping"}', headers={"content-type": "application/json"}).status_code == 200
         api.post("/app/guarded/msg", json={"eventType": "ping", "payload": {"a": 1}}).raise_for_status()
 
@@ -239,3 +239,30 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
     finally:
         receiver.close()
         server.stop()
+
+
+def test_a_slow_drip_body_is_cut_off_and_the_server_carries_on(herald):
+    """An ingest request whose body trickles in is answered 408 at the body deadline (10 s), not held open."""
+    import socket
+
+    api = httpx.Client(base_url=herald.url + "/api/v1", headers={"authorization": f"Bearer {herald.token()}"}, timeout=30)
+    app = "inbound-" + uuid.uuid4().hex[:6]
+    api.post("/app", json={"name": "Slow", "uid": app}).raise_for_status()
+    source = api.post(f"/app/{app}/source", json={"name": "Slow", "verification": {"type": "none"}}).json()
+    path = "/ingest/" + source["ingestUrl"].split("/ingest/", 1)[1]
+    started = time.time()
+    with socket.create_connection(("127.0.0.1", herald.port), timeout=30) as connection:
+        connection.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{".encode())
+        answer = b""
+        connection.settimeout(1)
+        while b"\r\n\r\n" not in answer and time.time() - started < 25:
+            try:
+                connection.sendall(b" ")
+                answer += connection.recv(4096)
+            except socket.timeout:
+                pass
+            except OSError:
+                break
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert 9 <= time.time() - started < 20
+    assert api.get(f"/app/{app}/msg").json()["data"] == []

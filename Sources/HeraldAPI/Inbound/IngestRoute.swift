@@ -16,6 +16,9 @@ struct IngestRoute {
     static let path = "/ingest/:source_token"
     /// Longest token looked up (Herald's are 70 characters); anything longer is not one.
     static let maxTokenLength = 128
+    /// How long a sender has to send its body once its headers are in (senders give up on Herald's answer after ten
+    /// seconds or so anyway).
+    static let bodyDeadline = Duration.seconds(10)
 
     @Sendable func ingest(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         do {
@@ -41,7 +44,8 @@ struct IngestRoute {
         }
         let body: [UInt8]
         do {
-            body = Array(try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes).readableBytesView)
+            let buffer = try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes, within: Self.bodyDeadline)
+            body = Array(buffer.readableBytesView)
         } catch let error as HeraldError where error.kind == .payloadTooLarge {
             metrics.countInbound(.tooLarge)
             throw error

@@ -18,6 +18,7 @@ enum ErrorResponses {
         case .payloadTooLarge: return .contentTooLarge
         case .validation: return .unprocessableContent
         case .serviceUnavailable: return .serviceUnavailable
+        case .requestTimeout: return .requestTimeout
         case .tooManyRequests: return .tooManyRequests
         case .notImplemented: return .notImplemented
         case .internalError: return .internalServerError

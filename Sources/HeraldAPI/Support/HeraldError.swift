@@ -13,6 +13,7 @@ public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
         case payloadTooLarge
         case validation
         case serviceUnavailable
+        case requestTimeout
         case tooManyRequests
         case notImplemented
         case internalError

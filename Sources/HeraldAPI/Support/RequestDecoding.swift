@@ -17,6 +17,23 @@ enum RequestDecoding {
         }
     }
 
+    /// Collects the body as `body(of:limit:)` does, within `deadline`: a sender dripping its body in slowly is answered
+    /// 408 then, rather than holding its connection and its task for as long as it keeps a byte coming.
+    static func body(of request: Request, limit: Int, within deadline: Duration) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body(of: request, limit: limit) }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw HeraldError(kind: .requestTimeout, code: "request_timeout", detail: "The request body did not arrive in time")
+            }
+            return buffer
+        }
+    }
+
     /// Refuses a body that is not strict JSON (see `StrictJSON`), with where and why, before anything reads it:
     /// Foundation's decoder accepts trailing commas and leading zeros, and what Herald keeps it sends on as it is.
     static func checkStrict(_ bytes: [UInt8]) throws {
