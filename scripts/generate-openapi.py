@@ -302,7 +302,7 @@ LOCAL_SCHEMAS = {
     },
     "SourceOut": {
         "type": "object",
-        "required": ["id", "uid", "name", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata", "ingestUrl", "createdAt", "updatedAt"],
+        "required": ["id", "uid", "name", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata", "ingestUrl", "traffic", "createdAt", "updatedAt"],
         "properties": {
             "id": {"type": "string"},
             "uid": {"type": "string", "nullable": True},
@@ -314,6 +314,19 @@ LOCAL_SCHEMAS = {
             "disabled": {"type": "boolean"},
             "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
             "ingestUrl": {"type": "string", "format": "uri", "description": "Give this URL to the sender: POST /ingest/{token}, no other authentication"},
+            "traffic": {
+                "type": "object",
+                "required": ["received", "accepted", "duplicates", "rejected", "lastRejection", "lastRejectedAt"],
+                "description": "What the ingest URL received so far (counted by each instance, stored every few seconds)",
+                "properties": {
+                    "received": {"type": "integer"},
+                    "accepted": {"type": "integer", "description": "Stored as messages"},
+                    "duplicates": {"type": "integer", "description": "The sender's retries of events already stored (answered 200, not stored again)"},
+                    "rejected": {"type": "integer", "description": "Refused: signature, timestamp, size, rate"},
+                    "lastRejection": {"type": "string", "nullable": True},
+                    "lastRejectedAt": {"type": "string", "format": "date-time", "nullable": True},
+                },
+            },
             "createdAt": {"type": "string", "format": "date-time"},
             "updatedAt": {"type": "string", "format": "date-time"},
         },

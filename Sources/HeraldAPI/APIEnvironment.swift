@@ -1,5 +1,6 @@
 import HeraldCore
 import Hummingbird
+import Logging
 
 /// Settings of the HTTP API, taken from Herald's configuration.
 public struct APISettings: Sendable {
@@ -76,6 +77,12 @@ public struct APIEnvironment: Sendable {
     let streamOpenRate: RateLimiter
     /// The live views' shared readers, one per scope watched.
     let liveHub = LiveHub()
+    /// What sources' ingest URLs received, until `sourceTrafficFlusher` stores it.
+    let sourceTraffic = SourceTrafficMeter()
+    /// Keeps `sourceTraffic` in the store: run it beside the HTTP server.
+    public var sourceTrafficFlusher: SourceTrafficFlusher {
+        SourceTrafficFlusher(meter: sourceTraffic, store: store, logger: Logger(label: "herald.inbound"))
+    }
 
     public init(
         store: any HeraldStore,

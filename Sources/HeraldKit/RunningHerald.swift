@@ -62,6 +62,7 @@ struct RunningHerald: Sendable {
             services.append(Retention(store: store, period: configuration.retention, logger: Logger(label: "herald.retention")))
         }
         if parts.contains(.httpServer) {
+            services.append(environment.sourceTrafficFlusher)
             services.append(
                 buildApplication(
                     environment: environment,

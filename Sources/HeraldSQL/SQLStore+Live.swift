@@ -7,7 +7,7 @@ extension SQLStore {
         // The payload is not read: the views never show it.
         var messages = statement(
             "SELECT m.id, m.app_id, m.event_type, m.event_id, m.channels, \(dialect.nullBytes) AS payload, m.payload_expires_at, m.created_at,"
-                + " m.trace_parent"
+                + " m.trace_parent, NULL AS inbound"
                 + " FROM messages m WHERE"
         )
         messages.appendScope("m", orgID: orgID, appID: appID)
@@ -107,7 +107,10 @@ extension SQLStore {
                 + " FROM deliveries d WHERE d.status IN \(MessageStatus.sqlList(.pending, .sending)) AND"
         )
         queue.appendScope("d", orgID: orgID, appID: appID)
-        return try await read([messages, attempts, queue]) { rows in
+        var sources = statement("SELECT * FROM sources s WHERE")
+        sources.appendScope("s", orgID: orgID, appID: appID)
+        sources.append(" ORDER BY s.id LIMIT 50")
+        return try await read([messages, attempts, queue, sources]) { rows in
             let sample = try rows[1].map { (status: try $0.int("status"), duration: try $0.integer("response_duration_ms")) }
             return LiveStats(
                 windowSeconds: windowSeconds,
@@ -116,7 +119,16 @@ extension SQLStore {
                 successfulAttempts: sample.filter { $0.status == MessageStatus.success.rawValue }.count,
                 durationsMs: sample.map(\.duration),
                 due: try rows[2].first?.int("due") ?? 0,
-                retrying: try rows[2].first?.int("retrying") ?? 0
+                retrying: try rows[2].first?.int("retrying") ?? 0,
+                sources: try rows[3].map { row in
+                    SourceTrafficRow(
+                        sourceID: try row.text("id"),
+                        appID: try row.text("app_id"),
+                        name: try row.text("name"),
+                        disabled: try row.bool("disabled"),
+                        traffic: try SourceTraffic(stored: row)
+                    )
+                }
             )
         }
     }

@@ -69,6 +69,23 @@ extension SQLStore {
         return try await rows(count) { try $0.int("n") }.first ?? 0
     }
 
+    public func addSourceTraffic(_ traffic: [String: SourceTraffic]) async throws {
+        let updates = traffic.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map { id, counted in
+            var update = statement("UPDATE sources SET ")
+            update.append(
+                "received = received + \(update.bind(counted.received)), accepted = accepted + \(update.bind(counted.accepted)), "
+                    + "duplicates = duplicates + \(update.bind(counted.duplicates)), rejected = rejected + \(update.bind(counted.rejected)), "
+                    + "last_rejection = COALESCE(\(update.bind(counted.lastRejection)), last_rejection), "
+                    + "last_rejected_at = COALESCE(\(update.bind(counted.lastRejectedAt?.milliseconds)), last_rejected_at)"
+                    + " WHERE id = \(update.bind(id))"
+            )
+            return update
+        }
+        guard !updates.isEmpty else { return }
+        // Counters: a crash may lose the last few seconds of them, so they never wait for a flush of their own.
+        try await writeRelaxed(updates)
+    }
+
     private func sealedColumns(of source: Source) throws -> (token: String, verification: String) {
         let contexts = Source.sealingContexts(id: source.id)
         return (
@@ -117,5 +134,18 @@ extension Source {
             createdAt: try row.timestamp("created_at"),
             updatedAt: try row.timestamp("updated_at")
         )
+        traffic = try SourceTraffic(stored: row)
+    }
+}
+
+extension SourceTraffic {
+    init(stored row: some StoredRow) throws {
+        self.init()
+        received = try row.integer("received")
+        accepted = try row.integer("accepted")
+        duplicates = try row.integer("duplicates")
+        rejected = try row.integer("rejected")
+        lastRejection = try row.optionalText("last_rejection")
+        lastRejectedAt = try row.optionalTimestamp("last_rejected_at")
     }
 }

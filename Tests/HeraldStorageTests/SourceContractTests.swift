@@ -94,4 +94,35 @@ import Testing
             #expect(claimed.first { $0.messageID == published.id }?.inbound == nil)
         }
     }
+
+    @Test(arguments: StoreBackend.all)
+    func trafficAddsUpAndShowsInTheLiveStats(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let application = StoreContractTests.application()
+            try await store.createApplication(application)
+            let source = Self.source(appID: application.id)
+            try await store.createSource(source)
+            var first = SourceTraffic()
+            first.received = 3
+            first.accepted = 2
+            first.rejected = 1
+            first.lastRejection = "bad_signature"
+            first.lastRejectedAt = StoreContractTests.now
+            var second = SourceTraffic()
+            second.received = 1
+            second.duplicates = 1
+            // A deleted source's late counts are skipped, not an error.
+            try await store.addSourceTraffic([source.id: first, "src_gone": first])
+            try await store.addSourceTraffic([source.id: second])
+            var expected = first
+            expected.add(second)
+            #expect(expected.received == 4 && expected.lastRejection == "bad_signature")
+            #expect(try await store.source(appID: application.id, idOrUID: source.id)?.traffic == expected)
+            let stats = try await store.liveStats(orgID: application.orgID, appID: application.id, now: StoreContractTests.now, windowSeconds: 60)
+            #expect(stats.sources.map(\.sourceID) == [source.id])
+            #expect(stats.sources.first?.traffic == expected)
+            let otherOrg = try await store.liveStats(orgID: "org_other", appID: nil, now: StoreContractTests.now, windowSeconds: 60)
+            #expect(otherOrg.sources.isEmpty)
+        }
+    }
 }

@@ -102,6 +102,10 @@ def test_signed_webhooks_are_received_verified_and_forwarded_byte_for_byte(heral
         again = public.post(ingest[uid], content=body, headers=headers)
         assert again.status_code == 200 and again.json() == {"status": "duplicate"}
         assert public.post(herald.url + "/ingest/insrc_" + "0" * 64, content=body, headers=headers).status_code == 404
+        # Each source counts what it received (stored every few seconds): Stripe's refused, stored and retried.
+        traffic = wait_until(lambda: (t := api.get(f"/app/{app}/source/stripe").json()["traffic"])["received"] == 3 and t)
+        assert traffic and (traffic["accepted"], traffic["duplicates"], traffic["rejected"]) == (1, 1, 1), traffic
+        assert traffic["lastRejection"] == "bad_signature" and traffic["lastRejectedAt"]
 
         messages = api.get(f"/app/{app}/msg").json()["data"]
         assert len(messages) == len(requests)

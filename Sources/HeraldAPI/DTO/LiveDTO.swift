@@ -123,6 +123,7 @@ enum LiveEvent {
         var p99Ms: Int64?
         var due: Int
         var retrying: Int
+        var sources: [SourceTrafficOut]
 
         init(_ stats: LiveStats, at: Timestamp) {
             self.at = at
@@ -134,10 +135,11 @@ enum LiveEvent {
             p99Ms = stats.durationQuantile(0.99)
             due = stats.due
             retrying = stats.retrying
+            sources = stats.sources.map(SourceTrafficOut.init)
         }
 
         enum CodingKeys: String, CodingKey {
-            case at, windowSeconds, messagesPerSecond, deliveriesPerSecond, successRate, p50Ms, p99Ms, due, retrying
+            case at, windowSeconds, messagesPerSecond, deliveriesPerSecond, successRate, p50Ms, p99Ms, due, retrying, sources
         }
 
         /// Absent figures are `null`, so every stats event has the same keys.
@@ -152,6 +154,7 @@ enum LiveEvent {
             try container.encode(p99Ms, forKey: .p99Ms)
             try container.encode(due, forKey: .due)
             try container.encode(retrying, forKey: .retrying)
+            try container.encode(sources, forKey: .sources)
         }
     }
 }
@@ -183,5 +186,51 @@ extension LiveEvent.AttemptOut {
             triggerType: attempt.triggerType.rawValue,
             timestamp: attempt.createdAt
         )
+    }
+}
+
+/// A source's traffic in a `stats` event.
+struct SourceTrafficOut: Encodable {
+    var id: String
+    var appId: String
+    var name: String
+    var disabled: Bool
+    var received: Int64
+    var accepted: Int64
+    var duplicates: Int64
+    var rejected: Int64
+    var lastRejection: String?
+    var lastRejectedAt: Timestamp?
+
+    init(_ row: SourceTrafficRow) {
+        id = row.sourceID
+        appId = row.appID
+        name = row.name
+        disabled = row.disabled
+        received = row.traffic.received
+        accepted = row.traffic.accepted
+        duplicates = row.traffic.duplicates
+        rejected = row.traffic.rejected
+        lastRejection = row.traffic.lastRejection
+        lastRejectedAt = row.traffic.lastRejectedAt
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        // Absent figures are `null`, so every source has the same keys.
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(appId, forKey: .appId)
+        try container.encode(name, forKey: .name)
+        try container.encode(disabled, forKey: .disabled)
+        try container.encode(received, forKey: .received)
+        try container.encode(accepted, forKey: .accepted)
+        try container.encode(duplicates, forKey: .duplicates)
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(lastRejection, forKey: .lastRejection)
+        try container.encode(lastRejectedAt, forKey: .lastRejectedAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, appId, name, disabled, received, accepted, duplicates, rejected, lastRejection, lastRejectedAt
     }
 }

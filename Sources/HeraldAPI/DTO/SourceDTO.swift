@@ -223,6 +223,7 @@ struct SourceOut: Encodable {
     var disabled: Bool
     var metadata: [String: String]
     var ingestUrl: String
+    var traffic: SourceTraffic
     var createdAt: Timestamp
     var updatedAt: Timestamp
 
@@ -247,6 +248,7 @@ struct SourceOut: Encodable {
         disabled = source.disabled
         metadata = source.metadata
         ingestUrl = Self.trimmedBase(publicURL) + "/ingest/" + source.token
+        traffic = source.traffic
         createdAt = source.createdAt
         updatedAt = source.updatedAt
     }
@@ -268,6 +270,13 @@ struct SourceOut: Encodable {
         try container.encode(disabled, forKey: .disabled)
         try container.encode(metadata, forKey: .metadata)
         try container.encode(ingestUrl, forKey: .ingestUrl)
+        var counts = container.nestedContainer(keyedBy: TrafficKeys.self, forKey: .traffic)
+        try counts.encode(traffic.received, forKey: .received)
+        try counts.encode(traffic.accepted, forKey: .accepted)
+        try counts.encode(traffic.duplicates, forKey: .duplicates)
+        try counts.encode(traffic.rejected, forKey: .rejected)
+        try counts.encode(traffic.lastRejection, forKey: .lastRejection)
+        try counts.encode(traffic.lastRejectedAt, forKey: .lastRejectedAt)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }
@@ -281,6 +290,10 @@ struct SourceOut: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, uid, name, verification, eventType, eventId, rateLimit, disabled, metadata, ingestUrl, createdAt, updatedAt
+        case id, uid, name, verification, eventType, eventId, rateLimit, disabled, metadata, ingestUrl, traffic, createdAt, updatedAt
+    }
+
+    enum TrafficKeys: String, CodingKey {
+        case received, accepted, duplicates, rejected, lastRejection, lastRejectedAt
     }
 }

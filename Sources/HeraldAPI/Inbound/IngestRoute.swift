@@ -38,8 +38,10 @@ struct IngestRoute {
             throw HeraldError.notFound()
         }
         let source = found.source
+        let traffic = environment.sourceTraffic
         if let seconds = sourceRate.take(source.id, cost: 1 / Double(max(source.rateLimit, 1))) {
             metrics.countInbound(.rateLimited)
+            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: environment.clock.now())
             throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds)
         }
         let body: [UInt8]
@@ -48,6 +50,7 @@ struct IngestRoute {
             body = Array(buffer.readableBytesView)
         } catch let error as HeraldError where error.kind == .payloadTooLarge {
             metrics.countInbound(.tooLarge)
+            traffic.count(source.id, .rejected(InboundMetricOutcome.tooLarge.rawValue), at: environment.clock.now())
             throw error
         }
         let headers = InboundHeaders(request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
@@ -56,6 +59,7 @@ struct IngestRoute {
             try SourceVerifier(source.verification).verify(body: body, headers: headers, now: now)
         } catch let rejection as InboundRejection {
             metrics.countInbound(InboundMetricOutcome(rejection))
+            traffic.count(source.id, .rejected(rejection.rawValue), at: now)
             context.logger.notice(
                 "an inbound request was not accepted",
                 metadata: ["herald.source.id": "\(source.id)", "herald.app.id": "\(source.appID)", "herald.reason": "\(rejection.rawValue)"]
@@ -66,7 +70,13 @@ struct IngestRoute {
             metrics.countInbound(.unknownSource)
             throw HeraldError.notFound()
         }
-        try environment.take(environment.messageRate, for: application, what: "messages")
+        do {
+            try environment.take(environment.messageRate, for: application, what: "messages")
+        } catch {
+            metrics.countInbound(.rateLimited)
+            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: now)
+            throw error
+        }
         let event = InboundEvent(source: source, body: body, headers: headers)
         let message = Message(
             id: IDPrefix.message.makeID(timestampMs: now.milliseconds),
@@ -84,9 +94,16 @@ struct IngestRoute {
         } catch StorageError.duplicate(.messageEventID) {
             // The sender's retry of an event Herald already holds: it is stored, so say so and let the sender stop.
             metrics.countInbound(.duplicate)
+            traffic.count(source.id, .duplicate, at: now)
             return JSONResponse.make(bytes: Array(#"{"status":"duplicate"}"#.utf8), status: .ok)
+        } catch {
+            // Not stored (the database is away, say): the sender's retry will come; the status says to make one.
+            metrics.countInbound(.failed)
+            traffic.count(source.id, .rejected(InboundMetricOutcome.failed.rawValue), at: now)
+            throw error
         }
         metrics.countInbound(.accepted)
+        traffic.count(source.id, .accepted, at: now)
         environment.metrics.messagesAccepted.increment()
         return JSONResponse.make(bytes: Array(#"{"status":"accepted"}"#.utf8), status: .ok)
     }

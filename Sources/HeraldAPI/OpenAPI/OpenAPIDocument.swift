@@ -6741,6 +6741,7 @@ enum OpenAPIDocument {
      "disabled",
      "metadata",
      "ingestUrl",
+     "traffic",
      "createdAt",
      "updatedAt"
     ],
@@ -6790,6 +6791,44 @@ enum OpenAPIDocument {
       "type": "string",
       "format": "uri",
       "description": "Give this URL to the sender: POST /ingest/{token}, no other authentication"
+     },
+     "traffic": {
+      "type": "object",
+      "required": [
+       "received",
+       "accepted",
+       "duplicates",
+       "rejected",
+       "lastRejection",
+       "lastRejectedAt"
+      ],
+      "description": "What the ingest URL received so far (counted by each instance, stored every few seconds)",
+      "properties": {
+       "received": {
+        "type": "integer"
+       },
+       "accepted": {
+        "type": "integer",
+        "description": "Stored as messages"
+       },
+       "duplicates": {
+        "type": "integer",
+        "description": "The sender's retries of events already stored (answered 200, not stored again)"
+       },
+       "rejected": {
+        "type": "integer",
+        "description": "Refused: signature, timestamp, size, rate"
+       },
+       "lastRejection": {
+        "type": "string",
+        "nullable": true
+       },
+       "lastRejectedAt": {
+        "type": "string",
+        "format": "date-time",
+        "nullable": true
+       }
+      }
      },
      "createdAt": {
       "type": "string",

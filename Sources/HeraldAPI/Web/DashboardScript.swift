@@ -57,6 +57,7 @@ function start() {
     },
     stats: s => {
       showStats(s);
+      Herald.sources($("sources-section"), $("sources"), s.sources || [], s.at);
       if (statsSeen++ % 5 === 0) { points.push(s); if (points.length > 60) points.shift(); }
       else if (points.length) points[points.length - 1] = s;
       drawChart();

@@ -331,6 +331,7 @@ function start(appId) {
       renderEndpoints();
     },
     message: m => addMessage(m, true),
+    stats: s => Herald.sources($("sources-section"), $("sources"), s.sources || [], s.at),
     attempt: a => {
       const e = endpoints.get(a.endpointId);
       if (e) { e.lastStatusCode = a.responseStatusCode; e.lastAttemptAt = a.timestamp; if (a.status === 0) e.failingSince = null; renderEndpoints(); }

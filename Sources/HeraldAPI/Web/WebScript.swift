@@ -193,8 +193,29 @@ const Herald = (() => {
     return [1, 2, 5, 10].map(f => f * power).find(c => c >= value);
   }
 
+  /**
+   * The inbound sources of a stats event as a table in `section` (hidden while there are none): each source's totals,
+   * its requests per second since the previous stats event, and its last refusal.
+   */
+  const sourcesSeen = new Map();
+  function sources(section, body, list, at) {
+    section.classList.toggle("hidden", !list.length);
+    body.innerHTML = list.map(s => {
+      const before = sourcesSeen.get(s.id);
+      const seconds = before ? (new Date(at) - new Date(before.at)) / 1000 : 0;
+      const rate = seconds > 0 ? Math.max(0, (s.received - before.received) / seconds) : null;
+      sourcesSeen.set(s.id, { received: s.received, at });
+      const level = s.disabled ? "" : s.lastRejectedAt && Date.now() - new Date(s.lastRejectedAt) < 60000 ? "warn" : "ok";
+      return html`<tr><td><span class="badge ${level}">${s.disabled ? "off" : "on"}</span></td>
+        <td>${s.name}<div class="muted mono">${s.id}</div></td>
+        <td>${rate === null ? "—" : rate.toFixed(1)}</td><td>${String(s.received)}</td><td>${String(s.accepted)}</td>
+        <td>${String(s.duplicates)}</td><td>${String(s.rejected)}</td>
+        <td>${s.lastRejection ? s.lastRejection.replace(/_/g, " ") + " · " + ago(s.lastRejectedAt) : "—"}</td></tr>`;
+    }).join("");
+  }
+
   adoptFragmentToken();
-  return { token, signOut, claims, api, live, html, raw, statusClass, statusText, time, dateTime, ago, chart };
+  return { token, signOut, claims, api, live, html, raw, statusClass, statusText, time, dateTime, ago, chart, sources };
 })();
 """#
 }

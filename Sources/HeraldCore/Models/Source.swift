@@ -17,6 +17,8 @@ public struct Source: Sendable, Hashable {
     public var metadata: [String: String]
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// What its ingest URL received so far (kept by the store, never written through `updateSource`).
+    public var traffic = SourceTraffic()
 
     /// Requests per second a source accepts unless it sets its own.
     public static let defaultRateLimit = 100
@@ -109,4 +111,56 @@ public enum SourceField: Sendable, Hashable, Codable {
     case header(String)
     /// A fixed value.
     case constant(String)
+}
+
+/// Counts of what a source's ingest URL received: every request, those stored, the sender's retries of stored events,
+/// and those refused (unknown token aside), with the last refusal's reason. Counted in memory by each instance and
+/// added to the store every few seconds (`SourceTrafficMeter`).
+public struct SourceTraffic: Sendable, Hashable, Codable {
+    public var received: Int64 = 0
+    public var accepted: Int64 = 0
+    public var duplicates: Int64 = 0
+    public var rejected: Int64 = 0
+    public var lastRejection: String?
+    public var lastRejectedAt: Timestamp?
+
+    public init() {}
+
+    public var isEmpty: Bool { received == 0 && accepted == 0 && duplicates == 0 && rejected == 0 }
+
+    /// `other` added to this (its last refusal wins when it has one).
+    public mutating func add(_ other: SourceTraffic) {
+        received = received.addingClamped(other.received)
+        accepted = accepted.addingClamped(other.accepted)
+        duplicates = duplicates.addingClamped(other.duplicates)
+        rejected = rejected.addingClamped(other.rejected)
+        if let reason = other.lastRejection {
+            lastRejection = reason
+            lastRejectedAt = other.lastRejectedAt
+        }
+    }
+}
+
+/// A source's traffic as the live views list it.
+public struct SourceTrafficRow: Sendable, Hashable {
+    public var sourceID: String
+    public var appID: String
+    public var name: String
+    public var disabled: Bool
+    public var traffic: SourceTraffic
+
+    public init(sourceID: String, appID: String, name: String, disabled: Bool, traffic: SourceTraffic) {
+        self.sourceID = sourceID
+        self.appID = appID
+        self.name = name
+        self.disabled = disabled
+        self.traffic = traffic
+    }
+}
+
+extension Int64 {
+    fileprivate func addingClamped(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
 }

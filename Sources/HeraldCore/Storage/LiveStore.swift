@@ -31,8 +31,20 @@ public struct LiveStats: Sendable, Hashable {
     public var due: Int
     /// Deliveries waiting for a retry.
     public var retrying: Int
+    /// The scope's inbound sources (the first 50 by id) and their traffic.
+    public var sources: [SourceTrafficRow] = []
 
-    public init(windowSeconds: Int, messages: Int, attempts: Int, successfulAttempts: Int, durationsMs: [Int64], due: Int, retrying: Int) {
+    public init(
+        windowSeconds: Int,
+        messages: Int,
+        attempts: Int,
+        successfulAttempts: Int,
+        durationsMs: [Int64],
+        due: Int,
+        retrying: Int,
+        sources: [SourceTrafficRow] = []
+    ) {
+        self.sources = sources
         self.windowSeconds = windowSeconds
         self.messages = messages
         self.attempts = attempts

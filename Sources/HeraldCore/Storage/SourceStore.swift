@@ -16,6 +16,8 @@ public protocol SourceStore: Sendable {
     func listSources(appID: String, page: PageRequest) async throws -> Page<Source>
     /// How many sources the application has.
     func countSources(appID: String) async throws -> Int
+    /// Adds counted traffic to each source's totals (a source deleted meanwhile is skipped).
+    func addSourceTraffic(_ traffic: [String: SourceTraffic]) async throws
 }
 
 extension Source {

@@ -15,7 +15,13 @@ let migration0014InboundSources = """
         disabled INTEGER NOT NULL DEFAULT 0,
         metadata TEXT NOT NULL,
         created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
+        updated_at INTEGER NOT NULL,
+        received INTEGER NOT NULL DEFAULT 0,
+        accepted INTEGER NOT NULL DEFAULT 0,
+        duplicates INTEGER NOT NULL DEFAULT 0,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        last_rejection TEXT,
+        last_rejected_at INTEGER
     );
     CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL;
     CREATE INDEX sources_app ON sources (app_id, id);
