@@ -18,8 +18,11 @@ public struct Listener: Sendable {
         public var forward: String
         /// The polling endpoint's uid, and the consumer's id.
         public var name: String
+        /// Only messages received from this inbound source (id or uid), forwarded as its sender sent them.
+        public var source: String?
 
-        public init(server: String, token: String, app: String, events: [String], forward: String, name: String) {
+        public init(server: String, token: String, app: String, events: [String], forward: String, name: String, source: String? = nil) {
+            self.source = source
             self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
             self.token = token
             self.app = app
@@ -51,15 +54,17 @@ public struct Listener: Sendable {
 
     private func follow(_ client: HTTPClient) async throws {
         let secret = try await preparePollingEndpoint(client)
+        let sourceID = try await resolveSource(client)
         output(
-            "Forwarding \(options.app)'s messages\(options.events.isEmpty ? "" : " of \(options.events.joined(separator: ", "))") to \(options.forward)"
+            "Forwarding \(options.app)'s messages\(options.events.isEmpty ? "" : " of \(options.events.joined(separator: ", "))")"
+                + "\(options.source.map { " received by source \($0)" } ?? "") to \(options.forward)"
         )
         output("Signing secret: \(secret.description)  (verify with Standard Webhooks / svix.Webhook)")
         var lastEventID: String?
         var backoff = Duration.milliseconds(250)
         while !Task.isCancelled {
             do {
-                try await stream(client, after: lastEventID, secret: secret) { id in
+                try await stream(client, after: lastEventID, secret: secret, sourceID: sourceID) { id in
                     lastEventID = id
                     backoff = .milliseconds(250)
                 }
@@ -95,10 +100,21 @@ public struct Listener: Sendable {
         return parsed
     }
 
+    /// The id of `--source` (given by id or uid; reading a source takes an org token); nil without it.
+    private func resolveSource(_ client: HTTPClient) async throws -> String? {
+        guard let source = options.source else { return nil }
+        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/source/\(source)")
+        guard reply.status == .ok, let id = reply.json?.objectValue?["id"]?.stringValue else {
+            throw ListenError(response: reply, doing: "looking up source \(source) (an org token can)")
+        }
+        return id
+    }
+
     private func stream(
         _ client: HTTPClient,
         after lastEventID: String?,
         secret: EndpointSecret,
+        sourceID: String?,
         delivered: (String) -> Void
     ) async throws {
         var request = HTTPClientRequest(url: options.server + "/api/v1/app/\(options.app)/poller/\(options.name)/stream?consumer=\(options.name)")
@@ -114,7 +130,7 @@ public struct Listener: Sendable {
         for try await chunk in response.body {
             for event in parser.feed(chunk.readableBytesView) where event.event == "message" {
                 guard let id = event.id else { continue }
-                try await forwardUntilDone(event, client: client, secret: secret)
+                try await forwardUntilDone(event, client: client, secret: secret, sourceID: sourceID)
                 try await savePosition(client, iterator: id)
                 delivered(id)
             }
@@ -123,41 +139,67 @@ public struct Listener: Sendable {
 
     /// Forwards one message (if its type is wanted), again and again with back-off until the local URL takes it: the
     /// position moves on only after that, so a forward that keeps failing is not lost when `listen` restarts either.
-    private func forwardUntilDone(_ event: ServerSentEvent, client: HTTPClient, secret: EndpointSecret) async throws {
+    private func forwardUntilDone(_ event: ServerSentEvent, client: HTTPClient, secret: EndpointSecret, sourceID: String?) async throws {
         guard let message = JSONValue(parsing: Array(event.data.utf8)),
             let messageID = message.objectValue?["id"]?.stringValue, let eventType = message.objectValue?["eventType"]?.stringValue
         else { return }
         guard wants(eventType) else { return }
-        let body = try await payloadBytes(of: messageID, client: client)
+        let read = try await messageContent(of: messageID, client: client)
+        if let sourceID, read.inbound?.sourceID != sourceID { return }
         var backoff = Duration.seconds(1)
         while !Task.isCancelled {
-            if await forward(body, messageID: messageID, eventType: eventType, client: client, secret: secret) { return }
+            if await forward(read.body, inbound: read.inbound, messageID: messageID, eventType: eventType, client: client, secret: secret) {
+                return
+            }
             output("  retrying \(messageID) in \(backoff.components.seconds) s")
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(30))
         }
     }
 
-    /// The payload exactly as it was sent to Herald: read from the message's JSON (which carries the stored bytes as
-    /// they are), never parsed and written again.
-    private func payloadBytes(of messageID: String, client: HTTPClient) async throws -> [UInt8] {
-        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/msg/\(messageID)?with_content=true")
+    /// The body exactly as it was sent to Herald: the payload read from the message's JSON (which carries the stored
+    /// bytes as they are), never parsed and written again — or, for a received body that is not a JSON object, taken
+    /// out of its wrapping — with what Herald kept of the sender's request.
+    private func messageContent(of messageID: String, client: HTTPClient) async throws -> (body: [UInt8], inbound: InboundEnvelope?) {
+        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/msg/\(messageID)?with_content=true", limit: 4 << 20)
         guard reply.status == .ok, StrictJSON.validate(reply.body) == nil, let payload = RawJSON.member("payload", in: reply.body) else {
             throw ListenError(response: reply, doing: "reading message \(messageID)")
         }
-        return Array(payload)
+        guard let envelope = RawJSON.member("inbound", in: reply.body).map(Array.init),
+            let inbound = InboundEnvelope(storedJSON: String(decoding: envelope, as: UTF8.self))
+        else { return (Array(payload), nil) }
+        guard JSONValue(parsing: envelope)?.objectValue?["payloadIsBody"] == .bool(false),
+            let wrapped = JSONValue(parsing: Array(payload))?.objectValue
+        else {
+            return (Array(payload), inbound)
+        }
+        if case .string(let text)? = wrapped["body"] { return (Array(text.utf8), inbound) }
+        if case .string(let encoded)? = wrapped["bodyBase64"], let bytes = Data(base64Encoded: encoded) { return (Array(bytes), inbound) }
+        return (Array(payload), inbound)
     }
 
     /// One forward, as a production receiver would get it: the payload's bytes, `webhook-*` and `svix-*` headers, a
-    /// user agent. Prints one line; true when the local URL answered 2xx.
-    private func forward(_ body: [UInt8], messageID: String, eventType: String, client: HTTPClient, secret: EndpointSecret) async -> Bool {
+    /// user agent. A message received from a source goes with its sender's headers and content type as well (Herald's
+    /// signature is added unless the sender's own `webhook-*` headers are there). Prints one line; true when the local
+    /// URL answered 2xx.
+    private func forward(
+        _ body: [UInt8],
+        inbound: InboundEnvelope?,
+        messageID: String,
+        eventType: String,
+        client: HTTPClient,
+        secret: EndpointSecret
+    ) async -> Bool {
         let timestamp = Int64(Date().timeIntervalSince1970)
         let signature = WebhookSigner.signature(messageID: messageID, timestamp: timestamp, body: body, secrets: [secret])
         var request = HTTPClientRequest(url: options.forward)
         request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "user-agent", value: "Herald/\(HeraldVersion.current) (herald listen)")
-        for prefix in ["webhook", "svix"] {
+        for header in inbound?.headers ?? [] { request.headers.add(name: header.name, value: header.value) }
+        request.headers.replaceOrAdd(name: "content-type", value: inbound?.contentType ?? "application/json")
+        if !request.headers.contains(name: "user-agent") {
+            request.headers.add(name: "user-agent", value: "Herald/\(HeraldVersion.current) (herald listen)")
+        }
+        for prefix in ["webhook", "svix"] where !request.headers.contains(name: "\(prefix)-signature") {
             request.headers.add(name: "\(prefix)-id", value: messageID)
             request.headers.add(name: "\(prefix)-timestamp", value: String(timestamp))
             request.headers.add(name: "\(prefix)-signature", value: signature)
@@ -201,7 +243,7 @@ public struct Listener: Sendable {
         guard response.status == .ok else { throw ListenError(response: response, doing: "saving the position") }
     }
 
-    private func call(_ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> Reply {
+    private func call(_ client: HTTPClient, _ method: HTTPMethod, _ path: String, body: String? = nil, limit: Int = 1 << 20) async throws -> Reply {
         var request = HTTPClientRequest(url: options.server + path)
         request.method = method
         request.headers.add(name: "authorization", value: "Bearer \(options.token)")
@@ -210,7 +252,7 @@ public struct Listener: Sendable {
             request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
+        let bytes = try await response.body.collect(upTo: limit)
         return Reply(status: response.status, body: Array(bytes.readableBytesView))
     }
 }

@@ -30,12 +30,18 @@ struct Listen: AsyncParsableCommand {
     @Option(help: "Name of the polling endpoint (its uid) and of the consumer whose position is kept.")
     var name: String = "herald-listen"
 
+    @Option(
+        help:
+            "Only messages received from this inbound source (id or uid; needs an org token), forwarded with the sender's headers and body as received."
+    )
+    var source: String?
+
     func run() async throws {
         guard let token = token ?? ProcessInfo.processInfo.environment["HERALD_TOKEN"], !token.isEmpty else {
             throw ValidationError("--token (or HERALD_TOKEN) is required")
         }
         let eventTypes = (events ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let options = Listener.Options(server: server, token: token, app: app, events: eventTypes, forward: forward, name: name)
+        let options = Listener.Options(server: server, token: token, app: app, events: eventTypes, forward: forward, name: name, source: source)
         try await Listener(options: options) { line in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }.run()

@@ -270,3 +270,38 @@ def test_a_slow_drip_body_is_cut_off_and_the_server_carries_on(herald):
     assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
     assert 9 <= time.time() - started < 20
     assert api.get(f"/app/{app}/msg").json()["data"] == []
+
+
+def test_herald_listen_forwards_one_sources_events_as_their_sender_sent_them(herald):
+    """`herald listen --source` (development, like stripe listen): only the named source's events, each with the
+    sender's body bytes (a form here, not JSON) and headers; a published message and another source's are skipped."""
+    from test_pull import Listen
+
+    api = httpx.Client(base_url=herald.url + "/api/v1", headers={"authorization": f"Bearer {herald.token()}"}, timeout=30)
+    public = httpx.Client(timeout=30)
+    receiver = Receiver()
+    app = "inbound-" + uuid.uuid4().hex[:6]
+    api.post("/app", json={"name": "Listen", "uid": app}).raise_for_status()
+    github = api.post(f"/app/{app}/source", json={"name": "GitHub", "uid": "gh", "verification": {"type": "github", "secret": GITHUB_SECRET}}).json()
+    other = api.post(f"/app/{app}/source", json={"name": "Other", "verification": {"type": "none"}}).json()
+    listen = Listen(herald, herald.token(), app, receiver.url + "/local", source="gh")
+    try:
+        listen.wait_for_line(r"received by source gh")
+        api.post(f"/app/{app}/msg", json={"eventType": "published", "payload": {"a": 1}}).raise_for_status()
+        public.post(other["ingestUrl"], content=b'{"type":"other"}', headers={"content-type": "application/json"}).raise_for_status()
+        form = b"payload=%7B%22zen%22%3A%22Keep+it+logically+awesome.%22%7D"
+        signature = "sha256=" + hmac.new(GITHUB_SECRET.encode(), form, hashlib.sha256).hexdigest()
+        headers = {"content-type": "application/x-www-form-urlencoded", "x-github-event": "ping", "x-github-delivery": str(uuid.uuid4()), "x-hub-signature-256": signature}
+        assert public.post(github["ingestUrl"], content=form, headers=headers).status_code == 200
+        listen.wait_for_line(r"\bping\b.*→ 204")
+        requests = receiver.to("/local")
+        assert len(requests) == 1
+        received = {name.lower(): value for name, value in requests[0]["headers"].items()}
+        assert requests[0]["body"] == form
+        for name, value in headers.items():
+            assert received[name] == value
+        # The forwarded copy still verifies with the sender's secret.
+        assert hmac.compare_digest(received["x-hub-signature-256"], "sha256=" + hmac.new(GITHUB_SECRET.encode(), requests[0]["body"], hashlib.sha256).hexdigest())
+    finally:
+        listen.stop()
+        receiver.close()

@@ -174,10 +174,12 @@ def test_the_stream_sends_each_message_with_its_iterator_and_resumes(herald, cli
 class Listen:
     """A running `herald listen`, its output collected line by line."""
 
-    def __init__(self, herald, token: str, app: str, forward: str, events: str | None = None):
+    def __init__(self, herald, token: str, app: str, forward: str, events: str | None = None, source: str | None = None):
         command = [HERALD_BIN, "listen", "--server", herald.url, "--token", token, "--app", app, "--forward", forward]
         if events:
             command += ["--events", events]
+        if source:
+            command += ["--source", source]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = []
         self.reader = threading.Thread(target=self._read, daemon=True)

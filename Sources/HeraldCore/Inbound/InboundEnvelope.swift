@@ -96,12 +96,7 @@ extension Message {
     /// so that every message reads as JSON whatever its sender posted. Nil when there is no payload.
     public var payloadAsJSON: [UInt8]? {
         guard let payload else { return nil }
-        guard let inbound else { return payload }
-        if payload.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"),
-            StrictJSON.validate(payload) == nil
-        {
-            return payload
-        }
+        guard let inbound, !payloadIsBody else { return payload }
         var wrapped: [String: String] = ["contentType": inbound.contentType]
         if let text = String(validating: payload, as: UTF8.self) {
             wrapped["body"] = text
@@ -109,5 +104,12 @@ extension Message {
             wrapped["bodyBase64"] = Data(payload).base64EncodedString()
         }
         return Array(JSONColumn.encode(wrapped).utf8)
+    }
+
+    /// Whether `payloadAsJSON` is the received body itself (a JSON object), not a wrapping of it.
+    public var payloadIsBody: Bool {
+        guard let payload, inbound != nil else { return true }
+        return payload.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{")
+            && StrictJSON.validate(payload) == nil
     }
 }
