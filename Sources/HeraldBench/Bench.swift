@@ -4,7 +4,7 @@ import Histogram
 
 /// What `herald bench` measures.
 public enum BenchScenario: String, CaseIterable, Sendable {
-    case ingest, e2e, fanout, backlog, isolation, noisy, retention, throttle
+    case ingest, e2e, fanout, backlog, isolation, noisy, retention, throttle, inbound
 }
 
 /// How `herald bench` runs.
@@ -87,6 +87,7 @@ public struct Bench: Sendable {
                 case .noisy: figures = try await noisyTenant(receiverURL)
                 case .retention: figures = try await retentionSoak(receiverURL)
                 case .throttle: figures = try await throttle(receiverURL)
+                case .inbound: figures = try await inbound()
                 }
                 progress("\(scenario.rawValue): done")
                 results.append((scenario, figures))

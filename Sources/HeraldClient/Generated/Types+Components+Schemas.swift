@@ -2661,6 +2661,65 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/SourceOut/ingestUrl`.
             public var ingestUrl: Swift.String
+            /// What the ingest URL received so far (counted by each instance, stored every few seconds)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceOut/traffic`.
+            public struct TrafficPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/received`.
+                public var received: Swift.Int
+                /// Stored as messages
+                ///
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/accepted`.
+                public var accepted: Swift.Int
+                /// The sender's retries of events already stored (answered 200, not stored again)
+                ///
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/duplicates`.
+                public var duplicates: Swift.Int
+                /// Refused: signature, timestamp, size, rate
+                ///
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/rejected`.
+                public var rejected: Swift.Int
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/lastRejection`.
+                public var lastRejection: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/lastRejectedAt`.
+                public var lastRejectedAt: Foundation.Date?
+                /// Creates a new `TrafficPayload`.
+                ///
+                /// - Parameters:
+                ///   - received:
+                ///   - accepted: Stored as messages
+                ///   - duplicates: The sender's retries of events already stored (answered 200, not stored again)
+                ///   - rejected: Refused: signature, timestamp, size, rate
+                ///   - lastRejection:
+                ///   - lastRejectedAt:
+                public init(
+                    received: Swift.Int,
+                    accepted: Swift.Int,
+                    duplicates: Swift.Int,
+                    rejected: Swift.Int,
+                    lastRejection: Swift.String? = nil,
+                    lastRejectedAt: Foundation.Date? = nil
+                ) {
+                    self.received = received
+                    self.accepted = accepted
+                    self.duplicates = duplicates
+                    self.rejected = rejected
+                    self.lastRejection = lastRejection
+                    self.lastRejectedAt = lastRejectedAt
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case received
+                    case accepted
+                    case duplicates
+                    case rejected
+                    case lastRejection
+                    case lastRejectedAt
+                }
+            }
+            /// What the ingest URL received so far (counted by each instance, stored every few seconds)
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceOut/traffic`.
+            public var traffic: Components.Schemas.SourceOut.TrafficPayload
             /// - Remark: Generated from `#/components/schemas/SourceOut/createdAt`.
             public var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/SourceOut/updatedAt`.
@@ -2678,6 +2737,7 @@ extension Components {
             ///   - disabled:
             ///   - metadata:
             ///   - ingestUrl: Give this URL to the sender: POST /ingest/{token}, no other authentication
+            ///   - traffic: What the ingest URL received so far (counted by each instance, stored every few seconds)
             ///   - createdAt:
             ///   - updatedAt:
             public init(
@@ -2691,6 +2751,7 @@ extension Components {
                 disabled: Swift.Bool,
                 metadata: Components.Schemas.SourceOut.MetadataPayload,
                 ingestUrl: Swift.String,
+                traffic: Components.Schemas.SourceOut.TrafficPayload,
                 createdAt: Foundation.Date,
                 updatedAt: Foundation.Date
             ) {
@@ -2704,6 +2765,7 @@ extension Components {
                 self.disabled = disabled
                 self.metadata = metadata
                 self.ingestUrl = ingestUrl
+                self.traffic = traffic
                 self.createdAt = createdAt
                 self.updatedAt = updatedAt
             }
@@ -2718,6 +2780,7 @@ extension Components {
                 case disabled
                 case metadata
                 case ingestUrl
+                case traffic
                 case createdAt
                 case updatedAt
             }
