@@ -62,7 +62,9 @@ public struct APIEnvironment: Sendable {
     let verifiedTokens = VerifiedTokenCache()
     /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
     /// other at once.
-    let applications: ApplicationCache
+    let applications: RecentLookups<Application>
+    /// Sources looked up by ingest token recently (off when instances share the store, as `applications`).
+    let sources: RecentLookups<IngestTarget>
     /// Message creation per application.
     let messageRate: RateLimiter
     /// Resends and recovers per application.
@@ -100,7 +102,8 @@ public struct APIEnvironment: Sendable {
         self.settings = settings
         self.clock = clock
         self.operational = operational
-        self.applications = ApplicationCache(enabled: !store.servesSeveralInstances)
+        self.applications = RecentLookups(enabled: !store.servesSeveralInstances)
+        self.sources = RecentLookups(enabled: !store.servesSeveralInstances)
         let limits = settings.limits
         self.messageRate = RateLimiter(perSecond: limits.messagesPerSecondPerApplication, burst: 2 * limits.messagesPerSecondPerApplication)
         // The burst always holds a recover, so a slow rate delays recovers but never refuses them for good.
@@ -187,10 +190,21 @@ public struct APIEnvironment: Sendable {
     /// An application by id or uid, from the cache when it was read in the last second.
     func lookUpApplication(orgID: String, idOrUID: String) async throws -> Application? {
         let now = clock.now()
-        if let cached = applications.lookup(orgID: orgID, idOrUID: idOrUID, now: now) { return cached }
+        if let cached = applications.lookup(orgID + "|" + idOrUID, now: now) { return cached }
         let application = try await store.application(orgID: orgID, idOrUID: idOrUID)
-        if let application { applications.store(application, as: idOrUID, now: now) }
+        if let application { applications.store(application, as: orgID + "|" + idOrUID, now: now) }
         return application
+    }
+
+    /// The enabled source whose ingest token this is, from the cache when it was read in the last second.
+    func lookUpSource(ingestToken: String) async throws -> IngestTarget? {
+        let now = clock.now()
+        let key = Source.tokenHash(ingestToken)
+        if let cached = sources.lookup(key, now: now) { return cached }
+        guard let found = try await store.source(ingestToken: ingestToken) else { return nil }
+        let target = IngestTarget(source: found.source, orgID: found.orgID)
+        sources.store(target, as: key, now: now)
+        return target
     }
 
     /// The message named in the path (id or eventId), within `application`.

@@ -1,5 +1,5 @@
 import Foundation
-import HeraldCore
+@testable import HeraldCore
 import Testing
 
 /// Each sender's scheme against a signature made independently: GitHub's and Standard Webhooks' documented vectors,
@@ -143,6 +143,14 @@ import Testing
         // Characters an event type may not hold become dots; an id that is not a valid event id is kept as its hash.
         #expect(mapped.eventType == "invoice.paid")
         #expect(mapped.eventID?.hasPrefix("sha256-") == true && mapped.eventID?.count == 71)
+        // Read by the plain scanner, or — for escapes — by a full parse, with the same answers.
+        let escaped = InboundEvent(
+            source: source(.stripe(secret: "s", toleranceSeconds: 300)),
+            body: Array(#"{"data":{"n":1},"type":"charge.succeeded","id":42}"#.utf8),
+            headers: Self.headers([])
+        )
+        #expect(escaped.eventType == "charge.succeeded" && escaped.eventID == "42")
+        #expect(InboundEvent.plainScalar(at: "data.n", in: Array(#"{"data":{"n":1}}"#.utf8)) == "1")
         let plain = InboundEvent(source: source(.none), body: Array("a=1&b=2".utf8), headers: Self.headers([]))
         #expect(plain.eventType == InboundEvent.fallbackEventType && plain.eventID == nil)
     }

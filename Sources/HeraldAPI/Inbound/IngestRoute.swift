@@ -31,7 +31,7 @@ struct IngestRoute {
     private func accept(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let metrics = environment.metrics
         let token = context.parameters.get("source_token") ?? ""
-        guard token.utf8.count <= Self.maxTokenLength, let found = try await environment.store.source(ingestToken: token),
+        guard token.utf8.count <= Self.maxTokenLength, let found = try await environment.lookUpSource(ingestToken: token),
             !found.source.disabled
         else {
             metrics.countInbound(.unknownSource)

@@ -72,6 +72,7 @@ struct ApplicationRoutes {
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
         environment.applications.invalidateAll()
+        environment.sources.invalidateAll()
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -83,6 +84,7 @@ struct ApplicationRoutes {
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
         environment.applications.invalidateAll()
+        environment.sources.invalidateAll()
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -91,6 +93,7 @@ struct ApplicationRoutes {
         let application = try await environment.application(context)
         try await environment.store.deleteApplication(orgID: orgID, id: application.id)
         environment.applications.invalidateAll()
+        environment.sources.invalidateAll()
         return JSONResponse.noContent()
     }
 }

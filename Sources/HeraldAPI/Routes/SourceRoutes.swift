@@ -55,6 +55,7 @@ struct SourceRoutes {
         )
         input.apply(to: &source)
         try await environment.store.createSource(source)
+        environment.sources.invalidateAll()
         context.createdResource?.record(source.id)
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL), status: .created)
     }
@@ -70,12 +71,14 @@ struct SourceRoutes {
         input.apply(to: &source)
         source.updatedAt = environment.clock.now()
         try await environment.store.updateSource(source)
+        environment.sources.invalidateAll()
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL))
     }
 
     @Sendable func delete(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let source = try await pathSource(context)
         try await environment.store.deleteSource(appID: source.appID, id: source.id)
+        environment.sources.invalidateAll()
         return JSONResponse.noContent()
     }
 
@@ -85,6 +88,7 @@ struct SourceRoutes {
         source.token = Source.makeToken()
         source.updatedAt = environment.clock.now()
         try await environment.store.updateSource(source)
+        environment.sources.invalidateAll()
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL))
     }
 

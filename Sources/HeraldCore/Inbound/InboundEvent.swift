@@ -10,12 +10,16 @@ public struct InboundEvent: Sendable, Hashable {
     public static let fallbackEventType = "inbound"
 
     public init(source: Source, body: [UInt8], headers: InboundHeaders) {
-        let json = JSONValue(parsing: body)
+        // Parsed whole only when the plain scanner cannot answer (escapes, unusual input), and then once.
+        var parsed: JSONValue??
         func read(_ field: SourceField) -> String? {
             switch field {
-            case .constant(let value): value
-            case .header(let name): headers[name.lowercased()]
-            case .jsonPath(let path): json.flatMap { Self.scalar(at: path, in: $0) }
+            case .constant(let value): return value
+            case .header(let name): return headers[name.lowercased()]
+            case .jsonPath(let path):
+                if let found = Self.plainScalar(at: path, in: body) { return found }
+                if parsed == nil { parsed = .some(JSONValue(parsing: body)) }
+                return (parsed ?? nil).flatMap { Self.scalar(at: path, in: $0) }
             }
         }
         let defaults = Self.defaults(for: source.verification)
@@ -34,6 +38,22 @@ public struct InboundEvent: Sendable, Hashable {
         case .standardWebhooks: (.jsonPath("type"), .header("webhook-id"))
         case .hmacSHA256, .basic, .none: (.jsonPath("type"), nil)
         }
+    }
+
+    /// A plain string or whole number at a dotted path, read without parsing the whole body (the common case: Stripe's
+    /// `type` and `id`); nil when the scanner cannot tell.
+    static func plainScalar(at path: String, in body: [UInt8]) -> String? {
+        var document = body
+        let keys = path.split(separator: ".", omittingEmptySubsequences: false)
+        for (index, key) in keys.enumerated() {
+            guard let member = JSONObjectScanner.members(of: document)?.first(where: { $0.key == key }) else { return nil }
+            let value = document[member.value]
+            if index == keys.count - 1 {
+                return JSONObjectScanner.plainString(value) ?? JSONObjectScanner.plainInteger(value).map(String.init)
+            }
+            document = Array(value)
+        }
+        return nil
     }
 
     /// A string, number or boolean at a dotted path.
