@@ -281,6 +281,7 @@ LOCAL_SCHEMAS = {
             "verification": {"$ref": "#/components/schemas/SourceVerification"},
             "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True, "description": "Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)"},
             "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True, "description": "Where the sender's event id comes from (dedupes its retries); null: the sender's convention"},
+            "forwardHeaders": {"type": "array", "maxItems": 32, "nullable": True, "items": {"type": "string"}, "description": "Sender headers to keep and forward beyond the scheme's own (its signature, event and id headers, and user-agent); no others are passed on"},
             "rateLimit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100, "description": "Requests per second the ingest URL accepts (bursts of twice that)"},
             "disabled": {"type": "boolean", "default": False},
             "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -295,6 +296,7 @@ LOCAL_SCHEMAS = {
             "verification": {"$ref": "#/components/schemas/SourceVerification"},
             "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
             "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "forwardHeaders": {"type": "array", "maxItems": 32, "nullable": True, "items": {"type": "string"}},
             "rateLimit": {"type": "integer", "minimum": 1, "maximum": 10000},
             "disabled": {"type": "boolean"},
             "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -302,7 +304,7 @@ LOCAL_SCHEMAS = {
     },
     "SourceOut": {
         "type": "object",
-        "required": ["id", "uid", "name", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata", "ingestUrl", "traffic", "createdAt", "updatedAt"],
+        "required": ["id", "uid", "name", "verification", "eventType", "eventId", "forwardHeaders", "rateLimit", "disabled", "metadata", "ingestUrl", "traffic", "createdAt", "updatedAt"],
         "properties": {
             "id": {"type": "string"},
             "uid": {"type": "string", "nullable": True},
@@ -310,6 +312,7 @@ LOCAL_SCHEMAS = {
             "verification": {"$ref": "#/components/schemas/SourceVerification"},
             "eventType": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
             "eventId": {"allOf": [{"$ref": "#/components/schemas/SourceField"}], "nullable": True},
+            "forwardHeaders": {"type": "array", "items": {"type": "string"}},
             "rateLimit": {"type": "integer"},
             "disabled": {"type": "boolean"},
             "metadata": {"type": "object", "additionalProperties": {"type": "string"}},

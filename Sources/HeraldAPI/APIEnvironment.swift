@@ -63,7 +63,9 @@ public struct APIEnvironment: Sendable {
     /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
     /// other at once.
     let applications: RecentLookups<Application>
-    /// Sources looked up by ingest token recently (off when instances share the store, as `applications`).
+    /// Sources looked up by ingest token in the last second. On every backend: where instances share the store, a
+    /// change to a source (disabled, rotated, deleted) reaches the others' ingest URLs within that second — bounded,
+    /// documented, and what keeps a flood of unknown tokens from slowing the known ones (`IngestRoute`).
     let sources: RecentLookups<IngestTarget>
     /// Message creation per application.
     let messageRate: RateLimiter
@@ -103,7 +105,7 @@ public struct APIEnvironment: Sendable {
         self.clock = clock
         self.operational = operational
         self.applications = RecentLookups(enabled: !store.servesSeveralInstances)
-        self.sources = RecentLookups(enabled: !store.servesSeveralInstances)
+        self.sources = RecentLookups(enabled: true)
         let limits = settings.limits
         self.messageRate = RateLimiter(perSecond: limits.messagesPerSecondPerApplication, burst: 2 * limits.messagesPerSecondPerApplication)
         // The burst always holds a recover, so a slow rate delays recovers but never refuses them for good.
@@ -162,6 +164,15 @@ public struct APIEnvironment: Sendable {
         }
     }
 
+    /// Where an application may reach private networks, only org tokens may say where its endpoints are: its
+    /// customers (app tokens, the portal) could otherwise point one at an internal service and read its answers.
+    func checkEndpointWrite(_ context: HeraldRequestContext, in application: Application) throws {
+        guard !application.allowedSubnets.isEmpty else { return }
+        guard context.principal?.appID == nil else {
+            throw HeraldError.forbidden("This application may reach private networks: its endpoints are changed with an org token only")
+        }
+    }
+
     /// The settings that judge `application`'s endpoints: its granted private networks added to the guard's.
     func settings(for application: Application) -> APISettings {
         guard !application.allowedSubnets.isEmpty else { return settings }
@@ -194,17 +205,6 @@ public struct APIEnvironment: Sendable {
         let application = try await store.application(orgID: orgID, idOrUID: idOrUID)
         if let application { applications.store(application, as: orgID + "|" + idOrUID, now: now) }
         return application
-    }
-
-    /// The enabled source whose ingest token this is, from the cache when it was read in the last second.
-    func lookUpSource(ingestToken: String) async throws -> IngestTarget? {
-        let now = clock.now()
-        let key = Source.tokenHash(ingestToken)
-        if let cached = sources.lookup(key, now: now) { return cached }
-        guard let found = try await store.source(ingestToken: ingestToken) else { return nil }
-        let target = IngestTarget(source: found.source, orgID: found.orgID)
-        sources.store(target, as: key, now: now)
-        return target
     }
 
     /// The message named in the path (id or eventId), within `application`.

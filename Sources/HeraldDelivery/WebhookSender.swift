@@ -91,8 +91,11 @@ public final class WebhookSender: Sendable {
     func request(for task: DeliveryTask, payload: [UInt8], now: Timestamp) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: task.url)
         request.method = .POST
-        if let inbound = task.inbound {
-            for header in inbound.headers { request.headers.add(name: header.name, value: header.value) }
+        let resigned = task.inbound != nil && task.policy.signInbound == true
+        for header in task.inbound?.headers ?? [] {
+            // Herald's signature replaces the sender's Standard Webhooks headers under both names, never beside them.
+            if resigned, header.name.hasPrefix("webhook-") || header.name.hasPrefix("svix-") { continue }
+            request.headers.add(name: header.name, value: header.value)
         }
         for (name, value) in task.headers.sorted(by: { $0.key < $1.key }) {
             request.headers.replaceOrAdd(name: name, value: value)
@@ -101,7 +104,7 @@ public final class WebhookSender: Sendable {
         if task.inbound == nil || !request.headers.contains(name: "user-agent") {
             request.headers.replaceOrAdd(name: "user-agent", value: "Herald/\(HeraldVersion.current)")
         }
-        if task.inbound != nil, task.policy.signInbound != true {
+        if task.inbound != nil, !resigned {
             request.body = .bytes(ByteBuffer(bytes: payload))
             return request
         }

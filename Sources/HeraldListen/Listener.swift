@@ -161,7 +161,7 @@ public struct Listener: Sendable {
     /// bytes as they are), never parsed and written again — or, for a received body that is not a JSON object, taken
     /// out of its wrapping — with what Herald kept of the sender's request.
     private func messageContent(of messageID: String, client: HTTPClient) async throws -> (body: [UInt8], inbound: InboundEnvelope?) {
-        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/msg/\(messageID)?with_content=true", limit: 4 << 20)
+        let reply = try await call(client, .GET, "/api/v1/app/\(options.app)/msg/\(messageID)?with_content=true", limit: 16 << 20)
         guard reply.status == .ok, StrictJSON.validate(reply.body) == nil, let payload = RawJSON.member("payload", in: reply.body) else {
             throw ListenError(response: reply, doing: "reading message \(messageID)")
         }

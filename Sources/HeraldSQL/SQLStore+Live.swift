@@ -107,7 +107,10 @@ extension SQLStore {
                 + " FROM deliveries d WHERE d.status IN \(MessageStatus.sqlList(.pending, .sending)) AND"
         )
         queue.appendScope("d", orgID: orgID, appID: appID)
-        var sources = statement("SELECT * FROM sources s WHERE")
+        var sources = statement(
+            "SELECT s.id, s.app_id, s.name, s.disabled, s.received, s.accepted, s.duplicates, s.rejected, s.last_rejection,"
+                + " s.last_rejected_at FROM sources s WHERE"
+        )
         sources.appendScope("s", orgID: orgID, appID: appID)
         sources.append(" ORDER BY s.id LIMIT 50")
         return try await read([messages, attempts, queue, sources]) { rows in

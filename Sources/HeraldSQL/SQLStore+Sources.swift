@@ -40,13 +40,22 @@ extension SQLStore {
         var update = statement("UPDATE sources SET ")
         update.append(
             "uid = \(update.bind(source.uid)), name = \(update.bind(source.name)), "
-                + "token_hash = \(update.bind(Source.tokenHash(source.token))), token = \(update.bind(sealed.token)), "
                 + "verification = \(update.bind(sealed.verification)), mapping = \(update.bind(JSONColumn.encode(source.mapping))), "
                 + "rate_limit = \(update.bind(source.rateLimit)), disabled = \(update.bind(source.disabled)), "
                 + "metadata = \(update.bind(JSONColumn.encode(source.metadata))), updated_at = \(update.bind(source.updatedAt))"
                 + " WHERE id = \(update.bind(source.id)) AND app_id = \(update.bind(source.appID))"
         )
         try await write([update], conflict: .duplicate(.sourceUID))
+    }
+
+    public func rotateSourceToken(appID: String, id: String, token: String, at time: Timestamp) async throws {
+        let sealed = try sealer.seal(token, boundTo: Source.sealingContexts(id: id).token)
+        var update = statement("UPDATE sources SET ")
+        update.append(
+            "token_hash = \(update.bind(Source.tokenHash(token))), token = \(update.bind(sealed)), updated_at = \(update.bind(time))"
+                + " WHERE id = \(update.bind(id)) AND app_id = \(update.bind(appID))"
+        )
+        try await write([update])
     }
 
     public func deleteSource(appID: String, id: String) async throws {

@@ -58,14 +58,38 @@ public struct Webhook: Sendable {
         if overflow || age > tolerance { throw WebhookError.timestampTooOld }
         if age < -tolerance { throw WebhookError.timestampTooNew }
         let content = Self.signedContent(id: id, timestamp: timestamp, payload: payload)
-        for entry in signature.split(separator: " ", omittingEmptySubsequences: true) {
+        // Each HMAC key's signature is computed once, however many entries the header holds, and only the first
+        // `maxSignatureEntries` entries are looked at: a header of thousands of entries must not cost thousands of
+        // hashes of the body.
+        var macs: [Int: [UInt8]] = [:]
+        for entry in signature.split(separator: " ", omittingEmptySubsequences: true).prefix(Self.maxSignatureEntries) {
             guard let comma = entry.firstIndex(of: ","),
                 let decoded = Data(base64Encoded: String(entry[entry.index(after: comma)...]))
             else { continue }
             let version = entry[..<comma]
-            for key in keys where key.verifies(version: version, signature: decoded, content: content) { return }
+            for (index, key) in keys.enumerated() {
+                if case .hmac(let secret) = key {
+                    guard version == "v1", decoded.count == SHA256.byteCount else { continue }
+                    let mac = macs[index] ?? Array(HMAC<SHA256>.authenticationCode(for: content, using: secret))
+                    macs[index] = mac
+                    if Self.constantTimeEqual(mac, Array(decoded)) { return }
+                } else if decoded.count == 64, key.verifies(version: version, signature: decoded, content: content) {
+                    return
+                }
+            }
         }
         throw WebhookError.noMatchingSignature
+    }
+
+    /// Signature entries looked at in one header (a sender signs with a few keys at most, during a rotation).
+    public static let maxSignatureEntries = 16
+
+    /// Whether two byte strings of the same length are equal, in time that does not depend on where they differ.
+    static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
     }
 
     /// The `webhook-signature` value for a message: one entry per key that can sign, separated by one space.

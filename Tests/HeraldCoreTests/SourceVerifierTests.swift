@@ -1,6 +1,7 @@
 import Foundation
-@testable import HeraldCore
 import Testing
+
+@testable import HeraldCore
 
 /// Each sender's scheme against a signature made independently: GitHub's and Standard Webhooks' documented vectors,
 /// Stripe's and Shopify's computed with Python's `hmac` (the schemes as their documentation states them).
@@ -155,16 +156,38 @@ import Testing
         #expect(plain.eventType == InboundEvent.fallbackEventType && plain.eventID == nil)
     }
 
-    @Test func envelopeKeepsTheSendersHeadersButNotConnectionOrCredentials() throws {
+    @Test func envelopeKeepsOnlyTheSchemesAndNamedHeaders() throws {
         let headers = Self.headers([
             ("Content-Type", "application/x-www-form-urlencoded"), ("Host", "herald.example"), ("Authorization", "Basic eDp5"),
             ("Stripe-Signature", "t=1,v1=ab"), ("User-Agent", "Stripe/1.0"), ("Content-Length", "7"), ("Cookie", "a=b"),
+            ("X-Forwarded-User", "admin"), ("X-HTTP-Method-Override", "DELETE"), ("X-Request-Id", "r1"), ("X-GitHub-Event", "push"),
         ])
-        let envelope = InboundEnvelope(sourceID: "src_x", headers: headers)
+        var source = Source(
+            id: "src_x",
+            appID: "app_x",
+            uid: nil,
+            name: "s",
+            verification: .stripe(secret: "s", toleranceSeconds: 300),
+            token: "t",
+            createdAt: Self.now,
+            updatedAt: Self.now
+        )
+        let envelope = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: [])
         #expect(envelope.contentType == "application/x-www-form-urlencoded" && !envelope.isJSON)
+        // Identity and method-override headers a receiver behind a proxy might trust never pass; nor another scheme's.
         #expect(envelope.headers.map(\.name) == ["stripe-signature", "user-agent"])
+        source.mapping.forwardHeaders = ["x-request-id", "x-forwarded-user"]
+        let named = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: [])
+        #expect(named.headers.map(\.name) == ["stripe-signature", "user-agent", "x-request-id"])
+        source.verification = .github(secret: "s")
+        #expect(
+            InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: []).headers.map(\.name).contains(
+                "x-github-event"
+            )
+        )
         let many = Self.headers((0..<100).map { ("x-h\($0)", String(repeating: "v", count: 400)) })
-        let bounded = InboundEnvelope(sourceID: "src_x", headers: many)
+        let bounded = InboundEnvelope(sourceID: "src_x", headers: many, keeping: SenderHeaders(names: [], prefixes: ["x-h"]), body: [])
+        #expect(bounded.headers.count > 30)
         #expect(bounded.headers.count <= InboundEnvelope.maxHeaders)
         #expect(bounded.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count } <= InboundEnvelope.maxHeaderBytes)
         #expect(InboundEnvelope(storedJSON: envelope.storedJSON) == envelope)
@@ -181,7 +204,12 @@ import Testing
                 payload: Array(body.utf8),
                 payloadExpiresAt: Self.now,
                 createdAt: Self.now,
-                inbound: InboundEnvelope(sourceID: "src_x", contentType: contentType, headers: [])
+                inbound: InboundEnvelope(
+                    sourceID: "src_x",
+                    contentType: contentType,
+                    headers: [],
+                    payloadIsBody: InboundEnvelope.isJSONObject(Array(body.utf8))
+                )
             )
         }
         #expect(message(#"{"a": 1}"#, contentType: "application/json").payloadAsJSON == Array(#"{"a": 1}"#.utf8))
@@ -193,5 +221,9 @@ import Testing
         binary.payload = [0xFF, 0x00, 0xFE]
         let wrapped = try #require(binary.payloadAsJSON)
         #expect(JSONValue(parsing: wrapped)?.objectValue?["bodyBase64"] == .string("/wD+"))
+        // Valid UTF-8 full of control characters goes as base64 too: escaped, each byte would take six.
+        var controls = message("", contentType: "text/plain")
+        controls.payload = [0x01, 0x02, 0x41]
+        #expect(JSONValue(parsing: try #require(controls.payloadAsJSON))?.objectValue?["bodyBase64"] == .string("AQJB"))
     }
 }

@@ -45,10 +45,15 @@ import Testing
             #expect(try await store.countSources(appID: application.id) == 1)
 
             let oldToken = source.token
-            source.token = Source.makeToken()
             source.verification = .github(secret: "rotated")
             source.disabled = true
-            try await store.updateSource(source)
+            // A change of fields carries no token: it cannot undo a rotation made at the same moment.
+            var stale = source
+            stale.token = "ignored"
+            try await store.updateSource(stale)
+            #expect(try await store.source(ingestToken: oldToken)?.source == source)
+            source.token = Source.makeToken()
+            try await store.rotateSourceToken(appID: application.id, id: source.id, token: source.token, at: source.updatedAt)
             #expect(try await store.source(ingestToken: oldToken) == nil)
             #expect(try await store.source(ingestToken: source.token)?.source == source)
             let page = try await store.listSources(appID: application.id, page: PageRequest(limit: 10, order: .ascending))
@@ -73,7 +78,8 @@ import Testing
             message.inbound = InboundEnvelope(
                 sourceID: "src_x",
                 contentType: "application/x-www-form-urlencoded",
-                headers: [InboundEnvelope.Header(name: "x-hub-signature-256", value: "sha256=ab"), InboundEnvelope.Header(name: "x-a", value: "1")]
+                headers: [InboundEnvelope.Header(name: "x-hub-signature-256", value: "sha256=ab"), InboundEnvelope.Header(name: "x-a", value: "1")],
+                payloadIsBody: false
             )
             let published = StoreContractTests.message(appID: application.id, eventID: nil, eventType: "a.b")
             try await store.createMessage(message)

@@ -95,7 +95,9 @@ def test_signed_webhooks_are_received_verified_and_forwarded_byte_for_byte(heral
             refused = public.post(ingest[uid], content=tampered(body), headers=headers)
             assert refused.status_code == 401, (uid, refused.text)
             assert refused.json() == {"code": "not_accepted", "detail": "Not accepted"}
-            accepted = public.post(ingest[uid], content=body, headers=headers)
+            # Headers a receiver behind a proxy might trust are never passed on from the internet.
+            smuggled = {"X-Forwarded-User": "admin", "X-HTTP-Method-Override": "DELETE", "X-Original-URL": "/admin"}
+            accepted = public.post(ingest[uid], content=body, headers={**headers, **smuggled})
             assert accepted.status_code == 200, (uid, accepted.text)
         # The sender's retry of a stored event is acknowledged and not stored again.
         uid, body, headers, _, _ = requests[0]
@@ -134,6 +136,7 @@ def test_signed_webhooks_are_received_verified_and_forwarded_byte_for_byte(heral
             received = {name.lower(): value for name, value in request["headers"].items()}
             for name, value in headers.items():
                 assert received[name.lower()] == value, (uid, name)
+            assert not {"x-forwarded-user", "x-http-method-override", "x-original-url"} & set(received), uid
             # Forwarded as the sender sent it: Herald adds no signature of its own unless the endpoint asks.
             if uid != "standard":
                 assert "webhook-signature" not in received
@@ -168,8 +171,11 @@ def test_sources_are_managed_rotated_disabled_and_signed_again_on_request(herald
         source = api.post(
             f"/app/{app}/source",
             json={"name": "Forms", "uid": "forms", "verification": {"type": "basic", "username": "sender", "password": "pw"},
-                  "eventType": {"header": "X-Form"}, "eventId": {"jsonPath": "nope"}},
+                  "eventType": {"header": "X-Form"}, "eventId": {"jsonPath": "nope"}, "forwardHeaders": ["X-Form"]},
         ).json()
+        assert source["forwardHeaders"] == ["x-form"]
+        refused = api.patch(f"/app/{app}/source/forms", json={"forwardHeaders": ["X-Form", "Authorization"]})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "forwardHeaders", "1"]
         assert source["eventType"] == {"header": "X-Form"} and source["verification"] == {"type": "basic", "username": "sender"}
         assert api.get(f"/app/{app}/source").json()["data"][0]["id"] == source["id"]
         url = source["ingestUrl"]
@@ -231,6 +237,11 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
         api.post("/app/guarded/endpoint", json={"url": f"http://localhost:{port}/guarded", "uid": "guarded"}).raise_for_status()
         api.post("/app/granted/endpoint", json={"url": f"{receiver.url}/granted"}).raise_for_status()
 
+        # Where private networks are open, only org tokens say where endpoints are (a customer's app token may not).
+        portal = api.post("/auth/app-portal-access/granted", json={}).json()["token"]
+        as_customer = httpx.Client(base_url=server.url + "/api/v1", headers={"authorization": f"Bearer {portal}"}, timeout=30)
+        assert as_customer.post("/app/granted/endpoint", json={"url": f"{receiver.url}/customer"}).status_code == 403
+        assert as_customer.get("/app/granted/endpoint").status_code == 200
         source = api.post("/app/granted/source", json={"name": "Plain", "verification": {"type": "none"}}).json()
         url = source["ingestUrl"]
         assert public.post(url, content=b'{"type":"ping"}', headers={"content-type": "application/json"}).status_code == 200

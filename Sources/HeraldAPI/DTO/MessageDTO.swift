@@ -111,7 +111,6 @@ struct MessageOut: JSONWritable {
     /// For a message received from a source (a Herald extension): the source, content type and sender's headers, and
     /// whether `payload` is the body as received (a JSON object) or a wrapping of it.
     var inbound: InboundEnvelope?
-    var payloadIsBody = true
 
     init(_ message: Message, withContent: Bool, now: Timestamp = .now()) {
         id = message.id
@@ -120,7 +119,6 @@ struct MessageOut: JSONWritable {
         channels = message.channels
         timestamp = message.createdAt
         inbound = message.inbound
-        payloadIsBody = message.payloadIsBody
         payload =
             if !withContent { Array("{}".utf8) } else if message.payloadExpiresAt <= now { Array(#"{"expired":true}"#.utf8) } else {
                 message.payloadAsJSON ?? Array("{}".utf8)
@@ -147,9 +145,7 @@ struct MessageOut: JSONWritable {
         writer.string(timestamp.description)
         if let inbound {
             writer.key("inbound")
-            // The stored envelope is a JSON object: its closing brace gives way to one more member.
-            writer.raw(Array(inbound.storedJSON.utf8.dropLast()))
-            writer.raw(payloadIsBody ? #","payloadIsBody":true}"# : #","payloadIsBody":false}"#)
+            writer.raw(Array(inbound.storedJSON.utf8))
         }
         writer.raw("}")
     }

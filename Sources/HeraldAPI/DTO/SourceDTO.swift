@@ -12,8 +12,12 @@ struct SourceFields: Sendable {
     var rateLimit: Int?
     var disabled: Bool?
     var metadata: [String: String]?
+    var forwardHeaders: [String]??
 
-    static let fields: Set<String> = ["name", "uid", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata"]
+    static let fields: Set<String> = [
+        "name", "uid", "verification", "eventType", "eventId", "rateLimit", "disabled", "metadata", "forwardHeaders",
+    ]
+    static let maxForwardHeaders = 32
     static let rateLimitRange = 1...10_000
     static let maxSecretLength = 1024
 
@@ -52,6 +56,29 @@ struct SourceFields: Sendable {
         case nil, .null?: break
         case .integer(let rate)? where Self.rateLimitRange.contains(Int(clamping: rate)): rateLimit = Int(clamping: rate)
         default: issues.append(ValidationIssue(loc: ["body", "rateLimit"], msg: "must be requests per second from 1 to 10000"))
+        }
+        switch fields["forwardHeaders"] {
+        case nil: break
+        case .null?: forwardHeaders = .some(nil)
+        case .array(let items)? where items.count <= Self.maxForwardHeaders:
+            var names: [String] = []
+            for (index, item) in items.enumerated() {
+                guard case .string(let name) = item, !name.isEmpty, name.utf8.count <= 128, name.utf8.allSatisfy(Self.isTokenByte),
+                    !InboundEnvelope.refusedHeaders.contains(name.lowercased())
+                else {
+                    issues.append(
+                        ValidationIssue(
+                            loc: ["body", "forwardHeaders", String(index)],
+                            msg: "must be a header name other than the connection's, credentials and proxies'"
+                        )
+                    )
+                    continue
+                }
+                names.append(name.lowercased())
+            }
+            forwardHeaders = names
+        default:
+            issues.append(ValidationIssue(loc: ["body", "forwardHeaders"], msg: "expected at most \(Self.maxForwardHeaders) header names"))
         }
         switch fields["disabled"] {
         case nil, .null?: break
@@ -199,6 +226,7 @@ struct SourceFields: Sendable {
         if let rateLimit { source.rateLimit = rateLimit }
         if let disabled { source.disabled = disabled }
         if let metadata { source.metadata = metadata }
+        if let forwardHeaders { source.mapping.forwardHeaders = forwardHeaders }
     }
 }
 
@@ -219,6 +247,7 @@ struct SourceOut: Encodable {
     var verification: VerificationOut
     var eventType: SourceField?
     var eventId: SourceField?
+    var forwardHeaders: [String]
     var rateLimit: Int
     var disabled: Bool
     var metadata: [String: String]
@@ -244,6 +273,7 @@ struct SourceOut: Encodable {
         self.verification = verification
         eventType = source.mapping.eventType
         eventId = source.mapping.eventID
+        forwardHeaders = source.mapping.forwardHeaders ?? []
         rateLimit = source.rateLimit
         disabled = source.disabled
         metadata = source.metadata
@@ -266,6 +296,7 @@ struct SourceOut: Encodable {
         try container.encode(verification, forKey: .verification)
         try container.encode(eventType.map(Self.fieldObject), forKey: .eventType)
         try container.encode(eventId.map(Self.fieldObject), forKey: .eventId)
+        try container.encode(forwardHeaders, forKey: .forwardHeaders)
         try container.encode(rateLimit, forKey: .rateLimit)
         try container.encode(disabled, forKey: .disabled)
         try container.encode(metadata, forKey: .metadata)
@@ -290,7 +321,8 @@ struct SourceOut: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, uid, name, verification, eventType, eventId, rateLimit, disabled, metadata, ingestUrl, traffic, createdAt, updatedAt
+        case id, uid, name, verification, eventType, eventId, forwardHeaders, rateLimit, disabled, metadata, ingestUrl, traffic, createdAt
+        case updatedAt
     }
 
     enum TrafficKeys: String, CodingKey {

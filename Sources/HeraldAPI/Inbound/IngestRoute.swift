@@ -9,9 +9,18 @@ import Logging
 /// failure says only "not accepted"; its status says whether retrying can help.
 struct IngestRoute {
     let environment: APIEnvironment
-    /// Requests per source: one token a second per source with a burst of two, each request costing `1 / rateLimit`,
-    /// so one limiter serves every source's own rate.
+    /// Verified requests per source: one token a second per source with a burst of two, each request costing
+    /// `1 / rateLimit`, so one limiter serves every source's own rate. Charged after verification, so that requests
+    /// someone without the secret sends cannot use up the sender's rate.
     let sourceRate = RateLimiter(perSecond: 1, burst: 2)
+    /// Requests per source being read and verified at once: bounds what anyone holding an ingest URL can make this
+    /// instance buffer and hash (64 bodies of at most `maxBodyBytes`).
+    let inFlight = StreamCounter(maxPerToken: 64)
+    /// Database lookups of tokens found unknown, per instance: a flood of made-up tokens costs the database this much
+    /// at most (then 429, and known tokens, cached, carry on).
+    let unknownLookups = RateLimiter(perSecond: 50, burst: 100)
+    /// Tokens found unknown in the last second, answered without a lookup.
+    let unknownTokens = RecentLookups<Bool>(enabled: true)
 
     static let path = "/ingest/:source_token"
     /// Longest token looked up (Herald's are 70 characters); anything longer is not one.
@@ -31,19 +40,18 @@ struct IngestRoute {
     private func accept(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let metrics = environment.metrics
         let token = context.parameters.get("source_token") ?? ""
-        guard token.utf8.count <= Self.maxTokenLength, let found = try await environment.lookUpSource(ingestToken: token),
-            !found.source.disabled
-        else {
+        guard token.utf8.count <= Self.maxTokenLength, let found = try await target(of: token), !found.source.disabled else {
             metrics.countInbound(.unknownSource)
             throw HeraldError.notFound()
         }
         let source = found.source
         let traffic = environment.sourceTraffic
-        if let seconds = sourceRate.take(source.id, cost: 1 / Double(max(source.rateLimit, 1))) {
+        guard let slot = inFlight.acquire(source.id, cap: inFlight.maxPerToken) else {
             metrics.countInbound(.rateLimited)
             traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: environment.clock.now())
-            throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds)
+            throw HeraldError.tooManyRequests("", retryAfterSeconds: 1)
         }
+        defer { withExtendedLifetime(slot) {} }
         let body: [UInt8]
         do {
             let buffer = try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes, within: Self.bodyDeadline)
@@ -54,6 +62,10 @@ struct IngestRoute {
             throw error
         }
         let headers = InboundHeaders(request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
+        // A compressed body would be stored and forwarded compressed with no header saying so: refused instead.
+        if let encoding = headers["content-encoding"], encoding.lowercased() != "identity" {
+            throw HeraldError(kind: .unsupportedMediaType, code: "not_accepted", detail: "Not accepted")
+        }
         let now = environment.clock.now()
         do {
             try SourceVerifier(source.verification).verify(body: body, headers: headers, now: now)
@@ -65,6 +77,11 @@ struct IngestRoute {
                 metadata: ["herald.source.id": "\(source.id)", "herald.app.id": "\(source.appID)", "herald.reason": "\(rejection.rawValue)"]
             )
             throw HeraldError.unauthorized("")
+        }
+        if let seconds = sourceRate.take(source.id, cost: 1 / Double(max(source.rateLimit, 1))) {
+            metrics.countInbound(.rateLimited)
+            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: now)
+            throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds)
         }
         guard let application = try await environment.lookUpApplication(orgID: found.orgID, idOrUID: source.appID) else {
             metrics.countInbound(.unknownSource)
@@ -87,7 +104,7 @@ struct IngestRoute {
             payload: body,
             payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400),
             createdAt: now,
-            inbound: InboundEnvelope(sourceID: source.id, headers: headers)
+            inbound: InboundEnvelope(sourceID: source.id, headers: headers, keeping: source.senderHeaders, body: body)
         )
         do {
             try await environment.store.createMessage(message)
@@ -106,5 +123,23 @@ struct IngestRoute {
         traffic.count(source.id, .accepted, at: now)
         environment.metrics.messagesAccepted.increment()
         return JSONResponse.make(bytes: Array(#"{"status":"accepted"}"#.utf8), status: .ok)
+    }
+
+    /// The source of a token: from the last second's lookups, known or unknown, else from the database — unless made-up
+    /// tokens are flooding in, in which case a token not seen lately is answered 429 without a lookup.
+    private func target(of token: String) async throws -> IngestTarget? {
+        let now = environment.clock.now()
+        let key = Source.tokenHash(token)
+        if let cached = environment.sources.lookup(key, now: now) { return cached }
+        if unknownTokens.lookup(key, now: now) != nil { return nil }
+        if let seconds = unknownLookups.wouldGrant("all") { throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds) }
+        guard let found = try await environment.store.source(ingestToken: token) else {
+            _ = unknownLookups.take("all")
+            unknownTokens.store(true, as: key, now: now)
+            return nil
+        }
+        let target = IngestTarget(source: found.source, orgID: found.orgID)
+        environment.sources.store(target, as: key, now: now)
+        return target
     }
 }

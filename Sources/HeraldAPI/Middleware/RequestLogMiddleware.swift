@@ -25,13 +25,20 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 "request",
                 metadata: [
                     "herald.method": "\(request.method.rawValue)",
-                    "herald.path": "\(request.uri.path)",
+                    "herald.path": "\(Self.loggable(request.uri.path))",
                     "herald.status": "\(response.status.code)",
                     "herald.duration_ms": "\((milliseconds * 10).rounded() / 10)",
                 ]
             )
         }
         return response
+    }
+
+    /// The path as logged: an ingest URL's token is a credential (anyone holding it can post as the sender), so it is
+    /// never written to a log.
+    static func loggable(_ path: String) -> String {
+        guard let ingest = path.range(of: "/ingest/") else { return path }
+        return path[..<ingest.upperBound] + "…"
     }
 
     /// A caller's id is echoed only if it is 1 to 128 characters a log line and a header can carry as they are, and

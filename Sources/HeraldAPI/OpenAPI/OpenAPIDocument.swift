@@ -6709,6 +6709,15 @@ enum OpenAPIDocument {
       "nullable": true,
       "description": "Where the sender's event id comes from (dedupes its retries); null: the sender's convention"
      },
+     "forwardHeaders": {
+      "type": "array",
+      "maxItems": 32,
+      "nullable": true,
+      "items": {
+       "type": "string"
+      },
+      "description": "Sender headers to keep and forward beyond the scheme's own (its signature, event and id headers, and user-agent); no others are passed on"
+     },
      "rateLimit": {
       "type": "integer",
       "minimum": 1,
@@ -6737,6 +6746,7 @@ enum OpenAPIDocument {
      "verification",
      "eventType",
      "eventId",
+     "forwardHeaders",
      "rateLimit",
      "disabled",
      "metadata",
@@ -6774,6 +6784,12 @@ enum OpenAPIDocument {
        }
       ],
       "nullable": true
+     },
+     "forwardHeaders": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
      },
      "rateLimit": {
       "type": "integer"
@@ -6869,6 +6885,14 @@ enum OpenAPIDocument {
        }
       ],
       "nullable": true
+     },
+     "forwardHeaders": {
+      "type": "array",
+      "maxItems": 32,
+      "nullable": true,
+      "items": {
+       "type": "string"
+      }
      },
      "rateLimit": {
       "type": "integer",

@@ -25,6 +25,7 @@ struct EndpointRoutes {
 
     @Sendable func create(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         let input = try await environment.decode(EndpointIn.self, from: request)
         let secret = try input.validate(environment.settings(for: application), acceptSecret: true)
         let endpoint = try await makeEndpoint(input, secret: secret, in: application)
@@ -40,6 +41,7 @@ struct EndpointRoutes {
 
     @Sendable func upsert(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         let input = try await environment.decode(EndpointIn.self, from: request)
         _ = try input.validate(environment.settings(for: application), acceptSecret: false)
         let idOrUID = try context.parameters.require("endpoint_id")
@@ -67,6 +69,7 @@ struct EndpointRoutes {
 
     @Sendable func patch(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EndpointPatch.self, from: request)
         try input.apply(to: &endpoint, settings: environment.settings(for: application))
@@ -79,6 +82,7 @@ struct EndpointRoutes {
 
     @Sendable func delete(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         let endpoint = try await environment.endpoint(context, in: application)
         try await environment.store.deleteEndpoint(appID: application.id, id: endpoint.id)
         await environment.emit(.endpointDeleted, endpoint: endpoint, in: application, context: context)

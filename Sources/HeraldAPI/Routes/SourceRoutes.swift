@@ -87,7 +87,7 @@ struct SourceRoutes {
         var source = try await pathSource(context)
         source.token = Source.makeToken()
         source.updatedAt = environment.clock.now()
-        try await environment.store.updateSource(source)
+        try await environment.store.rotateSourceToken(appID: source.appID, id: source.id, token: source.token, at: source.updatedAt)
         environment.sources.invalidateAll()
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL))
     }

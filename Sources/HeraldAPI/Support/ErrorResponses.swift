@@ -19,6 +19,7 @@ enum ErrorResponses {
         case .validation: return .unprocessableContent
         case .serviceUnavailable: return .serviceUnavailable
         case .requestTimeout: return .requestTimeout
+        case .unsupportedMediaType: return .unsupportedMediaType
         case .tooManyRequests: return .tooManyRequests
         case .notImplemented: return .notImplemented
         case .internalError: return .internalServerError

@@ -14,6 +14,7 @@ public struct HeraldError: Error, Sendable, Hashable, CustomStringConvertible {
         case validation
         case serviceUnavailable
         case requestTimeout
+        case unsupportedMediaType
         case tooManyRequests
         case notImplemented
         case internalError

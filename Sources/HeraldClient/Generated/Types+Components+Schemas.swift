@@ -2471,6 +2471,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/SourceIn/eventId`.
             public var eventId: Components.Schemas.SourceIn.EventIdPayload?
+            /// Sender headers to keep and forward beyond the scheme's own (its signature, event and id headers, and user-agent); no others are passed on
+            ///
+            /// - Remark: Generated from `#/components/schemas/SourceIn/forwardHeaders`.
+            public var forwardHeaders: [Swift.String]?
             /// Requests per second the ingest URL accepts (bursts of twice that)
             ///
             /// - Remark: Generated from `#/components/schemas/SourceIn/rateLimit`.
@@ -2505,6 +2509,7 @@ extension Components {
             ///   - verification:
             ///   - eventType: Where the event type comes from; null: the sender's convention (Stripe's type, X-GitHub-Event, X-Shopify-Topic, the body's type)
             ///   - eventId: Where the sender's event id comes from (dedupes its retries); null: the sender's convention
+            ///   - forwardHeaders: Sender headers to keep and forward beyond the scheme's own (its signature, event and id headers, and user-agent); no others are passed on
             ///   - rateLimit: Requests per second the ingest URL accepts (bursts of twice that)
             ///   - disabled:
             ///   - metadata:
@@ -2514,6 +2519,7 @@ extension Components {
                 verification: Components.Schemas.SourceVerification,
                 eventType: Components.Schemas.SourceIn.EventTypePayload? = nil,
                 eventId: Components.Schemas.SourceIn.EventIdPayload? = nil,
+                forwardHeaders: [Swift.String]? = nil,
                 rateLimit: Swift.Int? = nil,
                 disabled: Swift.Bool? = nil,
                 metadata: Components.Schemas.SourceIn.MetadataPayload? = nil
@@ -2523,6 +2529,7 @@ extension Components {
                 self.verification = verification
                 self.eventType = eventType
                 self.eventId = eventId
+                self.forwardHeaders = forwardHeaders
                 self.rateLimit = rateLimit
                 self.disabled = disabled
                 self.metadata = metadata
@@ -2533,6 +2540,7 @@ extension Components {
                 case verification
                 case eventType
                 case eventId
+                case forwardHeaders
                 case rateLimit
                 case disabled
                 case metadata
@@ -2559,6 +2567,10 @@ extension Components {
                     Components.Schemas.SourceIn.EventIdPayload.self,
                     forKey: .eventId
                 )
+                self.forwardHeaders = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .forwardHeaders
+                )
                 self.rateLimit = try container.decodeIfPresent(
                     Swift.Int.self,
                     forKey: .rateLimit
@@ -2577,6 +2589,7 @@ extension Components {
                     "verification",
                     "eventType",
                     "eventId",
+                    "forwardHeaders",
                     "rateLimit",
                     "disabled",
                     "metadata"
@@ -2633,6 +2646,8 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/SourceOut/eventId`.
             public var eventId: Components.Schemas.SourceOut.EventIdPayload?
+            /// - Remark: Generated from `#/components/schemas/SourceOut/forwardHeaders`.
+            public var forwardHeaders: [Swift.String]
             /// - Remark: Generated from `#/components/schemas/SourceOut/rateLimit`.
             public var rateLimit: Swift.Int
             /// - Remark: Generated from `#/components/schemas/SourceOut/disabled`.
@@ -2733,6 +2748,7 @@ extension Components {
             ///   - verification:
             ///   - eventType:
             ///   - eventId:
+            ///   - forwardHeaders:
             ///   - rateLimit:
             ///   - disabled:
             ///   - metadata:
@@ -2747,6 +2763,7 @@ extension Components {
                 verification: Components.Schemas.SourceVerification,
                 eventType: Components.Schemas.SourceOut.EventTypePayload? = nil,
                 eventId: Components.Schemas.SourceOut.EventIdPayload? = nil,
+                forwardHeaders: [Swift.String],
                 rateLimit: Swift.Int,
                 disabled: Swift.Bool,
                 metadata: Components.Schemas.SourceOut.MetadataPayload,
@@ -2761,6 +2778,7 @@ extension Components {
                 self.verification = verification
                 self.eventType = eventType
                 self.eventId = eventId
+                self.forwardHeaders = forwardHeaders
                 self.rateLimit = rateLimit
                 self.disabled = disabled
                 self.metadata = metadata
@@ -2776,6 +2794,7 @@ extension Components {
                 case verification
                 case eventType
                 case eventId
+                case forwardHeaders
                 case rateLimit
                 case disabled
                 case metadata
@@ -2833,6 +2852,8 @@ extension Components {
             }
             /// - Remark: Generated from `#/components/schemas/SourcePatch/eventId`.
             public var eventId: Components.Schemas.SourcePatch.EventIdPayload?
+            /// - Remark: Generated from `#/components/schemas/SourcePatch/forwardHeaders`.
+            public var forwardHeaders: [Swift.String]?
             /// - Remark: Generated from `#/components/schemas/SourcePatch/rateLimit`.
             public var rateLimit: Swift.Int?
             /// - Remark: Generated from `#/components/schemas/SourcePatch/disabled`.
@@ -2865,6 +2886,7 @@ extension Components {
             ///   - verification:
             ///   - eventType:
             ///   - eventId:
+            ///   - forwardHeaders:
             ///   - rateLimit:
             ///   - disabled:
             ///   - metadata:
@@ -2874,6 +2896,7 @@ extension Components {
                 verification: Components.Schemas.SourceVerification? = nil,
                 eventType: Components.Schemas.SourcePatch.EventTypePayload? = nil,
                 eventId: Components.Schemas.SourcePatch.EventIdPayload? = nil,
+                forwardHeaders: [Swift.String]? = nil,
                 rateLimit: Swift.Int? = nil,
                 disabled: Swift.Bool? = nil,
                 metadata: Components.Schemas.SourcePatch.MetadataPayload? = nil
@@ -2883,6 +2906,7 @@ extension Components {
                 self.verification = verification
                 self.eventType = eventType
                 self.eventId = eventId
+                self.forwardHeaders = forwardHeaders
                 self.rateLimit = rateLimit
                 self.disabled = disabled
                 self.metadata = metadata
@@ -2893,6 +2917,7 @@ extension Components {
                 case verification
                 case eventType
                 case eventId
+                case forwardHeaders
                 case rateLimit
                 case disabled
                 case metadata
@@ -2919,6 +2944,10 @@ extension Components {
                     Components.Schemas.SourcePatch.EventIdPayload.self,
                     forKey: .eventId
                 )
+                self.forwardHeaders = try container.decodeIfPresent(
+                    [Swift.String].self,
+                    forKey: .forwardHeaders
+                )
                 self.rateLimit = try container.decodeIfPresent(
                     Swift.Int.self,
                     forKey: .rateLimit
@@ -2937,6 +2966,7 @@ extension Components {
                     "verification",
                     "eventType",
                     "eventId",
+                    "forwardHeaders",
                     "rateLimit",
                     "disabled",
                     "metadata"

@@ -15,10 +15,13 @@ public struct InboundEvent: Sendable, Hashable {
         func read(_ field: SourceField) -> String? {
             switch field {
             case .constant(let value): return value
-            case .header(let name): return headers[name.lowercased()]
+            case .header(let name):
+                // Svix sends its Standard Webhooks headers under its own names.
+                let lowered = name.lowercased()
+                return headers[lowered] ?? (lowered.hasPrefix("webhook-") ? headers["svix-" + lowered.dropFirst(8)] : nil)
             case .jsonPath(let path):
                 if let found = Self.plainScalar(at: path, in: body) { return found }
-                if parsed == nil { parsed = .some(JSONValue(parsing: body)) }
+                if parsed == nil { parsed = .some(StrictJSON.validate(body) == nil ? JSONValue(parsing: body) : nil) }
                 return (parsed ?? nil).flatMap { Self.scalar(at: path, in: $0) }
             }
         }

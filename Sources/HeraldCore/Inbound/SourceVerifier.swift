@@ -84,10 +84,12 @@ public struct SourceVerifier: Sendable {
         guard let timestamp, let seconds = Int64(timestamp), !signatures.isEmpty else { throw InboundRejection.missingSignature }
         let (age, overflow) = now.seconds.subtractingReportingOverflow(seconds)
         if overflow || age > Int64(tolerance) || age < -Int64(tolerance) { throw InboundRejection.staleTimestamp }
+        // The signature is computed once and each candidate compared with it: a header of thousands of `v1=` entries
+        // costs one hash of the body, not thousands (and only the first few entries are looked at).
         let content = Array(timestamp.utf8) + [UInt8(ascii: ".")] + body
-        let key = SymmetricKey(data: Array(secret.utf8))
-        for signature in signatures {
-            if let bytes = hexBytes(signature), HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: content, using: key) { return }
+        let expected = Array(HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: Array(secret.utf8))))
+        for signature in signatures.prefix(Self.maxSignatureEntries) {
+            if let bytes = hexBytes(signature), bytes.count == SHA256.byteCount, Self.constantTimeEqual(bytes, expected) { return }
         }
         throw InboundRejection.badSignature
     }
@@ -109,6 +111,17 @@ public struct SourceVerifier: Sendable {
         guard let signature, signature.count == SHA256.byteCount else { throw InboundRejection.missingSignature }
         let key = SymmetricKey(data: Array(secret.utf8))
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: body, using: key) else { throw InboundRejection.badSignature }
+    }
+
+    /// Signature entries looked at in one header (a sender signs with a few secrets at most, during a roll).
+    static let maxSignatureEntries = 16
+
+    /// Whether two byte strings are equal, in time that does not depend on where they differ.
+    static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
     }
 
     /// Hexadecimal text (either case) as bytes; nil when it is not.

@@ -96,10 +96,13 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public var eventType: SourceField?
     /// A field of the JSON body or a header holding the sender's event id (dedupes the sender's retries).
     public var eventID: SourceField?
+    /// Further sender headers to keep and forward, beyond the scheme's own (`Source.senderHeaders`).
+    public var forwardHeaders: [String]?
 
-    public init(eventType: SourceField? = nil, eventID: SourceField? = nil) {
+    public init(eventType: SourceField? = nil, eventID: SourceField? = nil, forwardHeaders: [String]? = nil) {
         self.eventType = eventType
         self.eventID = eventID
+        self.forwardHeaders = forwardHeaders
     }
 }
 

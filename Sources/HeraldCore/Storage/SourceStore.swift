@@ -8,8 +8,10 @@ public protocol SourceStore: Sendable {
     func source(appID: String, idOrUID: String) async throws -> Source?
     /// The source whose ingest token this is, with its application's organisation; nil when none.
     func source(ingestToken: String) async throws -> (source: Source, orgID: String)?
-    /// Replaces a source's fields (its token included); throws 409 when the new uid is taken.
+    /// Replaces a source's fields (not its token); throws 409 when the new uid is taken.
     func updateSource(_ source: Source) async throws
+    /// Replaces a source's ingest token alone (a change of other fields made at the same moment cannot undo it).
+    func rotateSourceToken(appID: String, id: String, token: String, at time: Timestamp) async throws
     /// Deletes a source: its ingest URL stops answering at once. Messages received from it stay.
     func deleteSource(appID: String, id: String) async throws
     /// Lists an application's sources by id.
