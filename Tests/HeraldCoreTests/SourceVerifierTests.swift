@@ -58,6 +58,22 @@ import Testing
         #expect(Self.rejection(stripe, body: body, headers: [("Stripe-Signature", "t=-9223372036854775808,v1=\(good)")]) == .staleTimestamp)
     }
 
+    /// A header of thousands of entries costs one hash: only the first 16 are looked at, and empty or short ones are
+    /// never compared (so a valid signature hidden after them is not found either).
+    @Test func signatureHeadersOfManyEntriesAreBounded() throws {
+        let stripe = SourceVerification.stripe(secret: "whsec_test_secret", toleranceSeconds: 300)
+        let body = #"{"id":"evt_1","type":"payment_intent.succeeded"}"#
+        let good = "v1=22d8dc182f5c588077683bd378368e29765bfe5df2560112b4f28fef120f0e31"
+        let padding = Array(repeating: "v1=", count: 5000).joined(separator: ",")
+        #expect(Self.rejection(stripe, body: body, headers: [("Stripe-Signature", "t=1700000000,\(padding),\(good)")]) == .badSignature)
+        let few = Array(repeating: "v1=" + String(repeating: "ab", count: 32), count: 15).joined(separator: ",")
+        try Self.verify(stripe, body: body, headers: [("Stripe-Signature", "t=1700000000,\(few),\(good)")])
+        let standard = SourceVerification.standardWebhooks(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let entries = Array(repeating: "v1,", count: 5000).joined(separator: " ") + " v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        let headers = [("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"), ("webhook-timestamp", "1614265330"), ("webhook-signature", entries)]
+        #expect(Self.rejection(standard, body: #"{"test": 2432232314}"#, headers: headers, now: Timestamp(milliseconds: 1_614_265_330_000)) == .badSignature)
+    }
+
     @Test func shopifyBase64Signature() throws {
         let shopify = SourceVerification.shopify(secret: "shpss_secret")
         let body = #"{"id":820982911946154508}"#
