@@ -57,46 +57,21 @@ extension Bench {
         workers: Int,
         duration: Duration
     ) async throws -> (count: Int, latency: Histogram<UInt64>) {
-        let deadline = ContinuousClock.now + duration
         let filler = String(repeating: "x", count: 900)
         let key = SymmetricKey(data: Array(secret.utf8))
-        return try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-                    var count = 0
-                    while ContinuousClock.now < deadline {
-                        let body =
-                            #"{"id":"evt_\#(worker)_\#(UUID().uuidString)","object":"event","type":"payment_intent.succeeded","data":{"object":{"filler":"\#(filler)"}}}"#
-                        let timestamp = String(Int64(Date().timeIntervalSince1970))
-                        let signature = HMAC<SHA256>.authenticationCode(for: Array((timestamp + "." + body).utf8), using: key)
-                        var request = HTTPClientRequest(url: url)
-                        request.method = .POST
-                        request.headers.add(name: "content-type", value: "application/json")
-                        request.headers.add(
-                            name: "stripe-signature",
-                            value: "t=\(timestamp),v1=" + Self.hex(signature)
-                        )
-                        request.body = .bytes(ByteBuffer(string: body))
-                        let started = ContinuousClock.now
-                        let response = try await http.execute(request, timeout: .seconds(60))
-                        let answer = try await response.body.collect(upTo: 1 << 16)
-                        guard response.status == .ok else {
-                            throw BenchError("ingest answered \(response.status.code): \(String(buffer: answer))")
-                        }
-                        _ = histogram.record(LoadGenerator.micros(ContinuousClock.now - started))
-                        count += 1
-                    }
-                    return (count, histogram)
-                }
-            }
-            var total = 0
-            var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000)
-            for try await (count, histogram) in group {
-                total += count
-                merged.add(histogram)
-            }
-            return (total, merged)
+        return try await LoadGenerator.saturate(workers: workers, duration: duration) { worker in
+            let body =
+                #"{"id":"evt_\#(worker)_\#(UUID().uuidString)","object":"event","type":"payment_intent.succeeded","data":{"object":{"filler":"\#(filler)"}}}"#
+            let timestamp = String(Int64(Date().timeIntervalSince1970))
+            let signature = HMAC<SHA256>.authenticationCode(for: Array((timestamp + "." + body).utf8), using: key)
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.headers.add(name: "stripe-signature", value: "t=\(timestamp),v1=" + Self.hex(signature))
+            request.body = .bytes(ByteBuffer(string: body))
+            let response = try await http.execute(request, timeout: .seconds(60))
+            let answer = try await response.body.collect(upTo: 1 << 16)
+            guard response.status == .ok else { throw BenchError("ingest answered \(response.status.code): \(String(buffer: answer))") }
         }
     }
 }

@@ -80,15 +80,25 @@ struct LoadGenerator: Sendable {
 
     /// `workers` loops sending as fast as they can for `duration`; returns messages accepted and 202 latencies.
     func saturate(app: String, workers: Int, duration: Duration) async throws -> (count: Int, latency: Histogram<UInt64>) {
+        try await Self.saturate(workers: workers, duration: duration) { _ in _ = try await sendMessage(app: app) }
+    }
+
+    /// `workers` loops calling `send` (with their number) as fast as they can for `duration`; returns how many calls
+    /// finished and their latencies.
+    static func saturate(
+        workers: Int,
+        duration: Duration,
+        _ send: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> (count: Int, latency: Histogram<UInt64>) {
         let deadline = ContinuousClock.now + duration
         return try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
-            for _ in 0..<workers {
+            for worker in 0..<workers {
                 group.addTask {
                     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000)
                     var count = 0
                     while ContinuousClock.now < deadline {
                         let started = ContinuousClock.now
-                        _ = try await sendMessage(app: app)
+                        try await send(worker)
                         _ = histogram.record(Self.micros(ContinuousClock.now - started))
                         count += 1
                     }

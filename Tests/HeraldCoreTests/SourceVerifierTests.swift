@@ -71,7 +71,10 @@ import Testing
         let standard = SourceVerification.standardWebhooks(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         let entries = Array(repeating: "v1,", count: 5000).joined(separator: " ") + " v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         let headers = [("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"), ("webhook-timestamp", "1614265330"), ("webhook-signature", entries)]
-        #expect(Self.rejection(standard, body: #"{"test": 2432232314}"#, headers: headers, now: Timestamp(milliseconds: 1_614_265_330_000)) == .badSignature)
+        #expect(
+            Self.rejection(standard, body: #"{"test": 2432232314}"#, headers: headers, now: Timestamp(milliseconds: 1_614_265_330_000))
+                == .badSignature
+        )
     }
 
     @Test func shopifyBase64Signature() throws {

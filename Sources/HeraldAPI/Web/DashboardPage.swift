@@ -46,13 +46,7 @@ enum DashboardPage {
     <canvas id="chart" role="img" aria-label="Messages and deliveries per second over the last minutes"></canvas>
     <div class="legend"><span class="legend-messages">messages / s</span><span class="legend-deliveries">deliveries / s</span></div>
   </section>
-  <section id="sources-section" class="hidden" aria-labelledby="sources-title">
-    <h2 id="sources-title">Inbound sources <span class="hint">webhooks received from other senders, live</span></h2>
-    <table>
-      <thead><tr><th></th><th>Source</th><th>Requests / s</th><th>Received</th><th>Stored</th><th>Sender retries</th><th>Refused</th><th>Last refusal</th></tr></thead>
-      <tbody id="sources"></tbody>
-    </table>
-  </section>
+\#(SourcesTable.html)
   <div class="columns">
     <section aria-labelledby="health-title">
       <h2 id="health-title">Endpoints <span class="hint" id="health-summary"></span></h2>

@@ -34,13 +34,7 @@ enum PortalPage {
   <div id="flash" class="hidden" role="status"></div>
 
   <div id="tab-endpoints" class="tab">
-    <section id="sources-section" class="hidden" aria-labelledby="sources-title">
-      <h2 id="sources-title">Inbound sources <span class="hint">webhooks received from other senders, live</span></h2>
-      <table>
-        <thead><tr><th></th><th>Source</th><th>Requests / s</th><th>Received</th><th>Stored</th><th>Sender retries</th><th>Refused</th><th>Last refusal</th></tr></thead>
-        <tbody id="sources"></tbody>
-      </table>
-    </section>
+\#(SourcesTable.html)
     <section aria-labelledby="endpoints-title">
       <h2 id="endpoints-title">Your endpoints</h2>
       <div id="endpoints"><div class="empty">Loading…</div></div>
