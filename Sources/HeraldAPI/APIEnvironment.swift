@@ -164,13 +164,20 @@ public struct APIEnvironment: Sendable {
         }
     }
 
-    /// Where an application may reach private networks, only org tokens may say where its endpoints are: its
-    /// customers (app tokens, the portal) could otherwise point one at an internal service and read its answers.
+    /// Where an application may reach private networks, only org tokens may change its endpoints: its customers (app
+    /// tokens, the portal) could otherwise point one at an internal service, or add headers it trusts, and read its
+    /// answers.
     func checkEndpointWrite(_ context: HeraldRequestContext, in application: Application) throws {
         guard !application.allowedSubnets.isEmpty else { return }
         guard context.principal?.appID == nil else {
             throw HeraldError.forbidden("This application may reach private networks: its endpoints are changed with an org token only")
         }
+    }
+
+    /// Records who wrote an endpoint last: only an org token's writes let it reach the application's granted networks
+    /// (an endpoint an app token wrote before a grant, by a name that resolves inside it, stays guarded).
+    func markWriter(of endpoint: inout Endpoint, _ context: HeraldRequestContext) {
+        endpoint.orgApproved = context.principal.map { $0.appID == nil } ?? false
     }
 
     /// The settings that judge `application`'s endpoints: its granted private networks added to the guard's.

@@ -12,7 +12,7 @@ public enum HeraldRouter {
         router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
         // A server span per request, joined to the caller's trace when it sends `traceparent` (a no-op tracer unless
         // the process bootstrapped one: `herald serve` does with HERALD_OTEL_ENDPOINT).
-        router.add(middleware: TracingMiddleware())
+        router.add(middleware: IngestAwareTracingMiddleware())
         router.add(middleware: PermissiveCORSMiddleware())
         router.add(middleware: ErrorMiddleware())
 

@@ -62,6 +62,7 @@ enum PostgresMigrations {
                 "CREATE INDEX sources_app ON sources (app_id, id)",
                 "ALTER TABLE messages ADD COLUMN inbound TEXT",
                 "ALTER TABLE applications ADD COLUMN allowed_subnets TEXT",
+                "ALTER TABLE endpoints ADD COLUMN org_approved BOOLEAN NOT NULL DEFAULT false",
             ]
         ),
     ]

@@ -246,7 +246,7 @@ enum Statements {
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
                     OR m.id IS NULL) AS inactive,
-                m.trace_parent, m.inbound, a.allowed_subnets, e.policy, e.throttle_rate AS endpoint_throttle_rate,
+                m.trace_parent, m.inbound, CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets, e.policy, e.throttle_rate AS endpoint_throttle_rate,
                 a.throttle_rate AS app_throttle_rate, coalesce(g.breaker, 0) AS breaker, r.setting
             FROM claimed c
             CROSS JOIN relaxed r

@@ -61,7 +61,7 @@ extension SQLStore {
             .sealed(with: sealer, appID: endpoint.appID, endpointID: endpoint.id)
         var insert = statement(
             "INSERT INTO endpoints (id, app_id, uid, url, description, disabled, event_types, channels, throttle_rate, metadata,"
-                + " headers, secret, previous_secrets, policy, fifo, created_at, updated_at) VALUES ("
+                + " headers, secret, previous_secrets, policy, fifo, org_approved, created_at, updated_at) VALUES ("
         )
         insert.append(
             [
@@ -69,7 +69,8 @@ extension SQLStore {
                 insert.bind(endpoint.description), insert.bind(endpoint.disabled), insert.bind(JSONColumn.encode(endpoint.eventTypes)),
                 insert.bind(JSONColumn.encode(endpoint.channels)), insert.bind(endpoint.throttleRate),
                 insert.bind(JSONColumn.encode(endpoint.metadata)), insert.bind(sealed[2]), insert.bind(sealed[0]), insert.bind(sealed[1]),
-                insert.bind(endpoint.storedPolicy), insert.bind(endpoint.policy.isOrdered), insert.bind(endpoint.createdAt),
+                insert.bind(endpoint.storedPolicy), insert.bind(endpoint.policy.isOrdered), insert.bind(endpoint.orgApproved),
+                insert.bind(endpoint.createdAt),
                 insert.bind(endpoint.updatedAt),
             ].joined(separator: ", ") + ")"
         )
@@ -95,6 +96,7 @@ extension SQLStore {
                 + "metadata = \(update.bind(JSONColumn.encode(endpoint.metadata))), headers = \(update.bind(sealed[2])), "
                 + "secret = \(update.bind(sealed[0])), previous_secrets = \(update.bind(sealed[1])), "
                 + "policy = \(update.bind(endpoint.storedPolicy)), fifo = \(update.bind(endpoint.policy.isOrdered)), "
+                + "org_approved = \(update.bind(endpoint.orgApproved)), "
                 + "updated_at = \(update.bind(endpoint.updatedAt))"
                 + " WHERE id = \(update.bind(endpoint.id)) AND app_id = \(update.bind(endpoint.appID)) AND deleted_at IS NULL"
         )

@@ -94,6 +94,7 @@ extension Endpoint {
             createdAt: try row.timestamp("created_at"),
             updatedAt: try row.timestamp("updated_at")
         )
+        orgApproved = try row.bool("org_approved")
     }
 }
 

@@ -80,7 +80,8 @@ extension SQLiteStore {
                         m.id AS msg_id, m.event_id, m.event_type, m.payload, m.payload_expires_at,
                         e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                         (e.disabled = 1 OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
-                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate, coalesce(g.breaker, 0), m.inbound, a.allowed_subnets
+                        m.trace_parent, e.policy, e.throttle_rate, a.throttle_rate, coalesce(g.breaker, 0), m.inbound,
+                        CASE WHEN e.org_approved = 1 THEN a.allowed_subnets END
                     FROM deliveries d
                     JOIN messages m ON m.id = d.msg_id
                     JOIN endpoints e ON e.id = d.endpoint_id

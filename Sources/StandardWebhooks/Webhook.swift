@@ -62,6 +62,8 @@ public struct Webhook: Sendable {
         // `maxSignatureEntries` entries are looked at: a header of thousands of entries must not cost thousands of
         // hashes of the body.
         var macs: [Int: [UInt8]] = [:]
+        // Ed25519 checks cost far more than a comparison: a few entries' worth at most.
+        var signatureChecks = 0
         for entry in signature.split(separator: " ", omittingEmptySubsequences: true).prefix(Self.maxSignatureEntries) {
             guard let comma = entry.firstIndex(of: ","),
                 let decoded = Data(base64Encoded: String(entry[entry.index(after: comma)...]))
@@ -73,8 +75,9 @@ public struct Webhook: Sendable {
                     let mac = macs[index] ?? Array(HMAC<SHA256>.authenticationCode(for: content, using: secret))
                     macs[index] = mac
                     if Self.constantTimeEqual(mac, Array(decoded)) { return }
-                } else if decoded.count == 64, key.verifies(version: version, signature: decoded, content: content) {
-                    return
+                } else if decoded.count == 64, version == "v1a", signatureChecks < Self.maxPublicKeyChecks {
+                    signatureChecks += 1
+                    if key.verifies(version: version, signature: decoded, content: content) { return }
                 }
             }
         }
@@ -83,6 +86,8 @@ public struct Webhook: Sendable {
 
     /// Signature entries looked at in one header (a sender signs with a few keys at most, during a rotation).
     public static let maxSignatureEntries = 16
+    /// Ed25519 (`v1a`) verifications made for one header, all keys together.
+    public static let maxPublicKeyChecks = 4
 
     /// Whether two byte strings of the same length are equal, in time that does not depend on where they differ.
     static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {

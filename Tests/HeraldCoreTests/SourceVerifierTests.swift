@@ -191,16 +191,16 @@ import Testing
             createdAt: Self.now,
             updatedAt: Self.now
         )
-        let envelope = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: [])
+        let envelope = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders(of: headers), body: [])
         #expect(envelope.contentType == "application/x-www-form-urlencoded" && !envelope.isJSON)
         // Identity and method-override headers a receiver behind a proxy might trust never pass; nor another scheme's.
         #expect(envelope.headers.map(\.name) == ["stripe-signature", "user-agent"])
         source.mapping.forwardHeaders = ["x-request-id", "x-forwarded-user"]
-        let named = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: [])
+        let named = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders(of: headers), body: [])
         #expect(named.headers.map(\.name) == ["stripe-signature", "user-agent", "x-request-id"])
         source.verification = .github(secret: "s")
         #expect(
-            InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders, body: []).headers.map(\.name).contains(
+            InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders(of: headers), body: []).headers.map(\.name).contains(
                 "x-github-event"
             )
         )

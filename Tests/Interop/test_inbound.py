@@ -226,6 +226,12 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
         for uid in ["granted", "guarded"]:
             api.post("/app", json={"name": uid, "uid": uid}).raise_for_status()
         assert api.get("/app/granted/allowed-subnets").json() == {"allowedSubnets": [], "grantableSubnets": ["127.0.0.0/8"]}
+        # Before the grant, a customer's app token names an endpoint by a host name (allowed then: it is resolved at
+        # send time). The grant does not carry it into the private network: only org tokens' endpoints go there.
+        port = receiver.url.rsplit(":", 1)[1]
+        portal = api.post("/auth/app-portal-access/granted", json={}).json()["token"]
+        as_customer = httpx.Client(base_url=server.url + "/api/v1", headers={"authorization": f"Bearer {portal}"}, timeout=30)
+        as_customer.post("/app/granted/endpoint", json={"url": f"http://localhost:{port}/pre-grant", "uid": "pre-grant"}).raise_for_status()
         outside = api.put("/app/granted/allowed-subnets", json={"allowedSubnets": ["10.0.0.0/8"]})
         assert outside.status_code == 422 and outside.json()["detail"][0]["loc"] == ["body", "allowedSubnets", "0"]
         assert api.put("/app/granted/allowed-subnets", json={"allowedSubnets": ["127.0.0.1/32"]}).json()["allowedSubnets"] == ["127.0.0.1/32"]
@@ -233,14 +239,12 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
         # The guarded application may not even name the address; by a host name it is refused at send time.
         refused = api.post("/app/guarded/endpoint", json={"url": f"{receiver.url}/guarded"})
         assert refused.status_code == 422
-        port = receiver.url.rsplit(":", 1)[1]
         api.post("/app/guarded/endpoint", json={"url": f"http://localhost:{port}/guarded", "uid": "guarded"}).raise_for_status()
         api.post("/app/granted/endpoint", json={"url": f"{receiver.url}/granted"}).raise_for_status()
 
-        # Where private networks are open, only org tokens say where endpoints are (a customer's app token may not).
-        portal = api.post("/auth/app-portal-access/granted", json={}).json()["token"]
-        as_customer = httpx.Client(base_url=server.url + "/api/v1", headers={"authorization": f"Bearer {portal}"}, timeout=30)
+        # Where private networks are open, only org tokens change endpoints (a customer's app token may not).
         assert as_customer.post("/app/granted/endpoint", json={"url": f"{receiver.url}/customer"}).status_code == 403
+        assert as_customer.put("/app/granted/endpoint/pre-grant/headers", json={"headers": {"X-Forwarded-User": "admin"}}).status_code == 403
         assert as_customer.get("/app/granted/endpoint").status_code == 200
         source = api.post("/app/granted/source", json={"name": "Plain", "verification": {"type": "none"}}).json()
         url = source["ingestUrl"]
@@ -251,6 +255,9 @@ def test_only_the_granted_application_reaches_a_private_network(tmp_path):
         attempts = wait_until(lambda: api.get("/app/guarded/attempt/endpoint/guarded").json()["data"])
         assert attempts[0]["responseStatusCode"] == 0 and "blocked" in attempts[0]["response"]
         assert receiver.to("/guarded") == []
+        pre_grant = wait_until(lambda: api.get("/app/granted/attempt/endpoint/pre-grant").json()["data"])
+        assert pre_grant[0]["responseStatusCode"] == 0 and "blocked" in pre_grant[0]["response"]
+        assert receiver.to("/pre-grant") == []
     finally:
         receiver.close()
         server.stop()

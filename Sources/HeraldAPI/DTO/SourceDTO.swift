@@ -64,12 +64,12 @@ struct SourceFields: Sendable {
             var names: [String] = []
             for (index, item) in items.enumerated() {
                 guard case .string(let name) = item, !name.isEmpty, name.utf8.count <= 128, name.utf8.allSatisfy(Self.isTokenByte),
-                    !InboundEnvelope.refusedHeaders.contains(name.lowercased())
+                    InboundEnvelope.mayForward(name)
                 else {
                     issues.append(
                         ValidationIssue(
                             loc: ["body", "forwardHeaders", String(index)],
-                            msg: "must be a header name other than the connection's, credentials and proxies'"
+                            msg: "must be a header name other than the connection's, credentials', proxies' and signatures'"
                         )
                     )
                     continue

@@ -1,6 +1,7 @@
 import HeraldCore
 import Hummingbird
 import Logging
+import Tracing
 
 /// `POST /ingest/{token}`: a source's public URL, the one route that takes requests from anyone on the internet. A
 /// request is bounded (rate per source, body size) before any work, verified over its raw bytes, then stored as a
@@ -16,13 +17,15 @@ struct IngestRoute {
     /// Requests per source being read and verified at once: bounds what anyone holding an ingest URL can make this
     /// instance buffer and hash (64 bodies of at most `maxBodyBytes`).
     let inFlight = StreamCounter(maxPerToken: 64)
-    /// Database lookups of tokens found unknown, per instance: a flood of made-up tokens costs the database this much
-    /// at most (then 429, and known tokens, cached, carry on).
-    let unknownLookups = RateLimiter(perSecond: 50, burst: 100)
-    /// Tokens found unknown in the last second, answered without a lookup.
+    /// Tokens found unknown in the last second, answered without a lookup. (A made-up token costs one indexed lookup,
+    /// as a public health check does; no limit on them is shared with real senders, whom it would then refuse.)
     let unknownTokens = RecentLookups<Bool>(enabled: true)
 
     static let path = "/ingest/:source_token"
+    /// What every ingest URL's path holds: kept out of logs and traces (the token after it is a credential).
+    static let pathPrefix = "/ingest/"
+    /// Ingest requests read and verified at once by this instance, all sources together.
+    static let maxInFlight = 256
     /// Longest token looked up (Herald's are 70 characters); anything longer is not one.
     static let maxTokenLength = 128
     /// How long a sender has to send its body once its headers are in (senders give up on Herald's answer after ten
@@ -30,14 +33,22 @@ struct IngestRoute {
     static let bodyDeadline = Duration.seconds(10)
 
     @Sendable func ingest(_ request: Request, context: HeraldRequestContext) async throws -> Response {
-        do {
-            return try await accept(request, context: context)
-        } catch {
-            throw ErrorResponses.inboundError(from: error, logger: context.logger)
+        // A span of its own, without the path (`IngestAwareTracingMiddleware`), and a trace of its own: a `traceparent`
+        // from the internet must not choose the trace (or its sampling) that the deliveries join.
+        try await withSpan("herald.ingest", context: .topLevel, ofKind: .server) { span in
+            do {
+                let response = try await accept(request, context: context, span: span)
+                span.attributes["http.response.status_code"] = Int(response.status.code)
+                return response
+            } catch {
+                let refusal = ErrorResponses.inboundError(from: error, logger: context.logger)
+                span.attributes["http.response.status_code"] = Int(ErrorResponses.status(of: refusal.kind).code)
+                throw refusal
+            }
         }
     }
 
-    private func accept(_ request: Request, context: HeraldRequestContext) async throws -> Response {
+    private func accept(_ request: Request, context: HeraldRequestContext, span: any Span) async throws -> Response {
         let metrics = environment.metrics
         let token = context.parameters.get("source_token") ?? ""
         guard token.utf8.count <= Self.maxTokenLength, let found = try await target(of: token), !found.source.disabled else {
@@ -45,13 +56,18 @@ struct IngestRoute {
             throw HeraldError.notFound()
         }
         let source = found.source
+        span.attributes["herald.source.id"] = source.id
+        span.attributes["herald.app.id"] = source.appID
         let traffic = environment.sourceTraffic
-        guard let slot = inFlight.acquire(source.id, cap: inFlight.maxPerToken) else {
+        // Per source, and for all sources together: bodies held at once stay within 64 (256) of `maxBodyBytes`.
+        guard let slot = inFlight.acquire(source.id, cap: inFlight.maxPerToken),
+            let instanceSlot = inFlight.acquire("all sources", cap: Self.maxInFlight)
+        else {
             metrics.countInbound(.rateLimited)
             traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: environment.clock.now())
             throw HeraldError.tooManyRequests("", retryAfterSeconds: 1)
         }
-        defer { withExtendedLifetime(slot) {} }
+        defer { withExtendedLifetime((slot, instanceSlot)) {} }
         let body: [UInt8]
         do {
             let buffer = try await RequestDecoding.body(of: request, limit: environment.settings.maxBodyBytes, within: Self.bodyDeadline)
@@ -63,7 +79,7 @@ struct IngestRoute {
         }
         let headers = InboundHeaders(request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
         // A compressed body would be stored and forwarded compressed with no header saying so: refused instead.
-        if let encoding = headers["content-encoding"], encoding.lowercased() != "identity" {
+        if headers.fields.contains(where: { $0.name == "content-encoding" && $0.value.lowercased() != "identity" }) {
             throw HeraldError(kind: .unsupportedMediaType, code: "not_accepted", detail: "Not accepted")
         }
         let now = environment.clock.now()
@@ -104,7 +120,9 @@ struct IngestRoute {
             payload: body,
             payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400),
             createdAt: now,
-            inbound: InboundEnvelope(sourceID: source.id, headers: headers, keeping: source.senderHeaders, body: body)
+            // Its delivery attempts join this request's trace, as a published message's do.
+            traceParent: TraceParent.of(span.context),
+            inbound: InboundEnvelope(sourceID: source.id, headers: headers, keeping: source.senderHeaders(of: headers), body: body)
         )
         do {
             try await environment.store.createMessage(message)
@@ -125,21 +143,19 @@ struct IngestRoute {
         return JSONResponse.make(bytes: Array(#"{"status":"accepted"}"#.utf8), status: .ok)
     }
 
-    /// The source of a token: from the last second's lookups, known or unknown, else from the database — unless made-up
-    /// tokens are flooding in, in which case a token not seen lately is answered 429 without a lookup.
+    /// The source of a token: from the last second's lookups, known or unknown, else from the database.
     private func target(of token: String) async throws -> IngestTarget? {
         let now = environment.clock.now()
         let key = Source.tokenHash(token)
         if let cached = environment.sources.lookup(key, now: now) { return cached }
         if unknownTokens.lookup(key, now: now) != nil { return nil }
-        if let seconds = unknownLookups.wouldGrant("all") { throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds) }
+        let generation = environment.sources.generation
         guard let found = try await environment.store.source(ingestToken: token) else {
-            _ = unknownLookups.take("all")
             unknownTokens.store(true, as: key, now: now)
             return nil
         }
         let target = IngestTarget(source: found.source, orgID: found.orgID)
-        environment.sources.store(target, as: key, now: now)
+        environment.sources.store(target, as: key, now: now, readAt: generation)
         return target
     }
 }

@@ -21,6 +21,7 @@ struct EndpointPolicyRoutes {
     /// Replaces the whole policy: a field left out goes back to the server's setting.
     @Sendable func setPolicy(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try EndpointPolicyIn(try await environment.decode(JSONValue.self, from: request))
         if input.policy.isOrdered != endpoint.policy.isOrdered {
@@ -29,6 +30,7 @@ struct EndpointPolicyRoutes {
         }
         endpoint.policy = input.policy
         endpoint.updatedAt = environment.clock.now()
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try await policyOut(endpoint)

@@ -28,7 +28,8 @@ struct EndpointRoutes {
         try environment.checkEndpointWrite(context, in: application)
         let input = try await environment.decode(EndpointIn.self, from: request)
         let secret = try input.validate(environment.settings(for: application), acceptSecret: true)
-        let endpoint = try await makeEndpoint(input, secret: secret, in: application)
+        var endpoint = try await makeEndpoint(input, secret: secret, in: application)
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.createEndpoint(endpoint)
         await environment.emit(.endpointCreated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint), status: .created)
@@ -46,7 +47,8 @@ struct EndpointRoutes {
         _ = try input.validate(environment.settings(for: application), acceptSecret: false)
         let idOrUID = try context.parameters.require("endpoint_id")
         guard var endpoint = try await environment.store.endpoint(appID: application.id, idOrUID: idOrUID) else {
-            let created = try await makeEndpoint(input, secret: nil, in: application)
+            var created = try await makeEndpoint(input, secret: nil, in: application)
+            environment.markWriter(of: &created, context)
             try await environment.store.createEndpoint(created)
             await environment.emit(.endpointCreated, endpoint: created, in: application, context: context)
             return try JSONResponse.make(EndpointOut(created), status: .created)
@@ -62,6 +64,7 @@ struct EndpointRoutes {
         endpoint.metadata = input.metadata ?? [:]
         if let headers = input.headers { endpoint.headers = headers }
         endpoint.updatedAt = environment.clock.now()
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint))
@@ -75,6 +78,7 @@ struct EndpointRoutes {
         try input.apply(to: &endpoint, settings: environment.settings(for: application))
         try await checkEventTypesExist(input.eventTypes.value, orgID: application.orgID)
         endpoint.updatedAt = environment.clock.now()
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointOut(endpoint))

@@ -29,6 +29,7 @@ struct EndpointSecretRoutes {
 
     @Sendable func rotateSecret(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EndpointSecretRotateIn.self, from: request)
         let grace = input.gracePeriodSeconds ?? Self.defaultGracePeriod
@@ -56,6 +57,7 @@ struct EndpointSecretRoutes {
         endpoint.previousSecrets = previous
         endpoint.secret = newSecret
         endpoint.updatedAt = now
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         await environment.emit(.endpointUpdated, endpoint: endpoint, in: application, context: context)
         return try JSONResponse.make(EndpointSecretOut(key: newSecret.description))
@@ -69,18 +71,21 @@ struct EndpointSecretRoutes {
 
     @Sendable func setHeaders(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EndpointHeadersIn.self, from: request)
         let issues = EndpointHeaderRules.check(input.headers, loc: ["body", "headers"])
         if !issues.isEmpty { throw HeraldError.validation(issues) }
         endpoint.headers = input.headers
         endpoint.updatedAt = environment.clock.now()
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         return JSONResponse.noContent()
     }
 
     @Sendable func patchHeaders(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let application = try await environment.application(context)
+        try environment.checkEndpointWrite(context, in: application)
         var endpoint = try await environment.endpoint(context, in: application)
         let input = try await environment.decode(EndpointHeadersPatchIn.self, from: request)
         var issues = EndpointHeaderRules.check(input.headers, loc: ["body", "headers"])
@@ -97,6 +102,7 @@ struct EndpointSecretRoutes {
         if !issues.isEmpty { throw HeraldError.validation(issues) }
         endpoint.headers = merged
         endpoint.updatedAt = environment.clock.now()
+        environment.markWriter(of: &endpoint, context)
         try await environment.store.updateEndpoint(endpoint)
         return JSONResponse.noContent()
     }

@@ -9,7 +9,10 @@ final class RecentLookups<Value: Sendable>: Sendable {
     static var ttlMilliseconds: Int64 { 1000 }
 
     private let enabled: Bool
-    private let entries = Mutex<[String: (value: Value, cachedAt: Timestamp)]>([:])
+    private let entries = Mutex<(values: [String: (value: Value, cachedAt: Timestamp)], generation: Int)>(([:], 0))
+
+    /// Changes with every `invalidateAll`: a value read from the database before it must not be stored after it.
+    var generation: Int { entries.withLock { $0.generation } }
 
     init(enabled: Bool) {
         self.enabled = enabled
@@ -18,25 +21,30 @@ final class RecentLookups<Value: Sendable>: Sendable {
     func lookup(_ key: String, now: Timestamp) -> Value? {
         guard enabled else { return nil }
         return entries.withLock { entries in
-            guard let entry = entries[key] else { return nil }
+            guard let entry = entries.values[key] else { return nil }
             guard now.milliseconds - entry.cachedAt.milliseconds <= Self.ttlMilliseconds else {
-                entries[key] = nil
+                entries.values[key] = nil
                 return nil
             }
             return entry.value
         }
     }
 
-    func store(_ value: Value, as key: String, now: Timestamp) {
+    /// Keeps `value`, read while the cache was at `generation` (nil: now), unless it was invalidated since.
+    func store(_ value: Value, as key: String, now: Timestamp, readAt generation: Int? = nil) {
         guard enabled else { return }
         entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = (value, now)
+            guard generation.map({ $0 == entries.generation }) ?? true else { return }
+            if entries.values.count >= Self.capacity { entries.values.removeAll(keepingCapacity: true) }
+            entries.values[key] = (value, now)
         }
     }
 
     func invalidateAll() {
-        entries.withLock { $0.removeAll() }
+        entries.withLock { entries in
+            entries.values.removeAll()
+            entries.generation &+= 1
+        }
     }
 }
 

@@ -36,7 +36,8 @@ public struct DeliveryTask: Sendable, Hashable {
     public var breaker: BreakerState
     /// The sender's content type and headers, for a message received from a source.
     public var inbound: InboundEnvelope?
-    /// Private networks the application may reach (`Application.allowedSubnets`).
+    /// Private networks the application may reach (`Application.allowedSubnets`), when the endpoint was last written
+    /// with an org token (`Endpoint.orgApproved`); none otherwise.
     public var appAllowedSubnets: [IPNetwork] = []
     /// Sent as its endpoint's probe: its result closes or reopens the breaker.
     public var isProbe = false

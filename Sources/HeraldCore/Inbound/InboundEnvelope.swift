@@ -53,9 +53,34 @@ public struct InboundEnvelope: Sendable, Hashable, Codable {
         "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix",
         "x-forwarded-user", "x-real-ip", "traceparent", "tracestate",
     ]
+    /// Names a source may not add to what it forwards (`forwardHeaders`): besides `refusedHeaders`, what proxies and
+    /// clouds set or trust (identity, method and URL overrides, client addresses) and what Herald itself signs with.
+    public static func mayForward(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        let refusedNames: Set<String> = [
+            "x-http-method-override", "x-http-method", "x-method-override", "x-original-url", "x-rewrite-url", "x-client-ip",
+            "true-client-ip", "cf-connecting-ip", "x-cluster-client-ip", "x-forwarded-server", "via", "x-remote-user",
+            "x-remote-addr", "x-original-forwarded-for", "proxy-authenticate", "www-authenticate",
+        ]
+        let refusedPrefixes = [
+            "x-forwarded-", "x-auth-request-", "x-webauth-", "x-amz-", "x-amzn-", "x-google", "x-goog-", "x-gfe", "x-azure-",
+            "x-fd-", "x-svix-", "svix-", "webhook-", "cf-access-", "x-envoy-", "x-ms-client-principal",
+        ]
+        return !refusedHeaders.contains(lowered) && !refusedNames.contains(lowered) && !refusedPrefixes.contains(where: lowered.hasPrefix)
+    }
+
     /// Bounds on what is kept, so a request cannot make a stored message (or every delivery of it) huge.
     public static let maxHeaders = 64
     public static let maxHeaderBytes = 16 * 1024
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sourceID = try container.decode(String.self, forKey: .sourceID)
+        contentType = try container.decode(String.self, forKey: .contentType)
+        headers = try container.decode([Header].self, forKey: .headers)
+        // Unknown before it was stored (development builds of 0.2): shown wrapped, which is always valid JSON.
+        payloadIsBody = try container.decodeIfPresent(Bool.self, forKey: .payloadIsBody) ?? false
+    }
 
     public init(sourceID: String, contentType: String, headers: [Header], payloadIsBody: Bool) {
         self.sourceID = sourceID
@@ -75,8 +100,11 @@ public struct InboundEnvelope: Sendable, Hashable, Codable {
     /// are left out, not refused: the sender's retry would fail the same way).
     public init(sourceID: String, headers: InboundHeaders, keeping selection: SenderHeaders, body: [UInt8]) {
         var kept: [Header] = []
+        var names: Set<String> = []
         var bytes = 0
+        // The first of a repeated header only: the one verification read.
         for field in headers.fields where selection.keeps(field.name) && !Self.refusedHeaders.contains(field.name) {
+            guard names.insert(field.name).inserted else { continue }
             let size = field.name.utf8.count + field.value.utf8.count
             guard kept.count < Self.maxHeaders, bytes + size <= Self.maxHeaderBytes else { continue }
             bytes += size
@@ -146,16 +174,18 @@ public struct SenderHeaders: Sendable, Hashable {
 }
 
 extension Source {
-    /// The sender's headers its messages keep: its user agent, its scheme's own headers (signature, event name, ids),
-    /// and the ones the source names in `forwardHeaders`.
-    public var senderHeaders: SenderHeaders {
+    /// The sender's headers a message of a request with `headers` keeps: its user agent, its scheme's own headers
+    /// (signature, event name, ids), and the ones the source names in `forwardHeaders`.
+    public func senderHeaders(of headers: InboundHeaders? = nil) -> SenderHeaders {
         var selection: SenderHeaders
         switch verification {
         case .stripe: selection = SenderHeaders(names: ["stripe-signature"])
         case .github: selection = SenderHeaders(names: ["x-hub-signature-256", "x-hub-signature"], prefixes: ["x-github-"])
         case .shopify: selection = SenderHeaders(names: [], prefixes: ["x-shopify-"])
         case .standardWebhooks:
-            selection = SenderHeaders(names: ["webhook-id", "webhook-timestamp", "webhook-signature", "svix-id", "svix-timestamp", "svix-signature"])
+            // The set verification read (`webhook-*`, else Svix's names), not both.
+            let prefix = headers.flatMap { $0["webhook-signature"] } == nil ? "svix-" : "webhook-"
+            selection = SenderHeaders(names: [prefix + "id", prefix + "timestamp", prefix + "signature"])
         case .hmacSHA256(_, let header, _, _): selection = SenderHeaders(names: [header.lowercased()])
         case .basic, .none: selection = SenderHeaders(names: [])
         }

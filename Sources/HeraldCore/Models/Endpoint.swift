@@ -19,6 +19,9 @@ public struct Endpoint: Sendable, Hashable {
     public var previousSecrets: [ExpiringSecret]
     /// How deliveries to it differ from the server's settings.
     public var policy: EndpointPolicy
+    /// Last written with an org token: only then may it reach the private networks granted to its application (an
+    /// endpoint a customer's app token wrote stays behind the SSRF guard whatever the grant).
+    public var orgApproved = false
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
 

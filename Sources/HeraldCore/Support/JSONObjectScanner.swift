@@ -58,8 +58,10 @@ public struct JSONObjectScanner {
     private mutating func topLevel() -> [Member]? {
         skipWhitespace()
         var members: [Member] = []
+        // A set, not a search of the members: a body of a hundred thousand keys must cost linear time, not its square.
+        var seen: Set<String> = []
         let plain = object(depth: 1) { key, value in
-            guard let key = Self.plainString(key), !members.contains(where: { $0.key == key }) else { return false }
+            guard let key = Self.plainString(key), seen.insert(key).inserted else { return false }
             members.append(Member(key: key, value: value))
             return true
         }

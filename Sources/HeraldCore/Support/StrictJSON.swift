@@ -108,9 +108,10 @@ public enum StrictJSON {
                 }
                 let key = try string(collect: true)
                 let repeated: Bool
-                if var set = keySet {
-                    repeated = !set.insert(key).inserted
-                    keySet = set
+                // Inserted in place (through the optional), never into a copy: a copy per key would make an object of
+                // many keys cost the square of their number.
+                if let inserted = keySet?.insert(key).inserted {
+                    repeated = !inserted
                 } else {
                     repeated = keys.contains(key)
                     keys.append(key)

@@ -1,6 +1,7 @@
 /// Inbound sources (`SourceStore`): each found by the hash of its ingest token; the token and the verification secret
 /// are sealed. A message received from one keeps its request's content type and headers in `inbound`. An application
-/// may be granted private networks for its endpoints (`allowed_subnets`).
+/// may be granted private networks for its endpoints (`allowed_subnets`), which reach them when last written with an
+/// org token (`org_approved`).
 let migration0014InboundSources = """
     CREATE TABLE sources (
         id TEXT PRIMARY KEY,
@@ -27,4 +28,5 @@ let migration0014InboundSources = """
     CREATE INDEX sources_app ON sources (app_id, id);
     ALTER TABLE messages ADD COLUMN inbound TEXT;
     ALTER TABLE applications ADD COLUMN allowed_subnets TEXT;
+    ALTER TABLE endpoints ADD COLUMN org_approved INTEGER NOT NULL DEFAULT 0;
     """
