@@ -170,7 +170,9 @@ import Testing
             headers: Self.headers([])
         )
         #expect(escaped.eventType == "charge.succeeded" && escaped.eventID == "42")
-        #expect(InboundEvent.plainScalar(at: "data.n", in: Array(#"{"data":{"n":1}}"#.utf8)) == "1")
+        #expect(InboundEvent.plainScalar(at: "data.n", in: Array(#"{"data":{"n":1}}"#.utf8)) == .found("1"))
+        #expect(InboundEvent.plainScalar(at: "data.m", in: Array(#"{"data":{"n":1}}"#.utf8)) == .absent)
+        #expect(InboundEvent.plainScalar(at: "type", in: Array(#"{"type":"a\"b"}"#.utf8)) == .unknown)
         let plain = InboundEvent(source: source(.none), body: Array("a=1&b=2".utf8), headers: Self.headers([]))
         #expect(plain.eventType == InboundEvent.fallbackEventType && plain.eventID == nil)
     }

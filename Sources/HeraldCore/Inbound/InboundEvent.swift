@@ -20,7 +20,11 @@ public struct InboundEvent: Sendable, Hashable {
                 let lowered = name.lowercased()
                 return headers[lowered] ?? (lowered.hasPrefix("webhook-") ? headers["svix-" + lowered.dropFirst(8)] : nil)
             case .jsonPath(let path):
-                if let found = Self.plainScalar(at: path, in: body) { return found }
+                switch Self.plainScalar(at: path, in: body) {
+                case .found(let value): return value
+                case .absent: return nil
+                case .unknown: break
+                }
                 if parsed == nil { parsed = .some(StrictJSON.validate(body) == nil ? JSONValue(parsing: body) : nil) }
                 return (parsed ?? nil).flatMap { Self.scalar(at: path, in: $0) }
             }
@@ -45,18 +49,31 @@ public struct InboundEvent: Sendable, Hashable {
 
     /// A plain string or whole number at a dotted path, read without parsing the whole body (the common case: Stripe's
     /// `type` and `id`); nil when the scanner cannot tell.
-    static func plainScalar(at path: String, in body: [UInt8]) -> String? {
+    static func plainScalar(at path: String, in body: [UInt8]) -> PlainLookup {
         var document = body
         let keys = path.split(separator: ".", omittingEmptySubsequences: false)
         for (index, key) in keys.enumerated() {
-            guard let member = JSONObjectScanner.members(of: document)?.first(where: { $0.key == key }) else { return nil }
+            guard let members = JSONObjectScanner.members(of: document) else { return .unknown }
+            // A plain object without the key has no value there: no full parse will find one.
+            guard let member = members.first(where: { $0.key == key }) else { return .absent }
             let value = document[member.value]
             if index == keys.count - 1 {
-                return JSONObjectScanner.plainString(value) ?? JSONObjectScanner.plainInteger(value).map(String.init)
+                if let text = JSONObjectScanner.plainString(value) ?? JSONObjectScanner.plainInteger(value).map(String.init) {
+                    return .found(text)
+                }
+                return .unknown
             }
             document = Array(value)
         }
-        return nil
+        return .unknown
+    }
+
+    /// What the plain scanner could tell of a path.
+    enum PlainLookup: Equatable {
+        case found(String)
+        case absent
+        /// Not plain input (escapes, another kind of value): a full parse decides.
+        case unknown
     }
 
     /// A string, number or boolean at a dotted path.
