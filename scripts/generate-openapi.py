@@ -319,7 +319,7 @@ LOCAL_SCHEMAS = {
             "ingestUrl": {"type": "string", "format": "uri", "description": "Give this URL to the sender: POST /ingest/{token}, no other authentication"},
             "traffic": {
                 "type": "object",
-                "required": ["received", "accepted", "duplicates", "rejected", "lastRejection", "lastRejectedAt"],
+                "required": ["received", "accepted", "duplicates", "rejected", "lastRejection", "lastRejectedAt", "recentRejections"],
                 "description": "What the ingest URL received so far (counted by each instance, stored every few seconds)",
                 "properties": {
                     "received": {"type": "integer"},
@@ -328,6 +328,20 @@ LOCAL_SCHEMAS = {
                     "rejected": {"type": "integer", "description": "Refused: signature, timestamp, size, rate"},
                     "lastRejection": {"type": "string", "nullable": True},
                     "lastRejectedAt": {"type": "string", "format": "date-time", "nullable": True},
+                    "recentRejections": {
+                        "type": "array",
+                        "description": "The latest refusals (at most 5): when, why, the sender's user agent and declared length",
+                        "items": {
+                            "type": "object",
+                            "required": ["at", "reason"],
+                            "properties": {
+                                "at": {"type": "string", "format": "date-time"},
+                                "reason": {"type": "string"},
+                                "userAgent": {"type": "string"},
+                                "contentLength": {"type": "integer"},
+                            },
+                        },
+                    },
                 },
             },
             "createdAt": {"type": "string", "format": "date-time"},

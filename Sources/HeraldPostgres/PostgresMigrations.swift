@@ -56,7 +56,7 @@ enum PostgresMigrations {
                     mapping TEXT NOT NULL, rate_limit BIGINT NOT NULL, disabled BOOLEAN NOT NULL DEFAULT false, metadata TEXT NOT NULL,
                     created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, received BIGINT NOT NULL DEFAULT 0,
                     accepted BIGINT NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL DEFAULT 0, rejected BIGINT NOT NULL DEFAULT 0,
-                    last_rejection TEXT, last_rejected_at BIGINT)
+                    last_rejection TEXT, last_rejected_at BIGINT, recent_rejections TEXT)
                 """,
                 "CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL",
                 "CREATE INDEX sources_app ON sources (app_id, id)",

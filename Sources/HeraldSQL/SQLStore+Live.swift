@@ -109,7 +109,7 @@ extension SQLStore {
         queue.appendScope("d", orgID: orgID, appID: appID)
         var sources = statement(
             "SELECT s.id, s.app_id, s.name, s.disabled, s.received, s.accepted, s.duplicates, s.rejected, s.last_rejection,"
-                + " s.last_rejected_at FROM sources s WHERE"
+                + " s.last_rejected_at, s.recent_rejections FROM sources s WHERE"
         )
         sources.appendScope("s", orgID: orgID, appID: appID)
         sources.append(" ORDER BY s.id LIMIT 50")

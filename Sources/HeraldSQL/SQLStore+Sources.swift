@@ -85,7 +85,9 @@ extension SQLStore {
                 "received = received + \(update.bind(counted.received)), accepted = accepted + \(update.bind(counted.accepted)), "
                     + "duplicates = duplicates + \(update.bind(counted.duplicates)), rejected = rejected + \(update.bind(counted.rejected)), "
                     + "last_rejection = COALESCE(\(update.bind(counted.lastRejection)), last_rejection), "
-                    + "last_rejected_at = COALESCE(\(update.bind(counted.lastRejectedAt?.milliseconds)), last_rejected_at)"
+                    + "last_rejected_at = COALESCE(\(update.bind(counted.lastRejectedAt?.milliseconds)), last_rejected_at), "
+                    // This instance's latest samples replace the stored ones (several instances: the last to write).
+                    + "recent_rejections = COALESCE(\(update.bind(counted.recentRejections.isEmpty ? nil : JSONColumn.encode(counted.recentRejections))), recent_rejections)"
                     + " WHERE id = \(update.bind(id))"
             )
             return update
@@ -156,5 +158,7 @@ extension SourceTraffic {
         rejected = try row.integer("rejected")
         lastRejection = try row.optionalText("last_rejection")
         lastRejectedAt = try row.optionalTimestamp("last_rejected_at")
+        // Samples only: an unreadable list is shown as none rather than failing the read.
+        recentRejections = (try? JSONColumn.decode([RejectionSample].self, try row.optionalText("recent_rejections"))) ?? []
     }
 }

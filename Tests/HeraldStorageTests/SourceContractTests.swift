@@ -114,6 +114,9 @@ import Testing
             first.rejected = 1
             first.lastRejection = "bad_signature"
             first.lastRejectedAt = StoreContractTests.now
+            first.recentRejections = [
+                SourceTraffic.RejectionSample(at: StoreContractTests.now, reason: "bad_signature", userAgent: "GitHub-Hookshot/1", contentLength: 12)
+            ]
             var second = SourceTraffic()
             second.received = 1
             second.duplicates = 1

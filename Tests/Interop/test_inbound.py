@@ -108,6 +108,8 @@ def test_signed_webhooks_are_received_verified_and_forwarded_byte_for_byte(heral
         traffic = wait_until(lambda: (t := api.get(f"/app/{app}/source/stripe").json()["traffic"])["received"] == 3 and t)
         assert traffic and (traffic["accepted"], traffic["duplicates"], traffic["rejected"]) == (1, 1, 1), traffic
         assert traffic["lastRejection"] == "bad_signature" and traffic["lastRejectedAt"]
+        sample = traffic["recentRejections"][-1]
+        assert sample["reason"] == "bad_signature" and sample["userAgent"].startswith("Stripe/1.0") and sample["contentLength"] > 0
 
         messages = api.get(f"/app/{app}/msg").json()["data"]
         assert len(messages) == len(requests)

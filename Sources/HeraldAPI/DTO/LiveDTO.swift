@@ -201,6 +201,7 @@ struct SourceTrafficOut: Encodable {
     var rejected: Int64
     var lastRejection: String?
     var lastRejectedAt: Timestamp?
+    var recentRejections: [SourceTraffic.RejectionSample]
 
     init(_ row: SourceTrafficRow) {
         id = row.sourceID
@@ -213,6 +214,7 @@ struct SourceTrafficOut: Encodable {
         rejected = row.traffic.rejected
         lastRejection = row.traffic.lastRejection
         lastRejectedAt = row.traffic.lastRejectedAt
+        recentRejections = row.traffic.recentRejections
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -228,9 +230,10 @@ struct SourceTrafficOut: Encodable {
         try container.encode(rejected, forKey: .rejected)
         try container.encode(lastRejection, forKey: .lastRejection)
         try container.encode(lastRejectedAt, forKey: .lastRejectedAt)
+        try container.encode(recentRejections, forKey: .recentRejections)
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, appId, name, disabled, received, accepted, duplicates, rejected, lastRejection, lastRejectedAt
+        case id, appId, name, disabled, received, accepted, duplicates, rejected, lastRejection, lastRejectedAt, recentRejections
     }
 }

@@ -308,6 +308,7 @@ struct SourceOut: Encodable {
         try counts.encode(traffic.rejected, forKey: .rejected)
         try counts.encode(traffic.lastRejection, forKey: .lastRejection)
         try counts.encode(traffic.lastRejectedAt, forKey: .lastRejectedAt)
+        try counts.encode(traffic.recentRejections, forKey: .recentRejections)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }
@@ -326,6 +327,6 @@ struct SourceOut: Encodable {
     }
 
     enum TrafficKeys: String, CodingKey {
-        case received, accepted, duplicates, rejected, lastRejection, lastRejectedAt
+        case received, accepted, duplicates, rejected, lastRejection, lastRejectedAt, recentRejections
     }
 }

@@ -56,15 +56,21 @@ struct IngestRoute {
             throw HeraldError.notFound()
         }
         let source = found.source
+        let traffic = environment.sourceTraffic
+        // A refusal counted for the operator, with a sample of what came (user agent and length, never body or secret).
+        let userAgent = request.headers[.userAgent]
+        let contentLength = request.headers[.contentLength].flatMap { Int($0) }
+        func refused(_ reason: String, at time: Timestamp) {
+            traffic.count(source.id, .rejected(reason, userAgent: userAgent, contentLength: contentLength), at: time)
+        }
         span.attributes["herald.source.id"] = source.id
         span.attributes["herald.app.id"] = source.appID
-        let traffic = environment.sourceTraffic
         // Per source, and for all sources together: bodies held at once stay within 64 (256) of `maxBodyBytes`.
         guard let slot = inFlight.acquire(source.id, cap: inFlight.maxPerToken),
             let instanceSlot = inFlight.acquire("all sources", cap: Self.maxInFlight)
         else {
             metrics.countInbound(.rateLimited)
-            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: environment.clock.now())
+            refused(InboundMetricOutcome.rateLimited.rawValue, at: environment.clock.now())
             throw HeraldError.tooManyRequests("", retryAfterSeconds: 1)
         }
         defer { withExtendedLifetime((slot, instanceSlot)) {} }
@@ -74,7 +80,7 @@ struct IngestRoute {
             body = Array(buffer.readableBytesView)
         } catch let error as HeraldError where error.kind == .payloadTooLarge {
             metrics.countInbound(.tooLarge)
-            traffic.count(source.id, .rejected(InboundMetricOutcome.tooLarge.rawValue), at: environment.clock.now())
+            refused(InboundMetricOutcome.tooLarge.rawValue, at: environment.clock.now())
             throw error
         }
         let headers = InboundHeaders(request.headers.map { (name: $0.name.canonicalName, value: $0.value) })
@@ -87,7 +93,7 @@ struct IngestRoute {
             try SourceVerifier(source.verification).verify(body: body, headers: headers, now: now)
         } catch let rejection as InboundRejection {
             metrics.countInbound(InboundMetricOutcome(rejection))
-            traffic.count(source.id, .rejected(rejection.rawValue), at: now)
+            refused(rejection.rawValue, at: now)
             context.logger.notice(
                 "an inbound request was not accepted",
                 metadata: ["herald.source.id": "\(source.id)", "herald.app.id": "\(source.appID)", "herald.reason": "\(rejection.rawValue)"]
@@ -96,7 +102,7 @@ struct IngestRoute {
         }
         if let seconds = sourceRate.take(source.id, cost: 1 / Double(max(source.rateLimit, 1))) {
             metrics.countInbound(.rateLimited)
-            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: now)
+            refused(InboundMetricOutcome.rateLimited.rawValue, at: now)
             throw HeraldError.tooManyRequests("", retryAfterSeconds: seconds)
         }
         guard let application = try await environment.lookUpApplication(orgID: found.orgID, idOrUID: source.appID) else {
@@ -107,7 +113,7 @@ struct IngestRoute {
             try environment.take(environment.messageRate, for: application, what: "messages")
         } catch {
             metrics.countInbound(.rateLimited)
-            traffic.count(source.id, .rejected(InboundMetricOutcome.rateLimited.rawValue), at: now)
+            refused(InboundMetricOutcome.rateLimited.rawValue, at: now)
             throw error
         }
         let event = InboundEvent(source: source, body: body, headers: headers)
@@ -134,7 +140,7 @@ struct IngestRoute {
         } catch {
             // Not stored (the database is away, say): the sender's retry will come; the status says to make one.
             metrics.countInbound(.failed)
-            traffic.count(source.id, .rejected(InboundMetricOutcome.failed.rawValue), at: now)
+            refused(InboundMetricOutcome.failed.rawValue, at: now)
             throw error
         }
         metrics.countInbound(.accepted)

@@ -9,7 +9,8 @@ import Synchronization
 public final class SourceTrafficMeter: Sendable {
     enum Outcome {
         case accepted, duplicate
-        case rejected(String)
+        /// Why, with the request's user agent and declared length (samples for the operator; never body or secrets).
+        case rejected(String, userAgent: String? = nil, contentLength: Int? = nil)
     }
 
     private let pending = Mutex<[String: SourceTraffic]>([:])
@@ -21,10 +22,17 @@ public final class SourceTrafficMeter: Sendable {
             switch outcome {
             case .accepted: traffic.accepted += 1
             case .duplicate: traffic.duplicates += 1
-            case .rejected(let reason):
+            case .rejected(let reason, let userAgent, let contentLength):
                 traffic.rejected += 1
                 traffic.lastRejection = reason
                 traffic.lastRejectedAt = now
+                let sample = SourceTraffic.RejectionSample(
+                    at: now,
+                    reason: reason,
+                    userAgent: userAgent.map { String($0.prefix(200)) },
+                    contentLength: contentLength
+                )
+                traffic.recentRejections = Array((traffic.recentRejections + [sample]).suffix(SourceTraffic.sampleLimit))
             }
             pending[sourceID] = traffic
         }

@@ -6816,7 +6816,8 @@ enum OpenAPIDocument {
        "duplicates",
        "rejected",
        "lastRejection",
-       "lastRejectedAt"
+       "lastRejectedAt",
+       "recentRejections"
       ],
       "description": "What the ingest URL received so far (counted by each instance, stored every few seconds)",
       "properties": {
@@ -6843,6 +6844,32 @@ enum OpenAPIDocument {
         "type": "string",
         "format": "date-time",
         "nullable": true
+       },
+       "recentRejections": {
+        "type": "array",
+        "description": "The latest refusals (at most 5): when, why, the sender's user agent and declared length",
+        "items": {
+         "type": "object",
+         "required": [
+          "at",
+          "reason"
+         ],
+         "properties": {
+          "at": {
+           "type": "string",
+           "format": "date-time"
+          },
+          "reason": {
+           "type": "string"
+          },
+          "userAgent": {
+           "type": "string"
+          },
+          "contentLength": {
+           "type": "integer"
+          }
+         }
+        }
        }
       }
      },

@@ -210,7 +210,7 @@ const Herald = (() => {
         <td>${s.name}<div class="muted mono">${s.id}</div></td>
         <td>${rate === null ? "—" : rate.toFixed(1)}</td><td>${String(s.received)}</td><td>${String(s.accepted)}</td>
         <td>${String(s.duplicates)}</td><td>${String(s.rejected)}</td>
-        <td>${s.lastRejection ? s.lastRejection.replace(/_/g, " ") + " · " + ago(s.lastRejectedAt) : "—"}</td></tr>`;
+        <td title="${(s.recentRejections || []).map(r => time(r.at) + "  " + r.reason.replace(/_/g, " ") + "  " + (r.userAgent || "no user agent") + (r.contentLength == null ? "" : "  " + r.contentLength + " bytes")).join("\n")}">${s.lastRejection ? s.lastRejection.replace(/_/g, " ") + " · " + ago(s.lastRejectedAt) : "—"}</td></tr>`;
     }).join("");
   }
 

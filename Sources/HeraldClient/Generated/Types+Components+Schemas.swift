@@ -2698,6 +2698,49 @@ extension Components {
                 public var lastRejection: Swift.String?
                 /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/lastRejectedAt`.
                 public var lastRejectedAt: Foundation.Date?
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/RecentRejectionsPayload`.
+                public struct RecentRejectionsPayloadPayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/RecentRejectionsPayload/at`.
+                    public var at: Foundation.Date
+                    /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/RecentRejectionsPayload/reason`.
+                    public var reason: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/RecentRejectionsPayload/userAgent`.
+                    public var userAgent: Swift.String?
+                    /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/RecentRejectionsPayload/contentLength`.
+                    public var contentLength: Swift.Int?
+                    /// Creates a new `RecentRejectionsPayloadPayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - at:
+                    ///   - reason:
+                    ///   - userAgent:
+                    ///   - contentLength:
+                    public init(
+                        at: Foundation.Date,
+                        reason: Swift.String,
+                        userAgent: Swift.String? = nil,
+                        contentLength: Swift.Int? = nil
+                    ) {
+                        self.at = at
+                        self.reason = reason
+                        self.userAgent = userAgent
+                        self.contentLength = contentLength
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case at
+                        case reason
+                        case userAgent
+                        case contentLength
+                    }
+                }
+                /// The latest refusals (at most 5): when, why, the sender's user agent and declared length
+                ///
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/recentRejections`.
+                public typealias RecentRejectionsPayload = [Components.Schemas.SourceOut.TrafficPayload.RecentRejectionsPayloadPayload]
+                /// The latest refusals (at most 5): when, why, the sender's user agent and declared length
+                ///
+                /// - Remark: Generated from `#/components/schemas/SourceOut/traffic/recentRejections`.
+                public var recentRejections: Components.Schemas.SourceOut.TrafficPayload.RecentRejectionsPayload
                 /// Creates a new `TrafficPayload`.
                 ///
                 /// - Parameters:
@@ -2707,13 +2750,15 @@ extension Components {
                 ///   - rejected: Refused: signature, timestamp, size, rate
                 ///   - lastRejection:
                 ///   - lastRejectedAt:
+                ///   - recentRejections: The latest refusals (at most 5): when, why, the sender's user agent and declared length
                 public init(
                     received: Swift.Int,
                     accepted: Swift.Int,
                     duplicates: Swift.Int,
                     rejected: Swift.Int,
                     lastRejection: Swift.String? = nil,
-                    lastRejectedAt: Foundation.Date? = nil
+                    lastRejectedAt: Foundation.Date? = nil,
+                    recentRejections: Components.Schemas.SourceOut.TrafficPayload.RecentRejectionsPayload
                 ) {
                     self.received = received
                     self.accepted = accepted
@@ -2721,6 +2766,7 @@ extension Components {
                     self.rejected = rejected
                     self.lastRejection = lastRejection
                     self.lastRejectedAt = lastRejectedAt
+                    self.recentRejections = recentRejections
                 }
                 public enum CodingKeys: String, CodingKey {
                     case received
@@ -2729,6 +2775,7 @@ extension Components {
                     case rejected
                     case lastRejection
                     case lastRejectedAt
+                    case recentRejections
                 }
             }
             /// What the ingest URL received so far (counted by each instance, stored every few seconds)

@@ -126,6 +126,25 @@ public struct SourceTraffic: Sendable, Hashable, Codable {
     public var rejected: Int64 = 0
     public var lastRejection: String?
     public var lastRejectedAt: Timestamp?
+    /// The latest refusals, newest last (at most `sampleLimit`), for an operator looking into why a sender fails.
+    public var recentRejections: [RejectionSample] = []
+
+    public static let sampleLimit = 5
+
+    /// One refused request, as much of it as helps find why (never its body or signature).
+    public struct RejectionSample: Sendable, Hashable, Codable {
+        public var at: Timestamp
+        public var reason: String
+        public var userAgent: String?
+        public var contentLength: Int?
+
+        public init(at: Timestamp, reason: String, userAgent: String?, contentLength: Int?) {
+            self.at = at
+            self.reason = reason
+            self.userAgent = userAgent
+            self.contentLength = contentLength
+        }
+    }
 
     public init() {}
 
@@ -141,6 +160,7 @@ public struct SourceTraffic: Sendable, Hashable, Codable {
             lastRejection = reason
             lastRejectedAt = other.lastRejectedAt
         }
+        recentRejections = Array((recentRejections + other.recentRejections).suffix(Self.sampleLimit))
     }
 }
 

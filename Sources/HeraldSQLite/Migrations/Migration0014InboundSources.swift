@@ -22,7 +22,8 @@ let migration0014InboundSources = """
         duplicates INTEGER NOT NULL DEFAULT 0,
         rejected INTEGER NOT NULL DEFAULT 0,
         last_rejection TEXT,
-        last_rejected_at INTEGER
+        last_rejected_at INTEGER,
+        recent_rejections TEXT
     );
     CREATE UNIQUE INDEX sources_uid ON sources (app_id, uid) WHERE uid IS NOT NULL;
     CREATE INDEX sources_app ON sources (app_id, id);
