@@ -94,7 +94,9 @@ struct IngestRoute {
         } catch let rejection as InboundRejection {
             metrics.countInbound(InboundMetricOutcome(rejection))
             refused(rejection.rawValue, at: now)
-            context.logger.notice(
+            // Debug, not notice: anyone holding the URL could otherwise fill the log; the source's counters and samples
+            // keep what an operator needs.
+            context.logger.debug(
                 "an inbound request was not accepted",
                 metadata: ["herald.source.id": "\(source.id)", "herald.app.id": "\(source.appID)", "herald.reason": "\(rejection.rawValue)"]
             )
