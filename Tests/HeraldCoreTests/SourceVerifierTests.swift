@@ -194,7 +194,7 @@ import Testing
             updatedAt: Self.now
         )
         let envelope = InboundEnvelope(sourceID: "src_x", headers: headers, keeping: source.senderHeaders(of: headers), body: [])
-        #expect(envelope.contentType == "application/x-www-form-urlencoded" && !envelope.isJSON)
+        #expect(envelope.contentType == "application/x-www-form-urlencoded" && !envelope.payloadIsBody)
         // Identity and method-override headers a receiver behind a proxy might trust never pass; nor another scheme's.
         #expect(envelope.headers.map(\.name) == ["stripe-signature", "user-agent"])
         source.mapping.forwardHeaders = ["x-request-id", "x-forwarded-user"]

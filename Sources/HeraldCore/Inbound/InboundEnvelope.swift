@@ -127,12 +127,6 @@ public struct InboundEnvelope: Sendable, Hashable, Codable {
         guard let envelope = try? JSONColumn.decode(InboundEnvelope.self, storedJSON) else { return nil }
         self = envelope
     }
-
-    /// Whether the body is meant as JSON (so the API can show it as the message's payload).
-    public var isJSON: Bool {
-        let media = contentType.split(separator: ";").first.map { String($0).trimmingWhitespace().lowercased() } ?? ""
-        return media == "application/json" || media.hasSuffix("+json")
-    }
 }
 
 extension Message {
