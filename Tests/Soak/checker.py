@@ -1,0 +1,221 @@
+"""The independent checker: what every accepted message became, judged from the receivers' logs, the pollers' reads,
+the live streams and the public API only — never Herald's database."""
+
+import asyncio
+from collections import defaultdict
+
+import httpx
+
+# Destination states as the Svix API reports them (`GET …/msg/{id}/endpoint`).
+SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
+
+
+class Checker:
+    def __init__(self, tenants, load, receiver_log: list, operator, instances):
+        self.tenants = tenants
+        self.load = load
+        self.receiver_log = receiver_log
+        self.operator = operator
+        self.instances = instances
+        self.resolved = {}  # (seq, endpoint key) -> how it ended
+        self.violations = defaultdict(list)
+
+    def delivered(self) -> dict:
+        """(seq, endpoint key) -> times a 2xx was written in full."""
+        found = defaultdict(list)
+        for entry in self.receiver_log:
+            if entry.get("complete") and entry.get("seq") is not None:
+                found[(entry["seq"], entry["endpoint"])].append(entry["at"])
+        return found
+
+    def disabled_spans(self, end: float) -> dict:
+        """Per endpoint, the spans in which a 410 had (or may have) disabled it: from the answer to the operator's
+        re-enabling (with a second's slack either side for the commit and the fan-out that raced it)."""
+        enabled = defaultdict(list)
+        for key, at in self.operator.enabled_again:
+            enabled[key].append(at)
+        spans = defaultdict(list)
+        for entry in self.receiver_log:
+            if entry.get("status") == 410:
+                later = [at for at in enabled[entry["endpoint"]] if at >= entry["at"]]
+                spans[entry["endpoint"]].append((entry["at"] - 1, (min(later) if later else end) + 1))
+        return spans
+
+    async def audit(self, client: httpx.AsyncClient, final: bool, end: float, before: float = float("inf")) -> int:
+        """Resolves every (accepted message sent before `before`, matching endpoint) not yet resolved; returns how many
+        remain open."""
+        delivered = self.delivered()
+        spans = self.disabled_spans(end)
+        open_pairs = 0
+        for sent in self.load.sent:
+            if sent.outcome != "accepted" or sent.first_sent > before:
+                continue
+            pending = [e for e in sent.app.endpoints if e.matches(sent) and (sent.seq, e.key) not in self.resolved]
+            if not pending:
+                continue
+            undelivered = []
+            for endpoint in pending:
+                if delivered.get((sent.seq, endpoint.key)):
+                    self.resolved[(sent.seq, endpoint.key)] = "delivered"
+                else:
+                    undelivered.append(endpoint)
+            if not undelivered:
+                continue
+            destinations = await self.destinations(client, sent)
+            if destinations is None:
+                open_pairs += len(undelivered)
+                continue
+            for endpoint in undelivered:
+                state = destinations.get(endpoint.id)
+                key = (sent.seq, endpoint.key)
+                disabled = any(start <= sent.answered_at <= stop for start, stop in spans[endpoint.key])
+                if state is None:
+                    if disabled:
+                        self.resolved[key] = "skipped: endpoint disabled"
+                    elif final:
+                        self.violations["lost"].append(f"msg {sent.msg_id} (seq {sent.seq}) has no delivery to "
+                                                       f"{endpoint.key}")
+                    else:
+                        open_pairs += 1
+                elif state == FAIL:
+                    attempts = await self.attempts(client, sent, endpoint)
+                    if attempts is None:
+                        open_pairs += 1
+                    elif attempts or disabled:
+                        self.resolved[key] = "failed, attempts logged" if attempts else "failed: endpoint disabled"
+                    else:
+                        self.violations["failed without an attempt"].append(
+                            f"msg {sent.msg_id} (seq {sent.seq}) failed for {endpoint.key} with no attempt logged")
+                        self.resolved[key] = "failed without an attempt"
+                elif state == SUCCESS:
+                    self.violations["success without receipt"].append(
+                        f"msg {sent.msg_id} (seq {sent.seq}) reported delivered to {endpoint.key}; its receiver "
+                        "never wrote a full 2xx")
+                    self.resolved[key] = "reported delivered"
+                elif final:
+                    self.violations["undelivered at the end"].append(
+                        f"msg {sent.msg_id} (seq {sent.seq}) still {state} for {endpoint.key}")
+                else:
+                    open_pairs += 1
+        return open_pairs
+
+    async def destinations(self, client: httpx.AsyncClient, sent) -> dict | None:
+        found = await self.get(client, sent, f"/msg/{sent.msg_id}/endpoint", {"limit": "250"})
+        return None if found is None else {item["id"]: item["status"] for item in found}
+
+    async def attempts(self, client: httpx.AsyncClient, sent, endpoint) -> int | None:
+        found = await self.get(client, sent, f"/attempt/msg/{sent.msg_id}", {"endpoint_id": endpoint.id, "limit": "50"})
+        return None if found is None else len(found)
+
+    async def get(self, client: httpx.AsyncClient, sent, path: str, params: dict) -> list | None:
+        """A list route of the message's application, from whichever instance answers; None if none did."""
+        for attempt in range(len(self.instances) * 2):
+            instance = self.instances[attempt % len(self.instances)]
+            try:
+                response = await client.get(f"{instance.url}/api/v1/app/{sent.app.id}{path}", params=params,
+                                            headers={"authorization": f"Bearer {sent.app.token}"}, timeout=10)
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)
+                continue
+            if response.status_code == 200:
+                return response.json()["data"]
+            if response.status_code == 404:
+                self.violations["accepted message missing"].append(f"msg {sent.msg_id} (seq {sent.seq}): 404 on {path}")
+                return []
+            await asyncio.sleep(0.2)
+        return None
+
+    def check_receivers(self) -> dict:
+        """Signatures, tenants, messages never accepted, duplicates."""
+        by_seq = {sent.seq: sent for sent in self.load.sent}
+        endpoints = {endpoint.key: endpoint for endpoint in self.tenants.endpoints}
+        for entry in self.receiver_log:
+            endpoint = endpoints[entry["endpoint"]]
+            if not entry.get("signed"):
+                self.violations["bad signature"].append(f"{entry['endpoint']} got {entry.get('msg')} unsigned")
+            sent = by_seq.get(entry.get("seq"))
+            if sent is None:
+                self.violations["never sent"].append(f"{entry['endpoint']} got seq {entry.get('seq')}")
+                continue
+            if entry.get("app") != endpoint.app.id or sent.app is not endpoint.app:
+                self.violations["cross-tenant"].append(f"{entry['endpoint']} got seq {sent.seq} of {entry.get('app')}")
+            if sent.outcome == "refused":
+                self.violations["delivered but refused"].append(f"seq {sent.seq} ({sent.statuses}) reached "
+                                                                f"{entry['endpoint']}")
+            if sent.msg_id and entry.get("msg") and entry["msg"] != sent.msg_id:
+                self.violations["stored twice"].append(f"{entry['endpoint']} got seq {sent.seq} as {entry['msg']}, "
+                                                       f"answered as {sent.msg_id}")
+            if not endpoint.matches(sent):
+                self.violations["delivered against the filters"].append(f"seq {sent.seq} reached {entry['endpoint']}")
+        return self.delivered()
+
+    def duplicates(self, delivered: dict, faults: list) -> dict:
+        """Pairs delivered more than once, told apart by whether a fault that can explain them came just after the
+        first delivery (the result it had not yet recorded)."""
+        windows = [(event["start"], event.get("end", event["start"]) + 2) for event in faults
+                   if event["kind"] in ("sigkill", "sigterm", "db-crash", "disk-full") and "skipped" not in event]
+        explained, unexplained = 0, []
+        for (seq, key), times in delivered.items():
+            if len(times) < 2:
+                continue
+            first = min(times)
+            if any(start - 30 <= first <= stop for start, stop in windows):
+                explained += len(times) - 1
+            else:
+                unexplained.append(f"seq {seq} to {key} {len(times)} times")
+        return {"at a fault": explained, "unexplained": unexplained}
+
+    def check_pollers(self, pollers) -> dict:
+        summary = {}
+        for poller in pollers:
+            app = poller.app
+            sent_here = {sent.seq: sent for sent in self.load.sent if sent.app is app}
+            seen_ids, order, stored_as = set(), [], {}
+            for msg_id, seq, payload_app, _ in poller.seen:
+                if stored_as.setdefault(seq, msg_id) != msg_id:
+                    self.violations["stored twice"].append(f"seq {seq} of {app.id} read as {stored_as[seq]} and "
+                                                           f"{msg_id} (one idempotency key)")
+                if payload_app != app.id or seq not in sent_here:
+                    self.violations["cross-tenant"].append(f"poller of {app.id} read seq {seq} of {payload_app}")
+                    continue
+                if msg_id in seen_ids:
+                    self.violations["poller duplicate"].append(f"{app.id} read {msg_id} twice")
+                    continue
+                seen_ids.add(msg_id)
+                order.append(sent_here[seq])
+                if sent_here[seq].outcome == "refused":
+                    self.violations["delivered but refused"].append(f"poller of {app.id} read seq {seq}")
+            read = {sent.seq for sent in order}
+            for sent in sent_here.values():
+                if sent.outcome == "accepted" and sent.seq not in read:
+                    self.violations["poller missed"].append(f"{app.id} never read {sent.msg_id} (seq {sent.seq})")
+            self.check_order(order, f"poller of {app.id}")
+            summary[app.id] = len(order)
+        return summary
+
+    def check_order(self, order: list, where: str):
+        """No message may come after one that was sent only once it had been accepted."""
+        earliest_later_accept = float("inf")
+        for sent in reversed(order):
+            if earliest_later_accept < sent.first_sent:
+                self.violations["order"].append(f"{where}: seq {sent.seq} came before a message accepted before it "
+                                                "was sent")
+            if sent.outcome == "accepted":
+                earliest_later_accept = min(earliest_later_accept, sent.answered_at)
+
+    def check_fifo(self):
+        by_seq = {sent.seq: sent for sent in self.load.sent}
+        for endpoint in self.tenants.endpoints:
+            if not endpoint.fifo:
+                continue
+            first = {}
+            for entry in self.receiver_log:
+                if entry["endpoint"] == endpoint.key and entry.get("seq") in by_seq and entry["seq"] not in first:
+                    first[entry["seq"]] = entry["at"]
+            order = [by_seq[seq] for seq, _ in sorted(first.items(), key=lambda item: item[1])]
+            self.check_order(order, f"ordered endpoint {endpoint.key}")
+
+    def check_live(self, streams):
+        for stream in streams:
+            for event, app in stream.foreign:
+                self.violations["cross-tenant"].append(f"live stream {stream.name} saw {event} of {app}")

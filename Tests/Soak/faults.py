@@ -1,0 +1,118 @@
+"""The fault schedule, drawn from the seed before the run starts (so a seed names the same faults at the same moments),
+and the executor that injects them."""
+
+import asyncio
+import random
+import signal
+import time
+
+from receivers import MODES
+
+# Every kind the soak injects; a run of any length schedules each at least once (database crashes on PostgreSQL only).
+KINDS = ("sigkill", "sigterm", "receiver-mode", "receiver-away", "disk-full", "db-crash")
+
+
+def schedule(seed: int, seconds: float, instances: int, flappers: list, wanderers: list, ordered: list,
+             postgres: bool) -> list[dict]:
+    rng = random.Random(seed)
+    long_run = seconds >= 1200
+    events = []
+
+    def every(kind: str, mean_gap: float, make):
+        t = rng.uniform(0.1, 0.3) * min(mean_gap, seconds)
+        while t < seconds * 0.9:
+            events.append({"at": t, "kind": kind, **make()})
+            t += rng.uniform(0.6, 1.4) * mean_gap
+
+    every("sigkill", 180 if long_run else seconds / 3,
+          lambda: {"instance": rng.randrange(instances), "pause": rng.uniform(0.5, 5)})
+    every("sigterm", 300 if long_run else seconds / 2,
+          lambda: {"instance": rng.randrange(instances), "pause": rng.uniform(0.5, 5)})
+    every("disk-full", 900 if long_run else seconds,
+          lambda: {"duration": rng.uniform(10, 30)})
+    if postgres:
+        every("db-crash", 480 if long_run else seconds / 1.5, lambda: {"pause": rng.uniform(1, 6)})
+    away = (60, 240) if long_run else (15, 30)
+    for key in wanderers:
+        every("receiver-away", 900 if long_run else seconds, lambda: {"endpoint": key, "duration": rng.uniform(*away)})
+    # Flappers change behaviour every few seconds; between them every mode comes up early in the run.
+    for index, key in enumerate(flappers):
+        t = rng.uniform(1, 5)
+        first = list(MODES[index % len(MODES):] + MODES[:index % len(MODES)])
+        while t < seconds:
+            mode = first.pop(0) if first else rng.choices(MODES, weights=(6, 2, 0.3, 1, 1, 1, 1, 1))[0]
+            events.append({"at": t, "kind": "receiver-mode", "endpoint": key, "mode": mode})
+            t += rng.uniform(4, 15)
+    for key in ordered:
+        t = rng.uniform(5, 20)
+        while t < seconds:
+            mode = rng.choices(("ok", "error", "reset", "timeout"), weights=(8, 1, 1, 1))[0]
+            events.append({"at": t, "kind": "receiver-mode", "endpoint": key, "mode": mode})
+            t += rng.uniform(5, 20)
+    return sorted(events, key=lambda event: event["at"])
+
+
+class Injector:
+    def __init__(self, instances, receivers: dict, volume, postgres, request_timeout: float):
+        self.instances = instances
+        self.receivers = receivers
+        self.volume = volume
+        self.postgres = postgres
+        self.request_timeout = request_timeout
+        self.done = []  # what was injected: the event, when it started and ended, and what it measured
+        self.tasks = set()
+
+    async def run(self, events: list[dict], started: float, stopping: asyncio.Event):
+        for event in events:
+            delay = started + event["at"] - time.time()
+            if delay > 0:
+                try:
+                    await asyncio.wait_for(stopping.wait(), timeout=delay)
+                    break
+                except asyncio.TimeoutError:
+                    pass
+            # Faults overlap (a receiver away while an instance restarts), so each runs on its own; the set keeps
+            # them referenced until they end, and `settle` waits for them.
+            task = asyncio.create_task(self.inject(dict(event)))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def settle(self):
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def inject(self, event: dict):
+        event["start"] = time.time()
+        kind = event["kind"]
+        if kind in ("sigkill", "sigterm"):
+            instance = self.instances[event["instance"]]
+            if instance.pid is None:
+                event["skipped"] = "instance already down"
+            else:
+                instance.signal(signal.SIGKILL if kind == "sigkill" else signal.SIGTERM, event["pause"])
+                exit_started = time.time()
+                while instance.process.poll() is None:
+                    await asyncio.sleep(0.05)
+                event["exit_seconds"] = time.time() - exit_started
+                await asyncio.sleep(event["pause"] + 0.3)
+                event["healthy_after_restart"] = await instance.wait_healthy()
+        elif kind == "receiver-mode":
+            self.receivers[event["endpoint"]].mode = event["mode"]
+        elif kind == "receiver-away":
+            receiver = self.receivers[event["endpoint"]]
+            await receiver.go_away()
+            await asyncio.sleep(event["duration"])
+            await receiver.come_back()
+        elif kind == "disk-full":
+            if not self.volume.mounted:
+                event["skipped"] = f"no volume of its own: {self.volume.why_not}"
+            else:
+                event["filled_bytes"] = await asyncio.to_thread(self.volume.fill)
+                await asyncio.sleep(event["duration"])
+                self.volume.release()
+        elif kind == "db-crash":
+            await asyncio.to_thread(self.postgres.crash, event["pause"])
+            while time.time() < self.postgres.down_until or not await asyncio.to_thread(self.postgres.running):
+                await asyncio.sleep(0.2)
+        event["end"] = time.time()
+        self.done.append(event)
