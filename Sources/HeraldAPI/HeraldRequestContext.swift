@@ -45,14 +45,36 @@ public struct HeraldRequestContext: RequestContext {
 /// Herald's application (the customer), not Hummingbird's server application.
 typealias Application = HeraldCore.Application
 
-/// The id of the message a request created, noted by the route for the middleware that ran it: the context travels
-/// down by value, so the answer comes back through this shared box.
+/// What an idempotent request created, noted by the route for the middleware that ran it (the context travels down by
+/// value, so the answer comes back through this shared box): the message's id, and whether the route kept its answer
+/// under the key itself, in the message's transaction (`IdempotentAnswer`), so the middleware need not.
 final class CreatedResource: Sendable {
-    private let value = Mutex<String?>(nil)
+    /// The request's idempotency key, as the store keeps it.
+    let idempotencyKey: String
+    private let value = Mutex<(id: String?, answerKept: Bool)>((nil, false))
 
-    func record(_ id: String) {
-        value.withLock { $0 = id }
+    init(idempotencyKey: String) {
+        self.idempotencyKey = idempotencyKey
     }
 
-    var id: String? { value.withLock { $0 } }
+    func record(_ id: String, answerKept: Bool = false) {
+        value.withLock { $0 = (id, answerKept) }
+    }
+
+    var id: String? { value.withLock { $0.id } }
+    var answerKept: Bool { value.withLock { $0.answerKept } }
+
+    /// The answer `response` (whose body is `body`) to keep with what the request stores, until the middleware's
+    /// retention ends.
+    func answer(_ response: Response, body: [UInt8], now: Timestamp) -> IdempotentAnswer {
+        IdempotentAnswer(
+            key: idempotencyKey,
+            response: StoredResponse(
+                status: response.status.code,
+                headers: response.headers.map { [$0.name.rawName, $0.value] },
+                body: body
+            ),
+            expiresAt: now.adding(seconds: IdempotencyMiddleware.retentionSeconds)
+        )
+    }
 }

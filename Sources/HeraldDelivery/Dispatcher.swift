@@ -37,6 +37,9 @@ public final class Dispatcher: Service {
     /// This process's own pacing of throttled requests.
     let pacing = Mutex(SendPacing())
     private let stopping = Atomic(false)
+    /// Failures in a row of claims, and of parking upkeep: logged per streak, and backed off (`FailureStreak`).
+    private let claimFailures = Mutex(FailureStreak())
+    private let upkeepFailures = Mutex(FailureStreak())
     private let idle = IdleWatch()
 
     public init(
@@ -101,7 +104,10 @@ public final class Dispatcher: Service {
                     }
                     await parkAndRelease(room: room, limit: limit, claimed: claimed)
                     idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount }, failed: failed)
-                    if claimed.count < limit || limit <= 0 {
+                    let backoff = max(claimFailures.withLock { $0.backoff }, upkeepFailures.withLock { $0.backoff })
+                    if backoff > .zero {
+                        await store.newWork.wait(timeout: backoff)
+                    } else if claimed.count < limit || limit <= 0 {
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
                 }
@@ -132,14 +138,37 @@ public final class Dispatcher: Service {
                 owner: owner,
                 room: room
             )
+            noteSuccess("claiming deliveries", in: claimFailures)
             return (tasks, false)
         } catch {
             // Cancelled at shutdown: nothing failed.
-            if !Task.isCancelled {
-                logger.error("claiming deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
-            }
+            if !Task.isCancelled { noteFailure("claiming deliveries", error, in: claimFailures) }
             return ([], true)
         }
+    }
+
+    /// Logs a failure of the loop's database work as its streak says: when it starts and once a minute after.
+    private func noteFailure(_ what: String, _ error: any Error, in streak: borrowing Mutex<FailureStreak>) {
+        switch streak.withLock({ $0.failed(at: ContinuousClock.now) }) {
+        case .started:
+            logger.error("\(what) failed; trying again with back-off", metadata: ["herald.error": "\(String(reflecting: error))"])
+        case .stillFailing(let failures):
+            logger.error(
+                "\(what) still failing",
+                metadata: ["herald.failures": "\(failures)", "herald.error": "\(String(reflecting: error))"]
+            )
+        case .quiet:
+            break
+        }
+    }
+
+    /// Ends a streak of failures, logging it when there was one.
+    private func noteSuccess(_ what: String, in streak: borrowing Mutex<FailureStreak>) {
+        guard let ended = streak.withLock({ $0.succeeded(at: ContinuousClock.now) }) else { return }
+        logger.notice(
+            "\(what) works again",
+            metadata: ["herald.failures": "\(ended.failures)", "herald.seconds": "\(ended.lasted.components.seconds)"]
+        )
     }
 
     /// Deliveries waiting for an endpoint beyond this many are parked while it is full (twice its cap, so an instance
@@ -174,10 +203,10 @@ public final class Dispatcher: Service {
                 let next = try await store.relistStrandedParked(after: cursor, limit: batch, now: clock.now())
                 parking.withLock { $0.strandedCursor = next ?? "" }
             }
+            // A pass with nothing to do says nothing about whether the database takes writes again.
+            if !toPark.isEmpty || !runDry.isEmpty || sweep { noteSuccess("parking or releasing deliveries", in: upkeepFailures) }
         } catch {
-            if !Task.isCancelled {
-                logger.error("parking or releasing deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
-            }
+            if !Task.isCancelled { noteFailure("parking or releasing deliveries", error, in: upkeepFailures) }
         }
     }
 

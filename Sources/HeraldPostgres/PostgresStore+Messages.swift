@@ -42,7 +42,8 @@ extension PostgresStore {
                 payload: message.payload,
                 candidates: candidates[message.appID] ?? []
             )
-            columns.append(message, targets: targets)
+            let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
+            columns.append(message, targets: targets, sealedAnswer: answer)
             ordered.formUnion(targets.ordered)
         }
         let statement = columns.bindings().prepared(Statements.MessagesFanOut.self)
@@ -132,8 +133,18 @@ struct MessageColumns {
     private var deliveryEndpoint: [String] = []
     private var feedMessage: [String] = []
     private var feedEndpoint: [String] = []
+    private var answerKey: [String] = []
+    private var answerMessage: [String] = []
+    private var answer: [ByteBuffer] = []
+    private var answerExpiresAt: [Int64] = []
 
-    mutating func append(_ message: Message, targets: EndpointMatching.Targets) {
+    mutating func append(_ message: Message, targets: EndpointMatching.Targets, sealedAnswer: [UInt8]?) {
+        if let kept = message.idempotentAnswer, let sealedAnswer {
+            answerKey.append(kept.key)
+            answerMessage.append(message.id)
+            answer.append(ByteBuffer(bytes: sealedAnswer))
+            answerExpiresAt.append(kept.expiresAt.milliseconds)
+        }
         let channelsText = JSONColumn.encode(message.channels)
         id.append(message.id)
         appID.append(message.appID)
@@ -181,6 +192,10 @@ struct MessageColumns {
         bindings.add(feedEndpoint)
         bindings.add(hasInbound)
         bindings.add(inbound)
+        bindings.add(answerKey)
+        bindings.add(answerMessage)
+        bindings.add(answer)
+        bindings.add(answerExpiresAt)
         return bindings
     }
 

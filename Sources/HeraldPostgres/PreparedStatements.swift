@@ -158,6 +158,13 @@ enum Statements {
                 WHERE target.deleted_at IS NULL AND NOT target.disabled AND target.url = '\(EndpointURL.poller)'
                 ORDER BY i.arrival
                 RETURNING 1
+            ),
+            -- An idempotent request's answer, kept in the same transaction as its message (IdempotentAnswer).
+            answered AS (
+                UPDATE idempotency_keys k SET state = 'completed', lock_until = NULL, response = a.response,
+                    resource_id = a.msg_id, expires_at = a.expires_at
+                FROM unnest($20::text[], $21::text[], $22::bytea[], $23::int8[]) AS a(key, msg_id, response, expires_at)
+                WHERE k.key = a.key AND a.msg_id IN (SELECT id FROM accepted)
             )
             SELECT 'counts' AS kind, NULL AS refused, (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
             UNION ALL

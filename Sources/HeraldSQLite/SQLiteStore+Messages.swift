@@ -9,7 +9,8 @@ extension SQLiteStore {
     func storeMessage(_ message: Message, onlyTo endpointID: String?) async throws {
         let queued: FanOut
         do {
-            queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID))
+            let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
+            queued = try await messages.submit(MessageWrite(message: message, onlyTo: endpointID, answer: answer))
         } catch let error as DatabaseError
             where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
@@ -49,6 +50,18 @@ extension SQLiteStore {
             ]
         )
         return FanOut(deliveries: 1, feedEntries: 0)
+    }
+
+    /// Completes the message's idempotency key with its sealed answer, inside the transaction that stores it.
+    static func keep(_ sealedAnswer: [UInt8], for message: Message, db: Database) throws {
+        guard let answer = message.idempotentAnswer else { return }
+        try db.executeCached(
+            sql: """
+                UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = ?, resource_id = ?, expires_at = ?
+                WHERE key = ?
+                """,
+            arguments: [Data(sealedAnswer), message.id, answer.expiresAt.milliseconds, answer.key]
+        )
     }
 
     /// Appends the message to a polling endpoint's feed (when `onlyIfPoller`, only if the endpoint is one); returns

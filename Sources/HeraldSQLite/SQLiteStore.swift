@@ -45,7 +45,9 @@ public final class SQLiteStore: HeraldStore {
         }
         try migrator.migrate(pool)
         self.messages = WriteBatcher(pool: pool, durable: true) { write, db in
-            try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
+            let queued = try SQLiteStore.insert(write.message, onlyTo: write.onlyTo, db: db)
+            if let answer = write.answer { try SQLiteStore.keep(answer, for: write.message, db: db) }
+            return queued
         }
         self.results = WriteBatcher(pool: pool, durable: false) { completion, db in
             try SQLiteStore.record(completion, db: db)
@@ -96,6 +98,8 @@ extension SQLiteStore {
 struct MessageWrite: Sendable {
     var message: Message
     var onlyTo: String?
+    /// The message's idempotent answer, sealed (`IdempotentAnswer`), kept in the same transaction.
+    var answer: [UInt8]?
 }
 
 /// What storing a message queued: deliveries to send and entries appended to polling endpoints' feeds.

@@ -252,6 +252,37 @@ import Testing
             #expect(try await store.claimIdempotencyKey("m", now: Self.now, lockUntil: lock) == .acquired)
         }
     }
+
+    /// Regression (found by the soak, issue #20): the answer was kept in a commit of its own after the message's, so a
+    /// `kill -9` between the two left the key unanswered and the client's retry under it stored the message again.
+    /// Now storing the message answers the key in the same transaction: nothing else needs to run for a retry to get
+    /// the replay — and a message refused for its event id answers nothing.
+    @Test(arguments: StoreBackend.all)
+    func aMessageAndItsIdempotentAnswerCommitTogether(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = Self.application()
+            try await store.createApplication(app)
+            let lock = Self.now.adding(seconds: 5)
+            let response = StoredResponse(status: 202, headers: [["content-type", "application/json"]], body: Array(#"{"id":"m"}"#.utf8))
+            #expect(try await store.claimIdempotencyKey("kept", now: Self.now, lockUntil: lock) == .acquired)
+            var message = Self.message(appID: app.id, eventID: "taken")
+            message.idempotentAnswer = IdempotentAnswer(key: "kept", response: response, expiresAt: Self.now.adding(seconds: 100))
+            try await store.createMessage(message)
+            // The request "died" here: no completeIdempotencyKey. A retry, even after the lock ran out, gets the replay.
+            #expect(
+                try await store.claimIdempotencyKey("kept", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6)) == .completed(response)
+            )
+            // Forgotten with its message's content, as an answer kept afterwards is.
+            try await store.expungeMessagePayload(appID: app.id, messageID: message.id)
+            #expect(try await store.claimIdempotencyKey("kept", now: Self.now, lockUntil: lock) == .acquired)
+
+            #expect(try await store.claimIdempotencyKey("refused", now: Self.now, lockUntil: lock) == .acquired)
+            var duplicate = Self.message(appID: app.id, eventID: "taken")
+            duplicate.idempotentAnswer = IdempotentAnswer(key: "refused", response: response, expiresAt: Self.now.adding(seconds: 100))
+            await #expect(throws: StorageError.self) { try await store.createMessage(duplicate) }
+            #expect(try await store.claimIdempotencyKey("refused", now: Self.now, lockUntil: lock) == .inProgress)
+        }
+    }
 }
 
 /// The delivery queue's contract, on every backend.

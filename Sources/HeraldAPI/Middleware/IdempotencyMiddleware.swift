@@ -48,7 +48,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let response: Response
         var context = context
-        let created = CreatedResource()
+        let created = CreatedResource(idempotencyKey: cacheKey)
         context.createdResource = created
         do {
             response = try await next(request, context)
@@ -60,6 +60,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             try await store.releaseIdempotencyKey(cacheKey)
             return response
         }
+        if created.answerKept { return response }
         let collector = BodyCollector()
         try await response.body.write(collector)
         let stored = StoredResponse(

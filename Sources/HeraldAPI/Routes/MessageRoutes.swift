@@ -52,6 +52,11 @@ struct MessageRoutes {
             payloadExpiresAt: now.adding(seconds: Int64(retentionDays) * 86_400),
             createdAt: now
         )
+        // The answer is known before the commit, so an idempotent request's is stored with the message (a crash
+        // between two commits would let a retry under the same key store the message twice).
+        let answerBody = JSONResponse.bytes(MessageOut(message, withContent: withContent, now: now))
+        let response = JSONResponse.make(bytes: answerBody, status: .accepted)
+        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
         // The commit and fan-out as a span of the request's trace; the message keeps it, so that its attempts, made
         // later, join the same trace.
         try await withSpan("herald.fan_out") { span in
@@ -59,11 +64,12 @@ struct MessageRoutes {
             span.attributes["herald.app.id"] = application.id
             var traced = message
             traced.traceParent = TraceParent.of(span.context)
+            traced.idempotentAnswer = answer
             try await environment.store.createMessage(traced)
         }
         environment.metrics.messagesAccepted.increment()
-        context.createdResource?.record(message.id)
-        return JSONResponse.make(MessageOut(message, withContent: withContent, now: now), status: .accepted)
+        context.createdResource?.record(message.id, answerKept: answer != nil)
+        return response
     }
 
     @Sendable func get(_ request: Request, context: HeraldRequestContext) async throws -> Response {

@@ -11,9 +11,13 @@ enum JSONResponse {
     }
 
     static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        make(bytes: bytes(value), status: status)
+    }
+
+    static func bytes(_ value: some JSONWritable) -> [UInt8] {
         var writer = JSONWriter()
         value.write(to: &writer)
-        return make(bytes: writer.bytes, status: status)
+        return writer.bytes
     }
 
     static func make(bytes: some Sequence<UInt8>, status: HTTPResponse.Status) -> Response {

@@ -14,6 +14,8 @@ public struct Message: Sendable, Hashable {
     /// For a message received from a source: the request's content type and the sender's headers (its payload is then
     /// the request's body, byte for byte, JSON or not).
     public var inbound: InboundEnvelope?
+    /// The answer to keep under the request's idempotency key with the message (not part of the message itself).
+    public var idempotentAnswer: IdempotentAnswer?
 
     public init(
         id: String,

@@ -45,3 +45,18 @@ public protocol IdempotencyStore: Sendable {
     /// Forgets the key (the request failed, so a retry must run again).
     func releaseIdempotencyKey(_ key: String) async throws
 }
+
+/// A message's 2xx answer, kept under the request's idempotency key **in the transaction that stores the message**:
+/// kept afterwards, a crash between the two commits would leave the key unanswered and let a retry under it store the
+/// message a second time.
+public struct IdempotentAnswer: Sendable, Hashable {
+    public var key: String
+    public var response: StoredResponse
+    public var expiresAt: Timestamp
+
+    public init(key: String, response: StoredResponse, expiresAt: Timestamp) {
+        self.key = key
+        self.response = response
+        self.expiresAt = expiresAt
+    }
+}
