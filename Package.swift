@@ -293,6 +293,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldAPI", "HeraldTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -37,7 +37,7 @@ public final class Dispatcher: Service {
     /// This process's own pacing of throttled requests.
     let pacing = Mutex(SendPacing())
     private let stopping = Atomic(false)
-    /// Failures in a row of claims, and of parking upkeep: logged per streak, and backed off (`FailureStreak`).
+    /// Failures in a row of claims (backed off) and of parking upkeep, each logged per streak (`FailureStreak`).
     private let claimFailures = Mutex(FailureStreak())
     private let upkeepFailures = Mutex(FailureStreak())
     private let idle = IdleWatch()
@@ -104,7 +104,9 @@ public final class Dispatcher: Service {
                     }
                     await parkAndRelease(room: room, limit: limit, claimed: claimed)
                     idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount }, failed: failed)
-                    let backoff = max(claimFailures.withLock { $0.backoff }, upkeepFailures.withLock { $0.backoff })
+                    // Claims run every pass with room, so their streak ends as soon as the database takes writes
+                    // again; parking upkeep runs only when there is some to do, so its streak does not hold the loop.
+                    let backoff = claimFailures.withLock { $0.backoff }
                     if backoff > .zero {
                         await store.newWork.wait(timeout: backoff)
                     } else if claimed.count < limit || limit <= 0 {

@@ -31,8 +31,11 @@ public final class PostgresStore: HeraldStore, Service {
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
     let results = StatementBatcher<RoutineResult, Void>(maxBatch: 256)
-    /// Group commit of accepted messages (with their fan-out): up to 256, and 16 MiB of payloads, per statement.
-    let messages = StatementBatcher<Message, Bool>(maxBatch: 256, maxWeight: 16 << 20) { $0.payload?.count ?? 0 }
+    /// Group commit of accepted messages (with their fan-out): up to 256, and 16 MiB of payloads (and the idempotent
+    /// answers that repeat them), per statement.
+    let messages = StatementBatcher<Message, Bool>(maxBatch: 256, maxWeight: 16 << 20) {
+        ($0.payload?.count ?? 0) + ($0.idempotentAnswer?.response.body.count ?? 0)
+    }
     /// Token revocation lookups (one per API request when instances share the database), read together.
     let revocationLookups = StatementBatcher<[String], Bool>(maxBatch: 256)
     /// Application lookups (one per API request naming an application), read together.

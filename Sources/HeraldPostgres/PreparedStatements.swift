@@ -160,11 +160,16 @@ enum Statements {
                 RETURNING 1
             ),
             -- An idempotent request's answer, kept in the same transaction as its message (IdempotentAnswer).
+            -- Inserted again if a claim swept the key meanwhile (its lock ran out); one row per key, or PostgreSQL
+            -- refuses to change a row twice in one statement.
             answered AS (
-                UPDATE idempotency_keys k SET state = 'completed', lock_until = NULL, response = a.response,
-                    resource_id = a.msg_id, expires_at = a.expires_at
+                INSERT INTO idempotency_keys (key, state, lock_until, response, resource_id, expires_at)
+                SELECT DISTINCT ON (a.key) a.key, 'completed', NULL::int8, a.response, a.msg_id, a.expires_at
                 FROM unnest($20::text[], $21::text[], $22::bytea[], $23::int8[]) AS a(key, msg_id, response, expires_at)
-                WHERE k.key = a.key AND a.msg_id IN (SELECT id FROM accepted)
+                WHERE a.msg_id IN (SELECT id FROM accepted)
+                ORDER BY a.key, a.msg_id
+                ON CONFLICT (key) DO UPDATE SET state = 'completed', lock_until = NULL, response = excluded.response,
+                    resource_id = excluded.resource_id, expires_at = excluded.expires_at
             )
             SELECT 'counts' AS kind, NULL AS refused, (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
             UNION ALL

@@ -52,15 +52,18 @@ extension SQLiteStore {
         return FanOut(deliveries: 1, feedEntries: 0)
     }
 
-    /// Completes the message's idempotency key with its sealed answer, inside the transaction that stores it.
+    /// Completes the message's idempotency key with its sealed answer, inside the transaction that stores it — inserting
+    /// the key again if a claim swept it meanwhile (its 5 s lock ran out while the request waited for the disk).
     static func keep(_ sealedAnswer: [UInt8], for message: Message, db: Database) throws {
         guard let answer = message.idempotentAnswer else { return }
         try db.executeCached(
             sql: """
-                UPDATE idempotency_keys SET state = 'completed', lock_until = NULL, response = ?, resource_id = ?, expires_at = ?
-                WHERE key = ?
+                INSERT INTO idempotency_keys (key, state, lock_until, response, resource_id, expires_at)
+                VALUES (?, 'completed', NULL, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET state = 'completed', lock_until = NULL, response = excluded.response,
+                    resource_id = excluded.resource_id, expires_at = excluded.expires_at
                 """,
-            arguments: [Data(sealedAnswer), message.id, answer.expiresAt.milliseconds, answer.key]
+            arguments: [answer.key, Data(sealedAnswer), message.id, answer.expiresAt.milliseconds]
         )
     }
 

@@ -230,4 +230,12 @@ import Testing
         #expect(claimed.count == 3)
         #expect(claimed.allSatisfy { $0.endpointID == first.id })
     }
+
+    /// A full disk, an I/O error or a busy database is "not now" (the API answers 503), a constraint is not.
+    @Test func sqlitesNotNowAnswersAreTransient() {
+        #expect(DatabaseError(resultCode: .SQLITE_FULL).isTransient)
+        #expect(DatabaseError(resultCode: .SQLITE_IOERR).isTransient)
+        #expect(DatabaseError(resultCode: .SQLITE_BUSY).isTransient)
+        #expect(!DatabaseError(resultCode: .SQLITE_CONSTRAINT).isTransient)
+    }
 }

@@ -276,6 +276,16 @@ import Testing
             try await store.expungeMessagePayload(appID: app.id, messageID: message.id)
             #expect(try await store.claimIdempotencyKey("kept", now: Self.now, lockUntil: lock) == .acquired)
 
+            // A request slower than its lock: another claim sweeps its key meanwhile; the answer still lands.
+            #expect(try await store.claimIdempotencyKey("slow", now: Self.now, lockUntil: lock) == .acquired)
+            #expect(try await store.claimIdempotencyKey("other", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6)) == .acquired)
+            var slow = Self.message(appID: app.id)
+            slow.idempotentAnswer = IdempotentAnswer(key: "slow", response: response, expiresAt: lock.adding(seconds: 100))
+            try await store.createMessage(slow)
+            #expect(
+                try await store.claimIdempotencyKey("slow", now: lock.adding(seconds: 2), lockUntil: lock.adding(seconds: 7)) == .completed(response)
+            )
+
             #expect(try await store.claimIdempotencyKey("refused", now: Self.now, lockUntil: lock) == .acquired)
             var duplicate = Self.message(appID: app.id, eventID: "taken")
             duplicate.idempotentAnswer = IdempotentAnswer(key: "refused", response: response, expiresAt: Self.now.adding(seconds: 100))

@@ -70,6 +70,8 @@ enum ErrorResponses {
                     return .badRequest(error.body ?? error.status.reasonPhrase)
                 }
             }
+        case let error as any TransientStorageFailure where error.isTransient:
+            return .unavailable("The database is unavailable; try again shortly")
         default:
             break
         }

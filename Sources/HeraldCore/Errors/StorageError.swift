@@ -16,3 +16,10 @@ public enum StorageError: Error, Sendable, Hashable {
         case sourceUID
     }
 }
+
+/// A storage driver's error that may say the database cannot take the request now — its disk full, busy, an I/O
+/// error — rather than that the request is at fault: the API answers it with a 503 like `StorageError.unavailable`,
+/// never a 500 (a full disk answered 500 in the soak, issue #20). Backends conform their driver's error type.
+public protocol TransientStorageFailure: Error {
+    var isTransient: Bool { get }
+}
