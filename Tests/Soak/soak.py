@@ -64,6 +64,7 @@ async def main() -> int:
     retention = args.retention or ("20m" if args.minutes >= 30 else None)
     command = "scripts/soak " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     workdir = tempfile.mkdtemp(prefix="herald-soak.")
+    os.chmod(workdir, 0o755)  # PostgreSQL runs as `postgres` and must reach its data below
     volume = Volume(os.path.join(workdir, "db"), 1536)
     postgres = None
     try:
