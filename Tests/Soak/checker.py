@@ -2,6 +2,7 @@
 the live streams and the public API only — never Herald's database."""
 
 import asyncio
+import time
 from collections import defaultdict
 
 import httpx
@@ -11,12 +12,13 @@ SUCCESS, PENDING, FAIL, SENDING = 0, 1, 2, 3
 
 
 class Checker:
-    def __init__(self, tenants, load, receiver_log: list, operator, instances):
+    def __init__(self, tenants, load, receiver_log: list, operator, instances, retention_seconds: float | None):
         self.tenants = tenants
         self.load = load
         self.receiver_log = receiver_log
         self.operator = operator
         self.instances = instances
+        self.retention_seconds = retention_seconds
         self.resolved = {}  # (seq, endpoint key) -> how it ended
         self.violations = defaultdict(list)
 
@@ -62,6 +64,12 @@ class Checker:
             if not undelivered:
                 continue
             destinations = await self.destinations(client, sent)
+            if destinations == "deleted":
+                # Retention deleted it (it had ended: retention keeps messages with deliveries still waiting)
+                # before an audit saw how; counted, not judged.
+                for endpoint in undelivered:
+                    self.resolved[(sent.seq, endpoint.key)] = "ended, then deleted by retention before judged"
+                continue
             if destinations is None:
                 open_pairs += len(undelivered)
                 continue
@@ -105,13 +113,13 @@ class Checker:
                     open_pairs += 1
         return open_pairs
 
-    async def destinations(self, client: httpx.AsyncClient, sent) -> dict | None:
+    async def destinations(self, client: httpx.AsyncClient, sent) -> dict | str | None:
         found = await self.get(client, sent, f"/msg/{sent.msg_id}/endpoint", {"limit": "250"})
-        return None if found is None else {item["id"]: item["status"] for item in found}
+        return found if found is None or found == "deleted" else {item["id"]: item["status"] for item in found}
 
     async def attempts(self, client: httpx.AsyncClient, sent, endpoint) -> int | None:
         found = await self.get(client, sent, f"/attempt/msg/{sent.msg_id}", {"endpoint_id": endpoint.id, "limit": "50"})
-        return None if found is None else len(found)
+        return None if found is None or found == "deleted" else len(found)
 
     async def get(self, client: httpx.AsyncClient, sent, path: str, params: dict) -> list | None:
         """A list route of the message's application, from whichever instance answers; None if none did."""
@@ -125,6 +133,9 @@ class Checker:
                 continue
             if response.status_code == 200:
                 return response.json()["data"]
+            if response.status_code == 404 and self.retention_seconds is not None \
+                    and time.time() - sent.answered_at > self.retention_seconds:
+                return "deleted"
             if response.status_code == 404:
                 self.violations["accepted message missing"].append(f"msg {sent.msg_id} (seq {sent.seq}): 404 on {path}")
                 return []

@@ -121,7 +121,7 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
             apps = [app for app in tenants.apps if app.org == org]
             streams.append(LiveStream(f"dashboard {org}", apps[0].token, {app.id for app in apps}, instances))
         operator = Operator(tenants, instances)
-        checker = Checker(tenants, load, receiver_log, operator, instances)
+        checker = Checker(tenants, load, receiver_log, operator, instances, duration_seconds(retention))
         injector = Injector(instances, receivers, volume, postgres, REQUEST_TIMEOUT)
         sampler = Sampler(instances, database_size)
 
@@ -201,14 +201,24 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         return 1 if report["failed"] else 0
 
 
+def duration_seconds(text: str | None) -> float | None:
+    """`20m`, `12h`, `30s`, `90d` (HERALD_RETENTION's form) in seconds."""
+    if not text:
+        return None
+    return float(text[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[text[-1]]
+
+
 async def audit_while_running(checker, client, stopping: asyncio.Event, retention: bool):
-    """With retention on, old messages are deleted during the run: each is judged well before that (5 minutes after
-    it was sent, again until it is settled)."""
-    while retention and not stopping.is_set():
+    """With retention on, old messages are deleted during the run: each is judged well before that (a quarter of
+    the retention, at most 5 minutes, after it was sent, and every minute after until it is settled)."""
+    if not retention:
+        return
+    age = min(300, checker.retention_seconds / 4)
+    while not stopping.is_set():
         try:
-            await asyncio.wait_for(stopping.wait(), timeout=60)
+            await asyncio.wait_for(stopping.wait(), timeout=min(60, age))
         except asyncio.TimeoutError:
-            await checker.audit(client, final=False, end=time.time(), before=time.time() - 300)
+            await checker.audit(client, final=False, end=time.time(), before=time.time() - age)
 
 
 if __name__ == "__main__":
