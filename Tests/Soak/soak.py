@@ -65,7 +65,9 @@ async def main() -> int:
     command = "scripts/soak " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     workdir = tempfile.mkdtemp(prefix="herald-soak.")
     os.chmod(workdir, 0o755)  # PostgreSQL runs as `postgres` and must reach its data below
-    volume = Volume(os.path.join(workdir, "db"), 1536)
+    # Room for an hour at the default rate with 20 minutes' retention, PostgreSQL's WAL included (the first 60-minute
+    # run on PostgreSQL had 850 MB after 24 minutes); filled to the last byte by the disk-full faults all the same.
+    volume = Volume(os.path.join(workdir, "db"), 4096)
     postgres = None
     try:
         if args.backend == "postgres":
