@@ -20,15 +20,26 @@ class Checker:
         self.instances = instances
         self.retention_seconds = retention_seconds
         self.resolved = {}  # (seq, endpoint key) -> how it ended
+        self.answered = set()  # (seq, endpoint key) answered 2xx, from entries old enough to be final
+        self.final_up_to = 0
         self.violations = defaultdict(list)
 
-    def delivered(self) -> dict:
-        """(seq, endpoint key) -> times a 2xx was written in full."""
-        found = defaultdict(list)
-        for entry in self.receiver_log:
+    def refresh(self):
+        """Reads the receivers' log as far as it is final: an entry is, 30 s after its request arrived (the longest a
+        receiver holds one), so each entry is read once and only the last 30 s again (`was_answered`)."""
+        log, now = self.receiver_log, time.time()
+        while self.final_up_to < len(log) and log[self.final_up_to]["at"] <= now - 30:
+            entry = log[self.final_up_to]
+            self.final_up_to += 1
             if entry.get("complete") and entry.get("seq") is not None:
-                found[(entry["seq"], entry["endpoint"])].append(entry["at"])
-        return found
+                self.answered.add((entry["seq"], entry["endpoint"]))
+
+    def was_answered(self, key: tuple) -> bool:
+        """Whether the receiver answered (seq, endpoint key) with a 2xx."""
+        if key in self.answered:
+            return True
+        return any(entry.get("complete") and (entry.get("seq"), entry["endpoint"]) == key
+                   for entry in self.receiver_log[self.final_up_to:])
 
     def disabled_spans(self, end: float) -> dict:
         """Per endpoint, the spans in which a 410 had (or may have) disabled it: from the answer to the operator's
@@ -46,7 +57,7 @@ class Checker:
     async def audit(self, client: httpx.AsyncClient, final: bool, end: float, before: float = float("inf")) -> int:
         """Resolves every (accepted message sent before `before`, matching endpoint) not yet resolved; returns how many
         remain open."""
-        delivered = self.delivered()
+        self.refresh()
         spans = self.disabled_spans(end)
         open_pairs = 0
         for sent in self.load.sent:
@@ -57,7 +68,7 @@ class Checker:
                 continue
             undelivered = []
             for endpoint in pending:
-                if delivered.get((sent.seq, endpoint.key)):
+                if self.was_answered((sent.seq, endpoint.key)):
                     self.resolved[(sent.seq, endpoint.key)] = "delivered"
                 else:
                     undelivered.append(endpoint)
@@ -97,8 +108,7 @@ class Checker:
                         self.resolved[key] = "failed without an attempt"
                 elif state == SUCCESS:
                     # Delivered while this audit ran, most likely: the receiver's log says.
-                    if any(entry.get("complete") and entry.get("seq") == sent.seq and entry["endpoint"] == endpoint.key
-                           for entry in self.receiver_log):
+                    if self.was_answered(key):
                         self.resolved[key] = "delivered"
                     elif final:
                         self.violations["success without receipt"].append(
@@ -142,8 +152,8 @@ class Checker:
             await asyncio.sleep(0.2)
         return None
 
-    def check_receivers(self) -> dict:
-        """Signatures, tenants, messages never accepted, duplicates."""
+    def check_receivers(self):
+        """Signatures, tenants, messages never accepted or stored twice, filters."""
         by_seq = {sent.seq: sent for sent in self.load.sent}
         endpoints = {endpoint.key: endpoint for endpoint in self.tenants.endpoints}
         for entry in self.receiver_log:
@@ -164,23 +174,30 @@ class Checker:
                                                        f"answered as {sent.msg_id}")
             if not endpoint.matches(sent):
                 self.violations["delivered against the filters"].append(f"seq {sent.seq} reached {entry['endpoint']}")
-        return self.delivered()
 
-    def duplicates(self, delivered: dict, faults: list) -> dict:
-        """Pairs delivered more than once, told apart by whether a fault that can explain them came just after the
-        first delivery (the result it had not yet recorded)."""
+    def duplicates(self, faults: list, request_timeout: float) -> dict:
+        """Pairs answered 2xx more than once, by what explains the repeat: a fault just after the first answer (the
+        result Herald had not yet recorded), or a first answer that came too late — its status line out only when
+        Herald's request timeout was (nearly) over, as a slow body or a receiver short of CPU gives — so that Herald
+        counted a timeout and retried. Anything else is unexplained."""
         windows = [(event["start"], event.get("end", event["start"]) + 2) for event in faults
                    if event["kind"] in ("sigkill", "sigterm", "db-crash", "disk-full") and "skipped" not in event]
-        explained, unexplained = 0, []
-        for (seq, key), times in delivered.items():
-            if len(times) < 2:
+        answers = defaultdict(list)
+        for entry in self.receiver_log:
+            if entry.get("complete") and entry.get("seq") is not None:
+                answers[(entry["seq"], entry["endpoint"])].append(entry)
+        at_fault, late, unexplained = 0, 0, []
+        for (seq, key), entries in answers.items():
+            if len(entries) < 2:
                 continue
-            first = min(times)
-            if any(start - 30 <= first <= stop for start, stop in windows):
-                explained += len(times) - 1
+            first = min(entries, key=lambda entry: entry["at"])
+            if any(start - 30 <= first["at"] <= stop for start, stop in windows):
+                at_fault += len(entries) - 1
+            elif first["mode"] == "drip-slow" or first.get("answered", first["at"]) - first["at"] >= request_timeout - 0.5:
+                late += len(entries) - 1
             else:
-                unexplained.append(f"seq {seq} to {key} {len(times)} times")
-        return {"at a fault": explained, "unexplained": unexplained}
+                unexplained.append(f"seq {seq} to {key} {len(entries)} times (first answer: {first['mode']})")
+        return {"at a fault": at_fault, "after a late answer": late, "unexplained": unexplained}
 
     def check_pollers(self, pollers) -> dict:
         summary = {}

@@ -110,6 +110,7 @@ class Receiver:
         writer.write((head + "\r\n").encode())
         try:
             await writer.drain()
+            entry["answered"] = time.time()
             # The answer is given once its status line is out: a receiver that said 200 has taken the webhook, even
             # if the sender stops reading the rest (a slow body outlasting its timeout).
             entry["complete"] = 200 <= status < 300

@@ -173,8 +173,8 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
 
-        delivered = checker.check_receivers()
-        duplicates = checker.duplicates(delivered, injector.done)
+        checker.check_receivers()
+        duplicates = checker.duplicates(injector.done, REQUEST_TIMEOUT)
         poller_reads = checker.check_pollers(pollers)
         checker.check_fifo()
         checker.check_live(streams)
@@ -189,6 +189,8 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         # The raw material stays with the instances' logs, for whoever investigates a failure.
         with open(os.path.join(workdir, "receiver-log.jsonl"), "w") as handle:
             handle.writelines(json.dumps(entry) + "\n" for entry in receiver_log)
+        with open(os.path.join(workdir, "faults.jsonl"), "w") as handle:
+            handle.writelines(json.dumps(event) + "\n" for event in injector.done)
         with open(os.path.join(workdir, "sent.jsonl"), "w") as handle:
             handle.writelines(json.dumps({**vars(sent), "app": sent.app.id}) + "\n" for sent in load.sent)
         text = markdown(report)
