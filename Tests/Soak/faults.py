@@ -13,8 +13,11 @@ KINDS = ("sigkill", "sigterm", "receiver-mode", "receiver-away", "disk-full", "d
 
 
 def schedule(seed: int, seconds: float, instances: int, flappers: list, wanderers: list, ordered: list,
-             postgres: bool) -> list[dict]:
+             postgres: bool, spare_first: bool = False) -> list[dict]:
+    """With `spare_first` (and several instances), instance 0 is never stopped: one process lives the whole run, so
+    its memory curve can show a slow leak that restarts would hide."""
     rng = random.Random(seed)
+    first_target = 1 if spare_first and instances > 1 else 0
     long_run = seconds >= 1200
     events = []
 
@@ -25,9 +28,9 @@ def schedule(seed: int, seconds: float, instances: int, flappers: list, wanderer
             t += rng.uniform(0.6, 1.4) * mean_gap
 
     every("sigkill", 180 if long_run else seconds / 3,
-          lambda: {"instance": rng.randrange(instances), "pause": rng.uniform(0.5, 5)})
+          lambda: {"instance": rng.randrange(first_target, instances), "pause": rng.uniform(0.5, 5)})
     every("sigterm", 300 if long_run else seconds / 2,
-          lambda: {"instance": rng.randrange(instances), "pause": rng.uniform(0.5, 5)})
+          lambda: {"instance": rng.randrange(first_target, instances), "pause": rng.uniform(0.5, 5)})
     every("disk-full", 900 if long_run else seconds,
           lambda: {"duration": rng.uniform(10, 30)})
     if postgres:

@@ -48,6 +48,8 @@ def arguments():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=30, help="messages per second, bursts aside")
     parser.add_argument("--instances", type=int, help="Herald instances (default 1 on SQLite, 2 on PostgreSQL)")
+    parser.add_argument("--spare-first", action="store_true",
+                        help="never stop instance 0 (with --instances 2 or more): its memory shows a whole run")
     parser.add_argument("--orgs", type=int, default=3)
     parser.add_argument("--apps-per-org", type=int, default=2)
     parser.add_argument("--retention", help="HERALD_RETENTION (default 20m for runs of 30 minutes or more)")
@@ -115,7 +117,8 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         events = schedule(args.seed, seconds, len(instances),
                           [e.key for e in tenants.endpoints if e.role == "flapper"],
                           [e.key for e in tenants.endpoints if e.role == "wanderer"],
-                          [e.key for e in tenants.endpoints if e.role == "ordered"], postgres is not None)
+                          [e.key for e in tenants.endpoints if e.role == "ordered"], postgres is not None,
+                          args.spare_first)
         load = Load(tenants, instances, args.rate, args.seed)
         pollers = [PollingConsumer(app, instances) for app in tenants.apps]
         streams = [LiveStream(f"portal {app.id}", app.portal_token, {app.id}, instances) for app in tenants.apps]
