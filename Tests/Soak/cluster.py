@@ -146,10 +146,15 @@ class Instance:
         self.process = None
         self.planned_until = None
         self.unplanned_exits = []
+        # Herald on PostgreSQL refuses to start while the database is unreachable (by design: it fails fast and its
+        # supervisor starts it again); such exits are counted apart, not as crashes.
+        self.refused_starts = []
         self.starts = []
+        self.log_offset = 0
 
     def start(self):
         log = open(self.log_path, "ab")
+        self.log_offset = log.tell()
         self.process = subprocess.Popen(
             [self.binary, "serve", "--database", self.database, "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=log, stderr=log)
@@ -188,8 +193,13 @@ class Instance:
             if self.process is None or self.process.poll() is None:
                 continue
             if self.planned_until is None:
-                code = self.process.returncode
-                self.unplanned_exits.append({"at": time.time(), "code": code})
+                exit_ = {"at": time.time(), "code": self.process.returncode}
+                with open(self.log_path, "rb") as log:
+                    log.seek(self.log_offset)
+                    said = log.read().decode(errors="replace")
+                started_at = self.starts[-1] if self.starts else 0
+                refused = "Error: unavailable" in said and time.time() - started_at < 30
+                (self.refused_starts if refused else self.unplanned_exits).append(exit_)
                 self.planned_until = time.time() + 1
             if time.time() < self.planned_until:
                 continue

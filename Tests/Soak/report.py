@@ -42,6 +42,7 @@ def summary(*, args, command, started, load_end, drained, instances, postgres, v
         "receiver modes": dict(modes), "endpoints re-enabled by the operator": len(operator.enabled_again),
         "recoveries": {kind: describe(entries) for kind, entries in recoveries.items()},
         "instance starts": {i.name: len(i.starts) for i in instances},
+        "starts refused, database unreachable": sum(len(i.refused_starts) for i in instances),
         "unplanned exits": {i.name: i.unplanned_exits for i in instances if i.unplanned_exits},
         "postgres unplanned exits": postgres.unplanned_exits if postgres else None,
         "resources": sampler.trend(started, warm_up=min(300, (load_end - started) / 4)),
@@ -77,10 +78,11 @@ def markdown(report: dict) -> str:
         ("receiver modes", report["receiver modes"]),
         ("endpoints re-enabled after a 410", report["endpoints re-enabled by the operator"]),
         ("instance starts", report["instance starts"]),
+        ("starts refused while the database was unreachable", report["starts refused, database unreachable"]),
         ("unplanned exits", report["unplanned exits"] or "none"),
     ]
     if report["postgres unplanned exits"] is not None:
-        rows.append(("PostgreSQL exits not injected", report["postgres unplanned exits"]))
+        rows.append(("PostgreSQL exits not injected, and failed starts", report["postgres unplanned exits"]))
     for name, value in rows:
         lines.append(f"| {name} | {flat(value)} |")
     lines += ["", "| recovery | count | fault lasted (median / max s) | instance healthy after restart | first 202 "
