@@ -42,15 +42,8 @@ public final class PostgresStore: HeraldStore, Service {
     let applicationLookups = StatementBatcher<ApplicationLookup, Application?>(maxBatch: 256)
     private let readiness = Readiness()
     private let listening = Atomic<Bool>(false)
-    /// Whether the last operation found the database unreachable (so an outage is logged once, and its end too).
-    private let unreachable = Atomic<Bool>(false)
-    /// When the database last came back, and how many times it did. An operation that started before the last return
-    /// and failed after it, or any that failed in the `recoveryGrace` after it, met a connection the outage broke
-    /// (pooled before it, used after it), not a new outage: it answers 503 without being logged as one. (A new outage
-    /// that starts inside the grace is logged when its failures outlast it.)
-    private let lastRecovery = Mutex<ContinuousClock.Instant?>(nil)
-    private let recoveries = Atomic<Int>(0)
-    static let recoveryGrace = Duration.seconds(10)
+    /// Whether an outage is news (logged once when it starts, once when it ends).
+    private let outages = OutageJudge()
     private let notificationsReceived = Atomic<Int>(0)
     /// The start check's notification while it is awaited (`NotificationCheck`); other instances' checks pass by.
     let awaitedCheck = Mutex<String?>(nil)
@@ -196,20 +189,16 @@ extension PostgresStore {
         timeout: Duration? = nil,
         _ operation: @escaping @Sendable (PostgresClient) async throws -> T
     ) async throws -> T {
-        let recoveriesAtStart = recoveries.load(ordering: .relaxed)
+        let start = ContinuousClock.now
         do {
             let value = try await watchdog.withDeadline(timeout ?? operationTimeout) { try await operation(self.client) }
-            if unreachable.load(ordering: .relaxed), unreachable.exchange(false, ordering: .relaxed) {
-                lastRecovery.withLock { $0 = .now }
-                recoveries.add(1, ordering: .relaxed)
+            if outages.succeeded(startedAt: start) {
                 logger.notice("PostgreSQL is reachable again")
             }
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if translated as? StorageError == .unavailable, recoveries.load(ordering: .relaxed) == recoveriesAtStart, !justRecovered(),
-                !unreachable.exchange(true, ordering: .relaxed)
-            {
+            if translated as? StorageError == .unavailable, outages.failedUnreachable(startedAt: start) {
                 logger.error(
                     "PostgreSQL is unreachable; requests answer 503 until it is back",
                     metadata: ["herald.error": "\(String(reflecting: error))"]
@@ -246,11 +235,6 @@ extension PostgresStore {
 
     static func unavailable(_ error: any Error) -> StorageError {
         .unavailable
-    }
-
-    /// Whether the database came back less than `recoveryGrace` ago.
-    private func justRecovered() -> Bool {
-        lastRecovery.withLock { recovered in recovered.map { ContinuousClock.now - $0 < Self.recoveryGrace } ?? false }
     }
 
     /// Whether a batch's failure may be one entry's fault, so the batch is worth running again entry by entry: a value

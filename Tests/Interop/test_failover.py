@@ -175,4 +175,8 @@ def test_a_killed_primary_loses_no_accepted_message():
         assert not hangs, f"{len(hangs)} requests got no answer within 30 s"
         # The outage is logged once when it starts and once when it ends (connections the kill broke, failing just after
         # the switch, are not a second outage).
-        assert figures["outage_logged"] == 1 and figures["end_logged"] == 1, figures
+        outage_lines = [line for line in log.splitlines() if "PostgreSQL is" in line]
+        assert figures["outage_logged"] == 1 and figures["end_logged"] == 1, (
+            f"killed at {time.strftime('%H:%M:%S', time.gmtime(killed_at))}.{int(killed_at % 1 * 1000):03d} UTC; "
+            + "\n".join(outage_lines)
+        )
