@@ -23,7 +23,7 @@ extension Bench {
                     var endpoints: [String] = []
                     for _ in 0..<8 {
                         let created = try await load.call(.POST, "/api/v1/app/noisy/endpoint", body: #"{"url":"\#(receiverURL)/slow"}"#)
-                        endpoints.append(LoadGenerator.messageID(in: .init(bytes: created)))
+                        endpoints.append(LoadGenerator.id(in: .init(bytes: created)))
                     }
                     for _ in 0..<8 {
                         let message = try await load.sendMessage(app: "noisy")

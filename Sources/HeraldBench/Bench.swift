@@ -4,7 +4,7 @@ import Histogram
 
 /// What `herald bench` measures.
 public enum BenchScenario: String, CaseIterable, Sendable {
-    case ingest, e2e, fanout, backlog, isolation, noisy, retention, throttle, inbound
+    case ingest, e2e, fanout, backlog, isolation, noisy, retention, throttle, inbound, ordered
 }
 
 /// How `herald bench` runs.
@@ -88,6 +88,7 @@ public struct Bench: Sendable {
                 case .retention: figures = try await retentionSoak(receiverURL)
                 case .throttle: figures = try await throttle(receiverURL)
                 case .inbound: figures = try await inbound()
+                case .ordered: figures = try await ordered(receiverURL)
                 }
                 progress("\(scenario.rawValue): done")
                 results.append((scenario, figures))

@@ -67,11 +67,11 @@ struct LoadGenerator: Sendable {
         guard response.status == .accepted else {
             throw BenchError("message create answered \(response.status.code): \(String(buffer: body))")
         }
-        return Self.messageID(in: body)
+        return Self.id(in: body)
     }
 
-    /// The `id` of a MessageOut, found without decoding the whole object.
-    static func messageID(in body: ByteBuffer) -> String {
+    /// The `id` of a created resource (a MessageOut, an EndpointOut), found without decoding the whole object.
+    static func id(in body: ByteBuffer) -> String {
         let text = String(buffer: body)
         guard let range = text.range(of: #""id":""#) else { return "" }
         let rest = text[range.upperBound...]

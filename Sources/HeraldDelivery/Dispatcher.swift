@@ -315,6 +315,9 @@ public final class Dispatcher: Service {
                 now: clock.now(),
                 disableAfterSeconds: settings.disableAfterSeconds
             )
+            // An ordered endpoint's next delivery falls due only now that this result is recorded: claim it at once,
+            // not at the next poll (one delivery a poll interval, otherwise, for an endpoint that is sent nothing else).
+            if task.policy.isOrdered { store.newWork.signal() }
             if effects.endpointDisabled != nil { metrics.endpointsDisabled.increment() }
             await report(task, result: result, effects: effects)
         } catch {

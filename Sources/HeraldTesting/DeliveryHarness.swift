@@ -113,12 +113,13 @@ public struct DeliveryHarness: Sendable {
     /// Runs a dispatcher for the duration of `body`.
     public func withDispatcher<T: Sendable>(
         operational: OperationalWebhooks? = nil,
+        queue: (any DeliveryQueue)? = nil,
         _ body: @Sendable (Dispatcher) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "dispatcher")
         logger.logLevel = .warning
         let dispatcher = Dispatcher(
-            store: store,
+            store: queue ?? store,
             settings: settings,
             clock: clock,
             operational: operational,

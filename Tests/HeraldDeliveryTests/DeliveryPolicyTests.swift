@@ -108,4 +108,27 @@ import Testing
             #expect(order == [sent[0], sent[0], sent[1], sent[2], sent[2], sent[3], sent[4]])
         }
     }
+
+    /// Each result makes the next delivery due, and the dispatcher claims it then — not at its next poll. With a poll
+    /// an hour long and results slower to record than a claim (as on PostgreSQL), an ordered endpoint sent nothing
+    /// else still gets its whole queue. (The soak found ordered endpoints on PostgreSQL going at the pace of whatever
+    /// else woke the dispatcher: 3.5 deliveries a second.)
+    @Test func eachResultLetsTheNextOrderedDeliveryGoWithoutWaitingForAPoll() async throws {
+        var settings = DeliverySettings.loopbackAllowed
+        settings.pollIntervalMilliseconds = 3_600_000
+        let harness = try await DeliveryHarness(settings: settings)
+        let receiver = LoopbackReceiver()
+        try await receiver.run { base in
+            try await harness.addEndpoint(url: base + "/ordered", policy: EndpointPolicy(ordering: .fifo))
+            var messages: [Message] = []
+            for _ in 0..<20 { messages.append(try await harness.send()) }
+            let slowRecording = SlowRecordingQueue(base: harness.store, delay: .milliseconds(100))
+            try await harness.withDispatcher(queue: slowRecording) { dispatcher in
+                #expect(await receiver.waitFor(20, to: "/ordered", timeout: .seconds(60)).count == 20)
+                await dispatcher.untilIdle()
+            }
+            let order = receiver.requests(to: "/ordered").compactMap { $0.header("webhook-id") }
+            #expect(order == messages.map(\.id))
+        }
+    }
 }
