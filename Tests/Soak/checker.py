@@ -21,6 +21,8 @@ class Checker:
         self.retention_seconds = retention_seconds
         self.resolved = {}  # (seq, endpoint key) -> how it ended
         self.answered = set()  # (seq, endpoint key) answered 2xx, from entries old enough to be final
+        self.completes = defaultdict(int)  # (seq, endpoint key) -> 2xx answers, from entries old enough to be final
+        self.herald_saw_failure = {}  # repeated (seq, endpoint key) -> whether Herald logged a failed attempt for it
         self.final_up_to = 0
         self.violations = defaultdict(list)
 
@@ -33,6 +35,7 @@ class Checker:
             self.final_up_to += 1
             if entry.get("complete") and entry.get("seq") is not None:
                 self.answered.add((entry["seq"], entry["endpoint"]))
+                self.completes[(entry["seq"], entry["endpoint"])] += 1
 
     def was_answered(self, key: tuple) -> bool:
         """Whether the receiver answered (seq, endpoint key) with a 2xx."""
@@ -175,18 +178,35 @@ class Checker:
             if not endpoint.matches(sent):
                 self.violations["delivered against the filters"].append(f"seq {sent.seq} reached {entry['endpoint']}")
 
+    async def read_repeats(self, client: httpx.AsyncClient):
+        """For each pair the receiver answered 2xx more than once, reads Herald's attempt log (before retention deletes
+        it): a failed attempt logged for a request the receiver answered means Herald did not get that answer in time
+        (a timeout, a connection that broke) — at-least-once working as promised, not a duplicate Herald chose."""
+        self.refresh()
+        by_seq = {sent.seq: sent for sent in self.load.sent}
+        endpoints = {endpoint.key: endpoint for endpoint in self.tenants.endpoints}
+        for key, count in list(self.completes.items()):
+            if count < 2 or key in self.herald_saw_failure or key[0] not in by_seq:
+                continue
+            sent, endpoint = by_seq[key[0]], endpoints[key[1]]
+            found = await self.get(client, sent, f"/attempt/msg/{sent.msg_id}", {"endpoint_id": endpoint.id, "limit": "50"})
+            if isinstance(found, list):
+                self.herald_saw_failure[key] = any(attempt["status"] == FAIL for attempt in found)
+
     def duplicates(self, faults: list, request_timeout: float) -> dict:
         """Pairs answered 2xx more than once, by what explains the repeat: a fault just after the first answer (the
         result Herald had not yet recorded), or a first answer that came too late — its status line out only when
         Herald's request timeout was (nearly) over, as a slow body or a receiver short of CPU gives — so that Herald
-        counted a timeout and retried. Anything else is unexplained."""
+        counted a timeout and retried, or one for which Herald's attempt log shows a failure (`read_repeats`: the
+        answer did not reach it in time, e.g. a receiver short of CPU read the request late). Anything else is
+        unexplained."""
         windows = [(event["start"], event.get("end", event["start"]) + 2) for event in faults
                    if event["kind"] in ("sigkill", "sigterm", "db-crash", "disk-full") and "skipped" not in event]
         answers = defaultdict(list)
         for entry in self.receiver_log:
             if entry.get("complete") and entry.get("seq") is not None:
                 answers[(entry["seq"], entry["endpoint"])].append(entry)
-        at_fault, late, unexplained = 0, 0, []
+        at_fault, late, late_by_log, unexplained = 0, 0, 0, []
         for (seq, key), entries in answers.items():
             if len(entries) < 2:
                 continue
@@ -195,9 +215,12 @@ class Checker:
                 at_fault += len(entries) - 1
             elif first["mode"] == "drip-slow" or first.get("answered", first["at"]) - first["at"] >= request_timeout - 0.5:
                 late += len(entries) - 1
+            elif self.herald_saw_failure.get((seq, key)):
+                late_by_log += len(entries) - 1
             else:
                 unexplained.append(f"seq {seq} to {key} {len(entries)} times (first answer: {first['mode']})")
-        return {"at a fault": at_fault, "after a late answer": late, "unexplained": unexplained}
+        return {"at a fault": at_fault, "after a late answer": late, "after a failure Herald logged": late_by_log,
+                "unexplained": unexplained}
 
     def check_pollers(self, pollers) -> dict:
         summary = {}

@@ -34,6 +34,7 @@ def summary(*, args, command, started, load_end, drained, instances, postgres, v
         "messages": {"sent": len(load.sent), **outcomes},
         "deliveries": {"receiver requests": len(checker.receiver_log), **resolved},
         "duplicates": {"at a fault": duplicates["at a fault"], "after a late answer": duplicates["after a late answer"],
+                       "after a failure Herald logged": duplicates["after a failure Herald logged"],
                        "unexplained": len(duplicates["unexplained"]),
                        "unexplained examples": duplicates["unexplained"][:10]},
         "pollers": {"messages read": sum(poller_reads.values()), "read errors retried": sum(p.errors for p in pollers)},

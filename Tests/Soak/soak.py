@@ -170,6 +170,7 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
             if (open_pairs == 0 and pollers_done) or time.time() > drain_deadline:
                 break
         await checker.audit(client, final=True, end=time.time())
+        await checker.read_repeats(client)
         drained = time.time()
         everything_stop.set()
         for task in background:
@@ -217,7 +218,8 @@ def duration_seconds(text: str | None) -> float | None:
 
 async def audit_while_running(checker, client, stopping: asyncio.Event, retention: bool):
     """With retention on, old messages are deleted during the run: each is judged well before that (a quarter of
-    the retention, at most 5 minutes, after it was sent, and every minute after until it is settled)."""
+    the retention, at most 5 minutes, after it was sent, and every minute after until it is settled), and so are
+    repeated deliveries' attempt logs."""
     if not retention:
         return
     age = min(300, checker.retention_seconds / 4)
@@ -226,6 +228,7 @@ async def audit_while_running(checker, client, stopping: asyncio.Event, retentio
             await asyncio.wait_for(stopping.wait(), timeout=min(60, age))
         except asyncio.TimeoutError:
             await checker.audit(client, final=False, end=time.time(), before=time.time() - age)
+            await checker.read_repeats(client)
 
 
 if __name__ == "__main__":
