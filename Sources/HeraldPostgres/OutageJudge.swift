@@ -14,12 +14,19 @@ final class OutageJudge: Sendable {
     static let recoveryGrace = Duration.seconds(10)
 
     private struct State {
+        /// Before the store serves, a failure is the start's to report (it fails: nothing would answer 503).
+        var serving = false
         var unreachableSince: Instant?
         var lastSuccess: Instant?
         var lastRecovery: Instant?
     }
 
     private let state = Mutex(State())
+
+    /// From now on, failures may be outages: the store has started.
+    func beginServing() {
+        state.withLock { $0.serving = true }
+    }
 
     /// Records a success of an operation that started at `start`; true when it is the end of an outage.
     func succeeded(startedAt start: Instant, now: Instant = .now) -> Bool {
@@ -36,7 +43,7 @@ final class OutageJudge: Sendable {
     /// an outage.
     func failedUnreachable(startedAt start: Instant, now: Instant = .now) -> Bool {
         state.withLock { state in
-            guard state.unreachableSince == nil else { return false }
+            guard state.serving, state.unreachableSince == nil else { return false }
             if let success = state.lastSuccess, success >= start { return false }
             if let recovery = state.lastRecovery, now - recovery < Self.recoveryGrace { return false }
             state.unreachableSince = now

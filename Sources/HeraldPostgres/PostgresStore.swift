@@ -117,8 +117,15 @@ public final class PostgresStore: HeraldStore, Service {
                 } catch {
                     self.logger.warning("creating time partitions failed", metadata: ["herald.error": "\(String(reflecting: error))"])
                 }
+                outages.beginServing()
                 readiness.open(.success(()))
             } catch {
+                if Self.translate(error, conflict: nil) as? StorageError == .unavailable {
+                    logger.error(
+                        "PostgreSQL is unreachable; Herald cannot start without it",
+                        metadata: ["herald.error": "\(String(reflecting: error))"]
+                    )
+                }
                 readiness.open(.failure(error))
                 group.cancelAll()
                 if error is CancellationError { return }

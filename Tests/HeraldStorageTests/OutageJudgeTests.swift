@@ -9,8 +9,22 @@ import Testing
 
     func at(_ milliseconds: Int) -> ContinuousClock.Instant { zero + .milliseconds(milliseconds) }
 
-    @Test func anOutageIsNewsOnceWhenItStartsAndOnceWhenItEnds() {
+    func serving() -> OutageJudge {
         let judge = OutageJudge()
+        judge.beginServing()
+        return judge
+    }
+
+    /// A database unreachable at start fails the start (logged as such): no outage during which requests answer 503.
+    @Test func beforeTheStoreServesAFailureIsNoOutage() {
+        let judge = OutageJudge()
+        #expect(!judge.failedUnreachable(startedAt: at(0), now: at(10)))
+        judge.beginServing()
+        #expect(judge.failedUnreachable(startedAt: at(20), now: at(30)))
+    }
+
+    @Test func anOutageIsNewsOnceWhenItStartsAndOnceWhenItEnds() {
+        let judge = serving()
         #expect(!judge.succeeded(startedAt: at(0), now: at(5)))
         #expect(judge.failedUnreachable(startedAt: at(10), now: at(20)))
         #expect(!judge.failedUnreachable(startedAt: at(30), now: at(40)))
@@ -21,7 +35,7 @@ import Testing
     /// The CI failure this was written for: an operation in flight when the primary was killed completed after the
     /// first failure; counting it as the end of the outage logged a second outage for the same failover.
     @Test func anOperationInFlightWhenTheOutageStartedDoesNotEndIt() {
-        let judge = OutageJudge()
+        let judge = serving()
         #expect(judge.failedUnreachable(startedAt: at(10), now: at(20)))
         #expect(!judge.succeeded(startedAt: at(5), now: at(25)))
         #expect(!judge.failedUnreachable(startedAt: at(30), now: at(15_000)))
@@ -30,7 +44,7 @@ import Testing
 
     /// A broken connection among working ones: something succeeded while the failing operation ran.
     @Test func aFailureWhileOthersSucceedIsTheConnectionsNotTheDatabases() {
-        let judge = OutageJudge()
+        let judge = serving()
         #expect(!judge.succeeded(startedAt: at(0), now: at(10)))
         #expect(!judge.failedUnreachable(startedAt: at(5), now: at(20)))
         #expect(judge.failedUnreachable(startedAt: at(30), now: at(40)))
@@ -39,7 +53,7 @@ import Testing
     /// Connections pooled before an outage and used after it fail for a while after the database is back; a new outage
     /// that starts inside that grace is logged once its failures outlast it.
     @Test func failuresJustAfterTheReturnAreNotANewOutageUntilTheGraceRunsOut() {
-        let judge = OutageJudge()
+        let judge = serving()
         #expect(judge.failedUnreachable(startedAt: at(0), now: at(10)))
         #expect(judge.succeeded(startedAt: at(20), now: at(30)))
         #expect(!judge.failedUnreachable(startedAt: at(40), now: at(1_000)))
