@@ -28,15 +28,17 @@ extension PostgresStore: SQLStore {
         decode: @escaping @Sendable ([PostgresRandomAccessRow]) throws -> T
     ) async throws -> T {
         let queries = statements.map(\.query)
-        let last: [PostgresRandomAccessRow] = try await metrics.timeDatabase(.postgres, .write) {
-            if queries.count == 1 {
-                return try await perform(conflict: conflict) { client in try await client.committedRows(queries[0]) }
-            } else {
-                let logger = self.logger
-                return try await transaction(conflict: conflict) { connection in
-                    var rows: [PostgresRandomAccessRow] = []
-                    for query in queries { rows = try await connection.rows(query, logger: logger) }
-                    return rows
+        let last: [PostgresRandomAccessRow] = try await retryingLostLockRaces {
+            try await metrics.timeDatabase(.postgres, .write) {
+                if queries.count == 1 {
+                    return try await perform(conflict: conflict) { client in try await client.committedRows(queries[0]) }
+                } else {
+                    let logger = self.logger
+                    return try await transaction(conflict: conflict) { connection in
+                        var rows: [PostgresRandomAccessRow] = []
+                        for query in queries { rows = try await connection.rows(query, logger: logger) }
+                        return rows
+                    }
                 }
             }
         }
@@ -50,21 +52,29 @@ extension PostgresStore: SQLStore {
         let queries = reads.map(\.query)
         let logger = self.logger
         // Bookkeeping of several instances (claims' hand-backs, parking, the sweeps) can lock the same delivery rows in
-        // different orders, and PostgreSQL then ends one transaction as a deadlock. It rolled back whole and its writes
-        // are planned from its reads, so it runs again, a few times at most.
+        // different orders; the writes are planned from the reads, so a rerun plans them afresh.
+        return try await retryingLostLockRaces {
+            try await metrics.timeDatabase(.postgres, .write) {
+                try await transaction { connection in
+                    _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
+                    var results: [[PostgresRandomAccessRow]] = []
+                    for query in queries { results.append(try await connection.rows(query, logger: logger)) }
+                    let (writes, value) = try self.decoded { try plan(results) }
+                    for statement in writes { _ = try await connection.rows(statement.query, logger: logger) }
+                    return value
+                }
+            }
+        }
+    }
+
+    /// Runs `body` again, a few times at most, when PostgreSQL ended its transaction as a deadlock or a serialization
+    /// failure: the transaction rolled back whole and lost a race for locks, not its meaning, so running it again is
+    /// running it once. (A client would otherwise see a 500 for two requests touching the same rows in turn.)
+    func retryingLostLockRaces<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await metrics.timeDatabase(.postgres, .write) {
-                    try await transaction { connection in
-                        _ = try await connection.rows("SELECT set_config('synchronous_commit', 'off', true)", logger: logger)
-                        var results: [[PostgresRandomAccessRow]] = []
-                        for query in queries { results.append(try await connection.rows(query, logger: logger)) }
-                        let (writes, value) = try self.decoded { try plan(results) }
-                        for statement in writes { _ = try await connection.rows(statement.query, logger: logger) }
-                        return value
-                    }
-                }
+                return try await body()
             } catch let error as PSQLError where attempt < 3 && Self.endedByLockOrder(error) {
                 attempt += 1
             }
