@@ -19,6 +19,10 @@ extension PostgresStore {
         }
         var bindings = MessageColumns.single(message)
         bindings.add(endpointID)
+        let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
+        bindings.add(message.idempotentAnswer?.key)
+        bindings.add(answer.map { ByteBuffer(bytes: $0) })
+        bindings.add(message.idempotentAnswer?.expiresAt.milliseconds)
         let statement = bindings.prepared(Statements.MessageToOneEndpoint.self)
         announce(
             try await perform(conflict: .duplicate(.messageEventID)) { client in

@@ -199,6 +199,14 @@ enum Statements {
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
                 SELECT $10, message.id, $8 FROM message, target WHERE target.poller
                 RETURNING 1
+            ),
+            -- An idempotent request's answer (key $11, response $12, expiry $13), kept with its message as in
+            -- MessagesFanOut.
+            answered AS (
+                INSERT INTO idempotency_keys (key, state, lock_until, response, resource_id, expires_at)
+                SELECT $11::text, 'completed', NULL::int8, $12::bytea, message.id, $13::int8 FROM message WHERE $11::text IS NOT NULL
+                ON CONFLICT (key) DO UPDATE SET state = 'completed', lock_until = NULL, response = excluded.response,
+                    resource_id = excluded.resource_id, expires_at = excluded.expires_at
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
             """

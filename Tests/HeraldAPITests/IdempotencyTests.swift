@@ -19,6 +19,24 @@ import Testing
         }
     }
 
+    /// send-example creates a message too: its answer is kept with it, and a retry replays it instead of sending again.
+    @Test func aRepeatedSendExampleReplaysItsMessage() async throws {
+        try await APIHarness().run { api in
+            let app = try await api.request(.post, "/api/v1/app", body: #"{"name":"Examples","uid":"examples"}"#)
+            #expect(app.status == 201)
+            let endpoint = try await api.request(.post, "/api/v1/app/examples/endpoint", body: #"{"url":"https://example.com/hook"}"#)
+            let endpointID = try #require(endpoint.json?["id"]?.string)
+            let key: HTTPFields = [.init("idempotency-key")!: "example-1"]
+            let path = "/api/v1/app/examples/endpoint/\(endpointID)/send-example"
+            let first = try await api.request(.post, path, body: #"{"eventType":"svix.ping"}"#, headers: key)
+            let second = try await api.request(.post, path, body: #"{"eventType":"svix.ping"}"#, headers: key)
+            #expect(first.status == 202)
+            #expect(second.status == 202)
+            #expect(second.body == first.body)
+            #expect(try await api.request(.get, "/api/v1/app/examples/msg").json?["data"]?.arrayValue?.count == 1)
+        }
+    }
+
     @Test func failuresAreNotKept() async throws {
         try await APIHarness().run { api in
             let key: HTTPFields = [.init("idempotency-key")!: "retry-me"]

@@ -286,6 +286,18 @@ import Testing
                 try await store.claimIdempotencyKey("slow", now: lock.adding(seconds: 2), lockUntil: lock.adding(seconds: 7)) == .completed(response)
             )
 
+            // A message to one endpoint (send-example) keeps its answer the same way.
+            let endpoint = Self.endpoint(appID: app.id)
+            try await store.createEndpoint(endpoint)
+            #expect(try await store.claimIdempotencyKey("example", now: Self.now, lockUntil: lock) == .acquired)
+            var example = Self.message(appID: app.id)
+            example.idempotentAnswer = IdempotentAnswer(key: "example", response: response, expiresAt: Self.now.adding(seconds: 100))
+            try await store.createMessage(example, onlyTo: endpoint.id)
+            #expect(
+                try await store.claimIdempotencyKey("example", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6))
+                    == .completed(response)
+            )
+
             #expect(try await store.claimIdempotencyKey("refused", now: Self.now, lockUntil: lock) == .acquired)
             var duplicate = Self.message(appID: app.id, eventID: "taken")
             duplicate.idempotentAnswer = IdempotentAnswer(key: "refused", response: response, expiresAt: Self.now.adding(seconds: 100))

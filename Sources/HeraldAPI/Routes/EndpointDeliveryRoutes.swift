@@ -75,9 +75,15 @@ struct EndpointDeliveryRoutes {
             payloadExpiresAt: now.adding(seconds: Int64(MessageRoutes.defaultRetentionDays) * 86_400),
             createdAt: now
         )
-        try await environment.store.createMessage(message, onlyTo: endpoint.id)
-        context.createdResource?.record(message.id)
-        return JSONResponse.make(MessageOut(message, withContent: true, now: now), status: .accepted)
+        // Kept with the message, as the message route does (`MessageRoutes.create`).
+        let answerBody = JSONResponse.bytes(MessageOut(message, withContent: true, now: now))
+        let response = JSONResponse.make(bytes: answerBody, status: .accepted)
+        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
+        var answered = message
+        answered.idempotentAnswer = answer
+        try await environment.store.createMessage(answered, onlyTo: endpoint.id)
+        context.createdResource?.record(message.id, answerKept: answer != nil)
+        return response
     }
 
     private func examplePayload(for eventType: String, orgID: String) async throws -> JSONValue {
