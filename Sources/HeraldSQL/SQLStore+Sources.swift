@@ -3,7 +3,7 @@ import HeraldCore
 /// Inbound sources: the same statements on every backend. The ingest token and the verification (which holds the
 /// sender's secret) are sealed, bound to the source's row; the token is found by its hash.
 extension SQLStore {
-    public func createSource(_ source: Source) async throws {
+    public func createSource(_ source: Source, answer: IdempotentAnswer?) async throws {
         let sealed = try sealedColumns(of: source)
         var insert = statement(
             "INSERT INTO sources (id, app_id, uid, name, token_hash, token, verification, mapping, rate_limit, disabled, metadata,"
@@ -17,7 +17,22 @@ extension SQLStore {
                 insert.bind(JSONColumn.encode(source.metadata)), insert.bind(source.createdAt), insert.bind(source.updatedAt),
             ].joined(separator: ", ") + ")"
         )
-        try await write([insert], conflict: .duplicate(.sourceUID))
+        var statements = [insert]
+        if let answer {
+            // Kept with the source (a crash between two commits would let a retry under the same key create another).
+            var keep = statement(
+                "INSERT INTO idempotency_keys (key, state, lock_until, response, resource_id, expires_at) VALUES ("
+            )
+            let sealedAnswer = try answer.response.sealed(with: sealer, key: answer.key)
+            keep.append(
+                "\(keep.bind(answer.key)), 'completed', NULL, \(keep.bind(.bytes(sealedAnswer))),"
+                    + " \(keep.bind(source.id)), \(keep.bind(answer.expiresAt)))"
+                    + " ON CONFLICT (key) DO UPDATE SET state = 'completed', lock_until = NULL, response = excluded.response,"
+                    + " resource_id = excluded.resource_id, expires_at = excluded.expires_at"
+            )
+            statements.append(keep)
+        }
+        try await write(statements, conflict: .duplicate(.sourceUID))
     }
 
     public func source(appID: String, idOrUID: String) async throws -> Source? {

@@ -37,6 +37,21 @@ import Testing
         }
     }
 
+    /// A source's answer (its ingest URL) is kept with it: a retry replays it instead of creating a second source.
+    @Test func aRepeatedSourceCreationReplaysItsSource() async throws {
+        try await APIHarness().run { api in
+            #expect(try await api.request(.post, "/api/v1/app", body: #"{"name":"Inbound","uid":"inbound"}"#).status == 201)
+            let key: HTTPFields = [.init("idempotency-key")!: "source-1"]
+            let body = #"{"name":"Hooks","verification":{"type":"none"}}"#
+            let first = try await api.request(.post, "/api/v1/app/inbound/source", body: body, headers: key)
+            let second = try await api.request(.post, "/api/v1/app/inbound/source", body: body, headers: key)
+            #expect(first.status == 201)
+            #expect(second.status == 201)
+            #expect(second.body == first.body)
+            #expect(try await api.request(.get, "/api/v1/app/inbound/source").json?["data"]?.arrayValue?.count == 1)
+        }
+    }
+
     @Test func failuresAreNotKept() async throws {
         try await APIHarness().run { api in
             let key: HTTPFields = [.init("idempotency-key")!: "retry-me"]

@@ -22,6 +22,34 @@ import Testing
         )
     }
 
+    /// An idempotent request's answer commits with its source: a crash before the middleware's own completion leaves
+    /// a retry the replay, never a second source; a source refused (uid taken) keeps no answer.
+    @Test(arguments: StoreBackend.all)
+    func aSourceAndItsIdempotentAnswerCommitTogether(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let application = StoreContractTests.application()
+            try await store.createApplication(application)
+            let now = StoreContractTests.now
+            let lock = now.adding(seconds: 5)
+            let response = StoredResponse(status: 201, headers: [["content-type", "application/json"]], body: Array(#"{"id":"s"}"#.utf8))
+            #expect(try await store.claimIdempotencyKey("source", now: now, lockUntil: lock) == .acquired)
+            let answer = IdempotentAnswer(key: "source", response: response, expiresAt: now.adding(seconds: 100))
+            try await store.createSource(Self.source(appID: application.id, uid: "stripe"), answer: answer)
+            #expect(
+                try await store.claimIdempotencyKey("source", now: lock.adding(seconds: 1), lockUntil: lock.adding(seconds: 6))
+                    == .completed(response)
+            )
+
+            #expect(try await store.claimIdempotencyKey("taken", now: now, lockUntil: lock) == .acquired)
+            let refused = IdempotentAnswer(key: "taken", response: response, expiresAt: now.adding(seconds: 100))
+            await #expect(throws: StorageError.duplicate(.sourceUID)) {
+                try await store.createSource(Self.source(appID: application.id, uid: "stripe"), answer: refused)
+            }
+            #expect(try await store.claimIdempotencyKey("taken", now: now, lockUntil: lock) == .inProgress)
+            #expect(try await store.countSources(appID: application.id) == 1)
+        }
+    }
+
     @Test(arguments: StoreBackend.all)
     func sourcesAreStoredFoundByTokenRotatedAndDeleted(backend: StoreBackend) async throws {
         try await backend.withStore { store in
@@ -30,7 +58,7 @@ import Testing
             try await store.createApplication(application)
             try await store.createApplication(other)
             var source = Self.source(appID: application.id, uid: "stripe")
-            try await store.createSource(source)
+            try await store.createSource(source, answer: nil)
             #expect(try await store.source(appID: application.id, idOrUID: source.id) == source)
             #expect(try await store.source(appID: application.id, idOrUID: "stripe") == source)
             #expect(try await store.source(appID: other.id, idOrUID: source.id) == nil)
@@ -39,9 +67,9 @@ import Testing
 
             // A uid is unique within its application only.
             await #expect(throws: StorageError.duplicate(.sourceUID)) {
-                try await store.createSource(Self.source(appID: application.id, uid: "stripe"))
+                try await store.createSource(Self.source(appID: application.id, uid: "stripe"), answer: nil)
             }
-            try await store.createSource(Self.source(appID: other.id, uid: "stripe"))
+            try await store.createSource(Self.source(appID: other.id, uid: "stripe"), answer: nil)
             #expect(try await store.countSources(appID: application.id) == 1)
 
             let oldToken = source.token
@@ -107,7 +135,7 @@ import Testing
             let application = StoreContractTests.application()
             try await store.createApplication(application)
             let source = Self.source(appID: application.id)
-            try await store.createSource(source)
+            try await store.createSource(source, answer: nil)
             var first = SourceTraffic()
             first.received = 3
             first.accepted = 2

@@ -54,10 +54,14 @@ struct SourceRoutes {
             updatedAt: now
         )
         input.apply(to: &source)
-        try await environment.store.createSource(source)
+        // Kept with the source, as a message's answer is (`MessageRoutes.create`).
+        let answerBody = try JSONResponse.encoded(SourceOut(source, publicURL: environment.settings.publicURL))
+        let response = JSONResponse.make(bytes: answerBody, status: .created)
+        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
+        try await environment.store.createSource(source, answer: answer)
         environment.sources.invalidateAll()
-        context.createdResource?.record(source.id)
-        return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL), status: .created)
+        context.createdResource?.record(source.id, answerKept: answer != nil)
+        return response
     }
 
     @Sendable func get(_ request: Request, context: HeraldRequestContext) async throws -> Response {

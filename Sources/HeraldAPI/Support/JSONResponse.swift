@@ -4,10 +4,13 @@ import Hummingbird
 /// Builds JSON responses. Every body Herald sends is JSON with `content-type: application/json`.
 enum JSONResponse {
     static func make<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
+        make(bytes: try encoded(value), status: status)
+    }
+
+    static func encoded<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return make(bytes: data, status: status)
+        return Array(try encoder.encode(value))
     }
 
     static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {

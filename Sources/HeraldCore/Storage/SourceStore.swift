@@ -2,8 +2,9 @@ import Crypto
 
 /// Where an application's inbound sources live.
 public protocol SourceStore: Sendable {
-    /// Inserts a source; throws 409 when its uid is taken in the application.
-    func createSource(_ source: Source) async throws
+    /// Inserts a source, and an idempotent request's `answer` in the same transaction; throws 409 when its uid is
+    /// taken in the application.
+    func createSource(_ source: Source, answer: IdempotentAnswer?) async throws
     /// The source with this id or uid in the application, if any.
     func source(appID: String, idOrUID: String) async throws -> Source?
     /// The source whose ingest token this is, with its application's organisation; nil when none.
