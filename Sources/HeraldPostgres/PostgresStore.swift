@@ -205,11 +205,21 @@ extension PostgresStore {
             return value
         } catch {
             let translated = Self.translate(error, conflict: conflict)
-            if translated as? StorageError == .unavailable, outages.failedUnreachable(startedAt: start) {
-                logger.error(
-                    "PostgreSQL is unreachable; requests answer 503 until it is back",
-                    metadata: ["herald.error": "\(String(reflecting: error))"]
-                )
+            if translated as? StorageError == .unavailable {
+                switch outages.failedUnreachable(startedAt: start) {
+                case .outageStarted:
+                    logger.error(
+                        "PostgreSQL is unreachable; requests answer 503 until it is back",
+                        metadata: ["herald.error": "\(String(reflecting: error))"]
+                    )
+                case .isolated(let unlogged):
+                    logger.warning(
+                        "a PostgreSQL operation failed while others succeed (a closed connection, or an overloaded pool or server); answered 503",
+                        metadata: ["herald.error": "\(String(reflecting: error))", "herald.unlogged_since_last": "\(unlogged)"]
+                    )
+                case .known:
+                    break
+                }
             }
             throw translated
         }
