@@ -23,6 +23,7 @@ class Checker:
         self.answered = set()  # (seq, endpoint key) answered 2xx, from entries old enough to be final
         self.completes = defaultdict(int)  # (seq, endpoint key) -> 2xx answers, from entries old enough to be final
         self.herald_saw_failure = {}  # repeated (seq, endpoint key) -> whether Herald logged a failed attempt for it
+        self.repeat_attempts = {}  # repeated (seq, endpoint key) -> Herald's attempts for it (status, code, time)
         self.final_up_to = 0
         self.violations = defaultdict(list)
 
@@ -192,6 +193,7 @@ class Checker:
             sent, endpoint = by_seq[key[0]], endpoints[key[1]]
             found = await self.get(client, sent, f"/attempt/msg/{sent.msg_id}", {"endpoint_id": endpoint.id, "limit": "50"})
             if isinstance(found, list):
+                self.repeat_attempts[key] = [(a["status"], a["responseStatusCode"], a.get("timestamp")) for a in found]
                 # Explained only if every 2xx the receiver gave is an attempt Herald logged — once as the success, the
                 # others as failures without a response — and Herald never recorded the pair delivered twice.
                 successes = sum(1 for attempt in found if attempt["status"] == SUCCESS)
@@ -223,7 +225,8 @@ class Checker:
             elif self.herald_saw_failure.get((seq, key)):
                 late_by_log += len(entries) - 1
             else:
-                unexplained.append(f"seq {seq} to {key} {len(entries)} times (first answer: {first['mode']})")
+                unexplained.append(f"seq {seq} to {key} {len(entries)} times (first answer: {first['mode']}; Herald's "
+                                   f"attempts (status, code, time): {self.repeat_attempts.get((seq, key), 'not read')})")
         return {"at a fault": at_fault, "after a late answer": late, "after a failure Herald logged": late_by_log,
                 "unexplained": unexplained}
 
