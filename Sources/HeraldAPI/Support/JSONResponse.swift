@@ -7,10 +7,10 @@ enum JSONResponse {
         make(bytes: try encoded(value), status: status)
     }
 
-    static func encoded<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+    static func encoded<Value: Encodable>(_ value: Value) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        return try encoder.encode(value)
     }
 
     static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
