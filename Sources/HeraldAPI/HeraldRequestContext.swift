@@ -46,8 +46,8 @@ public struct HeraldRequestContext: RequestContext {
 typealias Application = HeraldCore.Application
 
 /// What an idempotent request created, noted by the route for the middleware that ran it (the context travels down by
-/// value, so the answer comes back through this shared box): the message's id, and whether the route kept its answer
-/// under the key itself, in the message's transaction (`IdempotentAnswer`), so the middleware need not.
+/// value, so the answer comes back through this shared box): the resource's id, and whether the route kept its answer
+/// under the key itself, in the resource's transaction (`IdempotentAnswer`), so the middleware need not.
 final class CreatedResource: Sendable {
     /// The request's idempotency key, as the store keeps it.
     let idempotencyKey: String
@@ -76,5 +76,14 @@ final class CreatedResource: Sendable {
             ),
             expiresAt: now.adding(seconds: IdempotencyMiddleware.retentionSeconds)
         )
+    }
+}
+
+extension HeraldRequestContext {
+    /// A created resource's JSON response and, for an idempotent request, the answer to keep with the resource in its
+    /// own transaction (a crash between two commits would let a retry under the same key create it again).
+    func createdResponse(body: [UInt8], status: HTTPResponse.Status, now: Timestamp) -> (response: Response, answer: IdempotentAnswer?) {
+        let response = JSONResponse.make(bytes: body, status: status)
+        return (response, createdResource?.answer(response, body: body, now: now))
     }
 }

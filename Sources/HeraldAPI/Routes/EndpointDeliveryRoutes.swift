@@ -77,8 +77,7 @@ struct EndpointDeliveryRoutes {
         )
         // Kept with the message, as the message route does (`MessageRoutes.create`).
         let answerBody = JSONResponse.bytes(MessageOut(message, withContent: true, now: now))
-        let response = JSONResponse.make(bytes: answerBody, status: .accepted)
-        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
+        let (response, answer) = context.createdResponse(body: answerBody, status: .accepted, now: now)
         var answered = message
         answered.idempotentAnswer = answer
         try await environment.store.createMessage(answered, onlyTo: endpoint.id)

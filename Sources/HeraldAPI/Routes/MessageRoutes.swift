@@ -55,8 +55,7 @@ struct MessageRoutes {
         // The answer is known before the commit, so an idempotent request's is stored with the message (a crash
         // between two commits would let a retry under the same key store the message twice).
         let answerBody = JSONResponse.bytes(MessageOut(message, withContent: withContent, now: now))
-        let response = JSONResponse.make(bytes: answerBody, status: .accepted)
-        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
+        let (response, answer) = context.createdResponse(body: answerBody, status: .accepted, now: now)
         // The commit and fan-out as a span of the request's trace; the message keeps it, so that its attempts, made
         // later, join the same trace.
         try await withSpan("herald.fan_out") { span in

@@ -56,8 +56,7 @@ struct SourceRoutes {
         input.apply(to: &source)
         // Kept with the source, as a message's answer is (`MessageRoutes.create`).
         let answerBody = Array(try JSONResponse.encoded(SourceOut(source, publicURL: environment.settings.publicURL)))
-        let response = JSONResponse.make(bytes: answerBody, status: .created)
-        let answer = context.createdResource?.answer(response, body: answerBody, now: now)
+        let (response, answer) = context.createdResponse(body: answerBody, status: .created, now: now)
         try await environment.store.createSource(source, answer: answer)
         environment.sources.invalidateAll()
         context.createdResource?.record(source.id, answerKept: answer != nil)
