@@ -39,7 +39,7 @@ extension PostgresStore {
         let payload = NotificationCheck.payload()
         awaitedCheck.withLock { $0 = payload }
         try await perform { client in
-            try await client.query("SELECT pg_notify(\(WorkAnnouncer.channel), \(payload))").drain()
+            try await client.run("SELECT pg_notify(\(WorkAnnouncer.channel), \(payload))")
         }
         deadline = ContinuousClock.now + NotificationCheck.timeout
         while awaitedCheck.withLock({ $0 != nil }) {

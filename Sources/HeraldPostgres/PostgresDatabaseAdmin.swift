@@ -23,7 +23,7 @@ public enum PostgresDatabaseAdmin {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await client.query("CREATE DATABASE \(unescaped: name)").drain()
+            try await client.run("CREATE DATABASE \(unescaped: name)")
         }
     }
 }

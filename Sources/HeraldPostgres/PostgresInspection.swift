@@ -38,21 +38,15 @@ public enum PostgresInspection {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             var serverTime: (server: Timestamp, local: Timestamp)?
-            for try await milliseconds in try await client.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
-                .decode(Int64.self)
-            {
-                serverTime = (Timestamp(milliseconds: milliseconds), Timestamp.now())
+            for row in try await client.rows("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now") {
+                serverTime = (Timestamp(milliseconds: try row.value("now", as: Int64.self)), Timestamp.now())
             }
-            var migrated = false
-            for try await exists in try await client.query("SELECT to_regclass('herald_migrations') IS NOT NULL").decode(Bool.self) {
-                migrated = exists
-            }
+            let migrated = try await client.rows("SELECT to_regclass('herald_migrations') IS NOT NULL AS migrated")
+                .contains { try $0.value("migrated", as: Bool.self) }
             var applied = Set<String>()
             var urls: [String] = []
             if migrated {
-                for try await identifier in try await client.query("SELECT identifier FROM herald_migrations").decode(String.self) {
-                    applied.insert(identifier)
-                }
+                applied = Set(try await client.rows("SELECT identifier FROM herald_migrations").map { try $0.value("identifier", as: String.self) })
                 // A schema this build does not know may not have these columns; the schema finding says why.
                 urls = (try? await endpointURLs(client)) ?? []
             }
@@ -66,13 +60,8 @@ public enum PostgresInspection {
     }
 
     static func endpointURLs(_ client: PostgresClient) async throws -> [String] {
-        var urls: [String] = []
         let limit = DatabaseFacts.endpointLimit
-        for try await url in try await client.query("SELECT url FROM endpoints WHERE deleted_at IS NULL AND NOT disabled LIMIT \(limit)")
-            .decode(String.self)
-        {
-            urls.append(url)
-        }
-        return urls
+        return try await client.rows("SELECT url FROM endpoints WHERE deleted_at IS NULL AND NOT disabled LIMIT \(limit)")
+            .map { try $0.value("url", as: String.self) }
     }
 }

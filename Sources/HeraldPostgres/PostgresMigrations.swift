@@ -74,17 +74,16 @@ enum PostgresMigrations {
     /// take turns; the second finds nothing left to do.
     static func migrate(client: PostgresClient, sealer: SecretSealer, logger: Logger) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger).drain()
-            try await connection.query(
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.run(
                 "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
                 logger: logger
-            ).drain()
-            var applied = Set<String>()
-            for try await identifier in try await connection.query("SELECT identifier FROM herald_migrations", logger: logger)
-                .decode(String.self)
-            {
-                applied.insert(identifier)
-            }
+            )
+            let applied = Set(
+                try await connection.rows("SELECT identifier FROM herald_migrations", logger: logger).map {
+                    try $0.value("identifier", as: String.self)
+                }
+            )
             try SchemaCompatibility.check(applied: applied, known: all.map(\.identifier))
             var newlyApplied: [String] = []
             for migration in all where !applied.contains(migration.identifier) {
@@ -93,13 +92,13 @@ enum PostgresMigrations {
                         try await createHistoryPartitions(connection, logger: logger)
                         continue
                     }
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).drain()
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 if migration.identifier == resealing { try await resealUnboundSecrets(connection, sealer: sealer, logger: logger) }
-                try await connection.query(
+                try await connection.run(
                     "INSERT INTO herald_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Timestamp.now().milliseconds))",
                     logger: logger
-                ).drain()
+                )
                 newlyApplied.append(migration.identifier)
             }
             return newlyApplied
@@ -371,10 +370,10 @@ enum PostgresMigrations {
     static func createHistoryPartitions(_ connection: PostgresConnection, logger: Logger) async throws {
         guard let history = TimePartition.history(now: .now()) else { return }
         for (parent, table) in [("messages_partitioned", history.messagesTable), ("attempts_partitioned", history.attemptsTable)] {
-            try await connection.query(
+            try await connection.run(
                 PostgresQuery(unsafeSQL: "CREATE TABLE \(table) PARTITION OF \(parent) FOR VALUES \(history.bounds)"),
                 logger: logger
-            ).drain()
+            )
         }
     }
 
@@ -396,10 +395,10 @@ enum PostgresMigrations {
             let columns: [String] = [try row.value("secret"), try row.value("previous_secrets"), try row.value("headers")]
             guard let bound = try SealedColumns.resealedBound(columns, appID: try row.value("app_id"), endpointID: id, sealer: sealer)
             else { continue }
-            try await connection.query(
+            try await connection.run(
                 "UPDATE endpoints SET secret = \(bound[0]), previous_secrets = \(bound[1]), headers = \(bound[2]) WHERE id = \(id)",
                 logger: logger
-            ).drain()
+            )
         }
     }
 }

@@ -21,7 +21,7 @@ extension PostgresStore {
                 bindings.add(lookups.map(\.orgID))
                 bindings.add(lookups.map(\.idOrUID))
                 bindings.add(lookups.map { IDPrefix.application.isID($0.idOrUID) })
-                let statement = bindings.prepared(Statements.Applications.self)
+                let statement = bindings.statement(Statements.Applications.self)
                 let rows = try await self.perform { client in try await client.rows(statement) }
                 var found = [Application?](repeating: nil, count: lookups.count)
                 for row in rows {

@@ -21,7 +21,7 @@ extension PostgresStore {
             )
             if !taken.isEmpty {
                 // Expired keys are swept here, on the write path that creates them, so the table stays bounded.
-                try await client.query("DELETE FROM idempotency_keys WHERE expires_at < \(now)").drain()
+                try await client.run("DELETE FROM idempotency_keys WHERE expires_at < \(now)")
                 return .acquired
             }
             let existing = try await client.rows("SELECT state, response FROM idempotency_keys WHERE key = \(key)").first
@@ -47,7 +47,7 @@ extension PostgresStore {
 
     public func releaseIdempotencyKey(_ key: String) async throws {
         try await perform { client in
-            try await client.query("DELETE FROM idempotency_keys WHERE key = \(key) AND state = 'started'").drain()
+            try await client.run("DELETE FROM idempotency_keys WHERE key = \(key) AND state = 'started'")
         }
     }
 }

@@ -23,7 +23,7 @@ extension PostgresStore {
         bindings.add(message.idempotentAnswer?.key)
         bindings.add(answer.map { ByteBuffer(bytes: $0) })
         bindings.add(message.idempotentAnswer?.expiresAt.milliseconds)
-        let statement = bindings.prepared(Statements.MessageToOneEndpoint.self)
+        let statement = bindings.statement(Statements.MessageToOneEndpoint.self)
         announce(
             try await perform(conflict: .duplicate(.messageEventID)) { client in
                 guard let row = try await client.committedRows(statement).first else { return (0, 0) }
@@ -50,20 +50,16 @@ extension PostgresStore {
             columns.append(message, targets: targets, sealedAnswer: answer)
             ordered.formUnion(targets.ordered)
         }
-        let statement = columns.bindings().prepared(Statements.MessagesFanOut.self)
+        let statement = columns.bindings().statement(Statements.MessagesFanOut.self)
         let rows = try await insertBatch(statement)
-        var queued: (deliveries: Int64, feedEntries: Int64) = (0, 0)
-        var refused: Set<String> = []
+        let queued: (deliveries: Int64, feedEntries: Int64)
+        let refused: Set<Int64>
         // Past the commit: a row that cannot be read must not split the batch (its messages would be written again and
         // answered 409), so it fails the batch as the database's fault.
         do {
-            for row in rows {
-                if try row.value("kind", as: String.self) == "counts" {
-                    queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
-                } else {
-                    refused.insert(try row.value("refused", as: String.self))
-                }
-            }
+            guard let row = rows.first else { throw StorageError.unreadable("no answer") }
+            queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
+            refused = Set(try row.value("refused", as: [Int64].self))
         } catch {
             throw StorageError.unreadable("the answer of a committed message batch could not be read")
         }
@@ -79,12 +75,12 @@ extension PostgresStore {
             }
         }
         announce(queued)
-        return batch.map { !refused.contains($0.id) }
+        return batch.indices.map { !refused.contains(Int64($0) + 1) }
     }
 
     /// Runs a batch's insert, once more (up to three times in all) when PostgreSQL ended it for a lost race for locks:
     /// it rolled back whole, and nothing was answered.
-    private func insertBatch(_ statement: Prepared<Statements.MessagesFanOut>) async throws -> [PostgresRandomAccessRow] {
+    private func insertBatch(_ statement: Statement<Statements.MessagesFanOut>) async throws -> [PostgresRandomAccessRow] {
         var attempt = 1
         while true {
             do {
@@ -107,7 +103,7 @@ extension PostgresStore {
     private func fanOutCandidates(appIDs: Set<String>) async throws -> [String: [EndpointMatching.Candidate]] {
         var bindings = Bindings()
         bindings.add(Array(appIDs))
-        let statement = bindings.prepared(Statements.CandidateEndpoints.self)
+        let statement = bindings.statement(Statements.CandidateEndpoints.self)
         let rows = try await perform { client in try await client.rows(statement) }
         var candidates: [String: [EndpointMatching.Candidate]] = [:]
         for row in rows { candidates[try row.value("app_id", as: String.self), default: []].append(try FanOutCandidates.candidate(row)) }

@@ -148,14 +148,14 @@ extension PostgresStore {
                 let partition = TimePartition(lowerSeconds: start, upperSeconds: (start / width + 1) * width)
             else { return false }
             for (parent, table) in [("messages", partition.messagesTable), ("attempts", partition.attemptsTable)] {
-                try await connection.query(
+                try await connection.run(
                     PostgresQuery(unsafeSQL: "CREATE TABLE \(table) (LIKE \(parent) INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
                     logger: logger
-                ).drain()
-                try await connection.query(
+                )
+                try await connection.run(
                     PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) ATTACH PARTITION \(table) FOR VALUES \(partition.bounds)"),
                     logger: logger
-                ).drain()
+                )
             }
             return true
         }
@@ -186,7 +186,7 @@ extension PostgresStore {
         guard try taken.first?.value("taken", as: Bool.self) == true else { return false }
         // Waiting behind a long transaction would queue every query on the table behind this one: give up instead
         // and try again at the next round.
-        try await connection.query("SET LOCAL lock_timeout = '1s'", logger: logger).drain()
+        try await connection.run("SET LOCAL lock_timeout = '1s'", logger: logger)
         return true
     }
 
@@ -216,22 +216,22 @@ extension PostgresStore {
             guard try await Self.takePartitionLock(connection, logger: logger) else { return false }
             // Resends wait for this lock (they lock their message); recoveries, which only update deliveries, wait for
             // the row locks below. Either may have opened a delivery since: then the partition stays.
-            try await connection.query("LOCK TABLE messages, attempts IN ACCESS EXCLUSIVE MODE", logger: logger).drain()
-            try await connection.query(
+            try await connection.run("LOCK TABLE messages, attempts IN ACCESS EXCLUSIVE MODE", logger: logger)
+            try await connection.run(
                 PostgresQuery(unsafeSQL: "SELECT 1 FROM deliveries WHERE \(partition.holds("msg_id")) FOR UPDATE"),
                 logger: logger
-            ).drain()
+            )
             guard try await connection.rows(PostgresQuery(unsafeSQL: openDelivery), logger: logger).isEmpty else { return false }
             for (table, condition) in [("deliveries", " AND next_attempt_at IS NULL"), ("poller_feed", ""), ("message_event_ids", "")] {
-                try await connection.query(
+                try await connection.run(
                     PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE \(partition.holds("msg_id"))\(condition)"),
                     logger: logger
-                ).drain()
+                )
             }
-            try await connection.query(
+            try await connection.run(
                 PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(partition.messagesTable), \(partition.attemptsTable)"),
                 logger: logger
-            ).drain()
+            )
             return true
         }
     }

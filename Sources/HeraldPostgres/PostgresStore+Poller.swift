@@ -10,7 +10,7 @@ extension PostgresStore {
         bindings.add(query.after.transaction)
         bindings.add(query.after.sequence)
         bindings.add(scan.scanLimit)
-        let statement = bindings.prepared(Statements.ReadFeed.self)
+        let statement = bindings.statement(Statements.ReadFeed.self)
         let scanned = try await perform { client in
             try await client.rows(statement).map { row in
                 FeedEntry(

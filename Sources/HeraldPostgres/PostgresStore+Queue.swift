@@ -36,7 +36,7 @@ extension PostgresStore {
         bindings.add(Array(busyApps.keys))
         bindings.add(busyApps.values.map(Int64.init))
         bindings.add(room.appCapBound)
-        let statement = bindings.prepared(Statements.ClaimDeliveries.self)
+        let statement = bindings.statement(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
         let logger = self.logger
         let rows = try await perform { client in try await client.rows(statement) }
@@ -81,7 +81,7 @@ extension PostgresStore {
     func recordRoutineResults(_ entries: [RoutineResult]) async throws {
         var columns = RoutineResultColumns()
         for entry in entries { columns.append(entry) }
-        let statement = columns.bindings().prepared(Statements.RoutineResults.self)
+        let statement = columns.bindings().statement(Statements.RoutineResults.self)
         _ = try await perform { client in try await client.rows(statement) }
     }
 

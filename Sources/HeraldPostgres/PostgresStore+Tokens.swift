@@ -10,11 +10,14 @@ extension PostgresStore {
             hashes,
             splits: { _ in false },
             run: { lookups in
+                let hashes = Array(Set(lookups.joined()))
                 var bindings = Bindings()
-                bindings.add(Array(Set(lookups.joined())))
-                let statement = bindings.prepared(Statements.RevokedToken.self)
+                bindings.add(hashes)
+                let statement = bindings.statement(Statements.RevokedTokens.self)
                 let rows = try await self.perform { client in try await client.rows(statement) }
-                let revoked = Set(try rows.map { try $0.value("token_hash", as: String.self) })
+                let marks = Array(try rows.first?.value("revoked", as: String.self) ?? "")
+                // A hash the answer does not mark (it cannot be short, but it comes from outside) counts as revoked.
+                let revoked = Set(hashes.indices.filter { !marks.indices.contains($0) || marks[$0] != "0" }.map { hashes[$0] })
                 return lookups.map { hashes in hashes.contains { revoked.contains($0) } }
             }
         )

@@ -3,13 +3,6 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-extension PostgresRowSequence {
-    /// Reads and discards every row, so the connection is free again.
-    func drain() async throws {
-        for try await _ in self {}
-    }
-}
-
 extension PostgresClient {
     /// Every row of a statement that writes, returned only once its commit is done. PostgresNIO answers a query when
     /// its rows end (CommandComplete), but PostgreSQL commits a statement's implicit transaction at the Sync after it —
@@ -27,23 +20,37 @@ extension PostgresClient {
 
     /// Every row of a query, with columns addressable by name.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        var rows: [PostgresRandomAccessRow] = []
-        for try await row in try await self.query(query) { rows.append(row.makeRandomAccess()) }
-        return rows
+        try await withConnection { connection in try await connection.rows(query, logger: connection.logger) }
+    }
+
+    /// Runs a statement whose rows, if any, do not matter.
+    func run(_ query: PostgresQuery) async throws {
+        _ = try await rows(query)
     }
 }
 
 extension PostgresConnection {
     /// Returns once the statement run last on this connection has committed (see `PostgresClient.committedRows`).
     func waitForCommit() async throws {
-        try await query("SELECT 1", logger: logger).drain()
+        try await run("SELECT 1", logger: logger)
     }
 
-    /// Every row of a query inside a transaction, with columns addressable by name.
+    /// Every row of a query, with columns addressable by name.
+    ///
+    /// The rows are gathered on the connection's event loop, each read asking for the next at once — never through
+    /// PostgresNIO's async row sequence. There, rows wait between reads for their reader to ask for more, and
+    /// PostgresNIO 1.33.2 ends the process if PostgreSQL closes the connection during that wait
+    /// (`RowStreamStateMachine.channelReadComplete`: a server crash, restart or failover mid-result; found by the soak,
+    /// `PostgresDroppedConnectionTests`). The query is sent and its reader attached in one event-loop turn, so no row
+    /// can arrive before there is someone asking for it.
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
-        var rows: [PostgresRandomAccessRow] = []
-        for try await row in try await self.query(query, logger: logger) { rows.append(row.makeRandomAccess()) }
-        return rows
+        let result = try await eventLoop.flatSubmit { self.query(query, logger: logger) }.get()
+        return result.rows.map { $0.makeRandomAccess() }
+    }
+
+    /// Runs a statement whose rows, if any, do not matter.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        _ = try await rows(query, logger: logger)
     }
 }
 

@@ -2,35 +2,55 @@ import HeraldCore
 import HeraldSQL
 import PostgresNIO
 
-/// The text of a statement on a hot path (every message accepted, every delivery claimed or recorded), prepared once
-/// per connection so PostgreSQL parses and plans it once rather than on every call.
+/// The text of a statement on a hot path (every message accepted, every delivery claimed or recorded).
 protocol StatementText {
     static var sql: String { get }
 }
 
-/// A prepared statement over one of the texts below; its parameters are bound in the order of their `$n`.
-struct Prepared<Text: StatementText>: PostgresPreparedStatement {
+/// The text of a statement whose answer is a few rows of a few bytes whatever it is given, so that PostgreSQL sends the
+/// answer in one piece (its output buffer holds 8 KB): prepared once per connection, so PostgreSQL parses and plans
+/// it once rather than on every call. Only such statements may be prepared: PostgresNIO reads a prepared statement's
+/// rows through its async row sequence, which ends the process if the server closes the connection in the middle of
+/// an answer (see `PostgresConnection.rows`); an answer sent in one piece has no middle.
+protocol SmallAnswerText: StatementText {}
+
+/// A statement over one of the texts below, with its parameters bound in the order of their `$n`.
+struct Statement<Text: StatementText>: Sendable {
+    var bindings: PostgresBindings
+
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: Text.sql, binds: bindings) }
+}
+
+extension Statement: PostgresPreparedStatement where Text: SmallAnswerText {
     typealias Row = PostgresRandomAccessRow
 
     static var sql: String { Text.sql }
     static var name: String { "herald_" + String(describing: Text.self) }
-
-    var bindings: PostgresBindings
 
     func makeBindings() -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) -> PostgresRandomAccessRow { row.makeRandomAccess() }
 }
 
 extension PostgresClient {
+    /// Every row of a statement.
+    func rows<Text>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
+        try await rows(statement.query)
+    }
+
+    /// Every row of a statement that writes, returned only once its commit is done (`committedRows(_:)`).
+    func committedRows<Text>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
+        try await committedRows(statement.query)
+    }
+
     /// Every row of a prepared statement.
-    func rows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRandomAccessRow] {
+    func rows<Text: SmallAnswerText>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
         var rows: [PostgresRandomAccessRow] = []
         for try await row in try await execute(statement) { rows.append(row) }
         return rows
     }
 
     /// Every row of a prepared statement that writes, returned only once its commit is done (`committedRows(_:)`).
-    func committedRows<Text>(_ statement: Prepared<Text>) async throws -> [PostgresRandomAccessRow] {
+    func committedRows<Text: SmallAnswerText>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
         try await withConnection { connection in
             var rows: [PostgresRandomAccessRow] = []
             for try await row in try await connection.execute(statement, logger: connection.logger) { rows.append(row) }
@@ -52,8 +72,8 @@ struct Bindings {
         values.append(value)
     }
 
-    func prepared<Text: StatementText>(_ text: Text.Type) -> Prepared<Text> {
-        Prepared(bindings: values)
+    func statement<Text: StatementText>(_ text: Text.Type) -> Statement<Text> {
+        Statement(bindings: values)
     }
 }
 
@@ -63,8 +83,13 @@ let feedHorizon = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
 
 /// The hot-path statements.
 enum Statements {
-    enum RevokedToken: StatementText {
-        static let sql = "SELECT token_hash FROM revoked_tokens WHERE token_hash = ANY($1)"
+    /// Which of the token hashes `$1` are revoked: one character per hash, in order, `1` for revoked (a few hundred
+    /// bytes for a whole batch, where the hashes themselves could pass PostgreSQL's 8 KB).
+    enum RevokedTokens: SmallAnswerText {
+        static let sql = """
+            SELECT coalesce(string_agg(CASE WHEN r.token_hash IS NULL THEN '0' ELSE '1' END, '' ORDER BY i.n), '') AS revoked
+            FROM unnest($1::text[]) WITH ORDINALITY AS i(hash, n) LEFT JOIN revoked_tokens r ON r.token_hash = i.hash
+            """
     }
 
     /// Several application lookups at once: `$1` organisations, `$2` ids or uids, `$3` whether each is an id. Each row
@@ -103,14 +128,14 @@ enum Statements {
     /// commit). `$1`–`$13` are the messages' columns (`MessageColumns`; a `has_` column says whether the next one holds a
     /// value or a placeholder), `$14`/`$15` the deliveries to queue (message id, endpoint id) and `$16`/`$17` the feed
     /// entries to append. A message whose event id its application already has (stored, or earlier in the batch) is
-    /// not stored, and comes back as a row of `refused`: a duplicate fails only itself, not the batch. The choice of
+    /// not stored, and its place in the batch (from 1) comes back in `refused`: a duplicate fails only itself, not the batch. The choice of
     /// endpoints was made on endpoints read just before; the statement takes only those still live and enabled, and of
     /// the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint whose backlog is parked
     /// (its list row held `FOR KEY SHARE` so that a release cannot strike it off unseen) and for an ordered endpoint, as
     /// the statement sees it (`OrderedDeliveries`). Deliveries are numbered in the order the messages arrived, which is
     /// their order for an ordered endpoint. Event ids are claimed in key order, so two batches holding the same ids
     /// (a client retrying through another instance) take their locks in the same order rather than deadlocking.
-    enum MessagesFanOut: StatementText {
+    enum MessagesFanOut: SmallAnswerText {
         static let sql = """
             WITH input AS (
                 SELECT * FROM unnest(
@@ -171,14 +196,13 @@ enum Statements {
                 ON CONFLICT (key) DO UPDATE SET state = 'completed', lock_until = NULL, response = excluded.response,
                     resource_id = excluded.resource_id, expires_at = excluded.expires_at
             )
-            SELECT 'counts' AS kind, NULL AS refused, (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed
-            UNION ALL
-            SELECT 'refused', id, NULL, NULL FROM input WHERE has_event_id AND id NOT IN (SELECT msg_id FROM event_id_taken)
+            SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed,
+                ARRAY(SELECT arrival FROM input WHERE has_event_id AND id NOT IN (SELECT msg_id FROM event_id_taken))::int8[] AS refused
             """
     }
 
     /// A message sent to the one endpoint `$10` (an example): a manual delivery, or a feed entry for a polling endpoint.
-    enum MessageToOneEndpoint: StatementText {
+    enum MessageToOneEndpoint: SmallAnswerText {
         static let sql = """
             WITH message AS (
                 INSERT INTO messages (id, app_id, event_type, event_id, channels, payload, payload_expires_at, created_at, trace_parent)
@@ -281,7 +305,7 @@ enum Statements {
     /// A batch of scheduled deliveries' routine results, one array element per result: log the attempt (where
     /// `has_attempt`), move the delivery on if its owner still holds the lease, and clear the endpoint's failure
     /// tracking on success. A NULL next attempt is sent as -1 (arrays of optionals do not bind).
-    enum RoutineResults: StatementText {
+    enum RoutineResults: SmallAnswerText {
         static let sql = """
             WITH \(relaxedCommit),
             input AS (

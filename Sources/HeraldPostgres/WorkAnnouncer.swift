@@ -22,7 +22,7 @@ final class WorkAnnouncer: Sendable {
     func run(client: PostgresClient, watchdog: DeadlineWatchdog, logger: Logger) async {
         for await _ in stream {
             do {
-                try await watchdog.withDeadline(.seconds(5)) { try await client.query("NOTIFY herald_work").drain() }
+                try await watchdog.withDeadline(.seconds(5)) { try await client.run("NOTIFY herald_work") }
             } catch {
                 logger.debug("announcing new work failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
