@@ -243,7 +243,7 @@ extension PostgresStore {
             return error
         case is PostgresDecodingError:
             return StorageError.unreadable("a stored value could not be decoded")
-        case is DatabaseTimeout, is ConnectionPoolError, is ChannelError, is IOError, is NIOConnectionError:
+        case is DatabaseTimeout, is ConnectionPoolError, is ChannelError, is IOError, is NIOConnectionError, is EventLoopError:
             return unavailable(error)
         default:
             return error

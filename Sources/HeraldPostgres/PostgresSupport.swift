@@ -43,8 +43,13 @@ extension PostgresConnection {
     /// (`RowStreamStateMachine.channelReadComplete`: a server crash, restart or failover mid-result; found by the soak,
     /// `PostgresDroppedConnectionTests`). The query is sent and its reader attached in one event-loop turn, so no row
     /// can arrive before there is someone asking for it.
+    ///
+    /// A future does not heed cancellation, so an operation its deadline gave up on (`DeadlineWatchdog`) stops between
+    /// statements instead: a transaction whose caller was answered 503 rolls back rather than committing later.
     func rows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRandomAccessRow] {
+        try Task.checkCancellation()
         let result = try await eventLoop.flatSubmit { self.query(query, logger: logger) }.get()
+        try Task.checkCancellation()
         return result.rows.map { $0.makeRandomAccess() }
     }
 
