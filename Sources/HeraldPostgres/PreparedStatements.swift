@@ -7,8 +7,8 @@ protocol StatementText {
     static var sql: String { get }
 }
 
-/// The text of a statement whose answer is a few rows of a few bytes whatever it is given, so that PostgreSQL sends the
-/// answer in one piece (its output buffer holds 8 KB): prepared once per connection, so PostgreSQL parses and plans
+/// The text of a statement whose answer is one short row whatever it is given (3 KB at most), so that PostgreSQL sends
+/// the answer in one piece (its output buffer holds 8 KB): prepared once per connection, so PostgreSQL parses and plans
 /// it once rather than on every call. Only such statements may be prepared: PostgresNIO reads a prepared statement's
 /// rows through its async row sequence, which ends the process if the server closes the connection in the middle of
 /// an answer (see `PostgresConnection.rows`); an answer sent in one piece has no middle.
@@ -35,11 +35,6 @@ extension PostgresClient {
     /// Every row of a statement.
     func rows<Text>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
         try await rows(statement.query)
-    }
-
-    /// Every row of a statement that writes, returned only once its commit is done (`committedRows(_:)`).
-    func committedRows<Text>(_ statement: Statement<Text>) async throws -> [PostgresRandomAccessRow] {
-        try await committedRows(statement.query)
     }
 
     /// Every row of a prepared statement.
