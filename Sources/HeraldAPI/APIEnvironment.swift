@@ -21,6 +21,8 @@ public struct APISettings: Sendable {
     /// The server's retry schedule and request timeout, shown beside an endpoint policy that does not set its own.
     public var retrySchedule: [Double]
     public var requestTimeoutSeconds: Int
+    /// How long an idempotent request's answer is replayed (`idempotencyWindow(retention:)`).
+    public var idempotencyWindowSeconds: Int64
 
     public init(
         httpsOnly: Bool = false,
@@ -31,8 +33,10 @@ public struct APISettings: Sendable {
         tokenRecheckInterval: Duration = .seconds(15),
         limits: TenantLimits = TenantLimits(),
         retrySchedule: [Double] = RetryPolicy.defaultSchedule,
-        requestTimeoutSeconds: Int = DeliverySettings().requestTimeoutSeconds
+        requestTimeoutSeconds: Int = DeliverySettings().requestTimeoutSeconds,
+        idempotencyWindowSeconds: Int64 = APISettings.idempotencyWindow(retention: nil)
     ) {
+        self.idempotencyWindowSeconds = idempotencyWindowSeconds
         self.retrySchedule = retrySchedule
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.httpsOnly = httpsOnly
@@ -42,6 +46,14 @@ public struct APISettings: Sendable {
         self.destinationPolicy = destinationPolicy
         self.tokenRecheckInterval = tokenRecheckInterval
         self.limits = limits
+    }
+}
+
+extension APISettings {
+    /// Svix's 12 hours, or the retention period when that is shorter: a message's answer holds its payload, and
+    /// retention promises that nothing of a message outlives it. (A retry after the window creates the message again.)
+    public static func idempotencyWindow(retention: RetentionPeriod?) -> Int64 {
+        min(12 * 3600, retention?.seconds ?? .max)
     }
 }
 

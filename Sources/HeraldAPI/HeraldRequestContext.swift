@@ -51,10 +51,13 @@ typealias Application = HeraldCore.Application
 final class CreatedResource: Sendable {
     /// The request's idempotency key, as the store keeps it.
     let idempotencyKey: String
+    /// How long the answer is replayed.
+    let keptSeconds: Int64
     private let value = Mutex<(id: String?, answerKept: Bool)>((nil, false))
 
-    init(idempotencyKey: String) {
+    init(idempotencyKey: String, keptSeconds: Int64) {
         self.idempotencyKey = idempotencyKey
+        self.keptSeconds = keptSeconds
     }
 
     func record(_ id: String, answerKept: Bool = false) {
@@ -64,8 +67,7 @@ final class CreatedResource: Sendable {
     var id: String? { value.withLock { $0.id } }
     var answerKept: Bool { value.withLock { $0.answerKept } }
 
-    /// The answer `response` (whose body is `body`) to keep with what the request stores, until the middleware's
-    /// retention ends.
+    /// The answer `response` (whose body is `body`) to keep with what the request stores, until its window ends.
     func answer(_ response: Response, body: [UInt8], now: Timestamp) -> IdempotentAnswer {
         IdempotentAnswer(
             key: idempotencyKey,
@@ -74,7 +76,7 @@ final class CreatedResource: Sendable {
                 headers: response.headers.map { [$0.name.rawName, $0.value] },
                 body: body
             ),
-            expiresAt: now.adding(seconds: IdempotencyMiddleware.retentionSeconds)
+            expiresAt: now.adding(seconds: keptSeconds)
         )
     }
 }

@@ -26,7 +26,13 @@ public enum HeraldRouter {
         )
         let authenticated = api.group()
             .add(middleware: auth)
-            .add(middleware: IdempotencyMiddleware(store: environment.store, clock: environment.clock))
+            .add(
+                middleware: IdempotencyMiddleware(
+                    store: environment.store,
+                    clock: environment.clock,
+                    windowSeconds: environment.settings.idempotencyWindowSeconds
+                )
+            )
         let protected = protectedRoutes(environment: environment)
         for route in open { api.on(RouterPath(route.path), method: route.method, use: route.handler) }
         for route in protected { authenticated.on(RouterPath(route.path), method: route.method, use: route.handler) }

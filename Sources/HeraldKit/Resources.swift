@@ -38,8 +38,9 @@ extension Herald {
 
         /// Publishes an event to application `app` (its id or uid). Returns once the message and its deliveries are
         /// committed: from then on it is delivered at least once to every endpoint it matches, whatever happens to
-        /// the process. A retry with the same `idempotencyKey` (within 12 hours, even after a restart) returns the first message without
-        /// publishing again; a second message with the same `eventID` is refused with 409 (the Svix API's rule).
+        /// the process. A retry with the same `idempotencyKey` (within 12 hours or the retention period if shorter,
+        /// even after a restart) returns the first message without publishing again; a second message with the same
+        /// `eventID` is refused with 409 (the Svix API's rule).
         @discardableResult
         public func create(
             app: String,

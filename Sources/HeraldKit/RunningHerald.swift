@@ -39,7 +39,8 @@ struct RunningHerald: Sendable {
                 destinationPolicy: configuration.delivery.destinationPolicy,
                 limits: configuration.limits,
                 retrySchedule: configuration.delivery.retryPolicy.schedule,
-                requestTimeoutSeconds: configuration.delivery.requestTimeoutSeconds
+                requestTimeoutSeconds: configuration.delivery.requestTimeoutSeconds,
+                idempotencyWindowSeconds: APISettings.idempotencyWindow(retention: configuration.retention)
             ),
             operational: operational,
             metrics: export?.metrics ?? .off,

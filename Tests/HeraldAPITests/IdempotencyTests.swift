@@ -1,4 +1,6 @@
 import HTTPTypes
+import HeraldAPI
+import HeraldCore
 import HeraldTesting
 import Testing
 
@@ -49,6 +51,38 @@ import Testing
             #expect(second.status == 201)
             #expect(second.body == first.body)
             #expect(try await api.request(.get, "/api/v1/app/inbound/source").json?["data"]?.arrayValue?.count == 1)
+        }
+    }
+
+    /// The window is Svix's 12 hours unless retention is shorter: an answer holds the message's payload, which must
+    /// not outlive retention.
+    @Test func theWindowIsTwelveHoursOrTheRetentionIfShorter() {
+        #expect(APISettings.idempotencyWindow(retention: nil) == 12 * 3600)
+        #expect(APISettings.idempotencyWindow(retention: RetentionPeriod(parsing: "90d")) == 12 * 3600)
+        #expect(APISettings.idempotencyWindow(retention: RetentionPeriod(parsing: "20m")) == 20 * 60)
+    }
+
+    /// After the window a retry runs again, both for answers kept with the message and for those the middleware keeps.
+    @Test func aRetryAfterTheWindowRunsAgain() async throws {
+        try await APIHarness(settings: APISettings(idempotencyWindowSeconds: 1)).run { api in
+            let key: HTTPFields = [.init("idempotency-key")!: "late"]
+            let firstApp = try await api.request(.post, "/api/v1/app", body: #"{"name":"Late","uid":"late"}"#, headers: key)
+            #expect(firstApp.status == 201)
+            let message = #"{"eventType":"order.paid","payload":{"n":1}}"#
+            let first = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
+            let replayed = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
+            #expect(first.status == 202)
+            #expect(replayed.body == first.body)
+
+            try await Task.sleep(for: .milliseconds(1_100))
+            let again = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
+            #expect(again.status == 202)
+            #expect(again.json?["id"] != nil)
+            #expect(again.json?["id"] != first.json?["id"])
+            #expect(try await api.request(.get, "/api/v1/app/late/msg").json?["data"]?.arrayValue?.count == 2)
+            let secondApp = try await api.request(.post, "/api/v1/app", body: #"{"name":"Late again"}"#, headers: key)
+            #expect(secondApp.status == 201)
+            #expect(secondApp.json?["id"] != firstApp.json?["id"])
         }
     }
 

@@ -6,16 +6,16 @@ import NIOCore
 
 /// `idempotency-key` on POST, as Svix does it: the first request under (caller, key, URI) runs — the caller being the
 /// organisation, or the application of an app token, so a new token of the same caller still replays; a successful
-/// response is kept 12 hours (sealed with the main key: it may hold a secret or a payload) and replayed verbatim;
-/// concurrent duplicates wait for it; failures are not kept, so a retry runs again. State lives in the store, so every
-/// instance answers alike.
+/// response is kept for `windowSeconds` (12 hours unless retention is shorter), sealed with the main key as it may hold
+/// a secret or a payload, and replayed verbatim; concurrent duplicates wait for it; failures are not kept, so a retry
+/// runs again. State lives in the store, so every instance answers alike.
 struct IdempotencyMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let store: any IdempotencyStore
     let clock: any WallClock
+    let windowSeconds: Int64
 
     static let lockSeconds: Int64 = 5
-    static let retentionSeconds: Int64 = 12 * 3600
     static let pollInterval: Duration = .milliseconds(200)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -48,7 +48,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let response: Response
         var context = context
-        let created = CreatedResource(idempotencyKey: cacheKey)
+        let created = CreatedResource(idempotencyKey: cacheKey, keptSeconds: windowSeconds)
         context.createdResource = created
         do {
             response = try await next(request, context)
@@ -72,7 +72,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
             cacheKey,
             response: stored,
             resourceID: created.id,
-            expiresAt: clock.now().adding(seconds: Self.retentionSeconds)
+            expiresAt: clock.now().adding(seconds: windowSeconds)
         )
         return Self.replay(stored)
     }
