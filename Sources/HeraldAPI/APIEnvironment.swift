@@ -36,7 +36,7 @@ public struct APISettings: Sendable {
         requestTimeoutSeconds: Int = DeliverySettings().requestTimeoutSeconds,
         idempotencyWindowSeconds: Int64 = APISettings.idempotencyWindow(retention: nil)
     ) {
-        self.idempotencyWindowSeconds = idempotencyWindowSeconds
+        self.idempotencyWindowSeconds = max(1, idempotencyWindowSeconds)
         self.retrySchedule = retrySchedule
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.httpsOnly = httpsOnly
@@ -51,9 +51,11 @@ public struct APISettings: Sendable {
 
 extension APISettings {
     /// Svix's 12 hours, or the retention period when that is shorter: a message's answer holds its payload, and
-    /// retention promises that nothing of a message outlives it. (A retry after the window creates the message again.)
+    /// retention promises that nothing of a message outlives it (retention's sweep also deletes the answers of the
+    /// messages it deletes). Never under a minute, the sweep's own precision: an answer must outlive the commit that
+    /// writes it and the duplicates waiting for it. A retry after the window creates the message again.
     public static func idempotencyWindow(retention: RetentionPeriod?) -> Int64 {
-        min(12 * 3600, retention?.seconds ?? .max)
+        max(60, min(12 * 3600, retention?.seconds ?? .max))
     }
 }
 

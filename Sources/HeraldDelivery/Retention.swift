@@ -82,7 +82,7 @@ public struct Retention: Service {
             report.messages = await batches("deleting old messages", &report) { try await store.pruneMessages(before: rowsBefore, limit: $0) }
         }
         do {
-            report.expiredRecords = try await store.sweepExpiredRecords(now: now)
+            report.expiredRecords = try await store.sweepExpiredRecords(now: now, messagesBefore: cutoff)
         } catch {
             logger.warning("deleting expired idempotency keys failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             report.failures.append("deleting expired idempotency keys failed: \(error)")

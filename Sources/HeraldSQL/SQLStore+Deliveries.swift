@@ -90,8 +90,7 @@ extension SQLStore {
                 if deleted < Self.pruneChunkRows { break }
             }
         }
-        // Idempotent replays are left to expire with their keys: deleting one early would let a client's retry of
-        // the same request create the message again.
+        // Idempotent replays go with their keys (`sweepExpiredRecords`): the window is never longer than retention.
         let unused = { (alias: String) in
             " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.msg_id = \(alias))"
                 + " AND NOT EXISTS (SELECT 1 FROM attempts t WHERE t.msg_id = \(alias))"
@@ -117,10 +116,19 @@ extension SQLStore {
     /// Rows one retention transaction deletes at most.
     static var pruneChunkRows: Int { 2_000 }
 
-    public func sweepExpiredRecords(now: Timestamp) async throws -> Int {
+    public func sweepExpiredRecords(now: Timestamp, messagesBefore cutoff: Timestamp?) async throws -> Int {
         var keys = statement("DELETE FROM idempotency_keys WHERE ")
         keys.append("expires_at < \(keys.bind(now))")
         keys.returning("key")
+        var answers: [SQLStatement] = []
+        if let cutoff, cutoff.milliseconds > KSUID.epoch * 1000 {
+            // Message ids sort by time: those before the cutoff's first id were accepted before it.
+            var old = statement("DELETE FROM idempotency_keys WHERE ")
+            old.append("resource_id >= \(old.bind(IDPrefix.message.rawValue))")
+            old.append(" AND resource_id < \(old.bind(IDPrefix.message.startID(timestampMs: cutoff.milliseconds)))")
+            old.returning("key")
+            answers.append(old)
+        }
         var revocations = statement("DELETE FROM revoked_tokens WHERE ")
         revocations.append("expires_at < \(revocations.bind(now))")
         revocations.returning("token_hash")
@@ -131,7 +139,8 @@ extension SQLStore {
             "open_at < \(gates.bind(stale)) AND tat_us < \(gates.bind(stale.milliseconds.multipliedReportingOverflow(by: 1000).partialValue))"
         )
         gates.returning("key")
-        let swept = try await write([keys], conflict: nil) { $0.count }
+        var swept = try await write([keys], conflict: nil) { $0.count }
+        for statement in answers { swept += try await write([statement], conflict: nil) { $0.count } }
         return swept + (try await write([revocations], conflict: nil) { $0.count }) + (try await write([gates], conflict: nil) { $0.count })
     }
 

@@ -17,8 +17,13 @@ public struct APIHarness: Sendable {
     public let orgToken: String
 
     /// `operationalURL` turns on operational webhooks (queued as messages of the management org).
-    /// `metricsExposition` serves `GET /metrics`.
-    public init(settings: APISettings = APISettings(), operationalURL: String? = nil, metricsExposition: MetricsExposition? = nil) async throws {
+    /// `metricsExposition` serves `GET /metrics`. `clock` is what the routes take as now.
+    public init(
+        settings: APISettings = APISettings(),
+        operationalURL: String? = nil,
+        metricsExposition: MetricsExposition? = nil,
+        clock: any WallClock = SystemWallClock()
+    ) async throws {
         directory = try TemporaryDirectory()
         store = try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests)
         let tokens = try await TokenAuthority(secret: Array(Self.secret.utf8))
@@ -30,6 +35,7 @@ public struct APIHarness: Sendable {
             store: store,
             tokens: tokens,
             settings: settings,
+            clock: clock,
             operational: operational,
             metricsExposition: metricsExposition.map { ($0, Self.orgID) }
         )

@@ -54,27 +54,30 @@ import Testing
         }
     }
 
-    /// The window is Svix's 12 hours unless retention is shorter: an answer holds the message's payload, which must
-    /// not outlive retention.
+    /// The window is Svix's 12 hours unless retention is shorter (an answer holds the message's payload, which must
+    /// not outlive retention), and never under a minute (an answer must outlive the commit that writes it).
     @Test func theWindowIsTwelveHoursOrTheRetentionIfShorter() {
         #expect(APISettings.idempotencyWindow(retention: nil) == 12 * 3600)
         #expect(APISettings.idempotencyWindow(retention: RetentionPeriod(parsing: "90d")) == 12 * 3600)
         #expect(APISettings.idempotencyWindow(retention: RetentionPeriod(parsing: "20m")) == 20 * 60)
+        #expect(APISettings.idempotencyWindow(retention: RetentionPeriod(parsing: "5s")) == 60)
     }
 
     /// After the window a retry runs again, both for answers kept with the message and for those the middleware keeps.
     @Test func aRetryAfterTheWindowRunsAgain() async throws {
-        try await APIHarness(settings: APISettings(idempotencyWindowSeconds: 1)).run { api in
+        let clock = ManualClock()
+        try await APIHarness(settings: APISettings(idempotencyWindowSeconds: 60), clock: clock).run { api in
             let key: HTTPFields = [.init("idempotency-key")!: "late"]
             let firstApp = try await api.request(.post, "/api/v1/app", body: #"{"name":"Late","uid":"late"}"#, headers: key)
             #expect(firstApp.status == 201)
             let message = #"{"eventType":"order.paid","payload":{"n":1}}"#
             let first = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
+            clock.advance(seconds: 59)
             let replayed = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
             #expect(first.status == 202)
             #expect(replayed.body == first.body)
 
-            try await Task.sleep(for: .milliseconds(1_100))
+            clock.advance(seconds: 2)
             let again = try await api.request(.post, "/api/v1/app/late/msg", body: message, headers: key)
             #expect(again.status == 202)
             #expect(again.json?["id"] != nil)

@@ -212,11 +212,38 @@ import Testing
             // A key whose claim lapsed long ago, and one still held.
             _ = try await store.claimIdempotencyKey("held", now: Self.now, lockUntil: Self.now.adding(seconds: 60))
             _ = try await store.claimIdempotencyKey("stale", now: Self.now.adding(seconds: -100), lockUntil: Self.now.adding(seconds: -50))
-            #expect(try await store.sweepExpiredRecords(now: Self.now) == 2)
+            #expect(try await store.sweepExpiredRecords(now: Self.now, messagesBefore: nil) == 2)
             #expect(try await store.claimIdempotencyKey("held", now: Self.now, lockUntil: Self.now.adding(seconds: 60)) == .inProgress)
             #expect(try await store.isTokenRevoked(hashes: ["expired"]) == false)
             #expect(try await store.isTokenRevoked(hashes: ["live"]))
-            #expect(try await store.sweepExpiredRecords(now: Self.now) == 0)
+            #expect(try await store.sweepExpiredRecords(now: Self.now, messagesBefore: nil) == 0)
+        }
+    }
+
+    /// Given retention's cutoff, the kept answers of messages accepted before it go, whatever their expiry (one written
+    /// by an instance without retention holds a payload retention promised to delete); later ones and other resources'
+    /// answers stay until they expire.
+    @Test(arguments: StoreBackend.all)
+    func answersOfMessagesBeforeTheCutoffAreSwept(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            let response = StoredResponse(status: 202, headers: [], body: Array(#"{"id":"m"}"#.utf8))
+            let lock = Self.now.adding(seconds: 5)
+            let cutoff = Self.now.adding(seconds: -1_200)
+            for (key, age) in [("old", Int64(3_600)), ("recent", Int64(60))] {
+                #expect(try await store.claimIdempotencyKey(key, now: Self.now, lockUntil: lock) == .acquired)
+                var message = StoreContractTests.message(appID: app.id, at: Self.now.adding(seconds: -age))
+                message.idempotentAnswer = IdempotentAnswer(key: key, response: response, expiresAt: Self.now.adding(seconds: 43_200))
+                try await store.createMessage(message)
+            }
+            #expect(try await store.claimIdempotencyKey("endpoint", now: Self.now, lockUntil: lock) == .acquired)
+            try await store.completeIdempotencyKey("endpoint", response: response, resourceID: "ep_1", expiresAt: Self.now.adding(seconds: 43_200))
+
+            #expect(try await store.sweepExpiredRecords(now: Self.now, messagesBefore: cutoff) == 1)
+            #expect(try await store.claimIdempotencyKey("old", now: Self.now, lockUntil: lock) == .acquired)
+            #expect(try await store.claimIdempotencyKey("recent", now: Self.now, lockUntil: lock) == .completed(response))
+            #expect(try await store.claimIdempotencyKey("endpoint", now: Self.now, lockUntil: lock) == .completed(response))
         }
     }
 

@@ -46,8 +46,10 @@ public protocol MessageStore: Sendable {
     /// delivery still waiting or being retried stays until it ends. Returns how many messages it deleted.
     func pruneMessages(before cutoff: Timestamp, limit: Int) async throws -> Int
     /// Deletes idempotency keys past their expiry and token revocations of tokens that have expired anyway (neither
-    /// can matter any more); returns how many rows.
-    func sweepExpiredRecords(now: Timestamp) async throws -> Int
+    /// can matter any more), and — given the retention cutoff — the kept answers of messages accepted before it,
+    /// whatever expiry they were written with (an answer holds its message's payload, which must not outlive
+    /// retention, even one written by an instance without it); returns how many rows.
+    func sweepExpiredRecords(now: Timestamp, messagesBefore cutoff: Timestamp?) async throws -> Int
     /// Where the backend partitions messages and attempts by time (PostgreSQL): creates the partitions of the time
     /// ahead, each `widthSeconds` wide, and drops those wholly older than `cutoff` (when given) whose deliveries have
     /// all ended. Without partitions, nothing is done and every message before `cutoff` is left to `pruneMessages`.
