@@ -5,6 +5,8 @@ import asyncio
 import time
 from collections import defaultdict
 
+from faults import DISRUPTIVE
+
 import httpx
 
 # Destination states as the Svix API reports them (`GET …/msg/{id}/endpoint`).
@@ -208,7 +210,7 @@ class Checker:
         answer did not reach it in time, e.g. a receiver short of CPU read the request late). Anything else is
         unexplained."""
         windows = [(event["start"], event.get("end", event["start"]) + 2) for event in faults
-                   if event["kind"] in ("sigkill", "sigterm", "db-crash", "disk-full") and "skipped" not in event]
+                   if event["kind"] in DISRUPTIVE and "skipped" not in event]
         answers = defaultdict(list)
         for entry in self.receiver_log:
             if entry.get("complete") and entry.get("seq") is not None:

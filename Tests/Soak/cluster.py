@@ -4,8 +4,10 @@ a small filesystem of its own so that it can be filled."""
 import asyncio
 import glob
 import os
+import random
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -129,6 +131,80 @@ class Postgres:
     def stop(self):
         subprocess.run(as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"]),
                        capture_output=True)
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports on loopback."""
+    while True:
+        base = random.randrange(20000, 60000)
+        sockets = []
+        try:
+            for offset in range(count):
+                sockets.append(socket.create_server(("127.0.0.1", base + offset)))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+class PatroniCluster:
+    """Three PostgreSQL nodes managed by Patroni (etcd, synchronous replication) behind HAProxy, from
+    scripts/patroni-cluster. `crash` SIGKILLs the primary node as a machine dying would; Patroni promotes the
+    synchronous standby, and the supervisor starts the dead node's Patroni again after the pause, so it rejoins as a
+    replica. Not on the soak's small volume: a full disk under etcd would be a different fault (the single-server
+    soak fills PostgreSQL's disk)."""
+
+    failover = True
+
+    def __init__(self, workdir: str):
+        self.script = os.path.join(ROOT, "scripts", "patroni-cluster")
+        self.dir = os.path.join(workdir, "patroni")
+        result = subprocess.run([self.script, "start", self.dir, str(free_port_run(23))], capture_output=True,
+                                text=True, timeout=300)
+        if result.returncode != 0:
+            raise RuntimeError(f"the Patroni cluster did not start: {result.stderr.strip()[-2000:]}")
+        self.url = result.stdout.strip().splitlines()[-1]
+        self.down_until = 0.0
+        self.killed = None
+        self.unplanned_exits = 0  # Patroni supervises its nodes; kept for the report's shape
+
+    def primary(self) -> str | None:
+        result = subprocess.run([self.script, "primary", self.dir], capture_output=True, text=True)
+        return result.stdout.strip() or None
+
+    def crash(self, down_seconds: float) -> str | None:
+        """Kills the primary node; returns its name, or None when there is no primary or a node is still down."""
+        node = self.primary()
+        if node is None or self.killed is not None:
+            return None
+        self.killed = node
+        self.down_until = time.time() + down_seconds
+        subprocess.run([self.script, "kill", self.dir, node], capture_output=True)
+        return node
+
+    def running(self) -> bool:
+        """A primary answers through HAProxy."""
+        result = subprocess.run(["psql", "-X", "-qtA", self.url + "?connect_timeout=2", "-c",
+                                 "SELECT NOT pg_is_in_recovery()"], capture_output=True, text=True, timeout=10)
+        return result.returncode == 0 and result.stdout.strip() == "t"
+
+    async def supervise(self, stopping: asyncio.Event):
+        while not stopping.is_set():
+            await asyncio.sleep(1)
+            if self.killed is not None and time.time() >= self.down_until:
+                node = self.killed
+                await asyncio.to_thread(subprocess.run, [self.script, "restart", self.dir, node], capture_output=True)
+                self.killed = None
+
+    def size_bytes(self) -> int:
+        result = subprocess.run(["psql", "-X", "-qtA", self.url + "?connect_timeout=2", "-c",
+                                 "SELECT pg_database_size(current_database())"], capture_output=True, text=True, timeout=10)
+        return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else -1
+
+    def stop(self):
+        subprocess.run([self.script, "stop", self.dir], capture_output=True)
 
 
 class Instance:

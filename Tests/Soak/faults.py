@@ -8,12 +8,22 @@ import time
 
 from receivers import MODES
 
-# Every kind the soak injects; a run of any length schedules each at least once (database crashes on PostgreSQL only).
-KINDS = ("sigkill", "sigterm", "receiver-mode", "receiver-away", "disk-full", "db-crash")
+# Every kind the soak injects; a run of any length schedules each at least once: database crashes on a single
+# PostgreSQL server, primary kills on a Patroni cluster (`--failover`, which has no disk of its own to fill).
+KINDS = ("sigkill", "sigterm", "receiver-mode", "receiver-away", "disk-full", "db-crash", "primary-kill")
+# Faults after which a repeated delivery is expected (what was in flight may be sent again).
+DISRUPTIVE = ("sigkill", "sigterm", "db-crash", "primary-kill", "disk-full")
+
+
+def expected_kinds(postgres: bool, failover: bool) -> list[str]:
+    left_out = {"primary-kill"} if not failover else {"db-crash", "disk-full"}
+    if not postgres:
+        left_out.add("db-crash")
+    return [kind for kind in KINDS if kind not in left_out]
 
 
 def schedule(seed: int, seconds: float, instances: int, flappers: list, wanderers: list, ordered: list,
-             postgres: bool, spare_first: bool = False) -> list[dict]:
+             postgres: bool, spare_first: bool = False, failover: bool = False) -> list[dict]:
     """With `spare_first` (and several instances), instance 0 is never stopped: one process lives the whole run, so
     its memory curve can show a slow leak that restarts would hide."""
     rng = random.Random(seed)
@@ -31,9 +41,13 @@ def schedule(seed: int, seconds: float, instances: int, flappers: list, wanderer
           lambda: {"instance": rng.randrange(first_target, instances), "pause": rng.uniform(0.5, 5)})
     every("sigterm", 300 if long_run else seconds / 2,
           lambda: {"instance": rng.randrange(first_target, instances), "pause": rng.uniform(0.5, 5)})
-    every("disk-full", 900 if long_run else seconds,
-          lambda: {"duration": rng.uniform(10, 30)})
-    if postgres:
+    if failover:
+        # Down long enough for Patroni to promote a standby (its leader key lives 10 s) before the node comes back.
+        every("primary-kill", 240 if long_run else seconds / 3, lambda: {"pause": rng.uniform(15, 40)})
+    else:
+        every("disk-full", 900 if long_run else seconds,
+              lambda: {"duration": rng.uniform(10, 30)})
+    if postgres and not failover:
         every("db-crash", 480 if long_run else seconds / 1.5, lambda: {"pause": rng.uniform(1, 6)})
     away = (60, 240) if long_run else (15, 30)
     for key in wanderers:
@@ -113,6 +127,17 @@ class Injector:
                 event["filled_bytes"] = await asyncio.to_thread(self.volume.fill)
                 await asyncio.sleep(event["duration"])
                 self.volume.release()
+        elif kind == "primary-kill":
+            event["node"] = await asyncio.to_thread(self.postgres.crash, event["pause"])
+            if event["node"] is None:
+                event["skipped"] = "no primary at that moment, or a node still down"
+            else:
+                killed = time.time()
+                while not await asyncio.to_thread(self.postgres.running):
+                    await asyncio.sleep(0.2)
+                event["primary_again_seconds"] = time.time() - killed
+                while time.time() < self.postgres.down_until:
+                    await asyncio.sleep(0.2)
         elif kind == "db-crash":
             await asyncio.to_thread(self.postgres.crash, event["pause"])
             while time.time() < self.postgres.down_until or not await asyncio.to_thread(self.postgres.running):

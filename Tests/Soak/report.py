@@ -3,25 +3,29 @@
 import statistics
 from collections import Counter
 
+from faults import DISRUPTIVE, expected_kinds
+
 
 def summary(*, args, command, started, load_end, drained, instances, postgres, volume, load, checker, duplicates,
-            poller_reads, pollers, streams, faults, kinds, sampler, retention, operator) -> dict:
+            poller_reads, pollers, streams, faults, sampler, retention, operator) -> dict:
     outcomes = Counter(sent.outcome for sent in load.sent)
     resolved = Counter(checker.resolved.values())
     injected = Counter(event["kind"] for event in faults if "skipped" not in event)
     skipped = [f"{event['kind']}: {event['skipped']}" for event in faults if "skipped" in event]
-    expected_kinds = [kind for kind in kinds if kind != "db-crash" or postgres]
-    missing_kinds = [kind for kind in expected_kinds if not injected[kind]]
+    failover = getattr(postgres, "failover", False)
+    missing_kinds = [kind for kind in expected_kinds(postgres is not None, failover) if not injected[kind]]
     modes = Counter(event["mode"] for event in faults if event["kind"] == "receiver-mode")
     accepted_times = sorted(sent.answered_at for sent in load.sent if sent.outcome == "accepted")
     recoveries = {}
     for event in faults:
-        if event["kind"] in ("sigkill", "sigterm", "db-crash", "disk-full") and "skipped" not in event:
+        if event["kind"] in DISRUPTIVE and "skipped" not in event:
             after = next((at for at in accepted_times if at >= event["end"]), None)
             entry = {"fault_seconds": round(event["end"] - event["start"], 2),
                      "first_202_after_end": None if after is None else round(after - event["end"], 2)}
             if "healthy_after_restart" in event and event["healthy_after_restart"] is not None:
                 entry["healthy_after_restart"] = round(event["healthy_after_restart"], 2)
+            if "primary_again_seconds" in event:
+                entry["primary_again"] = round(event["primary_again_seconds"], 2)
             recoveries.setdefault(event["kind"], []).append(entry)
     violations = {kind: {"count": len(items), "examples": items[:10]} for kind, items in checker.violations.items()
                   if items}
@@ -30,7 +34,8 @@ def summary(*, args, command, started, load_end, drained, instances, postgres, v
         "command": command, "backend": args.backend, "seed": args.seed, "minutes": args.minutes,
         "rate": args.rate, "instances": len(instances), "retention": retention,
         "load_seconds": round(load_end - started, 1), "drain_seconds": round(drained - load_end, 1),
-        "volume": "tmpfs" if volume.mounted else f"plain directory ({volume.why_not})",
+        "volume": ("a Patroni cluster (3 nodes, synchronous replication) behind HAProxy" if failover
+                   else "tmpfs" if volume.mounted else f"plain directory ({volume.why_not})"),
         "messages": {"sent": len(load.sent), **outcomes},
         "deliveries": {"receiver requests": len(checker.receiver_log), **resolved},
         "duplicates": {"at a fault": duplicates["at a fault"], "after a late answer": duplicates["after a late answer"],
@@ -53,7 +58,7 @@ def summary(*, args, command, started, load_end, drained, instances, postgres, v
 
 def describe(entries: list[dict]) -> dict:
     found = {"count": len(entries)}
-    for figure in ("fault_seconds", "healthy_after_restart", "first_202_after_end"):
+    for figure in ("fault_seconds", "healthy_after_restart", "primary_again", "first_202_after_end"):
         values = [entry[figure] for entry in entries if entry.get(figure) is not None]
         if values:
             found[figure] = {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
@@ -82,14 +87,14 @@ def markdown(report: dict) -> str:
         ("starts refused while the database was unreachable", report["starts refused, database unreachable"]),
         ("unplanned exits", report["unplanned exits"] or "none"),
     ]
-    if report["postgres unplanned exits"] is not None:
+    if report["postgres unplanned exits"] is not None and "Patroni" not in report["volume"]:
         rows.append(("PostgreSQL exits not injected, and failed starts", report["postgres unplanned exits"]))
     for name, value in rows:
         lines.append(f"| {name} | {flat(value)} |")
-    lines += ["", "| recovery | count | fault lasted (median / max s) | instance healthy after restart | first 202 "
-              "after the fault ended |", "|---|---|---|---|---|"]
+    lines += ["", "| recovery | count | fault lasted (median / max s) | instance healthy after restart | a primary "
+              "again after the kill | first 202 after the fault ended |", "|---|---|---|---|---|---|"]
     for kind, entry in report["recoveries"].items():
-        cells = [pair(entry.get(figure)) for figure in ("fault_seconds", "healthy_after_restart",
+        cells = [pair(entry.get(figure)) for figure in ("fault_seconds", "healthy_after_restart", "primary_again",
                                                         "first_202_after_end")]
         lines.append(f"| {kind} | {entry['count']} | " + " | ".join(cells) + " |")
     lines += ["", "| resource | after warm-up (median) | last quarter (median) | max |", "|---|---|---|---|"]

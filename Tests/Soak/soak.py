@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import shlex
+import shutil
 import socket
 import sys
 import tempfile
@@ -22,9 +23,9 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checker import Checker  # noqa: E402
-from cluster import ROOT, Instance, Postgres, Volume  # noqa: E402
+from cluster import ROOT, Instance, PatroniCluster, Postgres, Volume  # noqa: E402
 from consumers import LiveStream, Operator, PollingConsumer  # noqa: E402
-from faults import KINDS, Injector, schedule  # noqa: E402
+from faults import Injector, schedule  # noqa: E402
 from report import markdown, summary  # noqa: E402
 from resources import Sampler  # noqa: E402
 from traffic import Load, Tenants  # noqa: E402
@@ -50,6 +51,9 @@ def arguments():
     parser.add_argument("--instances", type=int, help="Herald instances (default 1 on SQLite, 2 on PostgreSQL)")
     parser.add_argument("--spare-first", action="store_true",
                         help="never stop instance 0 (with --instances 2 or more): its memory shows a whole run")
+    parser.add_argument("--failover", action="store_true",
+                        help="on PostgreSQL: a Patroni cluster behind HAProxy, whose primary is killed (instead of "
+                             "restarts of one server and its full disk); needs Debian's patroni, etcd-server, haproxy")
     parser.add_argument("--orgs", type=int, default=3)
     parser.add_argument("--apps-per-org", type=int, default=2)
     parser.add_argument("--retention", help="HERALD_RETENTION (default 20m for runs of 30 minutes or more)")
@@ -72,7 +76,15 @@ async def main() -> int:
     volume = Volume(os.path.join(workdir, "db"), 4096)
     postgres = None
     try:
-        if args.backend == "postgres":
+        if args.failover:
+            missing = [tool for tool in ("patroni", "etcd", "haproxy") if shutil.which(tool) is None]
+            if args.backend != "postgres" or missing:
+                print(f"--failover needs --backend postgres and {', '.join(missing) or 'nothing else'}", file=sys.stderr)
+                return 2
+            postgres = await asyncio.to_thread(PatroniCluster, workdir)
+            database = postgres.url
+            database_size = postgres.size_bytes
+        elif args.backend == "postgres":
             postgres = await asyncio.to_thread(Postgres, volume, free_port())
             database = postgres.url
             database_size = postgres.size_bytes
@@ -118,7 +130,7 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
                           [e.key for e in tenants.endpoints if e.role == "flapper"],
                           [e.key for e in tenants.endpoints if e.role == "wanderer"],
                           [e.key for e in tenants.endpoints if e.role == "ordered"], postgres is not None,
-                          args.spare_first)
+                          args.spare_first, args.failover)
         load = Load(tenants, instances, args.rate, args.seed)
         pollers = [PollingConsumer(app, instances) for app in tenants.apps]
         streams = [LiveStream(f"portal {app.id}", app.portal_token, {app.id}, instances) for app in tenants.apps]
@@ -189,7 +201,7 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         report = summary(args=args, command=command, started=started, load_end=load_end, drained=drained,
                          instances=instances, postgres=postgres, volume=volume, load=load, checker=checker,
                          duplicates=duplicates, poller_reads=poller_reads, pollers=pollers, streams=streams, faults=injector.done,
-                         kinds=KINDS, sampler=sampler, retention=retention, operator=operator)
+                         sampler=sampler, retention=retention, operator=operator)
         # The raw material stays with the instances' logs, for whoever investigates a failure.
         with open(os.path.join(workdir, "receiver-log.jsonl"), "w") as handle:
             handle.writelines(json.dumps(entry) + "\n" for entry in receiver_log)
