@@ -20,6 +20,23 @@ def as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else command
 
 
+TABLE_SIZES = """SELECT coalesce(p.relname, c.relname), sum(pg_total_relation_size(c.oid)) FROM pg_class c
+    LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent
+    WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace GROUP BY 1"""
+
+
+def table_sizes(url: str) -> dict:
+    """Megabytes per table (partitions counted with their parent, indexes and TOAST included)."""
+    result = subprocess.run(["psql", "-X", "-qtA", "-F", "\t", url + "?connect_timeout=2", "-c", TABLE_SIZES],
+                            capture_output=True, text=True, timeout=20)
+    sizes = {}
+    for line in result.stdout.splitlines() if result.returncode == 0 else []:
+        name, _, size = line.partition("\t")
+        if size.isdigit():
+            sizes[name] = round(int(size) / 1_048_576, 1)
+    return sizes
+
+
 class Volume:
     """A tmpfs of `megabytes` at `path` when this process may mount one (root), else a plain directory; `fill` takes
     its free space away and `release` gives it back."""
@@ -123,6 +140,9 @@ class Postgres:
             self.down_until = 0
             await asyncio.to_thread(self.start)
 
+    def table_sizes(self) -> dict:
+        return table_sizes(self.url)
+
     def size_bytes(self) -> int:
         result = subprocess.run(["psql", "-X", "-qtA", self.url, "-c", "SELECT pg_database_size(current_database())"],
                                 capture_output=True, text=True, timeout=10)
@@ -197,6 +217,9 @@ class PatroniCluster:
                 node = self.killed
                 await asyncio.to_thread(subprocess.run, [self.script, "restart", self.dir, node], capture_output=True)
                 self.killed = None
+
+    def table_sizes(self) -> dict:
+        return table_sizes(self.url)
 
     def size_bytes(self) -> int:
         result = subprocess.run(["psql", "-X", "-qtA", self.url + "?connect_timeout=2", "-c",

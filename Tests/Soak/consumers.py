@@ -116,7 +116,7 @@ class Operator:
     def __init__(self, tenants, instances):
         self.tenants = tenants
         self.rotation = Rotation(instances)
-        self.enabled_again = []  # (endpoint key, at)
+        self.enabled_again = []  # (endpoint key, re-enabled at, PATCH sent at)
 
     async def run(self, client: httpx.AsyncClient, stopping: asyncio.Event, every: float = 10):
         while not stopping.is_set():
@@ -139,9 +139,10 @@ class Operator:
                 if response.status_code != 200 or not response.json().get("disabled"):
                     continue
                 since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+                sent = time.time()
                 patched = await client.patch(base, headers=auth, json={"disabled": False}, timeout=10)
                 if patched.status_code == 200:
-                    self.enabled_again.append((endpoint.key, time.time()))
+                    self.enabled_again.append((endpoint.key, time.time(), sent))
                     await client.post(f"{base}/recover", headers=auth, json={"since": since}, timeout=10)
             except (httpx.HTTPError, ValueError):
                 continue

@@ -52,8 +52,24 @@ def summary(*, args, command, started, load_end, drained, instances, postgres, v
         "unplanned exits": {i.name: i.unplanned_exits for i in instances if i.unplanned_exits},
         "postgres unplanned exits": postgres.unplanned_exits if postgres else None,
         "resources": sampler.trend(started, warm_up=min(300, (load_end - started) / 4)),
+        "tables (MB)": table_trend(sampler.tables, started, load_end),
         "violations": violations, "failed": failed,
     }
+
+
+def table_trend(tables: list[dict], started: float, load_end: float) -> dict:
+    """Each table's size a third and two thirds into the load and at its end (the largest first)."""
+    points = {}
+    for label, at in (("at 1/3", started + (load_end - started) / 3), ("at 2/3", started + 2 * (load_end - started) / 3),
+                      ("at the end", load_end)):
+        before = [sample for sample in tables if sample["at"] <= at]
+        if before:
+            points[label] = before[-1]["sizes"]
+    if not points:
+        return {}
+    last = list(points.values())[-1]
+    return {name: {label: sizes.get(name) for label, sizes in points.items()}
+            for name in sorted(last, key=lambda name: -last[name])}
 
 
 def describe(entries: list[dict]) -> dict:
@@ -100,6 +116,11 @@ def markdown(report: dict) -> str:
     lines += ["", "| resource | after warm-up (median) | last quarter (median) | max |", "|---|---|---|---|"]
     for figure, entry in report["resources"].items():
         lines.append(f"| {figure} | {entry['after_warm_up']} | {entry['last_quarter']} | {entry['max']} |")
+    if report["tables (MB)"]:
+        labels = list(next(iter(report["tables (MB)"].values())))
+        lines += ["", "| table (MB, indexes included) | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+        for name, sizes in report["tables (MB)"].items():
+            lines.append(f"| {name} | " + " | ".join(str(sizes[label]) for label in labels) + " |")
     lines.append("")
     lines.append("Live streams: " + "; ".join(f"{name} {flat(value)}" for name, value in report["live streams"].items()))
     if report["violations"] or report["kinds not exercised"] or report["duplicates"]["unexplained"]:

@@ -20,15 +20,23 @@ def process_figures(pid: int) -> dict | None:
 
 
 class Sampler:
-    def __init__(self, instances, database_size, every: float = 5):
+    def __init__(self, instances, database_size, every: float = 5, table_sizes=None):
         self.instances = instances
         self.database_size = database_size
+        self.table_sizes = table_sizes
         self.every = every
         self.samples = []  # {"at", "instance", "rss_mb", "threads", "fds"} and {"at", "db_mb"}
+        self.tables = []  # {"at", "sizes": {table: MB}}, once a minute: where the database's size goes
 
     async def run(self, stopping: asyncio.Event):
+        last_tables = 0.0
         while not stopping.is_set():
             now = time.time()
+            if self.table_sizes and now - last_tables >= 60:
+                last_tables = now
+                sizes = await asyncio.to_thread(self.table_sizes)
+                if sizes:
+                    self.tables.append({"at": now, "sizes": sizes})
             for instance in self.instances:
                 figures = process_figures(instance.pid) if instance.pid else None
                 if figures:

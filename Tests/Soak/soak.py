@@ -140,7 +140,7 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         operator = Operator(tenants, instances)
         checker = Checker(tenants, load, receiver_log, operator, instances, duration_seconds(retention))
         injector = Injector(instances, receivers, volume, postgres, REQUEST_TIMEOUT)
-        sampler = Sampler(instances, database_size)
+        sampler = Sampler(instances, database_size, table_sizes=postgres.table_sizes if postgres else None)
 
         load_stop, everything_stop = asyncio.Event(), asyncio.Event()
         background = [asyncio.create_task(instance.supervise(everything_stop)) for instance in instances]
