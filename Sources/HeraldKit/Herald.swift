@@ -97,7 +97,10 @@ public final class Herald: Service, Sendable {
             }
         )
         let group = ServiceGroup(
-            configuration: .init(services: (opened.service.map { [$0] } ?? []) + [services], logger: logger)
+            configuration: .init(
+                services: (opened.service.map { [StopWatch(service: $0, name: "the database store", logger: logger)] } ?? []) + [services],
+                logger: logger
+            )
         )
         do {
             try await group.run()

@@ -46,43 +46,52 @@ struct RunningHerald: Sendable {
             metrics: export?.metrics ?? .off,
             metricsExposition: export.map { ($0.exposition(queue: store), organization) }
         )
-        var services: [any Service] = []
+        var services: [(name: String, service: any Service)] = []
         if parts.contains(.delivery) {
             // With SQLite one worker owns the queue, so leases found at start belong to a process that died.
             // Instances sharing PostgreSQL leave each other's leases alone: a dead instance's run out.
             services.append(
-                Dispatcher(
-                    store: store,
-                    settings: configuration.delivery,
-                    operational: operational,
-                    releaseAllLeasesAtStart: !store.servesSeveralInstances,
-                    metrics: export?.metrics ?? .off,
-                    logger: Logger(label: "herald.delivery")
+                (
+                    "the delivery worker",
+                    Dispatcher(
+                        store: store,
+                        settings: configuration.delivery,
+                        operational: operational,
+                        releaseAllLeasesAtStart: !store.servesSeveralInstances,
+                        metrics: export?.metrics ?? .off,
+                        logger: Logger(label: "herald.delivery")
+                    )
                 )
             )
-            services.append(Retention(store: store, period: configuration.retention, logger: Logger(label: "herald.retention")))
+            services.append(("retention", Retention(store: store, period: configuration.retention, logger: Logger(label: "herald.retention"))))
         }
         if parts.contains(.httpServer) {
-            services.append(environment.sourceTrafficFlusher)
+            services.append(("the inbound traffic counter", environment.sourceTrafficFlusher))
             services.append(
-                buildApplication(
-                    environment: environment,
-                    host: configuration.host,
-                    port: configuration.port,
-                    logger: logger,
-                    onServerRunning: onHTTPServerRunning
+                (
+                    "the HTTP server",
+                    buildApplication(
+                        environment: environment,
+                        host: configuration.host,
+                        port: configuration.port,
+                        logger: logger,
+                        onServerRunning: onHTTPServerRunning
+                    )
                 )
             )
         }
         // Whatever else runs (a worker has no API), so every role can be scraped.
         if let metricsPort = configuration.metricsPort, let export {
             services.append(
-                buildMetricsApplication(
-                    exposition: export.exposition(queue: store),
-                    host: configuration.metricsHost,
-                    port: metricsPort,
-                    logger: logger,
-                    onServerRunning: { port in logger.notice("metrics on http://\(configuration.metricsHost):\(port)/metrics (no token)") }
+                (
+                    "the metrics listener",
+                    buildMetricsApplication(
+                        exposition: export.exposition(queue: store),
+                        host: configuration.metricsHost,
+                        port: metricsPort,
+                        logger: logger,
+                        onServerRunning: { port in logger.notice("metrics on http://\(configuration.metricsHost):\(port)/metrics (no token)") }
+                    )
                 )
             )
         }
@@ -91,7 +100,9 @@ struct RunningHerald: Sendable {
             authorization: "Bearer " + (try await tokens.orgToken(orgID: organization)),
             publicURL: configuration.effectivePublicURL,
             metrics: export?.exposition(queue: store),
-            services: ServiceGroup(configuration: .init(services: services, logger: logger))
+            services: ServiceGroup(
+                configuration: .init(services: services.map { StopWatch(service: $0.service, name: $0.name, logger: logger) }, logger: logger)
+            )
         )
     }
 

@@ -11,6 +11,9 @@ from receivers import MODES
 # Every kind the soak injects; a run of any length schedules each at least once: database crashes on a single
 # PostgreSQL server, primary kills on a Patroni cluster (`--failover`, which has no disk of its own to fill).
 KINDS = ("sigkill", "sigterm", "receiver-mode", "receiver-away", "disk-full", "db-crash", "primary-kill")
+# Longest a graceful stop may take (Herald's own requests time out within seconds); then it is killed, and the checker
+# reports the stop as hung.
+STOP_TIMEOUT = 30
 # Faults after which a repeated delivery is expected (what was in flight may be sent again).
 DISRUPTIVE = ("sigkill", "sigterm", "db-crash", "primary-kill", "disk-full")
 
@@ -109,6 +112,10 @@ class Injector:
                 instance.signal(signal.SIGKILL if kind == "sigkill" else signal.SIGTERM, event["pause"])
                 exit_started = time.time()
                 while instance.process.poll() is None:
+                    if time.time() - exit_started > STOP_TIMEOUT:
+                        # What a service manager does with a stop that hangs (systemd's TimeoutStopSec).
+                        event["killed_after_stop_timeout"] = True
+                        instance.process.send_signal(signal.SIGKILL)
                     await asyncio.sleep(0.05)
                 event["exit_seconds"] = time.time() - exit_started
                 await asyncio.sleep(event["pause"] + 0.3)

@@ -194,6 +194,11 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         poller_reads = checker.check_pollers(pollers)
         checker.check_fifo()
         checker.check_live(streams)
+        for event in injector.done:
+            if event["kind"] == "sigterm" and event.get("killed_after_stop_timeout"):
+                checker.violations["stop hung"].append(
+                    f"herald-{event['instance']} still running {STOP_TIMEOUT} s after SIGTERM at "
+                    f"{event['start'] - started:.0f} s (killed)")
         for instance in instances:
             for exit_ in instance.unplanned_exits:
                 checker.violations["unplanned exit"].append(f"{instance.name} exited with {exit_['code']} at "
