@@ -109,13 +109,17 @@ class Injector:
             if instance.pid is None:
                 event["skipped"] = "instance already down"
             else:
+                # This process, not `instance.process`: the supervisor may have started the next one (the pause can
+                # be over before the exit is seen here), and that one is not the one stopping. Watching it instead
+                # once made a 3-second stop look like a hang of 50 s, ended by the next `kill -9`.
+                process = instance.process
                 instance.signal(signal.SIGKILL if kind == "sigkill" else signal.SIGTERM, event["pause"])
                 exit_started = time.time()
-                while instance.process.poll() is None:
-                    if time.time() - exit_started > STOP_TIMEOUT:
+                while process.poll() is None:
+                    if time.time() - exit_started > STOP_TIMEOUT and not event.get("killed_after_stop_timeout"):
                         # What a service manager does with a stop that hangs (systemd's TimeoutStopSec).
                         event["killed_after_stop_timeout"] = True
-                        instance.process.send_signal(signal.SIGKILL)
+                        process.send_signal(signal.SIGKILL)
                     await asyncio.sleep(0.05)
                 event["exit_seconds"] = time.time() - exit_started
                 await asyncio.sleep(event["pause"] + 0.3)
