@@ -8,6 +8,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -35,6 +36,20 @@ def table_sizes(url: str) -> dict:
         if size.isdigit():
             sizes[name] = round(int(size) / 1_048_576, 1)
     return sizes
+
+
+def sqlite_pages(path: str) -> dict:
+    """An SQLite file's live and free pages in MB: the file never shrinks, so its size is a high-water mark; the live
+    pages say what it holds now."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+            size = connection.execute("PRAGMA page_size").fetchone()[0]
+            pages = connection.execute("PRAGMA page_count").fetchone()[0]
+            free = connection.execute("PRAGMA freelist_count").fetchone()[0]
+        connection.close()
+    except sqlite3.Error:
+        return {}
+    return {"live pages": round((pages - free) * size / 1_048_576, 1), "free pages": round(free * size / 1_048_576, 1)}
 
 
 class Volume:

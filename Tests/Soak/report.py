@@ -118,7 +118,8 @@ def markdown(report: dict) -> str:
         lines.append(f"| {figure} | {entry['after_warm_up']} | {entry['last_quarter']} | {entry['max']} |")
     if report["tables (MB)"]:
         labels = list(next(iter(report["tables (MB)"].values())))
-        lines += ["", "| table (MB, indexes included) | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+        lines += ["", "| table or pages (MB, indexes included) | " + " | ".join(labels) + " |",
+                  "|---" * (len(labels) + 1) + "|"]
         for name, sizes in report["tables (MB)"].items():
             lines.append(f"| {name} | " + " | ".join(str(sizes[label]) for label in labels) + " |")
     lines.append("")

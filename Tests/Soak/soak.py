@@ -23,7 +23,7 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checker import Checker  # noqa: E402
-from cluster import ROOT, Instance, PatroniCluster, Postgres, Volume  # noqa: E402
+from cluster import ROOT, Instance, PatroniCluster, Postgres, Volume, sqlite_pages  # noqa: E402
 from consumers import LiveStream, Operator, PollingConsumer  # noqa: E402
 from faults import Injector, schedule  # noqa: E402
 from report import markdown, summary  # noqa: E402
@@ -140,7 +140,9 @@ async def soak(args, command, workdir, volume, postgres, instances, database_siz
         operator = Operator(tenants, instances)
         checker = Checker(tenants, load, receiver_log, operator, instances, duration_seconds(retention))
         injector = Injector(instances, receivers, volume, postgres, REQUEST_TIMEOUT)
-        sampler = Sampler(instances, database_size, table_sizes=postgres.table_sizes if postgres else None)
+        sqlite_file = os.path.join(volume.path, "herald.db")
+        sampler = Sampler(instances, database_size,
+                          table_sizes=postgres.table_sizes if postgres else lambda: sqlite_pages(sqlite_file))
 
         load_stop, everything_stop = asyncio.Event(), asyncio.Event()
         background = [asyncio.create_task(instance.supervise(everything_stop)) for instance in instances]
