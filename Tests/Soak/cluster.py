@@ -38,6 +38,13 @@ def table_sizes(url: str) -> dict:
     return sizes
 
 
+def database_size(url: str) -> int:
+    """The database's size in bytes, or -1 when it does not answer."""
+    result = subprocess.run(["psql", "-X", "-qtA", url + "?connect_timeout=2", "-c",
+                             "SELECT pg_database_size(current_database())"], capture_output=True, text=True, timeout=10)
+    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else -1
+
+
 def sqlite_pages(path: str) -> dict:
     """An SQLite file's live and free pages in MB: the file never shrinks, so its size is a high-water mark; the live
     pages say what it holds now."""
@@ -159,9 +166,7 @@ class Postgres:
         return table_sizes(self.url)
 
     def size_bytes(self) -> int:
-        result = subprocess.run(["psql", "-X", "-qtA", self.url, "-c", "SELECT pg_database_size(current_database())"],
-                                capture_output=True, text=True, timeout=10)
-        return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else -1
+        return database_size(self.url)
 
     def stop(self):
         subprocess.run(as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"]),
@@ -237,9 +242,7 @@ class PatroniCluster:
         return table_sizes(self.url)
 
     def size_bytes(self) -> int:
-        result = subprocess.run(["psql", "-X", "-qtA", self.url + "?connect_timeout=2", "-c",
-                                 "SELECT pg_database_size(current_database())"], capture_output=True, text=True, timeout=10)
-        return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip().isdigit() else -1
+        return database_size(self.url)
 
     def stop(self):
         subprocess.run([self.script, "stop", self.dir], capture_output=True)
