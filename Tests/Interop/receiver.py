@@ -5,6 +5,12 @@ import threading
 import time
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    # Herald opens many connections at once after an outage; the default backlog of 5 would drop some, and a sender
+    # whose connection times out records a failed attempt that the receiver never saw.
+    request_queue_size = 256
+
+
 class Receiver:
     def __init__(self, script=None, port=0, headers=None):
         """`script(path, index)` returns the status for the index-th request to path (default 204), `headers(path,
@@ -12,6 +18,7 @@ class Receiver:
         self.script = script or (lambda path, index: 204)
         self.headers = headers or (lambda path, index: {})
         self.requests = []
+        self.counts = {}  # path -> requests so far (a scan of every request would slow a long test's receiver down)
         self.lock = threading.Condition()
         receiver = self
 
@@ -21,7 +28,8 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver.lock:
-                    index = sum(1 for r in receiver.requests if r["path"] == self.path)
+                    index = receiver.counts.get(self.path, 0)
+                    receiver.counts[self.path] = index + 1
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "at": time.time()})
                     receiver.lock.notify_all()
                 status = receiver.script(self.path, index)
@@ -34,7 +42,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         # A sender killed mid-request resets its connection; that is expected here, not worth a traceback.
         self.server.handle_error = lambda request, address: None
