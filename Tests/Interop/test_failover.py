@@ -142,7 +142,7 @@ def test_a_killed_primary_loses_no_accepted_message():
         duplicates = sum(count - 1 for count in arrivals.values() if count > 1)
         never_accepted = sum(1 for (_, id) in arrivals if id not in accepted)
 
-        # Attempts that failed (a receiver that could not keep up, not the failover): retried, but reported.
+        # Attempts that failed (a receiver that could not keep up, say): retried within the wait, and reported.
         failed_attempts = int(
             subprocess.check_output(["psql", "-X", "-q", "-t", "-A", URL, "-c", "SELECT count(*) FROM attempts WHERE status <> 0"], text=True)
         )
