@@ -2,6 +2,7 @@
 a small filesystem of its own so that it can be filled."""
 
 import asyncio
+import contextlib
 import glob
 import os
 import random
@@ -49,11 +50,11 @@ def sqlite_pages(path: str) -> dict:
     """An SQLite file's live and free pages in MB: the file never shrinks, so its size is a high-water mark; the live
     pages say what it holds now."""
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+        # sqlite3's own context manager ends a transaction, not the connection: closed on every path here.
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as connection:
             size = connection.execute("PRAGMA page_size").fetchone()[0]
             pages = connection.execute("PRAGMA page_count").fetchone()[0]
             free = connection.execute("PRAGMA freelist_count").fetchone()[0]
-        connection.close()
     except sqlite3.Error:
         return {}
     return {"live pages": round((pages - free) * size / 1_048_576, 1), "free pages": round(free * size / 1_048_576, 1)}
