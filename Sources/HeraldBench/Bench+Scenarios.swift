@@ -133,6 +133,7 @@ extension Bench {
         label: String
     ) async throws -> (perSecond: Double, peakRSS: Int) {
         let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
+        defer { if let shared, !shared.drop() { progress("could not drop the bench database \(shared.name); drop it by hand") } }
         let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(role: "api")
         let http = LoadGenerator.makeClient(connections: options.concurrency)

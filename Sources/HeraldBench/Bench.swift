@@ -109,6 +109,7 @@ public struct Bench: Sendable {
         _ body: @Sendable (HeraldChild, LoadGenerator) async throws -> T
     ) async throws -> T {
         let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
+        defer { if let shared, !shared.drop() { progress("could not drop the bench database \(shared.name); drop it by hand") } }
         let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(environment: environment)
         var others: [HeraldChild] = []

@@ -122,6 +122,8 @@ final class HeraldChild: @unchecked Sendable {
 struct SharedDatabase: Sendable {
     var url: String
     var environment: [String: String]
+    var serverURL: String
+    var name: String
 
     /// Creates an empty database on the server of `serverURL` with `psql`.
     static func create(serverURL: String) throws -> SharedDatabase {
@@ -134,8 +136,17 @@ struct SharedDatabase: Sendable {
         func key() -> String { Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString() }
         return SharedDatabase(
             url: components.string ?? serverURL,
-            environment: ["HERALD_JWT_SECRET": key(), "HERALD_MAIN_KEY": key()]
+            environment: ["HERALD_JWT_SECRET": key(), "HERALD_MAIN_KEY": key()],
+            serverURL: serverURL,
+            name: name
         )
+    }
+
+    /// Drops the database once its run is over (its instances stopped), so that what a scenario left — 200,000 rows
+    /// of a dead backlog, say — is not vacuumed by autovacuum while a later run is measured, nor kept on disk;
+    /// whether it is gone.
+    func drop() -> Bool {
+        (try? psql(serverURL, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")) == true
     }
 }
 

@@ -103,6 +103,7 @@ public final class PostgresStore: HeraldStore, Service {
                 // shutdown asked for meanwhile cancels the migration (its transaction rolls back) and ends the start.
                 try await cancelWhenGracefulShutdown {
                     try await self.checkHealth()
+                    await self.turnOffJIT()
                     // Before anything else: behind a pooler that drops LISTEN, migrating would go wrong in odder ways.
                     try await self.checkNotificationsArrive()
                     let applied = try await self.perform(timeout: Self.migrationTimeout) { client in

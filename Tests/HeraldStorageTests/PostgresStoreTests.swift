@@ -192,6 +192,34 @@ struct PostgresStoreTests {
         }
     }
 
+    /// JIT compilation is off for every session of Herald's role in its database once a store has started (see
+    /// `PostgresStore.turnOffJIT`), including sessions opened by others afterwards; it was on before.
+    @Test func jitIsOffForHeraldsSessionsInItsDatabase() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        let setting = "SELECT current_setting('jit')"
+        try #require(try Self.psqlValue(database: location.database, setting) == "on", "the test server must have JIT on by default")
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
+        #expect(try Self.psqlValue(database: location.database, setting) == "off")
+        // Its own database only: the server's default database is untouched.
+        #expect(try Self.psqlValue(database: "postgres", setting) == "on")
+    }
+
+    /// The single value `sql` answers, read with `psql` in `database` of the test server, as the test role.
+    static func psqlValue(database: String, _ sql: String) throws -> String {
+        var url = try #require(StoreBackend.postgresURL)
+        if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + database }
+        let psql = Process()
+        let output = Pipe()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = [url, "-X", "-A", "-t", "-c", sql]
+        psql.standardOutput = output
+        try psql.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        psql.waitUntilExit()
+        try #require(psql.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The store does not start (so `herald serve` stops with the error) rather than wait for a database that is not
     /// there; an outage once running is the interop suite's outage test.
     @Test func anUnreachableDatabaseAnswersUnavailableInsteadOfHanging() async throws {
