@@ -73,9 +73,10 @@ extension SQLStore {
     /// finds them; the rest are parked or further back). They keep their order: same time, then id.
     private func deferDue(endpointID: String, until: Timestamp) -> SQLStatement {
         var update = statement("UPDATE deliveries SET ")
-        update.append("next_attempt_at = \(update.bind(until)) WHERE id IN (SELECT due.id FROM ")
+        update.append("next_attempt_at = \(update.bind(until)) WHERE \(dialect.idInOpen)SELECT due.id FROM ")
         update.append(
-            dueWindow(&update, now: until) + " WHERE due.endpoint_id = \(update.bind(endpointID)) AND due.lease_owner IS NULL)"
+            dueWindow(&update, now: until) + " WHERE due.endpoint_id = \(update.bind(endpointID)) AND due.lease_owner IS NULL"
+                + dialect.idInClose
                 + " AND lease_owner IS NULL"
         )
         return update

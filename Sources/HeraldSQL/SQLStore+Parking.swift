@@ -10,6 +10,13 @@ extension SQLDialect {
     public var parked: String { self == .postgres ? "parked" : "parked = 1" }
     var parkedValue: String { self == .postgres ? "true" : "1" }
     var unparkedValue: String { self == .postgres ? "false" : "0" }
+
+    /// `id IN (` and its `)` around a subquery choosing a few deliveries to update. PostgreSQL estimates such a subquery
+    /// at thousands of rows (from its inner limit) and then reads the whole table for a hash join — 30 ms for 200,000
+    /// deliveries, twice a second while a dead endpoint is parked, with the dispatcher waiting; an array it matches on
+    /// the primary key, row by row.
+    var idInOpen: String { self == .postgres ? "id = ANY(ARRAY(" : "id IN (" }
+    var idInClose: String { self == .postgres ? "))" : ")" }
 }
 
 /// How far into the due index the parking statements look: claims read from its start, so an endpoint's deliveries
@@ -32,12 +39,12 @@ extension SQLStore {
     }
 
     public func parkBacklog(endpointID: String, keep: Int, now: Timestamp) async throws {
-        var park = statement("UPDATE deliveries SET parked = \(dialect.parkedValue) WHERE id IN (SELECT due.id FROM ")
+        var park = statement("UPDATE deliveries SET parked = \(dialect.parkedValue) WHERE \(dialect.idInOpen)SELECT due.id FROM ")
         // Due ones only: a retry scheduled later is parked when it falls due, if the endpoint is still slow then.
         park.append(
             dueWindow(&park, now: now) + " WHERE due.endpoint_id = \(park.bind(endpointID)) AND due.lease_owner IS NULL"
                 + " ORDER BY due.next_attempt_at, due.id"
-                + (dialect == .postgres ? " OFFSET " : " LIMIT -1 OFFSET ") + "\(park.bind(max(0, keep))))"
+                + (dialect == .postgres ? " OFFSET " : " LIMIT -1 OFFSET ") + "\(park.bind(max(0, keep)))" + dialect.idInClose
                 // Checked again on the row itself: on PostgreSQL a claim may lease it between the choice and the update.
                 + " AND lease_owner IS NULL AND \(dialect.unparked)"
                 // Manual attempts are never parked: they are few, and they are outside an ordered endpoint's order, so
@@ -118,10 +125,10 @@ extension SQLStore {
     /// Unparks the endpoint's `count` oldest parked deliveries; with none left parked, strikes it off the list — not
     /// while its gate is closed at `now` (given), so that what is queued for it meanwhile is still stored parked.
     private func release(endpointID: String, count: Int, now: Timestamp? = nil, unlessBreakerOpen: Bool = false) async throws -> Int {
-        var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE id IN (SELECT id FROM deliveries WHERE ")
+        var release = statement("UPDATE deliveries SET parked = \(dialect.unparkedValue) WHERE \(dialect.idInOpen)SELECT id FROM deliveries WHERE ")
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
-                + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count)))"
+                + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count))" + dialect.idInClose
                 // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
                 + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )
