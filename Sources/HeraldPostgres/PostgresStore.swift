@@ -103,9 +103,10 @@ public final class PostgresStore: HeraldStore, Service {
                 // shutdown asked for meanwhile cancels the migration (its transaction rolls back) and ends the start.
                 try await cancelWhenGracefulShutdown {
                     try await self.checkHealth()
-                    await self.turnOffJIT()
                     // Before anything else: behind a pooler that drops LISTEN, migrating would go wrong in odder ways.
                     try await self.checkNotificationsArrive()
+                    // After it: a pool that refuses to serve Herald gets no change to the role either.
+                    await self.turnOffJIT()
                     let applied = try await self.perform(timeout: Self.migrationTimeout) { client in
                         try await PostgresMigrations.migrate(client: client, sealer: self.sealer, logger: self.logger)
                     }

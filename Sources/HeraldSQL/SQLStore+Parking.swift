@@ -129,6 +129,8 @@ extension SQLStore {
         release.append(
             "endpoint_id = \(release.bind(endpointID)) AND next_attempt_at IS NOT NULL AND \(dialect.parked)"
                 + " ORDER BY next_attempt_at, id LIMIT \(release.bind(count))" + dialect.idInClose
+                // Checked again on the row: a release running alongside may have let it back already (counted once).
+                + " AND \(dialect.parked)"
                 // An ordered endpoint's come due one at a time (`OrderedDeliveries`); it is struck off the list below.
                 + " AND NOT EXISTS (SELECT 1 FROM endpoints e WHERE e.id = \(release.bind(endpointID)) AND e.\(dialect.orderedEndpoint))"
         )

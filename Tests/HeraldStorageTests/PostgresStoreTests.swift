@@ -204,6 +204,17 @@ struct PostgresStoreTests {
         #expect(try Self.psqlValue(database: "postgres", setting) == "on")
     }
 
+    /// JIT set for the database (or the role) is the operator's choice: the store leaves it as it is.
+    @Test func jitChosenForTheDatabaseIsLeftAlone() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        _ = try Self.psqlValue(database: "postgres", "ALTER DATABASE \(location.database) SET jit = on")
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
+        #expect(try Self.psqlValue(database: location.database, "SELECT current_setting('jit')") == "on")
+        let roleSettings =
+            "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database() AND s.setrole <> 0"
+        #expect(try Self.psqlValue(database: location.database, roleSettings) == "0")
+    }
+
     /// The single value `sql` answers, read with `psql` in `database` of the test server, as the test role.
     static func psqlValue(database: String, _ sql: String) throws -> String {
         var url = try #require(StoreBackend.postgresURL)
