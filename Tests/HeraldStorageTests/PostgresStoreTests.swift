@@ -44,14 +44,7 @@ struct PostgresStoreTests {
     @Test func aNewerDatabaseIsRefused() async throws {
         let location = try await PostgresInstances.freshDatabase(server: try Self.server)
         try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
-        var url = try #require(StoreBackend.postgresURL)
-        if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + location.database }
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        psql.arguments = [url, "-q", "-c", "INSERT INTO herald_migrations VALUES ('0099_from_the_future', 0)"]
-        try psql.run()
-        psql.waitUntilExit()
-        try #require(psql.terminationStatus == 0)
+        _ = try Self.psqlValue(database: location.database, "INSERT INTO herald_migrations VALUES ('0099_from_the_future', 0)")
         let store = PostgresStore(location: location, sealer: .forTests, logger: Self.quietLogger)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await store.run() }
