@@ -74,13 +74,17 @@ public struct APIEnvironment: Sendable {
     public var metricsExposition: (exposition: MetricsExposition, operatorOrgID: String)?
     /// Tokens verified recently (shared by the auth middleware and logout).
     let verifiedTokens = VerifiedTokenCache()
-    /// Applications looked up recently. Off when instances share the store: a change made on one must hold on every
-    /// other at once.
+    /// Applications looked up recently. Where instances share the store, used only while news of the others' changes
+    /// are followed (`SharedChangeNews`): a change made on one holds on the others once its news arrive.
     let applications: RecentLookups<Application>
-    /// Sources looked up by ingest token in the last second. On every backend: where instances share the store, a
-    /// change to a source (disabled, rotated, deleted) reaches the others' ingest URLs within that second — bounded,
-    /// documented, and what keeps a flood of unknown tokens from slowing the known ones (`IngestRoute`).
+    /// Sources looked up by ingest token in the last second. Used on every backend: where instances share the store, a
+    /// change to a source (disabled, rotated, deleted) reaches the others' ingest URLs with its news, and within that
+    /// second if news are not followed — bounded, documented, and what keeps a flood of unknown tokens from slowing the
+    /// known ones (`IngestRoute`).
     let sources: RecentLookups<IngestTarget>
+    /// Whether values other instances may change (an application, a token's revocation) must be read from the store
+    /// on every request: instances share it and news of their changes are not followed now.
+    let sharedValuesReadEachTime: @Sendable () -> Bool
     /// Message creation per application.
     let messageRate: RateLimiter
     /// Resends and recovers per application.
@@ -118,8 +122,12 @@ public struct APIEnvironment: Sendable {
         self.settings = settings
         self.clock = clock
         self.operational = operational
-        self.applications = RecentLookups(enabled: !store.servesSeveralInstances)
-        self.sources = RecentLookups(enabled: true)
+        let news = store.sharedChanges
+        let shared = store.servesSeveralInstances
+        let readEachTime: @Sendable () -> Bool = { shared && !(news?.isFollowing ?? false) }
+        self.sharedValuesReadEachTime = readEachTime
+        self.applications = RecentLookups(answersWhile: { !readEachTime() })
+        self.sources = RecentLookups()
         let limits = settings.limits
         self.messageRate = RateLimiter(perSecond: limits.messagesPerSecondPerApplication, burst: 2 * limits.messagesPerSecondPerApplication)
         // The burst always holds a recover, so a slow rate delays recovers but never refuses them for good.
@@ -129,6 +137,37 @@ public struct APIEnvironment: Sendable {
         )
         self.streams = StreamCounter(maxPerToken: limits.maxStreamsPerToken)
         self.streamOpenRate = RateLimiter(perSecond: Double(limits.maxStreamsPerToken) / 10, burst: 3 * Double(limits.maxStreamsPerToken))
+        news?.observe { [applications, sources, verifiedTokens] change in
+            Self.apply(change, applications: applications, sources: sources, verifiedTokens: verifiedTokens)
+        }
+    }
+
+    /// Applies a committed change to this instance's caches, then tells the other instances sharing the store.
+    func changed(_ change: SharedChange) async {
+        Self.apply(change, applications: applications, sources: sources, verifiedTokens: verifiedTokens)
+        await store.announce(change)
+    }
+
+    private static func apply(
+        _ change: SharedChange,
+        applications: RecentLookups<Application>,
+        sources: RecentLookups<IngestTarget>,
+        verifiedTokens: VerifiedTokenCache
+    ) {
+        switch change {
+        case .applications:
+            // A source's target names its application's organisation, and an application's deletion ends its sources.
+            applications.invalidateAll()
+            sources.invalidateAll()
+        case .sources:
+            sources.invalidateAll()
+        case .tokenRevoked(let hash):
+            verifiedTokens.forget(revocationHash: hash)
+        case .unknown:
+            applications.invalidateAll()
+            sources.invalidateAll()
+            verifiedTokens.forgetAll()
+        }
     }
 
     /// Takes `cost` from the application's bucket of `limiter`, or throws 429 with when to try again.
@@ -223,8 +262,9 @@ public struct APIEnvironment: Sendable {
     func lookUpApplication(orgID: String, idOrUID: String) async throws -> Application? {
         let now = clock.now()
         if let cached = applications.lookup(orgID + "|" + idOrUID, now: now) { return cached }
+        let generation = applications.generation
         let application = try await store.application(orgID: orgID, idOrUID: idOrUID)
-        if let application { applications.store(application, as: orgID + "|" + idOrUID, now: now) }
+        if let application { applications.store(application, as: orgID + "|" + idOrUID, now: now, readAt: generation) }
         return application
     }
 

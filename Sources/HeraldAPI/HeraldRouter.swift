@@ -21,7 +21,7 @@ public enum HeraldRouter {
         let auth = AuthMiddleware(
             tokens: environment.tokens,
             revocations: environment.store,
-            revocationAlwaysChecked: environment.store.servesSeveralInstances,
+            revocationReadEachTime: environment.sharedValuesReadEachTime,
             cache: environment.verifiedTokens
         )
         let authenticated = api.group()

@@ -9,9 +9,9 @@ struct ApplicationLookup: Sendable {
 }
 
 extension PostgresStore {
-    /// Every request naming an application looks it up (instances share the database, so a change made on another
-    /// must be seen at once; no cache): the lookups of requests arriving together are read by one statement
-    /// (`StatementBatcher`), each made after its request arrived.
+    /// An application, read when the API's cache does not have it (on every request while news of other instances'
+    /// changes are not followed, `SharedChangeNews`): the lookups of requests arriving together are read by one
+    /// statement (`StatementBatcher`), each made after its request arrived.
     public func application(orgID: String, idOrUID: String) async throws -> Application? {
         try await applicationLookups.submit(
             ApplicationLookup(orgID: orgID, idOrUID: idOrUID),

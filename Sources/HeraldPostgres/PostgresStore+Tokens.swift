@@ -2,9 +2,9 @@ import HeraldCore
 import PostgresNIO
 
 extension PostgresStore {
-    /// Every API request checks its token (instances share the database, so a logout on one must hold on all at once):
-    /// the checks of requests arriving together are read by one statement (`StatementBatcher`), each made after its
-    /// request arrived.
+    /// A token's revocation, read when it is first verified and on every request while news of other instances'
+    /// logouts are not followed (`SharedChangeNews`): the checks of requests arriving together are read by one
+    /// statement (`StatementBatcher`), each made after its request arrived.
     public func isTokenRevoked(hashes: [String]) async throws -> Bool {
         try await revocationLookups.submit(
             hashes,

@@ -54,6 +54,9 @@ public final class PostgresStore: HeraldStore, Service {
     public var workNotificationsReceived: Int { notificationsReceived.load(ordering: .relaxed) }
 
     public var servesSeveralInstances: Bool { true }
+    /// Changes any instance makes to what API caches keep, followed on the listening connection.
+    public var sharedChanges: SharedChangeNews? { changeNews }
+    let changeNews = SharedChangeNews()
 
     public init(
         location: PostgresLocation,
@@ -153,8 +156,23 @@ public final class PostgresStore: HeraldStore, Service {
         announcer.announce()
     }
 
+    /// Tells every instance through `NOTIFY` (this one too, by echo). Sent after the change's commit, so an instance
+    /// that reads the value again on this news reads the change.
+    public func announce(_ change: SharedChange) async {
+        let payload = change.notificationPayload
+        do {
+            try await perform { client in try await client.run("SELECT pg_notify(\(WorkAnnouncer.channel), \(payload))") }
+        } catch {
+            logger.warning(
+                "telling other instances of a change failed; their caches keep the old value for at most their time to live",
+                metadata: ["herald.error": "\(String(reflecting: error))", "herald.change": "\(payload)"]
+            )
+        }
+    }
+
     /// Follows `NOTIFY herald_work` on a dedicated connection for as long as the store runs, reconnecting after a
-    /// failure; each (re)subscription also wakes the dispatcher, in case work was announced while it was away.
+    /// failure; each (re)subscription also wakes the dispatcher, in case work was announced while it was away, and
+    /// starts the API's caches over (`SharedChangeNews`), in case a change was.
     func listenForWork() async {
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
@@ -162,16 +180,24 @@ public final class PostgresStore: HeraldStore, Service {
                 try await client.withConnection { connection in
                     try await connection.listen(on: WorkAnnouncer.channel) { notifications in
                         self.listening.store(true, ordering: .relaxed)
-                        defer { self.listening.store(false, ordering: .relaxed) }
+                        self.changeNews.startedFollowing()
+                        defer {
+                            self.changeNews.stoppedFollowing()
+                            self.listening.store(false, ordering: .relaxed)
+                        }
                         self.newWork.signal()
                         self.feedChanged.signal()
                         backoff = .milliseconds(100)
-                        // One channel for both kinds of news: a dispatcher or a poller woken for nothing looks and
+                        // One channel for every kind of news: a dispatcher or a poller woken for nothing looks and
                         // sleeps again, which costs less than a second NOTIFY per commit.
                         for try await notification in notifications {
                             // Start checks (this instance's or another's) are not news of work.
                             guard !notification.payload.hasPrefix(NotificationCheck.prefix) else {
                                 self.awaitedCheck.withLock { if $0 == notification.payload { $0 = nil } }
+                                continue
+                            }
+                            if let change = SharedChange(notificationPayload: notification.payload) {
+                                self.changeNews.deliver(change)
                                 continue
                             }
                             self.notificationsReceived.add(1, ordering: .relaxed)

@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldPostgres
 import HeraldTesting
 import Logging
+import Synchronization
 import Testing
 
 /// What only a shared database has to get right: instances that start, claim and wake together.
@@ -182,6 +183,41 @@ struct PostgresStoreTests {
             try await writer.createEndpoint(endpoint)
             try await writer.createMessage(StoreContractTests.message(appID: app.id))
             #expect(try await holds { sleeper.workNotificationsReceived > before })
+        }
+    }
+
+    /// A change announced by one instance reaches every instance's `sharedChanges` (its own by echo), so their API
+    /// caches drop what it changed.
+    @Test func changesAnnouncedOnOneInstanceReachAnother() async throws {
+        try await Self.withInstances(2) { instances in
+            let (writer, reader) = (instances[0], instances[1])
+            let news = try #require(reader.sharedChanges)
+            #expect(try await holds { news.isFollowing })
+            let received = Mutex<[SharedChange]>([])
+            news.observe { change in received.withLock { $0.append(change) } }
+            await writer.announce(.tokenRevoked(hash: "a-revoked-token"))
+            await writer.announce(.applications)
+            await writer.announce(.sources)
+            #expect(try await holds { received.withLock { $0.count >= 3 } })
+            #expect(received.withLock { $0 } == [.tokenRevoked(hash: "a-revoked-token"), .applications, .sources])
+        }
+    }
+
+    /// News missed while the listening connection was away are made up for: following again starts every cache over
+    /// (`unknown`) before they answer again.
+    @Test func aLostListeningConnectionStartsCachesOver() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
+            let news = try #require(instances[0].sharedChanges)
+            #expect(try await holds { news.isFollowing })
+            let unknown = Mutex(0)
+            news.observe { change in if change == .unknown { unknown.withLock { $0 += 1 } } }
+            let cut = try Self.psqlValue(
+                database: location.database,
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+            )
+            #expect(cut == "1")
+            #expect(try await holds { unknown.withLock { $0 } >= 1 && news.isFollowing })
         }
     }
 

@@ -230,3 +230,47 @@ def test_a_viewer_on_one_instance_sees_activity_of_another():
             writer.stop()
             viewer.stop()
             receiver.close()
+
+
+def refused_within(url: str, headers: dict, refused_status: int, limit: float) -> float:
+    """Seconds until a request to `url` is answered `refused_status` (polled); fails after `limit`."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if httpx.get(url, headers=headers).status_code == refused_status:
+            return time.monotonic() - start
+        time.sleep(0.01)
+    raise AssertionError(f"{url} still answered after {limit} s")
+
+
+def test_a_logout_or_an_application_change_on_one_instance_holds_on_another():
+    """Instances cache verified tokens and applications, and drop them on news of another instance's change (NOTIFY):
+    a logout or an application deleted on one holds on the other within its caches' time to live at most (2 s and
+    1 s), normally within milliseconds."""
+    receiver = Receiver()
+    database = fresh_postgres_database()
+    with tempfile.TemporaryDirectory() as workdir:
+        first, second = (HeraldProcess(workdir, database=database, name=f"cache{i}") for i in range(2))
+        first.start()
+        second.start()
+        try:
+            headers = {"authorization": f"Bearer {first.token()}"}
+            set_up_app(first.url, headers, "cached", receiver.url)
+            app_url = "/api/v1/app/cached"
+            # Both instances have the token and the application in their caches.
+            for instance in (first, second):
+                assert httpx.get(instance.url + app_url, headers=headers).status_code == 200
+            httpx.delete(first.url + app_url, headers=headers).raise_for_status()
+            app_gone = refused_within(second.url + app_url, headers, 404, limit=10)
+
+            assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 200
+            httpx.post(first.url + "/api/v1/auth/logout", headers=headers).raise_for_status()
+            logged_out = refused_within(second.url + "/api/v1/app", headers, 401, limit=10)
+            print(f"application deleted on one instance gone on the other after {app_gone:.3f} s; logout after {logged_out:.3f} s")
+            # What the first instance refuses, the second does too, for good.
+            for _ in range(20):
+                assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 401
+                assert httpx.get(second.url + "/api/v1/app/cached", headers={"authorization": f"Bearer {first.token()}"}).status_code == 404
+        finally:
+            first.stop()
+            second.stop()
+            receiver.close()

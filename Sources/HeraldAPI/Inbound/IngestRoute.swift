@@ -19,7 +19,7 @@ struct IngestRoute {
     let inFlight = StreamCounter(maxPerToken: 64)
     /// Tokens found unknown in the last second, answered without a lookup. (A made-up token costs one indexed lookup,
     /// as a public health check does; no limit on them is shared with real senders, whom it would then refuse.)
-    let unknownTokens = RecentLookups<Bool>(enabled: true)
+    let unknownTokens = RecentLookups<Bool>()
 
     static let path = "/ingest/:source_token"
     /// What every ingest URL's path holds: kept out of logs and traces (the token after it is a credential).

@@ -7,9 +7,9 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let tokens: TokenAuthority
     let revocations: any TokenRevocationStore
-    /// Instances share the store: a logout made on another one must hold here at once, so a cached token's revocation
-    /// is still looked up.
-    let revocationAlwaysChecked: Bool
+    /// Whether a cached token's revocation must be read again: instances share the store and news of their logouts
+    /// are not followed now (while they are, a logout's news clear the cache).
+    let revocationReadEachTime: @Sendable () -> Bool
     let cache: VerifiedTokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -29,15 +29,16 @@ struct AuthMiddleware: RouterMiddleware {
         let verified: VerifiedToken
         if let cached = cache.lookup(token, now: now) {
             verified = cached.token
-            if revocationAlwaysChecked, try await revocations.isTokenRevoked(hashes: verified.revocationHashes) {
+            if revocationReadEachTime(), try await revocations.isTokenRevoked(hashes: verified.revocationHashes) {
                 throw HeraldError.unauthorized("Invalid token: it was logged out")
             }
         } else {
+            let generation = cache.generation
             verified = try await tokens.verifyToken(token)
             if try await revocations.isTokenRevoked(hashes: verified.revocationHashes) {
                 throw HeraldError.unauthorized("Invalid token: it was logged out")
             }
-            cache.store(token, .init(token: verified, cachedAt: now))
+            cache.store(token, .init(token: verified, cachedAt: now), readAt: generation)
         }
         context.principal = verified.principal
         context.token = verified

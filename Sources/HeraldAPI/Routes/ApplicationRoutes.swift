@@ -71,8 +71,7 @@ struct ApplicationRoutes {
         application.metadata = input.metadata ?? [:]
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
-        environment.applications.invalidateAll()
-        environment.sources.invalidateAll()
+        await environment.changed(.applications)
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -83,8 +82,7 @@ struct ApplicationRoutes {
         try input.apply(to: &application)
         application.updatedAt = environment.clock.now()
         try await environment.store.updateApplication(application)
-        environment.applications.invalidateAll()
-        environment.sources.invalidateAll()
+        await environment.changed(.applications)
         return try JSONResponse.make(ApplicationOut(application))
     }
 
@@ -92,8 +90,7 @@ struct ApplicationRoutes {
         let orgID = try context.requireOrgToken()
         let application = try await environment.application(context)
         try await environment.store.deleteApplication(orgID: orgID, id: application.id)
-        environment.applications.invalidateAll()
-        environment.sources.invalidateAll()
+        await environment.changed(.applications)
         return JSONResponse.noContent()
     }
 }

@@ -47,7 +47,7 @@ struct ApplicationSubnetRoutes {
         }
         if !issues.isEmpty { throw HeraldError.validation(issues) }
         try await environment.store.setAllowedSubnets(orgID: orgID, appID: application.id, subnets: subnets)
-        environment.applications.invalidateAll()
+        await environment.changed(.applications)
         return try JSONResponse.make(out(subnets))
     }
 

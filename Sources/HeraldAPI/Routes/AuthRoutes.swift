@@ -49,7 +49,7 @@ struct AuthRoutes {
         // A token without `exp` never expires, so neither may its revocation.
         let until = token.expiresAt ?? Timestamp(milliseconds: .max)
         try await environment.store.revokeToken(hash: hash, expiresAt: until)
-        environment.verifiedTokens.forget(revocationHash: hash)
+        await environment.changed(.tokenRevoked(hash: hash))
         return JSONResponse.noContent()
     }
 

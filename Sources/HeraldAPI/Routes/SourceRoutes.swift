@@ -58,7 +58,7 @@ struct SourceRoutes {
         let answerBody = Array(try JSONResponse.encoded(SourceOut(source, publicURL: environment.settings.publicURL)))
         let (response, answer) = context.createdResponse(body: answerBody, status: .created, now: now)
         try await environment.store.createSource(source, answer: answer)
-        environment.sources.invalidateAll()
+        await environment.changed(.sources)
         context.createdResource?.record(source.id, answerKept: answer != nil)
         return response
     }
@@ -74,14 +74,14 @@ struct SourceRoutes {
         input.apply(to: &source)
         source.updatedAt = environment.clock.now()
         try await environment.store.updateSource(source)
-        environment.sources.invalidateAll()
+        await environment.changed(.sources)
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL))
     }
 
     @Sendable func delete(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         let source = try await pathSource(context)
         try await environment.store.deleteSource(appID: source.appID, id: source.id)
-        environment.sources.invalidateAll()
+        await environment.changed(.sources)
         return JSONResponse.noContent()
     }
 
@@ -91,7 +91,7 @@ struct SourceRoutes {
         source.token = Source.makeToken()
         source.updatedAt = environment.clock.now()
         try await environment.store.rotateSourceToken(appID: source.appID, id: source.id, token: source.token, at: source.updatedAt)
-        environment.sources.invalidateAll()
+        await environment.changed(.sources)
         return try JSONResponse.make(SourceOut(source, publicURL: environment.settings.publicURL))
     }
 

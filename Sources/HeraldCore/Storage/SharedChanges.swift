@@ -1,0 +1,80 @@
+import Synchronization
+
+/// A change to something instances keep in short-lived caches (applications, sources, verified tokens).
+public enum SharedChange: Sendable, Equatable {
+    /// An application was changed or deleted (its settings, its allowed networks).
+    case applications
+    /// A source was created, changed, rotated or deleted.
+    case sources
+    /// A token was logged out.
+    case tokenRevoked(hash: String)
+    /// News may have been missed (the instance was not following them): every cache starts over.
+    case unknown
+
+    /// The text of a notification carrying this change between instances.
+    public var notificationPayload: String {
+        switch self {
+        case .applications: Self.prefix + "applications"
+        case .sources: Self.prefix + "sources"
+        case .tokenRevoked(let hash): Self.prefix + "revoked:" + hash
+        case .unknown: Self.prefix + "unknown"
+        }
+    }
+
+    /// Notifications starting with this carry a change (others are news of work).
+    public static let prefix = "change:"
+
+    /// The change a notification carries; one this version does not know (a newer instance's) counts as `unknown`, so
+    /// every cache starts over rather than keep what it may have changed.
+    public init?(notificationPayload payload: String) {
+        guard payload.hasPrefix(Self.prefix) else { return nil }
+        let body = payload.dropFirst(Self.prefix.count)
+        switch body {
+        case "applications": self = .applications
+        case "sources": self = .sources
+        case _ where body.hasPrefix("revoked:") && body.count > "revoked:".count:
+            self = .tokenRevoked(hash: String(body.dropFirst("revoked:".count)))
+        default: self = .unknown
+        }
+    }
+}
+
+/// News of changes made by any instance sharing the store (`SharedChange`), so that each instance may cache what every
+/// request reads — applications, verified tokens — and drop it when told. A cache of shared values may answer only
+/// while `isFollowing`: news that arrive late cost staleness of a few milliseconds, news that are missed while not
+/// following are made up for by `unknown` when following starts again; what a cache keeps still expires after its own
+/// time to live, the bound if news are lost some other way.
+public final class SharedChangeNews: Sendable {
+    private struct State {
+        var following = false
+        var observers: [@Sendable (SharedChange) -> Void] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Whether changes made on any instance reach this one now.
+    public var isFollowing: Bool { state.withLock { $0.following } }
+
+    /// Calls `observer` with every change from now on (on the thread that learns of it: keep it short).
+    public func observe(_ observer: @escaping @Sendable (SharedChange) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    /// Passes a change on to every observer.
+    public func deliver(_ change: SharedChange) {
+        for observer in state.withLock({ $0.observers }) { observer(change) }
+    }
+
+    /// Following started: what was missed before is unknown, so caches start over — before they may answer again.
+    public func startedFollowing() {
+        deliver(.unknown)
+        state.withLock { $0.following = true }
+    }
+
+    /// Following stopped: caches of shared values must not answer until it starts again.
+    public func stoppedFollowing() {
+        state.withLock { $0.following = false }
+    }
+}
