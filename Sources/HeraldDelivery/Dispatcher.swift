@@ -109,7 +109,9 @@ public final class Dispatcher: Service {
                     let backoff = claimFailures.withLock { $0.backoff }
                     if backoff > .zero {
                         await store.newWork.wait(timeout: backoff)
-                    } else if claimed.count < limit || limit <= 0 {
+                    } else if claimed.count < limit || limit <= 0, !store.newWork.takePending() {
+                        // (Work signalled during this pass goes to the next claim at once: asking the database how
+                        // long to sleep would only delay it.)
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
                 }

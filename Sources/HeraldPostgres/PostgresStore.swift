@@ -50,7 +50,7 @@ public final class PostgresStore: HeraldStore, Service {
 
     /// Whether this instance currently follows other instances' announcements of new work.
     public var isListeningForWork: Bool { listening.load(ordering: .relaxed) }
-    /// How many announcements of new work have arrived (from any instance, this one included).
+    /// How many announcements of new work have arrived from other instances.
     public var workNotificationsReceived: Int { notificationsReceived.load(ordering: .relaxed) }
 
     public var servesSeveralInstances: Bool { true }
@@ -200,6 +200,8 @@ public final class PostgresStore: HeraldStore, Service {
                                 self.changeNews.deliver(change)
                                 continue
                             }
+                            // This instance's own announcement: it woke its dispatcher and feed readers when it made it.
+                            if notification.payload == self.announcer.tag { continue }
                             self.notificationsReceived.add(1, ordering: .relaxed)
                             self.newWork.signal()
                             self.feedChanged.signal()

@@ -323,7 +323,9 @@ enum Statements {
                 UPDATE deliveries d SET status = i.delivery_status, next_attempt_at = NULLIF(i.next_attempt_at, -1),
                     lease_owner = NULL, attempt_count = d.attempt_count + i.attempts_added, updated_at = i.updated_at
                 FROM input i
-                WHERE d.id = i.delivery_id AND d.lease_owner = i.owner
+                -- The ids again as an array: the rows are found by primary key. Joined on the input alone, PostgreSQL
+                -- may walk the lease-owner index instead, whose entries every claim and result leave dead behind them.
+                WHERE d.id = ANY($19::int8[]) AND d.id = i.delivery_id AND d.lease_owner = i.owner
                 RETURNING d.endpoint_id, i.clears_failures
             ),
             cleared AS (

@@ -33,6 +33,14 @@ public final class WorkSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Whether a signal was pending, which it no longer is: the caller acts on it instead of waiting.
+    public func takePending() -> Bool {
+        state.withLock { state in
+            defer { state.pending = false }
+            return state.pending
+        }
+    }
+
     /// Tasks waiting now (tests wait for a long-poll to be waiting rather than sleep).
     public var waiterCount: Int { state.withLock { $0.waiters.count } }
 
