@@ -248,13 +248,18 @@ public struct APIEnvironment: Sendable {
     }
 
     /// The application named in the path (id or uid), as the caller may see it: an app token reaches only its own
-    /// application, and any other is reported as not found.
-    func application(_ context: HeraldRequestContext) async throws -> Application {
+    /// application, and any other is reported as not found. `fresh` reads it from the store, not the cache: a change
+    /// built on it and written back must not undo one made on another instance a moment before.
+    func application(_ context: HeraldRequestContext, fresh: Bool = false) async throws -> Application {
         let principal = try context.requirePrincipal()
         let idOrUID = try context.parameters.require("app_id")
-        guard let application = try await lookUpApplication(orgID: principal.orgID, idOrUID: idOrUID),
-            principal.appID == nil || principal.appID == application.id
-        else { throw HeraldError.notFound() }
+        let found =
+            fresh
+            ? try await store.application(orgID: principal.orgID, idOrUID: idOrUID)
+            : try await lookUpApplication(orgID: principal.orgID, idOrUID: idOrUID)
+        guard let application = found, principal.appID == nil || principal.appID == application.id else {
+            throw HeraldError.notFound()
+        }
         return application
     }
 

@@ -200,11 +200,14 @@ public final class PostgresStore: HeraldStore, Service {
                                 self.changeNews.deliver(change)
                                 continue
                             }
-                            // This instance's own announcement: it woke its dispatcher and feed readers when it made it.
+                            // The feed's readers get a second chance: a wake-up is not remembered for them, and an
+                            // entry behind a transaction still open elsewhere is not readable yet at the first.
+                            self.feedChanged.signal()
+                            // This instance's own announcement woke its dispatcher when it was made (and that signal
+                            // is remembered): a second would only cost an empty claim.
                             if notification.payload == self.announcer.tag { continue }
                             self.notificationsReceived.add(1, ordering: .relaxed)
                             self.newWork.signal()
-                            self.feedChanged.signal()
                         }
                     }
                 }

@@ -6,7 +6,7 @@ import PostgresNIO
 /// once. Announcements made while one is being sent collapse into the next, so a burst of messages costs a few
 /// NOTIFYs rather than one per commit (NOTIFY takes a global lock at commit, so it stays out of the message's own
 /// transaction). A lost announcement only delays work until the dispatcher's next poll. Each carries this instance's
-/// `tag`, so that its own listening connection passes it by: the instance woke its dispatcher when it announced, and a
+/// `tag`, so that its own listening connection does not wake its dispatcher again: it did when it announced, and a
 /// second wake-up would only cost an empty claim.
 final class WorkAnnouncer: Sendable {
     static let channel = "herald_work"

@@ -3,7 +3,9 @@ import Synchronization
 import Testing
 
 struct SharedChangeTests {
-    @Test(arguments: [SharedChange.applications, .sources, .tokenRevoked(hash: "abc:def"), .unknown])
+    static let hash = String(repeating: "0123456789abcdef", count: 4)
+
+    @Test(arguments: [SharedChange.applications, .sources, .tokenRevoked(hash: SharedChangeTests.hash), .unknown])
     func aChangeCrossesANotificationUnchanged(_ change: SharedChange) {
         #expect(SharedChange(notificationPayload: change.notificationPayload) == change)
     }
@@ -12,6 +14,10 @@ struct SharedChangeTests {
     @Test func aKindNotKnownStartsEverythingOver() {
         #expect(SharedChange(notificationPayload: "change:endpoints") == .unknown)
         #expect(SharedChange(notificationPayload: "change:revoked:") == .unknown)
+        // Only a revocation hash as Herald writes them (64 lowercase hex digits) names a token; others are not kept.
+        #expect(SharedChange(notificationPayload: "change:revoked:" + Self.hash.uppercased()) == .unknown)
+        #expect(SharedChange(notificationPayload: "change:revoked:" + Self.hash + "0") == .unknown)
+        #expect(SharedChange(notificationPayload: "change:revoked:" + String(repeating: "x", count: 7000)) == .unknown)
         #expect(SharedChange(notificationPayload: "change:") == .unknown)
     }
 

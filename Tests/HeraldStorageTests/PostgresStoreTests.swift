@@ -188,6 +188,8 @@ struct PostgresStoreTests {
 
     /// A change announced by one instance reaches every instance's `sharedChanges` (its own by echo), so their API
     /// caches drop what it changed.
+    static let revokedHash = String(repeating: "ab", count: 32)
+
     @Test func changesAnnouncedOnOneInstanceReachAnother() async throws {
         try await Self.withInstances(2) { instances in
             let (writer, reader) = (instances[0], instances[1])
@@ -195,11 +197,11 @@ struct PostgresStoreTests {
             #expect(try await holds { news.isFollowing })
             let received = Mutex<[SharedChange]>([])
             news.observe { change in received.withLock { $0.append(change) } }
-            await writer.announce(.tokenRevoked(hash: "a-revoked-token"))
+            await writer.announce(.tokenRevoked(hash: Self.revokedHash))
             await writer.announce(.applications)
             await writer.announce(.sources)
             #expect(try await holds { received.withLock { $0.count >= 3 } })
-            #expect(received.withLock { $0 } == [.tokenRevoked(hash: "a-revoked-token"), .applications, .sources])
+            #expect(received.withLock { $0 } == [.tokenRevoked(hash: Self.revokedHash), .applications, .sources])
         }
     }
 

@@ -15,19 +15,25 @@ final class VerifiedTokenCache: Sendable {
     static let capacity = 4096
     static let ttlMilliseconds: Int64 = 2000
 
-    private let entries = Mutex<(values: [String: Entry], generation: Int)>(([:], 0))
-    /// Revocations of the last `ttl`, so a verification that raced a logout cannot cache the token again afterwards.
-    private let recentlyRevoked = Mutex<[String: Timestamp]>([:])
+    private struct State {
+        var values: [String: Entry] = [:]
+        /// Changes with every clear: a token verified before it must not be stored after it.
+        var generation = 0
+        /// Revocations of the last `ttl`, so a verification that raced a logout cannot cache the token again afterwards.
+        var recentlyRevoked: [String: Timestamp] = [:]
+    }
 
-    /// Changes with every `forgetAll`: a token verified before it must not be stored after it.
-    var generation: Int { entries.withLock { $0.generation } }
+    /// One lock for the tokens and the revocations, so a logout cannot fall between a store's check and its insert.
+    private let state = Mutex(State())
+
+    var generation: Int { state.withLock { $0.generation } }
 
     func lookup(_ token: String, now: Timestamp) -> Entry? {
-        entries.withLock { entries in
-            guard let entry = entries.values[token] else { return nil }
+        state.withLock { state in
+            guard let entry = state.values[token] else { return nil }
             let expired = entry.token.expiresAt.map { $0 <= now } ?? false
-            if expired || now.milliseconds(since: entry.cachedAt) > Self.ttlMilliseconds {
-                entries.values[token] = nil
+            if expired || !Self.isRecent(entry.cachedAt, now: now) {
+                state.values[token] = nil
                 return nil
             }
             return entry
@@ -37,32 +43,43 @@ final class VerifiedTokenCache: Sendable {
     /// Keeps a token verified while the cache was at `generation`, unless the cache was cleared or the token logged
     /// out since.
     func store(_ token: String, _ entry: Entry, readAt generation: Int) {
-        let revoked = recentlyRevoked.withLock { revoked in
-            revoked = revoked.filter { entry.cachedAt.milliseconds(since: $0.value) <= Self.ttlMilliseconds }
-            return entry.token.revocationHashes.contains { revoked[$0] != nil }
-        }
-        guard !revoked else { return }
-        entries.withLock { entries in
-            guard entries.generation == generation else { return }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.recentlyRevoked = state.recentlyRevoked.filter { Self.isRecent($0.value, now: entry.cachedAt) }
+            guard !entry.token.revocationHashes.contains(where: { state.recentlyRevoked[$0] != nil }) else { return }
             // Crude bound: a full cache starts over rather than tracking recency.
-            if entries.values.count >= Self.capacity { entries.values.removeAll(keepingCapacity: true) }
-            entries.values[token] = entry
+            if state.values.count >= Self.capacity { state.values.removeAll(keepingCapacity: true) }
+            state.values[token] = entry
         }
     }
 
     /// Forgets every spelling of a revoked token, and refuses to cache it again for a while.
     func forget(revocationHash: String, now: Timestamp = .now()) {
-        recentlyRevoked.withLock { $0[revocationHash] = now }
-        entries.withLock { entries in
-            entries.values = entries.values.filter { !$0.value.token.revocationHashes.contains(revocationHash) }
+        state.withLock { state in
+            state.values = state.values.filter { !$0.value.token.revocationHashes.contains(revocationHash) }
+            state.recentlyRevoked[revocationHash] = now
+            guard state.recentlyRevoked.count > Self.capacity else { return }
+            state.recentlyRevoked = state.recentlyRevoked.filter { Self.isRecent($0.value, now: now) }
+            // A flood of logouts: start over rather than keep a list that only grows (what was verified before this
+            // cannot be stored after it).
+            if state.recentlyRevoked.count > Self.capacity { Self.clear(&state) }
         }
     }
 
     /// Forgets every token (news of logouts may have been missed).
     func forgetAll() {
-        entries.withLock { entries in
-            entries.values.removeAll()
-            entries.generation &+= 1
-        }
+        state.withLock { Self.clear(&$0) }
+    }
+
+    private static func clear(_ state: inout State) {
+        state.values.removeAll()
+        state.recentlyRevoked.removeAll()
+        state.generation &+= 1
+    }
+
+    /// Within the time to live of `now`; a time ahead of `now` (the wall clock stepped back) is not.
+    private static func isRecent(_ time: Timestamp, now: Timestamp) -> Bool {
+        let age = now.milliseconds(since: time)
+        return age >= 0 && age <= ttlMilliseconds
     }
 }

@@ -77,7 +77,7 @@ struct ApplicationRoutes {
 
     @Sendable func patch(_ request: Request, context: HeraldRequestContext) async throws -> Response {
         _ = try context.requireOrgToken()
-        var application = try await environment.application(context)
+        var application = try await environment.application(context, fresh: true)
         let input = try await environment.decode(ApplicationPatch.self, from: request)
         try input.apply(to: &application)
         application.updatedAt = environment.clock.now()

@@ -23,7 +23,9 @@ final class RecentLookups<Value: Sendable>: Sendable {
         guard answers() else { return nil }
         return entries.withLock { entries in
             guard let entry = entries.values[key] else { return nil }
-            guard now.milliseconds - entry.cachedAt.milliseconds <= Self.ttlMilliseconds else {
+            // A time ahead of `now` (the wall clock stepped back) is not recent either.
+            let age = now.milliseconds(since: entry.cachedAt)
+            guard age >= 0, age <= Self.ttlMilliseconds else {
                 entries.values[key] = nil
                 return nil
             }

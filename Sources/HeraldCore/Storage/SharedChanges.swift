@@ -32,10 +32,17 @@ public enum SharedChange: Sendable, Equatable {
         switch body {
         case "applications": self = .applications
         case "sources": self = .sources
-        case _ where body.hasPrefix("revoked:") && body.count > "revoked:".count:
+        case _ where body.hasPrefix("revoked:") && Self.isRevocationHash(body.dropFirst("revoked:".count)):
             self = .tokenRevoked(hash: String(body.dropFirst("revoked:".count)))
         default: self = .unknown
         }
+    }
+}
+
+extension SharedChange {
+    /// A revocation hash as Herald writes them (SHA-256, lowercase hex): anything else in a notification is not one.
+    static func isRevocationHash(_ text: Substring) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }
 
