@@ -3,6 +3,7 @@
 Run with HERALD_TEST_BACKEND=postgres and HERALD_TEST_POSTGRES_URL; the outage test also needs HERALD_TEST_POSTGRES_DIR,
 the cluster directory of `scripts/postgres-cluster`, so that it can stop and start the server."""
 
+import contextlib
 import itertools
 import os
 import re
@@ -40,6 +41,25 @@ def lease_owner(instance: HeraldProcess) -> str:
 def set_up_app(url: str, headers: dict, uid: str, receiver_url: str):
     httpx.post(url + "/api/v1/app", json={"name": uid, "uid": uid}, headers=headers).raise_for_status()
     httpx.post(url + f"/api/v1/app/{uid}/endpoint", json={"url": receiver_url + "/hook"}, headers=headers).raise_for_status()
+
+
+@contextlib.contextmanager
+def two_instances(name: str, uid: str):
+    """Two instances on one fresh database, application `uid` with an endpoint, and an org token's headers."""
+    receiver = Receiver()
+    database = fresh_postgres_database()
+    with tempfile.TemporaryDirectory() as workdir:
+        first, second = (HeraldProcess(workdir, database=database, name=f"{name}{i}") for i in range(2))
+        first.start()
+        second.start()
+        try:
+            headers = {"authorization": f"Bearer {first.token()}"}
+            set_up_app(first.url, headers, uid, receiver.url)
+            yield first, second, headers
+        finally:
+            first.stop()
+            second.stop()
+            receiver.close()
 
 
 def wait_for_delivery(receiver: Receiver, accepted: set, timeout: float) -> list:
@@ -206,30 +226,18 @@ def test_a_viewer_on_one_instance_sees_activity_of_another():
     """The live stream reads the database, so a dashboard connected to one instance shows what another did."""
     from test_pull import read_live
 
-    receiver = Receiver()
-    database = fresh_postgres_database()
-    with tempfile.TemporaryDirectory() as workdir:
-        writer, viewer = (HeraldProcess(workdir, database=database, name=f"live{i}") for i in range(2))
-        writer.start()
-        viewer.start()
-        try:
-            headers = {"authorization": f"Bearer {writer.token()}"}
-            set_up_app(writer.url, headers, "shared", receiver.url)
-            result = {}
-            watcher = threading.Thread(target=lambda: result.setdefault("events", read_live(
-                viewer.url + "/api/v1/live", headers,
-                lambda events: any(kind == "attempt" for kind, _ in events))))
-            watcher.start()
-            time.sleep(0.5)
-            sent = httpx.post(writer.url + "/api/v1/app/shared/msg", json={"eventType": "a.b", "payload": {}}, headers=headers).json()["id"]
-            watcher.join(timeout=30)
-            kinds = {kind: data for kind, data in result["events"]}
-            assert kinds["message"]["id"] == sent
-            assert kinds["attempt"]["msgId"] == sent
-        finally:
-            writer.stop()
-            viewer.stop()
-            receiver.close()
+    with two_instances("live", "shared") as (writer, viewer, headers):
+        result = {}
+        watcher = threading.Thread(target=lambda: result.setdefault("events", read_live(
+            viewer.url + "/api/v1/live", headers,
+            lambda events: any(kind == "attempt" for kind, _ in events))))
+        watcher.start()
+        time.sleep(0.5)
+        sent = httpx.post(writer.url + "/api/v1/app/shared/msg", json={"eventType": "a.b", "payload": {}}, headers=headers).json()["id"]
+        watcher.join(timeout=30)
+        kinds = {kind: data for kind, data in result["events"]}
+        assert kinds["message"]["id"] == sent
+        assert kinds["attempt"]["msgId"] == sent
 
 
 def refused_within(url: str, headers: dict, refused_status: int, limit: float) -> float:
@@ -246,31 +254,20 @@ def test_a_logout_or_an_application_change_on_one_instance_holds_on_another():
     """Instances cache verified tokens and applications, and drop them on news of another instance's change (NOTIFY):
     a logout or an application deleted on one holds on the other within its caches' time to live at most (2 s and
     1 s), normally within milliseconds."""
-    receiver = Receiver()
-    database = fresh_postgres_database()
-    with tempfile.TemporaryDirectory() as workdir:
-        first, second = (HeraldProcess(workdir, database=database, name=f"cache{i}") for i in range(2))
-        first.start()
-        second.start()
-        try:
-            headers = {"authorization": f"Bearer {first.token()}"}
-            set_up_app(first.url, headers, "cached", receiver.url)
-            app_url = "/api/v1/app/cached"
-            # Both instances have the token and the application in their caches.
-            for instance in (first, second):
-                assert httpx.get(instance.url + app_url, headers=headers).status_code == 200
-            httpx.delete(first.url + app_url, headers=headers).raise_for_status()
-            app_gone = refused_within(second.url + app_url, headers, 404, limit=10)
+    with two_instances("cache", "cached") as (first, second, headers):
+        app_url = "/api/v1/app/cached"
+        # Both instances have the token and the application in their caches.
+        for instance in (first, second):
+            assert httpx.get(instance.url + app_url, headers=headers).status_code == 200
+        httpx.delete(first.url + app_url, headers=headers).raise_for_status()
+        app_gone = refused_within(second.url + app_url, headers, 404, limit=10)
 
-            assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 200
-            httpx.post(first.url + "/api/v1/auth/logout", headers=headers).raise_for_status()
-            logged_out = refused_within(second.url + "/api/v1/app", headers, 401, limit=10)
-            print(f"application deleted on one instance gone on the other after {app_gone:.3f} s; logout after {logged_out:.3f} s")
-            # What the first instance refuses, the second does too, for good.
-            for _ in range(20):
-                assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 401
-                assert httpx.get(second.url + "/api/v1/app/cached", headers={"authorization": f"Bearer {first.token()}"}).status_code == 404
-        finally:
-            first.stop()
-            second.stop()
-            receiver.close()
+        assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 200
+        httpx.post(first.url + "/api/v1/auth/logout", headers=headers).raise_for_status()
+        logged_out = refused_within(second.url + "/api/v1/app", headers, 401, limit=10)
+        print(f"application deleted on one instance gone on the other after {app_gone:.3f} s; logout after {logged_out:.3f} s")
+        # What the first instance refuses, the second does too, for good.
+        other_token = {"authorization": f"Bearer {first.token()}"}
+        for _ in range(20):
+            assert httpx.get(second.url + "/api/v1/app", headers=headers).status_code == 401
+            assert httpx.get(second.url + app_url, headers=other_token).status_code == 404
