@@ -52,36 +52,33 @@ extension SharedChange {
 /// following are made up for by `unknown` when following starts again; what a cache keeps still expires after its own
 /// time to live, the bound if news are lost some other way.
 public final class SharedChangeNews: Sendable {
-    private struct State {
-        var following = false
-        var observers: [@Sendable (SharedChange) -> Void] = []
-    }
-
-    private let state = Mutex(State())
+    private let observers = Mutex<[@Sendable (SharedChange) -> Void]>([])
+    /// Read by every API request (an atomic, not a lock).
+    private let following = Atomic(false)
 
     public init() {}
 
     /// Whether changes made on any instance reach this one now.
-    public var isFollowing: Bool { state.withLock { $0.following } }
+    public var isFollowing: Bool { following.load(ordering: .acquiring) }
 
     /// Calls `observer` with every change from now on (on the thread that learns of it: keep it short).
     public func observe(_ observer: @escaping @Sendable (SharedChange) -> Void) {
-        state.withLock { $0.observers.append(observer) }
+        observers.withLock { $0.append(observer) }
     }
 
     /// Passes a change on to every observer.
     public func deliver(_ change: SharedChange) {
-        for observer in state.withLock({ $0.observers }) { observer(change) }
+        for observer in observers.withLock({ $0 }) { observer(change) }
     }
 
     /// Following started: what was missed before is unknown, so caches start over — before they may answer again.
     public func startedFollowing() {
         deliver(.unknown)
-        state.withLock { $0.following = true }
+        following.store(true, ordering: .releasing)
     }
 
     /// Following stopped: caches of shared values must not answer until it starts again.
     public func stoppedFollowing() {
-        state.withLock { $0.following = false }
+        following.store(false, ordering: .releasing)
     }
 }
