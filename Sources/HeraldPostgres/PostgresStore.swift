@@ -41,7 +41,6 @@ public final class PostgresStore: HeraldStore, Service {
     /// Application lookups (one per API request naming an application), read together.
     let applicationLookups = StatementBatcher<ApplicationLookup, Application?>(maxBatch: 256)
     private let readiness = Readiness()
-    private let listening = Atomic<Bool>(false)
     /// Whether an outage is news (logged once when it starts, once when it ends).
     private let outages = OutageJudge()
     private let notificationsReceived = Atomic<Int>(0)
@@ -49,7 +48,7 @@ public final class PostgresStore: HeraldStore, Service {
     let awaitedCheck = Mutex<String?>(nil)
 
     /// Whether this instance currently follows other instances' announcements of new work.
-    public var isListeningForWork: Bool { listening.load(ordering: .relaxed) }
+    public var isListeningForWork: Bool { changeNews.isFollowing }
     /// How many announcements of new work have arrived from other instances.
     public var workNotificationsReceived: Int { notificationsReceived.load(ordering: .relaxed) }
 
@@ -156,7 +155,7 @@ public final class PostgresStore: HeraldStore, Service {
         announcer.announce()
     }
 
-    /// Tells every instance through `NOTIFY` (this one too, by echo). Sent after the change's commit, so an instance
+    /// Tells every other instance through `NOTIFY` (this one applied it already; its echo clears again). Sent after the change's commit, so an instance
     /// that reads the value again on this news reads the change.
     public func announce(_ change: SharedChange) async {
         let payload = change.notificationPayload
@@ -179,12 +178,9 @@ public final class PostgresStore: HeraldStore, Service {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: WorkAnnouncer.channel) { notifications in
-                        self.listening.store(true, ordering: .relaxed)
+                        // Work news and change news arrive together, so one flag says both are followed.
                         self.changeNews.startedFollowing()
-                        defer {
-                            self.changeNews.stoppedFollowing()
-                            self.listening.store(false, ordering: .relaxed)
-                        }
+                        defer { self.changeNews.stoppedFollowing() }
                         self.newWork.signal()
                         self.feedChanged.signal()
                         backoff = .milliseconds(100)
