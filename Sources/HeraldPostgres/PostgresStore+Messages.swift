@@ -131,8 +131,15 @@ struct MessageColumns {
     private var inbound: [String] = []
     private var deliveryMessage: [String] = []
     private var deliveryEndpoint: [String] = []
+    private var deliveryApp: [String] = []
+    private var deliveryCreatedAt: [Int64] = []
+    private var deliveryArrival: [Int64] = []
+    private var deliveryHasEventID: [Bool] = []
     private var feedMessage: [String] = []
     private var feedEndpoint: [String] = []
+    private var feedCreatedAt: [Int64] = []
+    private var feedArrival: [Int64] = []
+    private var feedHasEventID: [Bool] = []
     private var answerKey: [String] = []
     private var answerMessage: [String] = []
     private var answer: [ByteBuffer] = []
@@ -161,13 +168,22 @@ struct MessageColumns {
         traceParent.append(message.traceParent ?? "")
         hasInbound.append(message.inbound != nil)
         inbound.append(message.inbound?.storedJSON ?? "")
+        // The message's place in the batch, from 1: `WITH ORDINALITY` numbers `input` the same way.
+        let arrival = Int64(id.count)
         for endpointID in targets.deliveries {
             deliveryMessage.append(message.id)
             deliveryEndpoint.append(endpointID)
+            deliveryApp.append(message.appID)
+            deliveryCreatedAt.append(message.createdAt.milliseconds)
+            deliveryArrival.append(arrival)
+            deliveryHasEventID.append(message.eventID != nil)
         }
         for endpointID in targets.feeds {
             feedMessage.append(message.id)
             feedEndpoint.append(endpointID)
+            feedCreatedAt.append(message.createdAt.milliseconds)
+            feedArrival.append(arrival)
+            feedHasEventID.append(message.eventID != nil)
         }
     }
 
@@ -196,6 +212,13 @@ struct MessageColumns {
         bindings.add(answerMessage)
         bindings.add(answer)
         bindings.add(answerExpiresAt)
+        bindings.add(deliveryApp)
+        bindings.add(deliveryCreatedAt)
+        bindings.add(deliveryArrival)
+        bindings.add(deliveryHasEventID)
+        bindings.add(feedCreatedAt)
+        bindings.add(feedArrival)
+        bindings.add(feedHasEventID)
         return bindings
     }
 
