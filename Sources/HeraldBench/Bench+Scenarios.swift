@@ -117,6 +117,7 @@ extension Bench {
         let drain = try await queueThenDrain(receiverURL, paths: paths, prefix: "/backlog/", messages: messages, label: "backlog")
         return [
             ("queued_deliveries", Double(messages * paths.count)),
+            ("queue_messages_per_s_fanout_100", drain.queuedPerSecond),
             ("drain_deliveries_per_s", drain.perSecond),
             ("peak_rss_mb", Double(drain.peakRSS) / 1_048_576),
         ]
@@ -124,14 +125,15 @@ extension Bench {
 
     /// Queues `messages` messages to an application with one endpoint per path (each path starting with `prefix`) while
     /// the dispatcher is off (`herald serve --role api`), then starts a whole Herald (`--instances` of them, sharing
-    /// the database) and waits until every delivery arrived. Returns deliveries per second and the largest peak RSS.
+    /// the database) and waits until every delivery arrived. Returns deliveries per second, the largest peak RSS, and
+    /// how fast the messages were accepted (each fanned out to every path's endpoint).
     func queueThenDrain(
         _ receiverURL: String,
         paths: [String],
         prefix: String,
         messages: Int,
         label: String
-    ) async throws -> (perSecond: Double, peakRSS: Int) {
+    ) async throws -> (perSecond: Double, peakRSS: Int, queuedPerSecond: Double) {
         let shared = try options.postgresURL.map { try SharedDatabase.create(serverURL: $0) }
         defer { if let shared, !shared.drop() { progress("could not drop the bench database \(shared.name); drop it by hand") } }
         let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
@@ -141,7 +143,9 @@ extension Bench {
         try await load.call(.POST, "/api/v1/app", body: Self.appBody)
         try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
         progress("\(label): queueing \(messages * paths.count) deliveries with the dispatcher off")
+        let queueing = ContinuousClock.now
         try await load.send(count: messages, app: "bench", workers: options.concurrency)
+        let queuedPerSecond = Double(messages) / (ContinuousClock.now - queueing).seconds
         try await http.shutdown()
         herald.stop()
         let expected = messages * paths.count
@@ -174,7 +178,7 @@ extension Bench {
         let peak = ([herald] + others).compactMap { $0.peakRSS() }.max() ?? 0
         for child in [herald] + others { child.stop() }
         guard drained else { throw BenchError("\(label): only \(receiver.total(prefix: prefix)) of \(expected) delivered") }
-        return (Double(expected - early) / elapsed, peak)
+        return (Double(expected - early) / elapsed, peak, queuedPerSecond)
     }
 
     /// Healthy endpoints' latency while one endpoint times out on every request, and (with `--dead-backlog N`) while
