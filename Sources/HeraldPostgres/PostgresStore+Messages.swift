@@ -169,7 +169,7 @@ struct MessageColumns {
         hasInbound.append(message.inbound != nil)
         inbound.append(message.inbound?.storedJSON ?? "")
         // The message's place in the batch, from 1: `WITH ORDINALITY` numbers `input` the same way.
-        let arrival = Int64(id.count)
+        let arrival = Int64(clamping: id.count)
         for endpointID in targets.deliveries {
             deliveryMessage.append(message.id)
             deliveryEndpoint.append(endpointID)
