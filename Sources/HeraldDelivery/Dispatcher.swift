@@ -102,8 +102,13 @@ public final class Dispatcher: Service {
                             group.addTask { await self.send(startingWith: task) }
                         }
                     }
-                    await parkAndRelease(room: room, limit: limit, claimed: claimed)
-                    idle.endPass(pass, started: claimed.count, queued: slots.withLock { $0.waitingCount }, failed: failed)
+                    let released = await parkAndRelease(room: room, limit: limit, claimed: claimed)
+                    idle.endPass(
+                        pass,
+                        started: claimed.count + released,
+                        queued: slots.withLock { $0.waitingCount },
+                        failed: failed
+                    )
                     // Claims run every pass with room, so their streak ends as soon as the database takes writes
                     // again; parking upkeep runs only when there is some to do, so its streak does not hold the loop.
                     let backoff = claimFailures.withLock { $0.backoff }
@@ -181,8 +186,9 @@ public final class Dispatcher: Service {
 
     /// Parks the backlogs of endpoints claims have been passing over for lack of room, and lets parked deliveries
     /// back where their endpoint's waiting ones ran out (`ParkingPace`). A failure is logged: the deliveries stay as
-    /// they were, waiting, and a later pass tries again.
-    private func parkAndRelease(room: EndpointRoom, limit: Int, claimed: [DeliveryTask]) async {
+    /// they were, waiting, and a later pass tries again. Returns how many deliveries it let back: due now, so a pass
+    /// that claimed nothing but released some is not an idle one.
+    private func parkAndRelease(room: EndpointRoom, limit: Int, claimed: [DeliveryTask]) async -> Int {
         let now = ContinuousClock.now
         let completions = slots.withLock { $0.takeCompletions() }
         let closed = closedEndpoints()
@@ -193,16 +199,18 @@ public final class Dispatcher: Service {
                 $0.sweepDue(now: now)
             )
         }
+        var released = 0
         do {
             for endpointID in toPark {
                 try await store.parkBacklog(endpointID: endpointID, keep: parkingKeep, now: clock.now())
             }
             for endpointID in runDry {
-                let released = try await store.releaseParked(endpointID: endpointID, count: parkingKeep)
-                if released < parkingKeep { parking.withLock { $0.emptied(endpointID) } }
+                let count = try await store.releaseParked(endpointID: endpointID, count: parkingKeep)
+                released += count
+                if count < parkingKeep { parking.withLock { $0.emptied(endpointID) } }
             }
             if sweep {
-                _ = try await store.releaseParked(keep: parkingKeep, now: clock.now())
+                released += try await store.releaseParked(keep: parkingKeep, now: clock.now())
                 let (cursor, batch) = parking.withLock { ($0.strandedCursor, $0.strandedBatch) }
                 let next = try await store.relistStrandedParked(after: cursor, limit: batch, now: clock.now())
                 parking.withLock { $0.strandedCursor = next ?? "" }
@@ -212,6 +220,7 @@ public final class Dispatcher: Service {
         } catch {
             if !Task.isCancelled { noteFailure("parking or releasing deliveries", error, in: upkeepFailures) }
         }
+        return released
     }
 
     /// Sends `first`, then each delivery waiting for the same endpoint, holding one of its slots until none waits. The

@@ -4,6 +4,12 @@ import Synchronization
 /// to start while no delivery was being sent or recorded. With the clock held still (tests), nothing more happens
 /// after that point until something new arrives, so a check that something did *not* happen needs no fixed sleep.
 final class IdleWatch: Sendable {
+    /// A claim pass under way: its number, and whether anything was being sent or recorded when it began.
+    struct Pass {
+        let number: Int
+        let busyAtStart: Bool
+    }
+
     private struct State {
         var passesBegun = 0
         /// Sends and recordings under way.
@@ -13,24 +19,29 @@ final class IdleWatch: Sendable {
 
     private let state = Mutex(State())
 
-    /// A claim pass begins; returns its number.
-    func beginPass() -> Int {
+    /// A claim pass begins.
+    func beginPass() -> Pass {
         state.withLock { state in
             state.passesBegun += 1
-            return state.passesBegun
+            return Pass(number: state.passesBegun, busyAtStart: state.busy > 0)
         }
     }
 
-    /// Pass `pass` started `started` deliveries and left `queued` waiting for a slot; `failed` when its claim failed
-    /// (a failing store is not an idle one).
-    func endPass(_ pass: Int, started: Int, queued: Int, failed: Bool) {
+    /// `pass` started `started` deliveries (or let them back from parking) and left `queued` waiting for a slot;
+    /// `failed` when its claim failed (a failing store is not an idle one). A pass that began while something was
+    /// sent proves nothing even when that ended before it did: its claim saw the endpoint's slots taken and passed
+    /// its due deliveries over. The last send's end wakes the loop for a pass that can tell. Returns how many waiters
+    /// it answered.
+    @discardableResult
+    func endPass(_ pass: Pass, started: Int, queued: Int, failed: Bool) -> Int {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard started == 0, queued == 0, !failed, state.busy == 0 else { return [] }
-            let ready = state.waiters.filter { $0.afterPass < pass }.map(\.continuation)
-            state.waiters.removeAll { $0.afterPass < pass }
+            guard started == 0, queued == 0, !failed, !pass.busyAtStart, state.busy == 0 else { return [] }
+            let ready = state.waiters.filter { $0.afterPass < pass.number }.map(\.continuation)
+            state.waiters.removeAll { $0.afterPass < pass.number }
             return ready
         }
         for continuation in ready { continuation.resume() }
+        return ready.count
     }
 
     func begin() {
