@@ -10,8 +10,8 @@ let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', 
 
 extension PostgresStore {
     /// Leases due deliveries in one statement. `FOR UPDATE SKIP LOCKED` lets every instance claim at once without
-    /// waiting on, or double-claiming, each other's rows; the lease is the due time, so a dead holder's rows fall
-    /// due again when it runs out.
+    /// waiting on, or double-claiming, each other's rows; a dead holder's rows fall due again when their leases run
+    /// out (`Lease`).
     func leaseDeliveries(
         limit: Int,
         now: Timestamp,

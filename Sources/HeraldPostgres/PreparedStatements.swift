@@ -264,7 +264,7 @@ enum Statements {
         static let sql = """
             WITH \(relaxedCommit),
             claimed AS (
-                UPDATE deliveries SET next_attempt_at = $1, lease_owner = $2
+                UPDATE deliveries SET lease_until = $1, lease_owner = $2
                 WHERE id IN (
                     SELECT id FROM (
                         SELECT fits.id,
@@ -276,7 +276,7 @@ enum Statements {
                                     + coalesce(busy.in_flight, 0) AS slot
                             FROM (
                                 SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                WHERE next_attempt_at <= $3 AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                                WHERE next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
                                     AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
                                     AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
                                 ORDER BY next_attempt_at LIMIT $5
@@ -336,10 +336,9 @@ enum Statements {
             ),
             moved AS (
                 UPDATE deliveries d SET status = i.delivery_status, next_attempt_at = NULLIF(i.next_attempt_at, -1),
-                    lease_owner = NULL, attempt_count = d.attempt_count + i.attempts_added, updated_at = i.updated_at
+                    \(Lease.cleared), attempt_count = d.attempt_count + i.attempts_added, updated_at = i.updated_at
                 FROM input i
-                -- The ids again as an array: the rows are found by primary key. Joined on the input alone, PostgreSQL
-                -- may walk the lease-owner index instead, whose entries every claim and result leave dead behind them.
+                -- The ids again as an array: the rows are found by primary key, not by a walk of another index.
                 WHERE d.id = ANY($19::int8[]) AND d.id = i.delivery_id AND d.lease_owner = i.owner
                 RETURNING d.endpoint_id, i.clears_failures
             ),

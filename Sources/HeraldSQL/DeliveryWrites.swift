@@ -48,7 +48,7 @@ public enum DeliveryWrites {
         case .update(let status, let next, let attemptsAdded):
             var update = SQLStatement(dialect, "UPDATE deliveries SET ")
             update.append(
-                "status = \(update.bind(status.rawValue)), next_attempt_at = \(update.bind(next?.milliseconds)), lease_owner = NULL, "
+                "status = \(update.bind(status.rawValue)), next_attempt_at = \(update.bind(next?.milliseconds)), \(Lease.cleared), "
                     + "attempt_count = attempt_count + \(update.bind(attemptsAdded)), updated_at = \(update.bind(now))"
                     + " WHERE id = \(update.bind(deliveryID))"
             )

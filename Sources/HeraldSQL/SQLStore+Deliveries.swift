@@ -34,9 +34,9 @@ extension SQLStore {
         // ones are not read.
         var select = statement("SELECT ")
         select.append(
-            "COALESCE(SUM(CASE WHEN next_attempt_at <= \(select.bind(now)) THEN 1 ELSE 0 END), 0)"
+            "COALESCE(SUM(CASE WHEN next_attempt_at <= \(select.bind(now)) AND \(Lease.free(at: select.bind(now))) THEN 1 ELSE 0 END), 0)"
                 + " + (SELECT COUNT(*) FROM deliveries WHERE \(dialect.parked) AND next_attempt_at IS NOT NULL) AS due, "
-                + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NOT NULL THEN 1 ELSE 0 END), 0) AS in_flight, "
+                + "COALESCE(SUM(CASE WHEN \(Lease.held(at: select.bind(now))) THEN 1 ELSE 0 END), 0) AS in_flight, "
                 + "COALESCE(SUM(CASE WHEN next_attempt_at > \(select.bind(now)) AND lease_owner IS NULL"
                 + " AND status = \(MessageStatus.sending.sql) THEN 1 ELSE 0 END), 0) AS retrying "
                 + "FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)"
@@ -278,7 +278,8 @@ extension SQLStore {
     /// several instances a dead instance's leases simply run out).
     public func releaseLeases(owner: String?, now: Timestamp) async throws {
         var update = statement("UPDATE deliveries SET ")
-        update.append("next_attempt_at = \(update.bind(now)), lease_owner = NULL WHERE ")
+        // Leased rows are always unparked and open: the due index finds them (no index holds the owner).
+        update.append("next_attempt_at = \(update.bind(now)), \(Lease.cleared) WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked) AND ")
         if let owner {
             update.append("lease_owner = \(update.bind(owner))")
         } else {

@@ -85,15 +85,17 @@ extension SQLStore {
     public func deferDeliveries(_ deliveryIDs: [Int64], owner: String, at: Timestamp) async throws {
         guard !deliveryIDs.isEmpty else { return }
         var update = statement("UPDATE deliveries SET ")
-        update.append("next_attempt_at = \(update.bind(at)), lease_owner = NULL WHERE lease_owner = \(update.bind(owner)) AND ")
+        update.append("next_attempt_at = \(update.bind(at)), \(Lease.cleared) WHERE lease_owner = \(update.bind(owner)) AND ")
         update.append("id IN (" + deliveryIDs.map { update.bind($0) }.joined(separator: ", ") + ")")
         try await writeRelaxed([update])
         deliveriesBecameDue()
     }
 
     public func nextDueTime(now: Timestamp) async throws -> Timestamp? {
+        // Deliveries in flight are passed over: their sends' ends wake the dispatcher, and a dead holder's leases
+        // are found within a poll interval of running out.
         var due = statement("SELECT next_attempt_at AS due FROM deliveries WHERE next_attempt_at IS NOT NULL AND \(dialect.unparked)")
-        due.append(Self.ungated(&due, now: now) + " ORDER BY next_attempt_at LIMIT 1")
+        due.append(" AND \(Lease.free(at: due.bind(now)))" + Self.ungated(&due, now: now) + " ORDER BY next_attempt_at LIMIT 1")
         var opens = statement("SELECT MIN(open_at) AS due FROM delivery_gates WHERE ")
         opens.append("open_at > \(opens.bind(now))")
         return try await read([due, opens]) { results in

@@ -28,13 +28,13 @@ let parkingWindow = 50_000
 let sweepBatch = 64
 
 extension SQLStore {
-    /// The oldest `parkingWindow` due, unparked deliveries, found on the due index (kept short by parking) rather than
+    /// The oldest `parkingWindow` due, unparked deliveries not in flight, found on the due index (kept short by parking) rather than
     /// through an index of their own, which every claim and result would have to write as well. SQLite is told to;
     /// PostgreSQL's planner takes the small partial index by itself.
     func dueWindow(_ select: inout SQLStatement, now: Timestamp) -> String {
         "(SELECT id, endpoint_id, lease_owner, next_attempt_at FROM deliveries"
             + (dialect == .postgres ? "" : " INDEXED BY deliveries_due")
-            + " WHERE next_attempt_at <= \(select.bind(now)) AND \(dialect.unparked)"
+            + " WHERE next_attempt_at <= \(select.bind(now)) AND \(Lease.free(at: select.bind(now))) AND \(dialect.unparked)"
             + " ORDER BY next_attempt_at, id LIMIT \(select.bind(parkingWindow))) AS due"
     }
 
@@ -85,7 +85,7 @@ extension SQLStore {
         try await writeRelaxed([mark])
         for endpointID in endpoints {
             var waiting = statement("SELECT COUNT(*) AS n FROM (SELECT 1 FROM ")
-            // Due now and unparked: what claims can still take (a leased row's time is its lease, in the future).
+            // Due now, unparked and not in flight: what claims can still take.
             waiting.append(
                 dueWindow(&waiting, now: now) + " WHERE due.endpoint_id = \(waiting.bind(endpointID))"
                     + " LIMIT \(waiting.bind(keep))) AS w"

@@ -30,17 +30,17 @@ extension SQLiteStore {
                 anyClosed
                 ? "AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > ?)"
                     + " AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > ?)" : ""
-            var arguments: StatementArguments = [leaseUntil.milliseconds, owner, now.milliseconds, full, fullApps]
+            var arguments: StatementArguments = [leaseUntil.milliseconds, owner, now.milliseconds, now.milliseconds, full, fullApps]
             if anyClosed { arguments += [now.milliseconds, now.milliseconds] }
             arguments += [limit, busy, busyApps, room.cap, room.appCapBound]
-            // The lease is the due time: a holder that dies leaves the row due again when the lease runs out. The
+            // A holder that dies leaves the row due again when its lease runs out (`Lease`). The
             // oldest `limit` due rows of endpoints and applications with room are ranked per endpoint; those that fit
             // their endpoint's cap are ranked per application, and must fit its cap too (so rows an endpoint has no room
             // for never take its application's).
             let ids = try Int64.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        UPDATE deliveries SET next_attempt_at = ?, lease_owner = ?
+                        UPDATE deliveries SET lease_until = ?, lease_owner = ?
                         WHERE id IN (
                             SELECT id FROM (
                                 SELECT fits.id,
@@ -52,7 +52,7 @@ extension SQLiteStore {
                                             + coalesce(busy.value, 0) AS slot
                                     FROM (
                                         SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                        WHERE next_attempt_at <= ? AND parked = 0 AND endpoint_id NOT IN (SELECT value FROM json_each(?))
+                                        WHERE next_attempt_at <= ? AND \(Lease.free(at: "?")) AND parked = 0 AND endpoint_id NOT IN (SELECT value FROM json_each(?))
                                             AND app_id NOT IN (SELECT value FROM json_each(?))
                                             \(open)
                                         ORDER BY next_attempt_at LIMIT ?

@@ -35,6 +35,7 @@ struct PostgresStoreTests {
                         "0012_parked_deliveries",
                         "0013_delivery_gates",
                         "0014_inbound_sources",
+                        "0015_lease_until",
                     ]
                 )
             }
@@ -221,6 +222,18 @@ struct PostgresStoreTests {
             #expect(cut == "1")
             #expect(try await holds { unknown.withLock { $0 } >= 1 && news.isFollowing })
         }
+    }
+
+    /// A claim writes only the lease's columns (`Lease`): no index of `deliveries` may hold them, in its columns or its
+    /// condition, and pages keep room, or claims stop being HOT updates and write every index again.
+    @Test func claimsWriteNoColumnAnIndexHolds() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
+        let indexes = "SELECT string_agg(pg_get_indexdef(indexrelid), ' ') FROM pg_index WHERE indrelid = 'deliveries'::regclass"
+        let definitions = try Self.psqlValue(database: location.database, indexes)
+        #expect(definitions.contains("next_attempt_at"))
+        #expect(!definitions.contains("lease_"))
+        #expect(try Self.psqlValue(database: location.database, "SELECT reloptions FROM pg_class WHERE relname = 'deliveries'") == "{fillfactor=40}")
     }
 
     /// JIT compilation is off for every session of Herald's role in its database once a store has started (see

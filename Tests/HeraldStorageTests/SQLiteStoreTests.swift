@@ -25,6 +25,7 @@ import Testing
                 "0012_parked_deliveries",
                 "0013_delivery_gates",
                 "0014_inbound_sources",
+                "0015_lease_until",
             ]
         )
     }

@@ -19,6 +19,7 @@ enum SQLiteMigrations {
         ("0012_parked_deliveries", migration0012ParkedDeliveries),
         ("0013_delivery_gates", migration0013DeliveryGates),
         ("0014_inbound_sources", migration0014InboundSources),
+        ("0015_lease_until", migration0015LeaseUntil),
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
