@@ -86,7 +86,8 @@ public final class Dispatcher: Service {
     public func run() async throws {
         defer { idle.finish() }
         logger.notice("delivery worker started", metadata: ["herald.lease_owner": "\(owner)"])
-        try await store.releaseLeases(owner: releaseAllLeasesAtStart ? nil : owner, now: clock.now())
+        // The owner is new to this run, so only a database this process owns alone has leases to hand back at start.
+        if releaseAllLeasesAtStart { try await store.releaseLeases(owner: nil, now: clock.now()) }
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
