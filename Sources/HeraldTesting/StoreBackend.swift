@@ -29,8 +29,20 @@ public struct StoreBackend: Sendable, CustomStringConvertible {
             defer { directory.remove() }
             return try await body(try SQLiteStore(path: directory.file("herald.db"), sealer: .forTests))
         case .postgres(let url):
-            let location = try await PostgresInstances.freshDatabase(server: try PostgresLocation(parsing: url))
-            return try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { try await body($0[0]) }
+            let server = try PostgresLocation(parsing: url)
+            let location = try await PostgresInstances.freshDatabase(server: server)
+            // Dropped whatever the test's outcome, so a developer's long-lived server does not collect them.
+            func drop() async throws {
+                try await PostgresDatabaseAdmin.dropDatabase(location.database, server: server, logger: PostgresInstances.logger)
+            }
+            do {
+                let result = try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { try await body($0[0]) }
+                try await drop()
+                return result
+            } catch {
+                try? await drop()
+                throw error
+            }
         }
     }
 
