@@ -8,13 +8,13 @@
 /// step over the ones in flight.
 public enum Lease {
     /// A condition: the row is not leased at `now` (an SQL expression or parameter), never or no longer.
-    public static func free(at now: String, alias: String = "") -> String {
-        "(\(alias)lease_until IS NULL OR \(alias)lease_until <= \(now))"
+    public static func free(at now: String) -> String {
+        "(lease_until IS NULL OR lease_until <= \(now))"
     }
 
     /// A condition: the row is leased at `now`.
-    public static func held(at now: String, alias: String = "") -> String {
-        "\(alias)lease_until > \(now)"
+    public static func held(at now: String) -> String {
+        "lease_until > \(now)"
     }
 
     /// In an UPDATE's SET list: gives the lease back.
