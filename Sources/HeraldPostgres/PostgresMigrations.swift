@@ -66,6 +66,7 @@ enum PostgresMigrations {
             ]
         ),
         ("0015_lease_until", leaseUntil),
+        ("0016_attempts_unchecked_endpoint", attemptsUncheckedEndpoint),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -284,6 +285,13 @@ enum PostgresMigrations {
         "UPDATE deliveries SET lease_until = next_attempt_at WHERE lease_owner IS NOT NULL",
         "DROP INDEX deliveries_lease_owner",
         "ALTER TABLE deliveries SET (fillfactor = 40)",
+    ]
+
+    /// An attempt's endpoint is its delivery's, which the deliveries' reference checks, and endpoints are never deleted
+    /// (only marked): checking the attempt's reference again cost every logged attempt a lookup and a share lock on
+    /// its endpoint's row (SQLite, which does not enforce references, never paid it).
+    static let attemptsUncheckedEndpoint = [
+        "ALTER TABLE attempts DROP CONSTRAINT IF EXISTS attempts_endpoint_id_fkey"
     ]
 
     /// Finds the payloads whose retention ended without walking the others (only payloads still kept are in it).

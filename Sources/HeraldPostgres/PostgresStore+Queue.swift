@@ -9,9 +9,9 @@ import PostgresNIO
 let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)"
 
 extension PostgresStore {
-    /// Leases due deliveries in one statement. `FOR UPDATE SKIP LOCKED` lets every instance claim at once without
-    /// waiting on, or double-claiming, each other's rows; a dead holder's rows fall due again when their leases run
-    /// out (`Lease`).
+    /// Leases due deliveries in one statement (`Statements.ClaimDeliveries`). `FOR UPDATE SKIP LOCKED` lets every
+    /// instance claim at once without waiting on, or double-claiming, each other's rows; a dead holder's rows fall due
+    /// again when their leases run out (`Lease`).
     func leaseDeliveries(
         limit: Int,
         now: Timestamp,

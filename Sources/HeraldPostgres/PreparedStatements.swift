@@ -257,39 +257,50 @@ enum Statements {
             """
     }
 
-    /// Leases due deliveries, no more per endpoint than its room. A delivery whose message retention removed (a
-    /// resend racing the prune) comes back inactive, so it is ended rather than claimed again and again. Parameters: lease until, owner, now, endpoints with no
-    /// room, limit, busy endpoints and their requests in flight, the per-endpoint cap.
+    /// Leases due deliveries, no more per endpoint and per application than its room. The rows that fit are chosen
+    /// first, unlocked, and only they are locked (each lock is a write and a WAL record: locking the whole window and
+    /// keeping the part an application had room for locked up to six rows per row taken). Locking re-checks that a
+    /// row is still due and free, so a row another instance took meanwhile is passed over — this claim then takes
+    /// fewer, and the dispatcher claims again as sends end. A delivery whose message retention removed (a resend
+    /// racing the prune) comes back inactive, so it is ended rather than claimed again and again. Parameters: lease
+    /// until, owner, now, endpoints with no room, limit, busy endpoints and their requests in flight, the per-endpoint
+    /// cap, applications with no room, busy applications and their requests in flight, the per-application cap.
     enum ClaimDeliveries: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
+            due AS (
+                SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
+                WHERE next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                    AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                    AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                ORDER BY next_attempt_at LIMIT $5
+            ),
+            chosen AS (
+                SELECT id FROM (
+                    SELECT fits.id,
+                        row_number() OVER (PARTITION BY fits.app_id ORDER BY fits.next_attempt_at, fits.id)
+                            + coalesce(busy_app.in_flight, 0) AS app_slot
+                    FROM (
+                        SELECT due.id, due.app_id, due.next_attempt_at,
+                            row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                + coalesce(busy.in_flight, 0) AS slot
+                        FROM due
+                        LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
+                            ON busy.endpoint_id = due.endpoint_id
+                    ) fits
+                    LEFT JOIN unnest($10::text[], $11::int8[]) AS busy_app(app_id, in_flight)
+                        ON busy_app.app_id = fits.app_id
+                    WHERE fits.slot <= $8
+                ) ranked
+                WHERE app_slot <= $12
+            ),
             claimed AS (
                 UPDATE deliveries SET lease_until = $1, lease_owner = $2
                 WHERE id IN (
-                    SELECT id FROM (
-                        SELECT fits.id,
-                            row_number() OVER (PARTITION BY fits.app_id ORDER BY fits.next_attempt_at, fits.id)
-                                + coalesce(busy_app.in_flight, 0) AS app_slot
-                        FROM (
-                            SELECT due.id, due.app_id, due.next_attempt_at,
-                                row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
-                                    + coalesce(busy.in_flight, 0) AS slot
-                            FROM (
-                                SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
-                                WHERE next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
-                                    AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
-                                    AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
-                                ORDER BY next_attempt_at LIMIT $5
-                                FOR UPDATE SKIP LOCKED
-                            ) due
-                            LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
-                                ON busy.endpoint_id = due.endpoint_id
-                        ) fits
-                        LEFT JOIN unnest($10::text[], $11::int8[]) AS busy_app(app_id, in_flight)
-                            ON busy_app.app_id = fits.app_id
-                        WHERE fits.slot <= $8
-                    ) ranked
-                    WHERE app_slot <= $12
+                    SELECT id FROM deliveries
+                    WHERE id IN (SELECT id FROM chosen)
+                        AND next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked
+                    FOR UPDATE SKIP LOCKED
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             )

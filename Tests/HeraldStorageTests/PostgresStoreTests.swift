@@ -36,6 +36,7 @@ struct PostgresStoreTests {
                         "0013_delivery_gates",
                         "0014_inbound_sources",
                         "0015_lease_until",
+                        "0016_attempts_unchecked_endpoint",
                     ]
                 )
             }
@@ -234,6 +235,40 @@ struct PostgresStoreTests {
         #expect(definitions.contains("next_attempt_at"))
         #expect(!definitions.contains("lease_"))
         #expect(try Self.psqlValue(database: location.database, "SELECT reloptions FROM pg_class WHERE relname = 'deliveries'") == "{fillfactor=40}")
+    }
+
+    /// Logging an attempt checks no reference to its endpoint (its delivery's reference did), so it takes no lock on
+    /// the endpoint's row.
+    @Test func attemptsDoNotCheckTheirEndpoint() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { _ in }
+        let references = { (table: String) in
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'endpoints'::regclass AND conrelid::regclass::text LIKE '\(table)%'"
+        }
+        #expect(try Self.psqlValue(database: location.database, references("attempts")) == "0")
+        #expect(try Self.psqlValue(database: location.database, references("deliveries")) == "1")
+    }
+
+    /// A claim locks only the deliveries it takes: one application's room cut short here leaves the others unlocked
+    /// (each lock is a write and a WAL record, paid before only to be thrown away).
+    @Test func claimsLockOnlyWhatTheyTake() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
+            let store = instances[0]
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            var endpoint = StoreContractTests.endpoint(appID: app.id)
+            endpoint.eventTypes = nil
+            try await store.createEndpoint(endpoint)
+            for _ in 0..<6 { try await store.createMessage(StoreContractTests.message(appID: app.id)) }
+            let now = StoreContractTests.now
+            let room = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [app.id: 3])
+            let claimed = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: now.adding(seconds: 60), owner: "w", room: room)
+            #expect(claimed.count == 2)
+        }
+        let lockedNotTaken = "SELECT count(*) FROM deliveries WHERE lease_owner IS NULL AND xmax <> 0"
+        #expect(try Self.psqlValue(database: location.database, "SELECT count(*) FROM deliveries WHERE lease_owner IS NULL") == "4")
+        #expect(try Self.psqlValue(database: location.database, lockedNotTaken) == "0")
     }
 
     /// JIT compilation is off for every session of Herald's role in its database once a store has started (see

@@ -20,6 +20,7 @@ enum SQLiteMigrations {
         ("0013_delivery_gates", migration0013DeliveryGates),
         ("0014_inbound_sources", migration0014InboundSources),
         ("0015_lease_until", migration0015LeaseUntil),
+        // 0016 drops a reference check PostgreSQL made on every logged attempt; SQLite enforces no references.
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
