@@ -119,7 +119,7 @@ extension PostgresStore {
 
     /// Creates the partitions from the last one to the horizon, each ending on a multiple of `widthSeconds`, one
     /// transaction each: attaching one locks the default partitions (scanned, normally empty) and, briefly, the
-    /// applications and endpoints its references point to, but not the other partitions.
+    /// applications a message partition's reference points to, but not the other partitions.
     func createPartitions(now: Timestamp, widthSeconds: Int64) async throws {
         let width = PartitionWidth.clamped(widthSeconds)
         let horizon = TimePartition.seconds(of: now) + Self.horizonSeconds(widthSeconds: width)

@@ -9,9 +9,11 @@ import PostgresNIO
 let relaxedCommit = "relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)"
 
 extension PostgresStore {
-    /// Leases due deliveries in one statement (`Statements.ClaimDeliveries`). `FOR UPDATE SKIP LOCKED` lets every
-    /// instance claim at once without waiting on, or double-claiming, each other's rows; a dead holder's rows fall due
-    /// again when their leases run out (`Lease`).
+    /// Leases due deliveries (`Statements.ClaimDeliveries`). `FOR UPDATE SKIP LOCKED` lets every instance claim at
+    /// once without waiting on, or double-claiming, each other's rows; a dead holder's rows fall due again when their
+    /// leases run out (`Lease`). Instances woken by the same news choose from the same window, and the one locking
+    /// first takes what it chose: the others claim again at once, a bounded number of times, past its leases — or a
+    /// short claim would read as an empty queue and the loser would sleep with deliveries due.
     func leaseDeliveries(
         limit: Int,
         now: Timestamp,
@@ -20,6 +22,39 @@ extension PostgresStore {
         room: EndpointRoom
     ) async throws
         -> [DeliveryTask]
+    {
+        var tasks: [DeliveryTask] = []
+        var limit = limit
+        var room = room
+        var lost: [Int64] = []
+        for _ in 0..<Self.claimRounds {
+            let round = try await leaseRound(limit: limit, now: now, leaseUntil: leaseUntil, owner: owner, room: room, passingOver: lost)
+            tasks += round.tasks
+            limit -= round.taken.count
+            let taken = Set(round.taken)
+            lost += round.chosen.filter { !taken.contains($0) }
+            guard round.taken.count < round.chosen.count, limit > 0 else { break }
+            for task in round.tasks {
+                room.claimed[task.endpointID, default: 0] += 1
+                room.claimedByApp[task.appID, default: 0] += 1
+            }
+        }
+        return tasks
+    }
+
+    /// Claims in a row after lost races, each passing over every delivery lost before.
+    static let claimRounds = 3
+
+    /// One claim: the deliveries leased (`taken`, some perhaps unreadable, so not in `tasks`) and the ids it chose.
+    private func leaseRound(
+        limit: Int,
+        now: Timestamp,
+        leaseUntil: Timestamp,
+        owner: String,
+        room: EndpointRoom,
+        passingOver lost: [Int64]
+    ) async throws
+        -> (tasks: [DeliveryTask], taken: [Int64], chosen: [Int64])
     {
         let busy = room.busy
         var bindings = Bindings()
@@ -36,11 +71,15 @@ extension PostgresStore {
         bindings.add(Array(busyApps.keys))
         bindings.add(busyApps.values.map(Int64.init))
         bindings.add(room.appCapBound)
+        bindings.add(lost)
         let statement = bindings.statement(Statements.ClaimDeliveries.self)
         let sealer = self.sealer
         let logger = self.logger
         let rows = try await perform { client in try await client.rows(statement) }
-        return ClaimedRows.tasks(rows, logger: logger) { try DeliveryTask(row: $0, sealer: sealer) }
+        let chosen = try rows.first.map { try $0.value("chosen", as: [Int64].self) } ?? []
+        let claimed = try rows.filter { try $0.value("delivery_id", as: Int64?.self) != nil }
+        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0, sealer: sealer) }
+        return (tasks, try claimed.map { try $0.value("delivery_id", as: Int64.self) }, chosen)
     }
 
     func recordDelivery(

@@ -260,11 +260,12 @@ enum Statements {
     /// Leases due deliveries, no more per endpoint and per application than its room. The rows that fit are chosen
     /// first, unlocked, and only they are locked (each lock is a write and a WAL record: locking the whole window and
     /// keeping the part an application had room for locked up to six rows per row taken). Locking re-checks that a
-    /// row is still due and free, so a row another instance took meanwhile is passed over — this claim then takes
-    /// fewer, and the dispatcher claims again as sends end. A delivery whose message retention removed (a resend
+    /// row is still due and free, so a row another instance took (or holds) meanwhile is passed over: `chosen` lists
+    /// what was chosen, and `PostgresStore.leaseDeliveries` claims again past the ones lost. A delivery whose message retention removed (a resend
     /// racing the prune) comes back inactive, so it is ended rather than claimed again and again. Parameters: lease
     /// until, owner, now, endpoints with no room, limit, busy endpoints and their requests in flight, the per-endpoint
-    /// cap, applications with no room, busy applications and their requests in flight, the per-application cap.
+    /// cap, applications with no room, busy applications and their requests in flight, the per-application cap, ids
+    /// to pass over.
     enum ClaimDeliveries: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
@@ -273,6 +274,7 @@ enum Statements {
                 WHERE next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
                     AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
                     AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                    AND NOT (id = ANY($13::int8[]))
                 ORDER BY next_attempt_at LIMIT $5
             ),
             chosen AS (
@@ -304,7 +306,7 @@ enum Statements {
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             )
-            SELECT c.id AS delivery_id, c.trigger_type, c.attempt_count,
+            SELECT n.chosen, c.id AS delivery_id, c.trigger_type, c.attempt_count,
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
                 c.msg_id, m.event_id, coalesce(m.event_type, '') AS event_type, m.payload,
                 coalesce(m.payload_expires_at, 0) AS payload_expires_at,
@@ -319,6 +321,8 @@ enum Statements {
             JOIN endpoints e ON e.id = c.endpoint_id
             JOIN applications a ON a.id = c.app_id
             LEFT JOIN delivery_gates g ON g.key = c.endpoint_id
+            -- What was chosen, on every row, and on a row of its own when none was claimed.
+            RIGHT JOIN (SELECT coalesce(array_agg(id), '{}') AS chosen FROM chosen) n ON true
             ORDER BY c.id
             """
     }

@@ -271,6 +271,63 @@ struct PostgresStoreTests {
         #expect(try Self.psqlValue(database: location.database, lockedNotTaken) == "0")
     }
 
+    /// Rows another session holds locked when a claim locks what it chose are lost to it, not to the queue: the claim
+    /// goes on past them and still takes as many as it may (instances woken together choose the same window).
+    @Test func aClaimLosingRowsTakesOthersInstead() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
+            let store = instances[0]
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            var endpoint = StoreContractTests.endpoint(appID: app.id)
+            endpoint.eventTypes = nil
+            try await store.createEndpoint(endpoint)
+            for index in 0..<10 {
+                try await store.createMessage(
+                    StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
+                )
+            }
+            let oldest = "SELECT id FROM deliveries ORDER BY next_attempt_at, id LIMIT 3"
+            let holder = try Self.psqlHolding(database: location.database, "BEGIN; \(oldest) FOR UPDATE; SELECT pg_sleep(60); COMMIT;")
+            defer {
+                let holding =
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"
+                _ = try? Self.psqlValue(database: location.database, holding)
+                holder.terminate()
+            }
+            let held = try Self.psqlValue(database: location.database, "SELECT string_agg(id::text, ',') FROM (\(oldest)) o")
+            for _ in 0..<100 {
+                if try Self.psqlValue(database: location.database, "SELECT count(*) FROM deliveries WHERE xmax <> 0") == "3" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try #require(try Self.psqlValue(database: location.database, "SELECT count(*) FROM deliveries WHERE xmax <> 0") == "3")
+            let now = StoreContractTests.now.adding(seconds: 1)
+            let claimed = try await store.claimDeliveries(
+                limit: 5,
+                now: now,
+                leaseUntil: now.adding(seconds: 60),
+                owner: "w",
+                room: EndpointRoom(cap: 64)
+            )
+            #expect(claimed.count == 5)
+            let heldIDs = Set(held.split(separator: ",").compactMap { Int64($0) })
+            #expect(heldIDs.count == 3)
+            #expect(heldIDs.isDisjoint(with: claimed.map(\.deliveryID)))
+        }
+    }
+
+    /// `psql` running `sql` in `database` in the background, until it ends or is terminated.
+    static func psqlHolding(database: String, _ sql: String) throws -> Process {
+        var url = try #require(StoreBackend.postgresURL)
+        if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + database }
+        let psql = Process()
+        psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        psql.arguments = [url, "-X", "-q", "-c", sql]
+        psql.standardOutput = FileHandle.nullDevice
+        try psql.run()
+        return psql
+    }
+
     /// JIT compilation is off for every session of Herald's role in its database once a store has started (see
     /// `PostgresStore.turnOffJIT`), including sessions opened by others afterwards; it was on before.
     @Test func jitIsOffForHeraldsSessionsInItsDatabase() async throws {
