@@ -255,13 +255,8 @@ struct PostgresStoreTests {
         let location = try await PostgresInstances.freshDatabase(server: try Self.server)
         try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
             let store = instances[0]
-            let app = StoreContractTests.application()
-            try await store.createApplication(app)
-            var endpoint = StoreContractTests.endpoint(appID: app.id)
-            endpoint.eventTypes = nil
-            try await store.createEndpoint(endpoint)
-            for _ in 0..<6 { try await store.createMessage(StoreContractTests.message(appID: app.id)) }
-            let now = StoreContractTests.now
+            let app = try await Self.backlog(of: 6, in: store)
+            let now = StoreContractTests.now.adding(seconds: 1)
             let room = EndpointRoom(cap: 64, appCap: 5, claimedByApp: [app.id: 3])
             let claimed = try await store.claimDeliveries(limit: 50, now: now, leaseUntil: now.adding(seconds: 60), owner: "w", room: room)
             #expect(claimed.count == 2)
@@ -276,17 +271,7 @@ struct PostgresStoreTests {
     @Test func aClaimLosingRowsTakesOthersInstead() async throws {
         let location = try await PostgresInstances.freshDatabase(server: try Self.server)
         try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
-            let store = instances[0]
-            let app = StoreContractTests.application()
-            try await store.createApplication(app)
-            var endpoint = StoreContractTests.endpoint(appID: app.id)
-            endpoint.eventTypes = nil
-            try await store.createEndpoint(endpoint)
-            for index in 0..<10 {
-                try await store.createMessage(
-                    StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
-                )
-            }
+            _ = try await Self.backlog(of: 10, in: instances[0])
             let oldest = "SELECT id FROM deliveries ORDER BY next_attempt_at, id LIMIT 3"
             let holder = try Self.psqlHolding(database: location.database, "BEGIN; \(oldest) FOR UPDATE; SELECT pg_sleep(60); COMMIT;")
             defer {
@@ -302,7 +287,7 @@ struct PostgresStoreTests {
             }
             try #require(try Self.psqlValue(database: location.database, "SELECT count(*) FROM deliveries WHERE xmax <> 0") == "3")
             let now = StoreContractTests.now.adding(seconds: 1)
-            let claimed = try await store.claimDeliveries(
+            let claimed = try await instances[0].claimDeliveries(
                 limit: 5,
                 now: now,
                 leaseUntil: now.adding(seconds: 60),
@@ -314,6 +299,20 @@ struct PostgresStoreTests {
             #expect(heldIDs.count == 3)
             #expect(heldIDs.isDisjoint(with: claimed.map(\.deliveryID)))
         }
+    }
+
+    /// An application with one endpoint for every event and `count` messages for it, one millisecond apart from
+    /// `StoreContractTests.now` on, so their deliveries fall due in order.
+    static func backlog(of count: Int, in store: PostgresStore) async throws -> Application {
+        let app = StoreContractTests.application()
+        try await store.createApplication(app)
+        var endpoint = StoreContractTests.endpoint(appID: app.id)
+        endpoint.eventTypes = nil
+        try await store.createEndpoint(endpoint)
+        for index in 0..<count {
+            try await store.createMessage(StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index))))
+        }
+        return app
     }
 
     /// `psql` running `sql` in `database` in the background, until it ends or is terminated.
