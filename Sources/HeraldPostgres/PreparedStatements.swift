@@ -259,13 +259,13 @@ enum Statements {
 
     /// Leases due deliveries, no more per endpoint and per application than its room. The rows that fit are chosen
     /// first, unlocked, and only they are locked (each lock is a write and a WAL record: locking the whole window and
-    /// keeping the part an application had room for locked up to six rows per row taken). Locking re-checks that a
-    /// row is still due and free, so a row another instance took (or holds) meanwhile is passed over: `chosen` lists
-    /// what was chosen, and `PostgresStore.leaseDeliveries` claims again past the ones lost. A delivery whose message retention removed (a resend
-    /// racing the prune) comes back inactive, so it is ended rather than claimed again and again. Parameters: lease
-    /// until, owner, now, endpoints with no room, limit, busy endpoints and their requests in flight, the per-endpoint
-    /// cap, applications with no room, busy applications and their requests in flight, the per-application cap, ids
-    /// to pass over.
+    /// keeping the part an application had room for locked up to six rows per row taken). Locking re-checks that a row
+    /// is still due and free, so a row another instance took (or holds) meanwhile is passed over: `chosen` lists what
+    /// was chosen, and `PostgresStore.leaseDeliveries` claims again past the ones lost. A delivery whose message
+    /// retention removed (a resend racing the prune) comes back inactive, so it is ended rather than claimed again and
+    /// again. Parameters: lease until, owner, now, endpoints with no room, limit, busy endpoints and their requests in
+    /// flight, the per-endpoint cap, applications with no room, busy applications and their requests in flight, the
+    /// per-application cap, ids to pass over.
     enum ClaimDeliveries: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
