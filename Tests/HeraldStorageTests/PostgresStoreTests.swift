@@ -315,10 +315,16 @@ struct PostgresStoreTests {
         return app
     }
 
-    /// `psql` running `sql` in `database` in the background, until it ends or is terminated.
-    static func psqlHolding(database: String, _ sql: String) throws -> Process {
+    /// The test server's URL with `database` in place of its own.
+    static func url(of database: String) throws -> String {
         var url = try #require(StoreBackend.postgresURL)
         if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + database }
+        return url
+    }
+
+    /// `psql` running `sql` in `database` in the background, until it ends or is terminated.
+    static func psqlHolding(database: String, _ sql: String) throws -> Process {
+        let url = try Self.url(of: database)
         let psql = Process()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
         psql.arguments = [url, "-X", "-q", "-c", sql]
@@ -352,8 +358,7 @@ struct PostgresStoreTests {
 
     /// The single value `sql` answers, read with `psql` in `database` of the test server, as the test role.
     static func psqlValue(database: String, _ sql: String) throws -> String {
-        var url = try #require(StoreBackend.postgresURL)
-        if let slash = url.lastIndex(of: "/") { url = String(url[..<slash]) + "/" + database }
+        let url = try Self.url(of: database)
         let psql = Process()
         let output = Pipe()
         psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
