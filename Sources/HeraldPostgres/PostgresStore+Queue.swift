@@ -76,10 +76,16 @@ extension PostgresStore {
         let sealer = self.sealer
         let logger = self.logger
         let rows = try await perform { client in try await client.rows(statement) }
-        let chosen = try rows.first.map { try $0.value("chosen", as: [Int64].self) } ?? []
-        let claimed = try rows.filter { try $0.value("delivery_id", as: Int64?.self) != nil }
-        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0, sealer: sealer) }
-        return (tasks, try claimed.map { try $0.value("delivery_id", as: Int64.self) }, chosen)
+        var chosen: [Int64] = []
+        var claimed: [(id: Int64, row: PostgresRandomAccessRow)] = []
+        for row in rows {
+            if let ids = try row.value("chosen", as: [Int64]?.self) { chosen = ids }
+            if let id = try row.value("delivery_id", as: Int64?.self) { claimed.append((id, row)) }
+        }
+        // In the order they were queued.
+        claimed.sort { $0.id < $1.id }
+        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0.row, sealer: sealer) }
+        return (tasks, claimed.map(\.id), chosen)
     }
 
     func recordDelivery(
