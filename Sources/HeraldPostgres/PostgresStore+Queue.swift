@@ -76,15 +76,19 @@ extension PostgresStore {
         let sealer = self.sealer
         let logger = self.logger
         let rows = try await perform { client in try await client.rows(statement) }
+        try ClaimColumn.check(rows.first)
         var chosen: [Int64] = []
         var claimed: [(id: Int64, row: PostgresRandomAccessRow)] = []
+        var payloads: [String: [UInt8]?] = [:]
         for row in rows {
-            if let ids = try row.value("chosen", as: [Int64]?.self) { chosen = ids }
-            if let id = try row.value("delivery_id", as: Int64?.self) { claimed.append((id, row)) }
+            if let ids = try row.value(.chosen, as: [Int64]?.self) { chosen = ids }
+            guard let id = try row.value(.deliveryID, as: Int64?.self) else { continue }
+            claimed.append((id, row))
+            if try row.value(.carriesPayload) { payloads.updateValue(try row.bytes(.payload), forKey: try row.value(.messageID)) }
         }
         // In the order they were queued.
         claimed.sort { $0.id < $1.id }
-        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0.row, sealer: sealer) }
+        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0.row, payloads: payloads, sealer: sealer) }
         return (tasks, claimed.map(\.id), chosen)
     }
 
@@ -181,39 +185,6 @@ extension PostgresStore {
             }
         }
         return effects
-    }
-}
-
-extension DeliveryTask {
-    init(row: PostgresRandomAccessRow, sealer: SecretSealer) throws {
-        let sealed = try SealedColumns(stored: row, idColumn: "endpoint_id", sealer: sealer)
-        self.init(
-            deliveryID: try row.value("delivery_id"),
-            triggerType: TriggerType(rawValue: try row.value("trigger_type")) ?? .scheduled,
-            attemptNumber: try row.value("attempt_count"),
-            orgID: try row.value("org_id"),
-            appID: try row.value("app_id"),
-            appUID: try row.value("app_uid"),
-            messageID: try row.value("msg_id"),
-            eventID: try row.value("event_id"),
-            eventType: try row.value("event_type"),
-            payload: try row.bytes("payload"),
-            payloadExpiresAt: try row.timestamp("payload_expires_at"),
-            endpointID: try row.value("endpoint_id"),
-            endpointUID: try row.value("endpoint_uid"),
-            url: try row.value("url"),
-            secret: sealed.secret,
-            previousSecrets: sealed.previousSecrets,
-            headers: sealed.headers,
-            endpointInactive: try row.value("inactive"),
-            traceParent: try row.value("trace_parent"),
-            policy: EndpointPolicy.decoded(stored: try row.value("policy"))?.policy ?? EndpointPolicy(),
-            throttleRate: ThrottleRate(stored: (try row.value("endpoint_throttle_rate") as Int64?).map { Int(clamping: $0) }),
-            appThrottleRate: ThrottleRate(stored: (try row.value("app_throttle_rate") as Int64?).map { Int(clamping: $0) }),
-            breaker: BreakerState(rawValue: Int(clamping: try row.value("breaker") as Int64)) ?? .open
-        )
-        inbound = InboundEnvelope(storedJSON: try row.value("inbound"))
-        appAllowedSubnets = (try? Application.subnets(stored: try row.value("allowed_subnets"))) ?? []
     }
 }
 

@@ -265,7 +265,7 @@ enum Statements {
     /// retention removed (a resend racing the prune) comes back inactive, so it is ended rather than claimed again and
     /// again. Parameters: lease until, owner, now, endpoints with no room, limit, busy endpoints and their requests in
     /// flight, the per-endpoint cap, applications with no room, busy applications and their requests in flight, the
-    /// per-application cap, ids to pass over.
+    /// per-application cap, ids to pass over. The columns are read by position (`ClaimColumn`).
     enum ClaimDeliveries: StatementText {
         static let sql = """
             WITH \(relaxedCommit),
@@ -305,10 +305,14 @@ enum Statements {
                     FOR UPDATE SKIP LOCKED
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
-            )
+            ),
+            -- A message's payload is sent once, on the first of its deliveries claimed (fanned out, a claim holds many).
+            carriers AS (SELECT min(id) AS id FROM claimed GROUP BY msg_id)
             SELECT CASE WHEN row_number() OVER () = 1 THEN n.chosen END AS chosen, c.id AS delivery_id, c.trigger_type, c.attempt_count,
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
-                c.msg_id, m.event_id, coalesce(m.event_type, '') AS event_type, m.payload,
+                c.msg_id, m.event_id, coalesce(m.event_type, '') AS event_type,
+                CASE WHEN c.id IN (SELECT id FROM carriers) THEN m.payload END AS payload,
+                coalesce(c.id IN (SELECT id FROM carriers), false) AS carries_payload,
                 coalesce(m.payload_expires_at, 0) AS payload_expires_at,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
                 (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'

@@ -1,0 +1,85 @@
+import HeraldCore
+import HeraldSQL
+import NIOCore
+import PostgresNIO
+
+/// The columns of `Statements.ClaimDeliveries`, in its order. A claim's rows are read by position: by name, each read
+/// hashed the name twice, some thirty times per delivery.
+enum ClaimColumn: Int, CaseIterable {
+    case chosen, deliveryID, triggerType, attemptCount, orgID, appID, appUID, messageID, eventID, eventType, payload
+    case carriesPayload, payloadExpiresAt, endpointID, endpointUID, url, secret, previousSecrets, headers, inactive
+    case traceParent, inbound, allowedSubnets, policy, endpointThrottleRate, appThrottleRate, breaker, setting
+
+    /// The statement's names for them, in the same order.
+    static let names = [
+        "chosen", "delivery_id", "trigger_type", "attempt_count", "org_id", "app_id", "app_uid", "msg_id", "event_id",
+        "event_type", "payload", "carries_payload", "payload_expires_at", "endpoint_id", "endpoint_uid", "url", "secret",
+        "previous_secrets", "headers", "inactive", "trace_parent", "inbound", "allowed_subnets", "policy",
+        "endpoint_throttle_rate", "app_throttle_rate", "breaker", "setting",
+    ]
+
+    /// Throws unless the claim's rows have exactly these columns in this order (checked once per claim).
+    static func check(_ row: PostgresRandomAccessRow?) throws {
+        guard let row else { return }
+        guard row.map(\.columnName) == names else {
+            throw StorageError.unreadable("the claim's columns are not the ones ClaimColumn reads")
+        }
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// A claim's column, by position (`ClaimColumn`); a row without it throws rather than trapping.
+    func value<T: PostgresDecodable>(_ column: ClaimColumn, as type: T.Type = T.self) throws -> T {
+        guard indices.contains(column.rawValue) else { throw StorageError.unreadable("a claimed row has no column \(column)") }
+        return try self[column.rawValue].decode(T.self)
+    }
+
+    func bytes(_ column: ClaimColumn) throws -> [UInt8]? {
+        try value(column, as: ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+}
+
+extension DeliveryTask {
+    /// From a claimed row; its message's payload is in `payloads`, taken from the one row of the claim that carried it.
+    init(row: PostgresRandomAccessRow, payloads: [String: [UInt8]?], sealer: SecretSealer) throws {
+        let appID: String = try row.value(.appID)
+        let endpointID: String = try row.value(.endpointID)
+        let messageID: String = try row.value(.messageID)
+        guard let payload = payloads[messageID] else { throw StorageError.unreadable("no claimed row carried the payload of \(messageID)") }
+        let sealed = try SealedColumns(
+            secret: try row.value(.secret),
+            previousSecrets: try row.value(.previousSecrets),
+            headers: try row.value(.headers),
+            appID: appID,
+            endpointID: endpointID,
+            sealer: sealer
+        )
+        self.init(
+            deliveryID: try row.value(.deliveryID),
+            triggerType: TriggerType(rawValue: try row.value(.triggerType)) ?? .scheduled,
+            attemptNumber: try row.value(.attemptCount),
+            orgID: try row.value(.orgID),
+            appID: appID,
+            appUID: try row.value(.appUID),
+            messageID: messageID,
+            eventID: try row.value(.eventID),
+            eventType: try row.value(.eventType),
+            payload: payload,
+            payloadExpiresAt: Timestamp(milliseconds: try row.value(.payloadExpiresAt)),
+            endpointID: endpointID,
+            endpointUID: try row.value(.endpointUID),
+            url: try row.value(.url),
+            secret: sealed.secret,
+            previousSecrets: sealed.previousSecrets,
+            headers: sealed.headers,
+            endpointInactive: try row.value(.inactive),
+            traceParent: try row.value(.traceParent),
+            policy: EndpointPolicy.decoded(stored: try row.value(.policy))?.policy ?? EndpointPolicy(),
+            throttleRate: ThrottleRate(stored: (try row.value(.endpointThrottleRate) as Int64?).map { Int(clamping: $0) }),
+            appThrottleRate: ThrottleRate(stored: (try row.value(.appThrottleRate) as Int64?).map { Int(clamping: $0) }),
+            breaker: BreakerState(rawValue: Int(clamping: try row.value(.breaker) as Int64)) ?? .open
+        )
+        inbound = InboundEnvelope(storedJSON: try row.value(.inbound))
+        appAllowedSubnets = (try? Application.subnets(stored: try row.value(.allowedSubnets))) ?? []
+    }
+}
