@@ -309,6 +309,39 @@ import Testing
 
 /// The delivery queue's contract, on every backend.
 @Suite struct QueueContractTests {
+    /// Messages fanned out and claimed together each come with their own payload (PostgreSQL sends each once per
+    /// claim, on one of its deliveries).
+    @Test(arguments: StoreBackend.all)
+    func deliveriesClaimedTogetherCarryTheirOwnMessagesPayload(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let now = StoreContractTests.now
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            for _ in 0..<3 {
+                var endpoint = StoreContractTests.endpoint(appID: app.id)
+                endpoint.eventTypes = nil
+                try await store.createEndpoint(endpoint)
+            }
+            var payloads: [String: [UInt8]] = [:]
+            for index in 0..<4 {
+                var message = StoreContractTests.message(appID: app.id, at: now.adding(milliseconds: Int64(index)))
+                message.payload = Array(#"{"message": \#(index)}"#.utf8)
+                try await store.createMessage(message)
+                payloads[message.id] = message.payload
+            }
+            let claimed = try await store.claimDeliveries(
+                limit: 50,
+                now: now.adding(seconds: 1),
+                leaseUntil: now.adding(seconds: 60),
+                owner: "a",
+                room: EndpointRoom(cap: 64)
+            )
+            #expect(claimed.count == 12)
+            #expect(claimed.allSatisfy { $0.payload != nil && $0.payload == payloads[$0.messageID] })
+            #expect(claimed.map(\.deliveryID) == claimed.map(\.deliveryID).sorted())
+        }
+    }
+
     @Test(arguments: StoreBackend.all)
     func claimsLeaseExpireAndComplete(backend: StoreBackend) async throws {
         try await backend.withStore { store in
