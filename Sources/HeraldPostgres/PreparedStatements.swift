@@ -307,6 +307,8 @@ enum Statements {
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             ),
             -- A message's payload is sent once, on the first of its deliveries claimed (fanned out, a claim holds many).
+            -- Every claimed row is answered, so each carrier is: the joins below cannot drop one (endpoints are referenced,
+            -- and neither they nor applications are ever deleted, only marked).
             carriers AS (SELECT min(id) AS id FROM claimed GROUP BY msg_id)
             SELECT CASE WHEN row_number() OVER () = 1 THEN n.chosen END AS chosen, c.id AS delivery_id, c.trigger_type, c.attempt_count,
                 a.org_id, a.id AS app_id, a.uid AS app_uid,

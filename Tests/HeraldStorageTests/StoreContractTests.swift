@@ -322,12 +322,13 @@ import Testing
                 endpoint.eventTypes = nil
                 try await store.createEndpoint(endpoint)
             }
-            var payloads: [String: [UInt8]] = [:]
-            for index in 0..<4 {
+            var payloads: [String: [UInt8]?] = [:]
+            for index in 0..<5 {
                 var message = StoreContractTests.message(appID: app.id, at: now.adding(milliseconds: Int64(index)))
-                message.payload = Array(#"{"message": \#(index)}"#.utf8)
+                // The third message's payload is gone (retention): each of its deliveries comes without one.
+                message.payload = index == 2 ? nil : Array(#"{"message": \#(index)}"#.utf8)
                 try await store.createMessage(message)
-                payloads[message.id] = message.payload
+                payloads.updateValue(message.payload, forKey: message.id)
             }
             let claimed = try await store.claimDeliveries(
                 limit: 50,
@@ -336,8 +337,9 @@ import Testing
                 owner: "a",
                 room: EndpointRoom(cap: 64)
             )
-            #expect(claimed.count == 12)
-            #expect(claimed.allSatisfy { $0.payload != nil && $0.payload == payloads[$0.messageID] })
+            #expect(claimed.count == 15)
+            #expect(claimed.allSatisfy { payloads[$0.messageID] == .some($0.payload) })
+            #expect(claimed.filter { $0.payload == nil }.count == 3)
             #expect(claimed.map(\.deliveryID) == claimed.map(\.deliveryID).sorted())
         }
     }
