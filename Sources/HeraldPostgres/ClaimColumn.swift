@@ -10,18 +10,44 @@ enum ClaimColumn: Int, CaseIterable {
     case carriesPayload, payloadExpiresAt, endpointID, endpointUID, url, secret, previousSecrets, headers, inactive
     case traceParent, inbound, allowedSubnets, policy, endpointThrottleRate, appThrottleRate, breaker, setting
 
-    /// The statement's names for them, in the same order.
-    static let names = [
-        "chosen", "delivery_id", "trigger_type", "attempt_count", "org_id", "app_id", "app_uid", "msg_id", "event_id",
-        "event_type", "payload", "carries_payload", "payload_expires_at", "endpoint_id", "endpoint_uid", "url", "secret",
-        "previous_secrets", "headers", "inactive", "trace_parent", "inbound", "allowed_subnets", "policy",
-        "endpoint_throttle_rate", "app_throttle_rate", "breaker", "setting",
-    ]
+    /// The statement's name for it (beside its case, so that moving a case cannot pair it with another's name).
+    var name: String {
+        switch self {
+        case .chosen: "chosen"
+        case .deliveryID: "delivery_id"
+        case .triggerType: "trigger_type"
+        case .attemptCount: "attempt_count"
+        case .orgID: "org_id"
+        case .appID: "app_id"
+        case .appUID: "app_uid"
+        case .messageID: "msg_id"
+        case .eventID: "event_id"
+        case .eventType: "event_type"
+        case .payload: "payload"
+        case .carriesPayload: "carries_payload"
+        case .payloadExpiresAt: "payload_expires_at"
+        case .endpointID: "endpoint_id"
+        case .endpointUID: "endpoint_uid"
+        case .url: "url"
+        case .secret: "secret"
+        case .previousSecrets: "previous_secrets"
+        case .headers: "headers"
+        case .inactive: "inactive"
+        case .traceParent: "trace_parent"
+        case .inbound: "inbound"
+        case .allowedSubnets: "allowed_subnets"
+        case .policy: "policy"
+        case .endpointThrottleRate: "endpoint_throttle_rate"
+        case .appThrottleRate: "app_throttle_rate"
+        case .breaker: "breaker"
+        case .setting: "setting"
+        }
+    }
 
     /// Throws unless the claim's rows have exactly these columns in this order (checked once per claim).
     static func check(_ row: PostgresRandomAccessRow?) throws {
         guard let row else { return }
-        guard row.map(\.columnName) == names else {
+        guard row.map(\.columnName) == allCases.map(\.name) else {
             throw StorageError.unreadable("the claim's columns are not the ones ClaimColumn reads")
         }
     }

@@ -66,10 +66,6 @@ extension PostgresRandomAccessRow {
         return try self[column].decode(T.self)
     }
 
-    func timestamp(_ column: String) throws -> Timestamp {
-        Timestamp(milliseconds: try value(column, as: Int64.self))
-    }
-
     func bytes(_ column: String) throws -> [UInt8]? {
         try value(column, as: ByteBuffer?.self).map { Array($0.readableBytesView) }
     }
