@@ -6,9 +6,9 @@ import PostgresNIO
 /// The columns of `Statements.ClaimDeliveries`, in its order. A claim's rows are read by position: by name, each read
 /// hashed the name twice, some thirty times per delivery.
 enum ClaimColumn: Int, CaseIterable {
-    case chosen, deliveryID, triggerType, attemptCount, orgID, appID, appUID, messageID, eventID, eventType, payload
-    case carriesPayload, payloadExpiresAt, endpointID, endpointUID, url, secret, previousSecrets, headers, inactive
-    case traceParent, inbound, allowedSubnets, policy, endpointThrottleRate, appThrottleRate, breaker, setting
+    case chosen, deliveryID, triggerType, attemptCount, orgID, appID, appUID, messageID, carriesMessage, messageFound
+    case eventID, eventType, payload, payloadExpiresAt, traceParent, inbound, endpointID, endpointUID, url, secret
+    case previousSecrets, headers, inactive, allowedSubnets, policy, endpointThrottleRate, appThrottleRate, breaker, setting
 
     /// The statement's name for it (beside its case, so that moving a case cannot pair it with another's name).
     var name: String {
@@ -21,10 +21,11 @@ enum ClaimColumn: Int, CaseIterable {
         case .appID: "app_id"
         case .appUID: "app_uid"
         case .messageID: "msg_id"
+        case .carriesMessage: "carries_message"
+        case .messageFound: "message_found"
         case .eventID: "event_id"
         case .eventType: "event_type"
         case .payload: "payload"
-        case .carriesPayload: "carries_payload"
         case .payloadExpiresAt: "payload_expires_at"
         case .endpointID: "endpoint_id"
         case .endpointUID: "endpoint_uid"
@@ -65,13 +66,35 @@ extension PostgresRandomAccessRow {
     }
 }
 
+/// What a claim read of a message, from the one of its claimed rows that carried it (`carries_message`).
+struct ClaimedMessage {
+    /// False when the message is gone (retention deleted it after the delivery was queued).
+    var found: Bool
+    var eventID: String?
+    var eventType: String
+    var payload: [UInt8]?
+    var payloadExpiresAt: Timestamp
+    var traceParent: String?
+    var inbound: InboundEnvelope?
+
+    init(carrier row: PostgresRandomAccessRow) throws {
+        found = try row.value(.messageFound)
+        eventID = try row.value(.eventID)
+        eventType = try row.value(.eventType)
+        payload = try row.bytes(.payload)
+        payloadExpiresAt = Timestamp(milliseconds: try row.value(.payloadExpiresAt))
+        traceParent = try row.value(.traceParent)
+        inbound = InboundEnvelope(storedJSON: try row.value(.inbound))
+    }
+}
+
 extension DeliveryTask {
-    /// From a claimed row; its message's payload is in `payloads`, taken from the one row of the claim that carried it.
-    init(row: PostgresRandomAccessRow, payloads: [String: [UInt8]?], sealer: SecretSealer) throws {
+    /// From a claimed row; its message is in `messages`, read from the one row of the claim that carried it.
+    init(row: PostgresRandomAccessRow, messages: [String: ClaimedMessage], sealer: SecretSealer) throws {
         let appID: String = try row.value(.appID)
         let endpointID: String = try row.value(.endpointID)
         let messageID: String = try row.value(.messageID)
-        guard let payload = payloads[messageID] else { throw StorageError.unreadable("no claimed row carried the payload of \(messageID)") }
+        guard let message = messages[messageID] else { throw StorageError.unreadable("no claimed row carried the message \(messageID)") }
         let sealed = try SealedColumns(
             secret: try row.value(.secret),
             previousSecrets: try row.value(.previousSecrets),
@@ -88,24 +111,24 @@ extension DeliveryTask {
             appID: appID,
             appUID: try row.value(.appUID),
             messageID: messageID,
-            eventID: try row.value(.eventID),
-            eventType: try row.value(.eventType),
-            payload: payload,
-            payloadExpiresAt: Timestamp(milliseconds: try row.value(.payloadExpiresAt)),
+            eventID: message.eventID,
+            eventType: message.eventType,
+            payload: message.payload,
+            payloadExpiresAt: message.payloadExpiresAt,
             endpointID: endpointID,
             endpointUID: try row.value(.endpointUID),
             url: try row.value(.url),
             secret: sealed.secret,
             previousSecrets: sealed.previousSecrets,
             headers: sealed.headers,
-            endpointInactive: try row.value(.inactive),
-            traceParent: try row.value(.traceParent),
+            endpointInactive: try row.value(.inactive) || !message.found,
+            traceParent: message.traceParent,
             policy: EndpointPolicy.decoded(stored: try row.value(.policy))?.policy ?? EndpointPolicy(),
             throttleRate: ThrottleRate(stored: (try row.value(.endpointThrottleRate) as Int64?).map { Int(clamping: $0) }),
             appThrottleRate: ThrottleRate(stored: (try row.value(.appThrottleRate) as Int64?).map { Int(clamping: $0) }),
             breaker: BreakerState(rawValue: Int(clamping: try row.value(.breaker) as Int64)) ?? .open
         )
-        inbound = InboundEnvelope(storedJSON: try row.value(.inbound))
+        inbound = message.inbound
         appAllowedSubnets = (try? Application.subnets(stored: try row.value(.allowedSubnets))) ?? []
     }
 }

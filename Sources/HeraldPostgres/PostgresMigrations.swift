@@ -67,6 +67,7 @@ enum PostgresMigrations {
         ),
         ("0015_lease_until", leaseUntil),
         ("0016_attempts_unchecked_endpoint", attemptsUncheckedEndpoint),
+        ("0017_one_destination_index", oneDestinationIndex),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.
@@ -292,6 +293,19 @@ enum PostgresMigrations {
     /// its endpoint's row (SQLite, which does not enforce references, never paid it).
     static let attemptsUncheckedEndpoint = [
         "ALTER TABLE attempts DROP CONSTRAINT IF EXISTS attempts_endpoint_id_fkey"
+    ]
+
+    /// One index where two were: a delivery's first attempt is unique per destination (its key ends in 0), a resend is
+    /// not (its key ends in its own id), and every key starts with the message, so the index also finds a message's
+    /// deliveries for retention and the message routes. Each delivery's insert and each update that moves it (a result,
+    /// a retry) wrote an entry in both.
+    static let oneDestinationIndex = [
+        "DROP INDEX deliveries_destination",
+        "DROP INDEX deliveries_msg",
+        """
+        CREATE UNIQUE INDEX deliveries_destination ON deliveries
+            (msg_id, endpoint_id, (CASE WHEN trigger_type = 0 THEN 0 ELSE id END))
+        """,
     ]
 
     /// Finds the payloads whose retention ended without walking the others (only payloads still kept are in it).

@@ -79,16 +79,16 @@ extension PostgresStore {
         try ClaimColumn.check(rows.first)
         var chosen: [Int64] = []
         var claimed: [(id: Int64, row: PostgresRandomAccessRow)] = []
-        var payloads: [String: [UInt8]?] = [:]
+        var messages: [String: ClaimedMessage] = [:]
         for row in rows {
             if let ids = try row.value(.chosen, as: [Int64]?.self) { chosen = ids }
             guard let id = try row.value(.deliveryID, as: Int64?.self) else { continue }
             claimed.append((id, row))
-            if try row.value(.carriesPayload) { payloads.updateValue(try row.bytes(.payload), forKey: try row.value(.messageID)) }
+            if try row.value(.carriesMessage) { messages[try row.value(.messageID)] = try ClaimedMessage(carrier: row) }
         }
         // In the order they were queued.
         claimed.sort { $0.id < $1.id }
-        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0.row, payloads: payloads, sealer: sealer) }
+        let tasks = ClaimedRows.tasks(claimed, logger: logger) { try DeliveryTask(row: $0.row, messages: messages, sealer: sealer) }
         return (tasks, claimed.map(\.id), chosen)
     }
 

@@ -306,24 +306,27 @@ enum Statements {
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             ),
-            -- A message's payload is sent once, on the first of its deliveries claimed (fanned out, a claim holds many).
+            -- A message is read and sent once, on the first of its deliveries claimed (fanned out, a claim holds many).
             -- Every claimed row is answered, so each carrier is: the joins below cannot drop one (endpoints are referenced,
             -- and neither they nor applications are ever deleted, only marked).
-            carriers AS (SELECT min(id) AS id FROM claimed GROUP BY msg_id)
+            carriers AS (
+                SELECT first.id, m.id IS NOT NULL AS found, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                    m.trace_parent, m.inbound
+                FROM (SELECT min(id) AS id, msg_id FROM claimed GROUP BY msg_id) first
+                LEFT JOIN messages m ON m.id = first.msg_id
+            )
             SELECT CASE WHEN row_number() OVER () = 1 THEN n.chosen END AS chosen, c.id AS delivery_id, c.trigger_type, c.attempt_count,
                 a.org_id, a.id AS app_id, a.uid AS app_uid,
-                c.msg_id, m.event_id, coalesce(m.event_type, '') AS event_type,
-                CASE WHEN c.id IN (SELECT id FROM carriers) THEN m.payload END AS payload,
-                coalesce(c.id IN (SELECT id FROM carriers), false) AS carries_payload,
-                coalesce(m.payload_expires_at, 0) AS payload_expires_at,
+                c.msg_id, cm.id IS NOT NULL AS carries_message, coalesce(cm.found, false) AS message_found, cm.event_id,
+                coalesce(cm.event_type, '') AS event_type, cm.payload, coalesce(cm.payload_expires_at, 0) AS payload_expires_at,
+                cm.trace_parent, cm.inbound,
                 e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
-                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)'
-                    OR m.id IS NULL) AS inactive,
-                m.trace_parent, m.inbound, CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets, e.policy, e.throttle_rate AS endpoint_throttle_rate,
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
+                CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets, e.policy, e.throttle_rate AS endpoint_throttle_rate,
                 a.throttle_rate AS app_throttle_rate, coalesce(g.breaker, 0) AS breaker, r.setting
             FROM claimed c
             CROSS JOIN relaxed r
-            LEFT JOIN messages m ON m.id = c.msg_id
+            LEFT JOIN carriers cm ON cm.id = c.id
             JOIN endpoints e ON e.id = c.endpoint_id
             JOIN applications a ON a.id = c.app_id
             LEFT JOIN delivery_gates g ON g.key = c.endpoint_id

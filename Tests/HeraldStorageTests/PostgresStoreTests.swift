@@ -37,6 +37,7 @@ struct PostgresStoreTests {
                         "0014_inbound_sources",
                         "0015_lease_until",
                         "0016_attempts_unchecked_endpoint",
+                        "0017_one_destination_index",
                     ]
                 )
             }
