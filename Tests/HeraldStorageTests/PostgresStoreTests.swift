@@ -267,6 +267,45 @@ struct PostgresStoreTests {
         #expect(try Self.psqlValue(database: location.database, lockedNotTaken) == "0")
     }
 
+    /// An endpoint whose sealed secret cannot be opened (a poisoned row) costs its own deliveries, skipped until their
+    /// leases run out, never the claim or the other endpoints' deliveries claimed with them.
+    @Test func anUnreadableEndpointCostsOnlyItsOwnDeliveries() async throws {
+        let location = try await PostgresInstances.freshDatabase(server: try Self.server)
+        try await PostgresInstances.withInstances(1, on: location, sealer: .forTests) { instances in
+            let store = instances[0]
+            let app = StoreContractTests.application()
+            try await store.createApplication(app)
+            var endpoints: [Endpoint] = []
+            for _ in 0..<2 {
+                var endpoint = StoreContractTests.endpoint(appID: app.id)
+                endpoint.eventTypes = nil
+                try await store.createEndpoint(endpoint)
+                endpoints.append(endpoint)
+            }
+            for index in 0..<3 {
+                try await store.createMessage(
+                    StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
+                )
+            }
+            _ = try Self.psqlValue(
+                database: location.database,
+                "UPDATE endpoints SET secret = 'sealed2:not-a-sealed-value' WHERE id = '\(endpoints[0].id)'"
+            )
+            let now = StoreContractTests.now.adding(seconds: 1)
+            let claimed = try await store.claimDeliveries(
+                limit: 50,
+                now: now,
+                leaseUntil: now.adding(seconds: 60),
+                owner: "w",
+                room: EndpointRoom(cap: 64)
+            )
+            #expect(claimed.count == 3)
+            #expect(claimed.allSatisfy { $0.endpointID == endpoints[1].id })
+            let leased = "SELECT count(*) FROM deliveries WHERE lease_owner = 'w' AND endpoint_id = '\(endpoints[0].id)'"
+            #expect(try Self.psqlValue(database: location.database, leased) == "3")
+        }
+    }
+
     /// Rows another session holds locked when a claim locks what it chose are lost to it, not to the queue: the claim
     /// goes on past them and still takes as many as it may (instances woken together choose the same window).
     @Test func aClaimLosingRowsTakesOthersInstead() async throws {
