@@ -297,8 +297,9 @@ enum PostgresMigrations {
 
     /// One index where two were: a delivery's first attempt is unique per destination (its key ends in 0), a resend is
     /// not (its key ends in its own id), and every key starts with the message, so the index also finds a message's
-    /// deliveries for retention and the message routes. Each delivery's insert and each update that moves it (a result,
-    /// a retry) wrote an entry in both.
+    /// deliveries for retention and the message routes. A first attempt's insert and each update that moves it (a
+    /// result, a retry) wrote an entry in both. Built at start, in the migration's transaction, with `deliveries`
+    /// locked: its time grows with the rows kept (README, Upgrading).
     static let oneDestinationIndex = [
         "DROP INDEX deliveries_destination",
         "DROP INDEX deliveries_msg",

@@ -282,14 +282,20 @@ struct PostgresStoreTests {
                 try await store.createEndpoint(endpoint)
                 endpoints.append(endpoint)
             }
+            var messages: [String: Message] = [:]
             for index in 0..<3 {
-                try await store.createMessage(
-                    StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
-                )
+                let message = StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: Int64(index)))
+                try await store.createMessage(message)
+                messages[message.id] = message
             }
+            // The poisoned endpoint is the one whose delivery comes first: it carries its message's columns in the claim
+            // (`Statements.ClaimDeliveries`), which the healthy endpoint's delivery of that message still gets.
+            let first = try Self.psqlValue(database: location.database, "SELECT endpoint_id FROM deliveries ORDER BY id LIMIT 1")
+            let poisoned = try #require(endpoints.first { $0.id == first })
+            let healthy = try #require(endpoints.first { $0.id != first })
             _ = try Self.psqlValue(
                 database: location.database,
-                "UPDATE endpoints SET secret = 'sealed2:not-a-sealed-value' WHERE id = '\(endpoints[0].id)'"
+                "UPDATE endpoints SET secret = 'sealed2:not-a-sealed-value' WHERE id = '\(poisoned.id)'"
             )
             let now = StoreContractTests.now.adding(seconds: 1)
             let claimed = try await store.claimDeliveries(
@@ -300,8 +306,10 @@ struct PostgresStoreTests {
                 room: EndpointRoom(cap: 64)
             )
             #expect(claimed.count == 3)
-            #expect(claimed.allSatisfy { $0.endpointID == endpoints[1].id })
-            let leased = "SELECT count(*) FROM deliveries WHERE lease_owner = 'w' AND endpoint_id = '\(endpoints[0].id)'"
+            #expect(claimed.allSatisfy { $0.endpointID == healthy.id && !$0.endpointInactive })
+            #expect(claimed.allSatisfy { $0.payload == messages[$0.messageID]?.payload && $0.eventType == messages[$0.messageID]?.eventType })
+            #expect(Set(claimed.map(\.messageID)) == Set(messages.keys))
+            let leased = "SELECT count(*) FROM deliveries WHERE lease_owner = 'w' AND endpoint_id = '\(poisoned.id)'"
             #expect(try Self.psqlValue(database: location.database, leased) == "3")
         }
     }

@@ -21,6 +21,7 @@ enum SQLiteMigrations {
         ("0014_inbound_sources", migration0014InboundSources),
         ("0015_lease_until", migration0015LeaseUntil),
         // 0016 drops a reference check PostgreSQL made on every logged attempt; SQLite enforces no references.
+        // 0017 merges two of PostgreSQL's delivery indexes, whose upkeep every non-HOT update paid; SQLite keeps its own.
     ]
 
     /// The migration after whose SQL endpoint secrets sealed by 0.1 are sealed again bound to their row.
