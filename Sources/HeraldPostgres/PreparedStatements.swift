@@ -306,7 +306,8 @@ enum Statements {
                 )
                 RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
             ),
-            -- A message is read and sent once, on the first of its deliveries claimed (fanned out, a claim holds many).
+            -- A message is read, and its columns sent, once per claim, on the first of its deliveries claimed (fanned out,
+            -- a claim holds many of one message's).
             -- Every claimed row is answered, so each carrier is: the joins below cannot drop one (endpoints are referenced,
             -- and neither they nor applications are ever deleted, only marked).
             carriers AS (
