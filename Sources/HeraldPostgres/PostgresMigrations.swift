@@ -68,8 +68,6 @@ enum PostgresMigrations {
         ("0015_lease_until", leaseUntil),
         ("0016_attempts_unchecked_endpoint", attemptsUncheckedEndpoint),
         ("0017_one_destination_index", oneDestinationIndex),
-        // The claim as a function, planned once per connection (`ClaimFunction`).
-        ("0018_claim_function", [ClaimFunction.create]),
     ]
 
     /// An arbitrary constant: the advisory lock that serialises instances migrating at the same moment.

@@ -56,16 +56,20 @@ extension PostgresStore {
     ) async throws
         -> (tasks: [DeliveryTask], taken: [Int64], chosen: [Int64])
     {
+        let busy = room.busy
         var bindings = Bindings()
         bindings.add(leaseUntil.milliseconds)
         bindings.add(owner)
         bindings.add(now.milliseconds)
         bindings.add(room.full)
         bindings.add(limit)
-        bindings.add(JSONColumn.encode(room.busy))
+        bindings.add(Array(busy.keys))
+        bindings.add(busy.values.map(Int64.init))
         bindings.add(room.cap)
+        let busyApps = room.busyApps
         bindings.add(room.fullApps)
-        bindings.add(JSONColumn.encode(room.busyApps))
+        bindings.add(Array(busyApps.keys))
+        bindings.add(busyApps.values.map(Int64.init))
         bindings.add(room.appCapBound)
         bindings.add(lost)
         let statement = bindings.statement(Statements.ClaimDeliveries.self)

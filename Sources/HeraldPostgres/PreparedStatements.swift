@@ -264,10 +264,84 @@ enum Statements {
             """
     }
 
-    /// Leases due deliveries (`ClaimFunction`, which says how and why it is a function). The columns are read by
-    /// position (`ClaimColumn`).
+    /// Leases due deliveries, no more per endpoint and per application than its room. The rows that fit are chosen
+    /// first, unlocked, and only they are locked (each lock is a write and a WAL record: locking the whole window and
+    /// keeping the part an application had room for locked up to six rows per row taken). Locking re-checks that a row
+    /// is still due and free, so a row another instance took (or holds) meanwhile is passed over: `chosen` lists what
+    /// was chosen, and `PostgresStore.leaseDeliveries` claims again past the ones lost. A delivery whose message
+    /// retention removed (a resend racing the prune) comes back inactive, so it is ended rather than claimed again and
+    /// again. Parameters: lease until, owner, now, endpoints with no room, limit, busy endpoints and their requests in
+    /// flight, the per-endpoint cap, applications with no room, busy applications and their requests in flight, the
+    /// per-application cap, ids to pass over. The columns are read by position (`ClaimColumn`).
     enum ClaimDeliveries: StatementText {
-        static let sql = ClaimFunction.call
+        static let sql = """
+            WITH \(relaxedCommit),
+            due AS (
+                SELECT id, endpoint_id, app_id, next_attempt_at FROM deliveries
+                WHERE next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked AND NOT (endpoint_id = ANY($4::text[])) AND NOT (app_id = ANY($9::text[]))
+                    AND endpoint_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                    AND app_id NOT IN (SELECT key FROM delivery_gates WHERE open_at > $3)
+                    AND NOT (id = ANY($13::int8[]))
+                ORDER BY next_attempt_at LIMIT $5
+            ),
+            chosen AS (
+                SELECT id FROM (
+                    SELECT fits.id,
+                        row_number() OVER (PARTITION BY fits.app_id ORDER BY fits.next_attempt_at, fits.id)
+                            + coalesce(busy_app.in_flight, 0) AS app_slot
+                    FROM (
+                        SELECT due.id, due.app_id, due.next_attempt_at,
+                            row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.next_attempt_at, due.id)
+                                + coalesce(busy.in_flight, 0) AS slot
+                        FROM due
+                        LEFT JOIN unnest($6::text[], $7::int8[]) AS busy(endpoint_id, in_flight)
+                            ON busy.endpoint_id = due.endpoint_id
+                    ) fits
+                    LEFT JOIN unnest($10::text[], $11::int8[]) AS busy_app(app_id, in_flight)
+                        ON busy_app.app_id = fits.app_id
+                    WHERE fits.slot <= $8
+                ) ranked
+                WHERE app_slot <= $12
+            ),
+            claimed AS (
+                UPDATE deliveries SET lease_until = $1, lease_owner = $2
+                WHERE id IN (
+                    SELECT id FROM deliveries
+                    WHERE id IN (SELECT id FROM chosen)
+                        AND next_attempt_at <= $3 AND \(Lease.free(at: "$3")) AND NOT parked
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id, trigger_type, attempt_count, msg_id, endpoint_id, app_id
+            ),
+            -- A message is read, and its columns sent, once per claim, on the first of its deliveries claimed (fanned out,
+            -- a claim holds many of one message's).
+            -- Every claimed row is answered, so each carrier is: the joins below cannot drop one (endpoints are referenced,
+            -- and neither they nor applications are ever deleted, only marked).
+            carriers AS (
+                SELECT first.id, m.id IS NOT NULL AS found, m.event_id, m.event_type, m.payload, m.payload_expires_at,
+                    m.trace_parent, m.inbound
+                FROM (SELECT min(id) AS id, msg_id FROM claimed GROUP BY msg_id) first
+                LEFT JOIN messages m ON m.id = first.msg_id
+            )
+            SELECT CASE WHEN row_number() OVER () = 1 THEN n.chosen END AS chosen, c.id AS delivery_id, c.trigger_type, c.attempt_count,
+                a.org_id, a.id AS app_id, a.uid AS app_uid,
+                c.msg_id, cm.id IS NOT NULL AS carries_message, coalesce(cm.found, false) AS message_found, cm.event_id,
+                coalesce(cm.event_type, '') AS event_type, cm.payload, coalesce(cm.payload_expires_at, 0) AS payload_expires_at,
+                cm.trace_parent, cm.inbound,
+                e.id AS endpoint_id, e.uid AS endpoint_uid, e.url, e.secret, e.previous_secrets, e.headers,
+                (e.disabled OR e.deleted_at IS NOT NULL OR a.deleted_at IS NOT NULL OR e.url = '\(EndpointURL.poller)') AS inactive,
+                CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets, e.policy, e.throttle_rate AS endpoint_throttle_rate,
+                a.throttle_rate AS app_throttle_rate, coalesce(g.breaker, 0) AS breaker, r.setting
+            FROM claimed c
+            CROSS JOIN relaxed r
+            LEFT JOIN carriers cm ON cm.id = c.id
+            JOIN endpoints e ON e.id = c.endpoint_id
+            JOIN applications a ON a.id = c.app_id
+            LEFT JOIN delivery_gates g ON g.key = c.endpoint_id
+            -- What was chosen: on one row only (on each, it made the answer grow with the square of the claim), and
+            -- on a row of its own when none was claimed. The rows come unsorted: sorting them here moved every payload.
+            RIGHT JOIN (SELECT coalesce(array_agg(id), '{}') AS chosen FROM chosen) n ON true
+            """
     }
 
     /// A batch of scheduled deliveries' routine results, one array element per result: log the attempt (where

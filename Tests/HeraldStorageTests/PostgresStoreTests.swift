@@ -38,7 +38,6 @@ struct PostgresStoreTests {
                         "0015_lease_until",
                         "0016_attempts_unchecked_endpoint",
                         "0017_one_destination_index",
-                        "0018_claim_function",
                     ]
                 )
             }
