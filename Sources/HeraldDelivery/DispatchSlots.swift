@@ -25,6 +25,11 @@ struct DispatchSlots {
     private(set) var waitingCount = 0
     /// Requests ended per endpoint since `takeCompletions()` (how fast an endpoint drains: `ParkingPace`).
     private var completions: [String: Int] = [:]
+    /// Slots reserved for deliveries being stored with a lease for this dispatcher (`AcceptedDeliveryTaker`): they
+    /// count as being sent, so that a claim meanwhile cannot take them.
+    private(set) var reserved = 0
+    private var reservedTo: [String: Int] = [:]
+    private var reservedFor: [String: Int] = [:]
 
     init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max / 2) {
         self.maxInFlight = maxInFlight
@@ -33,14 +38,37 @@ struct DispatchSlots {
     }
 
     /// How many deliveries a claim may take now.
-    var claimLimit: Int { maxInFlight - sending - waitingCount }
+    var claimLimit: Int { maxInFlight - sending - waitingCount - reserved }
 
     /// How many more a claim may take per endpoint (a cap's worth being sent and a cap's worth waiting) and per
     /// application (twice its cap).
     var room: EndpointRoom {
-        var taken = sendingTo
+        var taken = sendingTo.merging(reservedTo, uniquingKeysWith: +)
         for (endpoint, tasks) in waiting { taken[endpoint, default: 0] += tasks.count }
-        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken, appCap: 2 * maxPerApplication, claimedByApp: claimedFor)
+        let takenByApp = claimedFor.merging(reservedFor, uniquingKeysWith: +)
+        return EndpointRoom(cap: 2 * maxPerEndpoint, claimed: taken, appCap: 2 * maxPerApplication, claimedByApp: takenByApp)
+    }
+
+    /// Reserves a slot for a delivery about to be stored with a lease: only one that would start at once — the
+    /// endpoint and the application with a sending slot free counting every reservation, and room under `maxInFlight`.
+    mutating func reserve(endpointID: String, appID: String) -> Bool {
+        guard claimLimit > 0,
+            waiting[endpointID] == nil,
+            sendingTo[endpointID, default: 0] + reservedTo[endpointID, default: 0] < maxPerEndpoint,
+            sendingFor[appID, default: 0] + reservedFor[appID, default: 0] < maxPerApplication
+        else { return false }
+        reserved += 1
+        reservedTo[endpointID, default: 0] += 1
+        reservedFor[appID, default: 0] += 1
+        return true
+    }
+
+    /// Gives a reservation back (its delivery was stored without a lease, or not at all, or is being admitted).
+    mutating func unreserve(endpointID: String, appID: String) {
+        guard reservedTo[endpointID, default: 0] > 0, reservedFor[appID, default: 0] > 0 else { return }
+        reserved -= 1
+        Self.decrement(&reservedTo, endpointID)
+        Self.decrement(&reservedFor, appID)
     }
 
     /// Takes newly claimed deliveries (within `room`): returns those to send now; the others wait their turn.

@@ -21,7 +21,7 @@ public final class Dispatcher: Service {
     let metrics: HeraldMetrics
     let logger: Logger
     /// Identifies this dispatcher's leases.
-    let owner: String
+    public let owner: String
     /// Whether this process owns the database alone, so every lease found at start is a dead process's.
     let releaseAllLeasesAtStart: Bool
 
@@ -41,6 +41,9 @@ public final class Dispatcher: Service {
     private let claimFailures = Mutex(FailureStreak())
     private let upkeepFailures = Mutex(FailureStreak())
     private let idle = IdleWatch()
+    /// Deliveries leased to this dispatcher as their messages were stored, admitted and ready to send
+    /// (`AcceptedDeliveryTaker`).
+    private let takenOver = AsyncStream.makeStream(of: [DeliveryTask].self)
 
     public init(
         store: any DeliveryQueue,
@@ -88,7 +91,9 @@ public final class Dispatcher: Service {
         logger.notice("delivery worker started", metadata: ["herald.lease_owner": "\(owner)"])
         // The owner is new to this run, so only a database this process owns alone has leases to hand back at start.
         if releaseAllLeasesAtStart { try await store.releaseLeases(owner: nil, now: clock.now()) }
+        store.leaseOnAcceptance(to: self)
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.sendTakenOver() }
             await withGracefulShutdownHandler {
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
                     let pass = idle.beginPass()
@@ -121,8 +126,10 @@ public final class Dispatcher: Service {
                         await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
                     }
                 }
+                stopTakingOver()
             } onGracefulShutdown: {
                 self.stopping.store(true, ordering: .relaxed)
+                self.stopTakingOver()
                 self.store.newWork.signal()
             }
         }
@@ -135,6 +142,22 @@ public final class Dispatcher: Service {
             }
         }
         try await sender.shutdown()
+    }
+
+    /// Sends what the store leased to this dispatcher as it stored it (`takeOver`), until the loop stops.
+    private func sendTakenOver() async {
+        await withDiscardingTaskGroup { sends in
+            for await tasks in takenOver.stream {
+                for task in tasks { sends.addTask { await self.send(startingWith: task) } }
+            }
+        }
+    }
+
+    /// No more leases on acceptance: those stored from now on wait for claims. One being stored as this runs is
+    /// handed over too late to be sent here, and is claimed again once its lease runs out (never lost).
+    private func stopTakingOver() {
+        store.leaseOnAcceptance(to: nil)
+        takenOver.continuation.finish()
     }
 
     /// Due deliveries, or none and `failed` when the claim failed.
@@ -415,6 +438,33 @@ public final class Dispatcher: Service {
             }
         } catch {
             logger.error("queueing an operational webhook failed", metadata: ["herald.error": "\(String(reflecting: error))"])
+        }
+    }
+}
+
+extension Dispatcher: AcceptedDeliveryTaker {
+    public var leaseSeconds: Int64 { settings.leaseSeconds }
+
+    public func reserve(endpointID: String, appID: String) -> Bool {
+        guard !stopping.load(ordering: .relaxed) else { return false }
+        return slots.withLock { $0.reserve(endpointID: endpointID, appID: appID) }
+    }
+
+    public func takeOver(_ tasks: [DeliveryTask], unused: [(endpointID: String, appID: String)]) {
+        let start = slots.withLock { slots in
+            for reservation in unused { slots.unreserve(endpointID: reservation.endpointID, appID: reservation.appID) }
+            for task in tasks { slots.unreserve(endpointID: task.endpointID, appID: task.appID) }
+            return slots.admit(tasks)
+        }
+        guard !start.isEmpty else { return }
+        // Counted before the store answers the message, so that `untilIdle` cannot report idleness in between.
+        for _ in start { idle.begin() }
+        if case .terminated = takenOver.continuation.yield(start) {
+            // Stopping: they are not sent here; their leases run out and they are claimed again.
+            for task in start {
+                _ = slots.withLock { $0.next(after: task, stopping: true) }
+                settled()
+            }
         }
     }
 }

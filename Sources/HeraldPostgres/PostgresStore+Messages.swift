@@ -36,33 +36,55 @@ extension PostgresStore {
     /// every message with its fan-out in one statement; returns, per message, whether it was stored (false: its event
     /// id was taken).
     private func storeFannedOut(_ batch: [Message]) async throws -> [Bool] {
-        let candidates = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
+        let (candidates, candidateRows) = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
+        var leases = AcceptanceLeases(
+            taker: acceptanceTaker.withLock { $0 },
+            now: batch.map(\.createdAt).max() ?? Timestamp(milliseconds: 0),
+            rows: candidateRows,
+            sealer: sealer
+        )
         var columns = MessageColumns()
         var ordered: Set<String> = []
-        for message in batch {
-            let targets = EndpointMatching.targets(
-                eventType: message.eventType,
-                channels: message.channels,
-                payload: message.payload,
-                candidates: candidates[message.appID] ?? []
-            )
-            let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
-            columns.append(message, targets: targets, sealedAnswer: answer)
-            ordered.formUnion(targets.ordered)
+        let rows: [PostgresRandomAccessRow]
+        do {
+            for message in batch {
+                let targets = EndpointMatching.targets(
+                    eventType: message.eventType,
+                    channels: message.channels,
+                    payload: message.payload,
+                    candidates: candidates[message.appID] ?? []
+                )
+                let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
+                columns.append(message, targets: targets, sealedAnswer: answer) { endpointID in
+                    leases.lease(endpointID: endpointID, appID: message.appID, ordered: targets.ordered.contains(endpointID))
+                }
+                ordered.formUnion(targets.ordered)
+            }
+            let statement = columns.bindings(leases: leases).statement(Statements.MessagesFanOut.self)
+            rows = try await insertBatch(statement)
+        } catch {
+            leases.giveBack()
+            throw error
         }
-        let statement = columns.bindings().statement(Statements.MessagesFanOut.self)
-        let rows = try await insertBatch(statement)
         let queued: (deliveries: Int64, feedEntries: Int64)
         let refused: Set<Int64>
+        let leased: (ids: [Int64], messages: [String], endpoints: [String])
         // Past the commit: a row that cannot be read must not split the batch (its messages would be written again and
-        // answered 409), so it fails the batch as the database's fault.
+        // answered 409), so it fails the batch as the database's fault. Its leased deliveries are claimed again once
+        // their leases run out.
         do {
             guard let row = rows.first else { throw StorageError.unreadable("no answer") }
             queued = (try row.value("queued", as: Int64.self), try row.value("fed", as: Int64.self))
             refused = Set(try row.value("refused", as: [Int64].self))
+            leased = (
+                try row.value("leased_ids", as: [Int64].self), try row.value("leased_messages", as: [String].self),
+                try row.value("leased_endpoints", as: [String].self)
+            )
         } catch {
+            leases.giveBack()
             throw StorageError.unreadable("the answer of a committed message batch could not be read")
         }
+        leases.handOver(ids: leased.ids, messageIDs: leased.messages, endpointIDs: leased.endpoints, batch: Dictionary(batch.map { ($0.id, $0) }) { first, _ in first })
         // After the commit, in one transaction: the messages are stored whatever happens here (a failure is logged, not
         // answered: the clients must not send them again), and the parking sweep gives any ordered endpoint left without
         // a head its next delivery.
@@ -74,7 +96,8 @@ extension PostgresStore {
                 logger.error("making an ordered endpoint's next delivery due failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
         }
-        announce(queued)
+        // What was leased here is being sent: only the rest is news for the dispatchers.
+        announce((queued.deliveries - Int64(leased.ids.count), queued.feedEntries))
         return batch.indices.map { !refused.contains(Int64($0) + 1) }
     }
 
@@ -100,14 +123,22 @@ extension PostgresStore {
     /// The live, enabled endpoints of each application, read just before the insert: an endpoint created in between
     /// misses these messages as it would ones accepted a moment earlier; the insert itself skips one disabled, deleted
     /// or turned into a polling endpoint (or back) in between.
-    private func fanOutCandidates(appIDs: Set<String>) async throws -> [String: [EndpointMatching.Candidate]] {
+    /// Also returns their rows by endpoint id (for `AcceptanceLeases`).
+    private func fanOutCandidates(
+        appIDs: Set<String>
+    ) async throws -> (candidates: [String: [EndpointMatching.Candidate]], rows: [String: PostgresRandomAccessRow]) {
         var bindings = Bindings()
         bindings.add(Array(appIDs))
         let statement = bindings.statement(Statements.CandidateEndpoints.self)
         let rows = try await perform { client in try await client.rows(statement) }
         var candidates: [String: [EndpointMatching.Candidate]] = [:]
-        for row in rows { candidates[try row.value("app_id", as: String.self), default: []].append(try FanOutCandidates.candidate(row)) }
-        return candidates
+        var byEndpoint: [String: PostgresRandomAccessRow] = [:]
+        for row in rows {
+            let candidate = try FanOutCandidates.candidate(row)
+            candidates[try row.value("app_id", as: String.self), default: []].append(candidate)
+            byEndpoint[candidate.id] = row
+        }
+        return (candidates, byEndpoint)
     }
 }
 
@@ -135,6 +166,7 @@ struct MessageColumns {
     private var deliveryCreatedAt: [Int64] = []
     private var deliveryArrival: [Int64] = []
     private var deliveryHasEventID: [Bool] = []
+    private var deliveryLease: [Bool] = []
     private var feedMessage: [String] = []
     private var feedEndpoint: [String] = []
     private var feedCreatedAt: [Int64] = []
@@ -145,7 +177,13 @@ struct MessageColumns {
     private var answer: [ByteBuffer] = []
     private var answerExpiresAt: [Int64] = []
 
-    mutating func append(_ message: Message, targets: EndpointMatching.Targets, sealedAnswer: [UInt8]?) {
+    /// `lease` says, per delivery, whether to lease it on acceptance (`AcceptanceLeases`).
+    mutating func append(
+        _ message: Message,
+        targets: EndpointMatching.Targets,
+        sealedAnswer: [UInt8]?,
+        lease: (String) -> Bool = { _ in false }
+    ) {
         if let kept = message.idempotentAnswer, let sealedAnswer {
             answerKey.append(kept.key)
             answerMessage.append(message.id)
@@ -177,6 +215,7 @@ struct MessageColumns {
             deliveryCreatedAt.append(message.createdAt.milliseconds)
             deliveryArrival.append(arrival)
             deliveryHasEventID.append(message.eventID != nil)
+            deliveryLease.append(lease(endpointID))
         }
         for endpointID in targets.feeds {
             feedMessage.append(message.id)
@@ -187,7 +226,7 @@ struct MessageColumns {
         }
     }
 
-    func bindings() -> Bindings {
+    func bindings(leases: AcceptanceLeases) -> Bindings {
         var bindings = Bindings()
         bindings.add(id)
         bindings.add(appID)
@@ -219,6 +258,10 @@ struct MessageColumns {
         bindings.add(feedCreatedAt)
         bindings.add(feedArrival)
         bindings.add(feedHasEventID)
+        bindings.add(deliveryLease)
+        bindings.add(leases.owner)
+        bindings.add(leases.leaseUntil.milliseconds)
+        bindings.add(leases.now.milliseconds)
         return bindings
     }
 

@@ -28,6 +28,8 @@ public final class PostgresStore: HeraldStore, Service {
     public let feedChanged = WorkSignal(remembering: false)
     /// Tells the other instances about new work.
     let announcer = WorkAnnouncer()
+    /// This process's dispatcher, when it takes deliveries leased as their messages are stored (`AcceptanceLeases`).
+    let acceptanceTaker = Mutex<(any AcceptedDeliveryTaker)?>(nil)
     let watchdog = DeadlineWatchdog()
     /// Group commit of routine delivery results.
     let results = StatementBatcher<RoutineResult, Void>(maxBatch: 256)
@@ -150,6 +152,10 @@ public final class PostgresStore: HeraldStore, Service {
     }
 
     /// Wakes this instance's dispatcher and, soon after, every other instance's.
+    public func leaseOnAcceptance(to taker: (any AcceptedDeliveryTaker)?) {
+        acceptanceTaker.withLock { $0 = taker }
+    }
+
     func announceNewWork() {
         newWork.signal()
         announcer.announce()

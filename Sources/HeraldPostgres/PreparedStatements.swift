@@ -7,7 +7,7 @@ protocol StatementText {
     static var sql: String { get }
 }
 
-/// The text of a statement whose answer is one short row whatever it is given (3 KB at most), so that PostgreSQL sends
+/// The text of a statement whose answer is one short row whatever it is given (5 KB at most), so that PostgreSQL sends
 /// the answer in one piece (its output buffer holds 8 KB): prepared once per connection, so PostgreSQL parses and plans
 /// it once rather than on every call. Only such statements may be prepared: PostgresNIO reads a prepared statement's
 /// rows through its async row sequence, which ends the process if the server closes the connection in the middle of
@@ -103,11 +103,15 @@ enum Statements {
     }
 
     /// The live, enabled endpoints of several applications (`$1`) with their filters, for `EndpointMatching` to choose
-    /// among (the columns of `FanOutCandidates`, and the application's id).
+    /// among (the columns of `FanOutCandidates`, and the application's id); with each, what a delivery leased on
+    /// acceptance is sent with (`EndpointSending`, decoded only for endpoints a delivery is leased to).
     enum CandidateEndpoints: StatementText {
         static let sql = """
-            SELECT app_id, id, url, event_types, channels, policy FROM endpoints
-            WHERE app_id = ANY($1::text[]) AND deleted_at IS NULL AND NOT disabled
+            SELECT e.app_id, e.id, e.url, e.event_types, e.channels, e.policy, e.uid, e.secret, e.previous_secrets, e.headers,
+                e.throttle_rate IS NOT NULL OR a.throttle_rate IS NOT NULL AS throttled, a.org_id, a.uid AS app_uid,
+                CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets
+            FROM endpoints e JOIN applications a ON a.id = e.app_id
+            WHERE e.app_id = ANY($1::text[]) AND e.deleted_at IS NULL AND NOT e.disabled
             """
     }
 
@@ -123,7 +127,10 @@ enum Statements {
     /// commit). `$1`–`$13`, `$18` and `$19` are the messages' columns (`MessageColumns`; a `has_` column says whether
     /// the next one holds a value or a placeholder), `$14`/`$15` with `$24`–`$27` the deliveries to queue (message id,
     /// endpoint id, and the message's application, creation time, place and whether it has an event id), `$16`/`$17`
-    /// with `$28`–`$30` the feed entries to append likewise, and `$20`–`$23` the idempotent answers to keep. A message whose event id its application already has (stored, or earlier in the batch) is
+    /// with `$28`–`$30` the feed entries to append likewise, and `$20`–`$23` the idempotent answers to keep. `$31` says
+    /// which deliveries to lease on acceptance, to owner `$32` until `$33` if a claim at `$34` could take them; those
+    /// leased come back in `leased_*` (at most `AcceptanceLeases.maxPerBatch`, so the answer stays one short row:
+    /// with `refused` for every other message of a full batch, under 5 KB). A message whose event id its application already has (stored, or earlier in the batch) is
     /// not stored, and its place in the batch (from 1) comes back in `refused`: a duplicate fails only itself, not the batch. The choice of
     /// endpoints was made on endpoints read just before; the statement takes only those still live and enabled, and of
     /// the same kind (push or poll), as it sees them. A delivery is born parked for an endpoint whose backlog is parked
@@ -169,23 +176,36 @@ enum Statements {
                 FROM accepted ORDER BY arrival
             ),
             queued AS (
-                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked)
+                INSERT INTO deliveries (msg_id, app_id, endpoint_id, trigger_type, status, next_attempt_at, created_at, updated_at, parked,
+                    lease_owner, lease_until)
                 SELECT chosen.msg_id, chosen.app_id, target.id, \(TriggerType.scheduled.sql), \(MessageStatus.pending.sql),
-                    chosen.created_at, chosen.created_at, chosen.created_at,
-                    target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE)
+                    chosen.created_at, chosen.created_at, chosen.created_at, place.parked,
+                    CASE WHEN lease.taken THEN (SELECT $32::text) END, CASE WHEN lease.taken THEN (SELECT $33::int8) END
                 FROM unnest(
                     (SELECT $14::text[]), (SELECT $15::text[]), (SELECT $24::text[]), (SELECT $25::int8[]), (SELECT $26::int8[]),
-                    (SELECT $27::bool[])
+                    (SELECT $27::bool[]), (SELECT $31::bool[])
                 )
-                    AS chosen(msg_id, endpoint_id, app_id, created_at, arrival, has_event_id)
+                    AS chosen(msg_id, endpoint_id, app_id, created_at, arrival, has_event_id, lease)
                 CROSS JOIN LATERAL (
-                    SELECT e.id, e.fifo FROM endpoints e
+                    SELECT e.id, e.fifo, e.throttle_rate FROM endpoints e
                     WHERE e.id = chosen.endpoint_id AND e.deleted_at IS NULL AND NOT e.disabled AND e.url <> '\(EndpointURL.poller)'
                     OFFSET 0
                 ) target
+                CROSS JOIN LATERAL (
+                    SELECT target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE) AS parked
+                ) place
+                -- Leased on acceptance (`AcceptedDeliveryTaker`) where asked, and only if a claim could take it now: not
+                -- parked, not throttled, its endpoint and application open with the breaker closed. The tests after
+                -- `chosen.lease` run only where it holds.
+                CROSS JOIN LATERAL (
+                    SELECT chosen.lease AND NOT place.parked AND target.throttle_rate IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM delivery_gates g
+                            WHERE g.key IN (target.id, chosen.app_id) AND (g.open_at > (SELECT $34::int8) OR g.breaker <> \(BreakerState.closed.rawValue)))
+                        AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = chosen.app_id AND a.throttle_rate IS NOT NULL) AS taken
+                ) lease
                 WHERE NOT chosen.has_event_id OR chosen.msg_id IN (SELECT msg_id FROM event_id_taken)
                 ORDER BY chosen.arrival
-                RETURNING 1
+                RETURNING id, msg_id, endpoint_id, lease_owner IS NOT NULL AS leased
             ),
             fed AS (
                 INSERT INTO poller_feed (endpoint_id, msg_id, created_at)
@@ -214,7 +234,13 @@ enum Statements {
                     resource_id = excluded.resource_id, expires_at = excluded.expires_at
             )
             SELECT (SELECT count(*) FROM queued) AS queued, (SELECT count(*) FROM fed) AS fed,
-                ARRAY(SELECT arrival FROM input WHERE has_event_id AND id NOT IN (SELECT msg_id FROM event_id_taken))::int8[] AS refused
+                ARRAY(SELECT arrival FROM input WHERE has_event_id AND id NOT IN (SELECT msg_id FROM event_id_taken))::int8[] AS refused,
+                l.ids AS leased_ids, l.messages AS leased_messages, l.endpoints AS leased_endpoints
+            FROM (
+                SELECT coalesce(array_agg(id), '{}') AS ids, coalesce(array_agg(msg_id), '{}') AS messages,
+                    coalesce(array_agg(endpoint_id), '{}') AS endpoints
+                FROM queued WHERE leased
+            ) l
             """
     }
 
