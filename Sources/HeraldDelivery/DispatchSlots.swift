@@ -30,6 +30,8 @@ struct DispatchSlots {
     private(set) var reserved = 0
     private var reservedTo: [String: Int] = [:]
     private var reservedFor: [String: Int] = [:]
+    /// The limit of the claim under way, until its deliveries are admitted: reservations meanwhile fit beside it.
+    private var claimUnderWay = 0
 
     init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max / 2) {
         self.maxInFlight = maxInFlight
@@ -37,8 +39,26 @@ struct DispatchSlots {
         self.maxPerApplication = maxPerApplication
     }
 
+    /// Slots not taken by deliveries claimed, being sent or reserved.
+    private var free: Int { maxInFlight - sending - waitingCount - reserved }
+
+    /// Slots a claim leaves free for deliveries leased on acceptance while it runs (a claim follows every request that
+    /// ends, so in a steady flow one is nearly always under way), unless that would leave the claim few.
+    private var acceptanceShare: Int { free > 4 * AcceptanceShare.slots ? AcceptanceShare.slots : 0 }
+
     /// How many deliveries a claim may take now.
-    var claimLimit: Int { maxInFlight - sending - waitingCount - reserved }
+    var claimLimit: Int { free - acceptanceShare }
+
+    /// A claim of up to `limit` begins: until `admitClaimed`, reservations fit beside it.
+    mutating func claiming(_ limit: Int) {
+        claimUnderWay = max(0, limit)
+    }
+
+    /// Takes what the claim under way took (`admit`), and ends it.
+    mutating func admitClaimed(_ tasks: [DeliveryTask]) -> [DeliveryTask] {
+        claimUnderWay = 0
+        return admit(tasks)
+    }
 
     /// How many more a claim may take per endpoint (a cap's worth being sent and a cap's worth waiting) and per
     /// application (twice its cap).
@@ -50,9 +70,11 @@ struct DispatchSlots {
     }
 
     /// Reserves a slot for a delivery about to be stored with a lease: only one that would start at once — the
-    /// endpoint and the application with a sending slot free counting every reservation, and room under `maxInFlight`.
+    /// endpoint with no line and a sending slot free, the application too, counting every reservation, and room under
+    /// `maxInFlight` beside the claim under way. That claim may still line deliveries up behind it (at most a cap's
+    /// worth more than its room said, as it read the room before the reservation).
     mutating func reserve(endpointID: String, appID: String) -> Bool {
-        guard claimLimit > 0,
+        guard free - claimUnderWay > 0,
             waiting[endpointID] == nil,
             sendingTo[endpointID, default: 0] + reservedTo[endpointID, default: 0] < maxPerEndpoint,
             sendingFor[appID, default: 0] + reservedFor[appID, default: 0] < maxPerApplication
@@ -140,4 +162,10 @@ struct DispatchSlots {
         let remaining = counts[key, default: 1] - 1
         counts[key] = remaining > 0 ? remaining : nil
     }
+}
+
+/// How many slots a claim leaves for deliveries leased on acceptance (`DispatchSlots`): about one message batch's share
+/// (`AcceptanceLeases.maxPerBatch` on PostgreSQL).
+enum AcceptanceShare {
+    static let slots = 16
 }

@@ -44,6 +44,8 @@ public final class Dispatcher: Service {
     /// Deliveries leased to this dispatcher as their messages were stored, admitted and ready to send
     /// (`AcceptedDeliveryTaker`).
     private let takenOver = AsyncStream.makeStream(of: [DeliveryTask].self)
+    /// Whether some were handed over after the loop stopped taking them (their leases are handed back at the end).
+    private let takenOverUnsent = Atomic(false)
 
     public init(
         store: any DeliveryQueue,
@@ -97,16 +99,20 @@ public final class Dispatcher: Service {
             await withGracefulShutdownHandler {
                 while !stopping.load(ordering: .relaxed), !Task.isCancelled {
                     let pass = idle.beginPass()
-                    let (limit, room) = slots.withLock { ($0.claimLimit, $0.room) }
+                    let (limit, room) = slots.withLock { slots in
+                        let limit = slots.claimLimit
+                        slots.claiming(limit)
+                        return (limit, slots.room)
+                    }
                     var claimed: [DeliveryTask] = []
                     var failed = false
                     if limit > 0 {
                         (claimed, failed) = await claim(limit: limit, room: room)
                         claimed = await throttle(claimed)
-                        for task in slots.withLock({ $0.admit(claimed) }) {
-                            idle.begin()
-                            group.addTask { await self.send(startingWith: task) }
-                        }
+                    }
+                    for task in slots.withLock({ $0.admitClaimed(claimed) }) {
+                        idle.begin()
+                        group.addTask { await self.send(startingWith: task) }
                     }
                     let released = await parkAndRelease(room: room, limit: limit, claimed: claimed)
                     idle.endPass(
@@ -134,7 +140,7 @@ public final class Dispatcher: Service {
             }
         }
         // Deliveries claimed ahead and never started fall due again now rather than when their lease runs out.
-        if slots.withLock({ $0.waitingCount }) > 0 {
+        if slots.withLock({ $0.waitingCount }) > 0 || takenOverUnsent.load(ordering: .relaxed) {
             do {
                 try await store.releaseLeases(owner: owner, now: clock.now())
             } catch {
@@ -153,10 +159,10 @@ public final class Dispatcher: Service {
         }
     }
 
-    /// No more leases on acceptance: those stored from now on wait for claims. One being stored as this runs is
-    /// handed over too late to be sent here, and is claimed again once its lease runs out (never lost).
+    /// No more leases on acceptance: those stored from now on wait for claims. Those being stored as this runs are
+    /// handed over too late to be sent here, and fall due again (never lost).
     private func stopTakingOver() {
-        store.leaseOnAcceptance(to: nil)
+        store.stopLeasingOnAcceptance(to: self)
         takenOver.continuation.finish()
     }
 
@@ -443,24 +449,35 @@ public final class Dispatcher: Service {
 }
 
 extension Dispatcher: AcceptedDeliveryTaker {
-    public var leaseSeconds: Int64 { settings.leaseSeconds }
+    public func leaseTerms() -> (now: Timestamp, until: Timestamp) {
+        let now = clock.now()
+        return (now, now.adding(seconds: settings.leaseSeconds))
+    }
 
     public func reserve(endpointID: String, appID: String) -> Bool {
         guard !stopping.load(ordering: .relaxed) else { return false }
         return slots.withLock { $0.reserve(endpointID: endpointID, appID: appID) }
     }
 
-    public func takeOver(_ tasks: [DeliveryTask], unused: [(endpointID: String, appID: String)]) {
+    public func takeOver(_ tasks: [DeliveryTask], leasedUntil: Timestamp, unused: [(endpointID: String, appID: String)]) {
+        // Half the lease gone before the hand-over (a database that stalled mid-commit): sent from here, a delivery
+        // could outlive its lease and be claimed beside it. It waits for a claim once its lease runs out instead.
+        let late = clock.now().adding(seconds: settings.leaseSeconds / 2) > leasedUntil
+        if late, !tasks.isEmpty {
+            logger.warning("deliveries leased as their messages were stored came late; they are claimed when their leases run out")
+        }
         let start = slots.withLock { slots in
             for reservation in unused { slots.unreserve(endpointID: reservation.endpointID, appID: reservation.appID) }
             for task in tasks { slots.unreserve(endpointID: task.endpointID, appID: task.appID) }
-            return slots.admit(tasks)
+            return late ? [] : slots.admit(tasks)
         }
         guard !start.isEmpty else { return }
         // Counted before the store answers the message, so that `untilIdle` cannot report idleness in between.
         for _ in start { idle.begin() }
         if case .terminated = takenOver.continuation.yield(start) {
-            // Stopping: they are not sent here; their leases run out and they are claimed again.
+            // Stopping: they are not sent here, and fall due again when the loop ends (or, handed over later still,
+            // when their leases run out).
+            takenOverUnsent.store(true, ordering: .relaxed)
             for task in start {
                 _ = slots.withLock { $0.next(after: task, stopping: true) }
                 settled()

@@ -1,7 +1,6 @@
 import HeraldCore
 import HeraldSQL
 import PostgresNIO
-import Synchronization
 
 /// One message batch's leases on acceptance (`AcceptedDeliveryTaker`): which of its deliveries to lease to this
 /// process's dispatcher as they are stored, the slots reserved for them, and, after the commit, the hand-over.
@@ -14,34 +13,44 @@ struct AcceptanceLeases {
     static let maxPerBatch = 16
 
     let taker: (any AcceptedDeliveryTaker)?
+    /// The dispatcher's time, and the leases' end.
     let now: Timestamp
-    private let sealer: SecretSealer
-    /// The candidates' rows by endpoint id, decoded for the first delivery leased to each (`EndpointSending`).
-    private let rows: [String: PostgresRandomAccessRow]
-    private var sending: [String: EndpointSending?] = [:]
-    private var reserved: [(endpointID: String, appID: String)] = []
+    let leaseUntil: Timestamp
+    /// Every reservation made (message, endpoint, application), leased or not.
+    private var reserved: [(messageID: String, endpointID: String, appID: String)] = []
+    /// What each endpoint reserved for is sent with; an endpoint left out (gone, throttled, unreadable) leases nothing.
+    private var sending: [String: EndpointSending] = [:]
 
-    init(taker: (any AcceptedDeliveryTaker)?, now: Timestamp, rows: [String: PostgresRandomAccessRow], sealer: SecretSealer) {
+    init(taker: (any AcceptedDeliveryTaker)?) {
         self.taker = taker
-        self.now = now
-        self.rows = rows
-        self.sealer = sealer
+        (now, leaseUntil) = taker?.leaseTerms() ?? (Timestamp(milliseconds: 0), Timestamp(milliseconds: 0))
     }
 
     var owner: String { taker?.owner ?? "" }
-    var leaseUntil: Timestamp { now.adding(seconds: taker?.leaseSeconds ?? 0) }
+    /// The endpoints to read what they are sent with (`EndpointSending`) before the batch is written.
+    var endpointsReserved: [String] { Array(Set(reserved.map(\.endpointID))) }
 
-    /// Whether to ask the statement to lease the delivery of `appID`'s message to `endpointID` (reserving its slot).
-    mutating func lease(endpointID: String, appID: String, ordered: Bool) -> Bool {
-        guard let taker, !ordered, reserved.count < Self.maxPerBatch else { return false }
-        if sending[endpointID] == nil {
-            sending[endpointID] = .some(rows[endpointID].flatMap { try? EndpointSending(row: $0, sealer: sealer) })
+    /// Reserves slots for `message`'s deliveries, as long as the batch has leases left: not for an ordered endpoint's
+    /// (they wait their turn).
+    mutating func reserve(for message: Message, targets: EndpointMatching.Targets) {
+        guard let taker else { return }
+        let ordered = Set(targets.ordered)
+        for endpointID in targets.deliveries where reserved.count < Self.maxPerBatch && !ordered.contains(endpointID) {
+            if taker.reserve(endpointID: endpointID, appID: message.appID) { reserved.append((message.id, endpointID, message.appID)) }
         }
-        guard let details = sending[endpointID] ?? nil, !details.throttled,
-            taker.reserve(endpointID: endpointID, appID: appID)
-        else { return false }
-        reserved.append((endpointID, appID))
-        return true
+    }
+
+    /// Takes what the reserved endpoints are sent with (the rows of `Statements.SendingEndpoints`).
+    mutating func read(_ rows: [PostgresRandomAccessRow], sealer: SecretSealer) {
+        for row in rows {
+            guard let details = try? EndpointSending(row: row, sealer: sealer), !details.throttled else { continue }
+            sending[details.endpointID] = details
+        }
+    }
+
+    /// Whether to ask the statement to lease `messageID`'s delivery to `endpointID`.
+    func leases(messageID: String, endpointID: String) -> Bool {
+        sending[endpointID] != nil && reserved.contains { $0.messageID == messageID && $0.endpointID == endpointID }
     }
 
     /// After the commit: hands the deliveries the statement leased (`leased_*` of its answer) to the dispatcher, and
@@ -51,27 +60,25 @@ struct AcceptanceLeases {
         var unused = reserved
         var tasks: [DeliveryTask] = []
         for (index, id) in ids.enumerated() where messageIDs.indices.contains(index) && endpointIDs.indices.contains(index) {
-            let endpointID = endpointIDs[index]
-            guard let message = batch[messageIDs[index]], let details = sending[endpointID] ?? nil,
-                let slot = unused.firstIndex(where: { $0.endpointID == endpointID && $0.appID == message.appID })
+            let (messageID, endpointID) = (messageIDs[index], endpointIDs[index])
+            // Not in the batch or among the reservations (it cannot be): its lease runs out and a claim takes it.
+            guard let message = batch[messageID], let details = sending[endpointID],
+                let slot = unused.firstIndex(where: { $0.messageID == messageID && $0.endpointID == endpointID })
             else { continue }
-            // Not found in the batch or among the reservations (it cannot be): the delivery's lease runs out and a
-            // claim takes it.
             unused.remove(at: slot)
             tasks.append(details.task(deliveryID: id, message: message))
         }
-        taker.takeOver(tasks, unused: unused)
+        taker.takeOver(tasks, leasedUntil: leaseUntil, unused: unused.map { ($0.endpointID, $0.appID) })
     }
 
     /// The batch failed: every reservation goes back.
     func giveBack() {
-        taker?.takeOver([], unused: reserved)
+        taker?.takeOver([], leasedUntil: leaseUntil, unused: reserved.map { ($0.endpointID, $0.appID) })
     }
 }
 
-/// What a delivery to an endpoint is sent with, read with the fan-out's candidates (so as of a moment before the
-/// message's commit, as a claim made then would have read it; the insert itself checks that the endpoint is still
-/// live, open and unthrottled).
+/// What a delivery to an endpoint is sent with, read just before the batch is written (as a claim made then would
+/// have read it; the insert itself checks again that the endpoint is live, open and unthrottled).
 struct EndpointSending {
     var orgID: String
     var appUID: String?

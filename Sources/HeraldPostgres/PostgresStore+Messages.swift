@@ -36,27 +36,26 @@ extension PostgresStore {
     /// every message with its fan-out in one statement; returns, per message, whether it was stored (false: its event
     /// id was taken).
     private func storeFannedOut(_ batch: [Message]) async throws -> [Bool] {
-        let (candidates, candidateRows) = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
-        var leases = AcceptanceLeases(
-            taker: acceptanceTaker.withLock { $0 },
-            now: batch.map(\.createdAt).max() ?? Timestamp(milliseconds: 0),
-            rows: candidateRows,
-            sealer: sealer
-        )
+        let candidates = try await fanOutCandidates(appIDs: Set(batch.map(\.appID)))
+        let targets = batch.map { message in
+            EndpointMatching.targets(
+                eventType: message.eventType,
+                channels: message.channels,
+                payload: message.payload,
+                candidates: candidates[message.appID] ?? []
+            )
+        }
+        var leases = AcceptanceLeases(taker: acceptanceTaker.withLock { $0 })
         var columns = MessageColumns()
         var ordered: Set<String> = []
         let rows: [PostgresRandomAccessRow]
         do {
-            for message in batch {
-                let targets = EndpointMatching.targets(
-                    eventType: message.eventType,
-                    channels: message.channels,
-                    payload: message.payload,
-                    candidates: candidates[message.appID] ?? []
-                )
+            for (message, targets) in zip(batch, targets) { leases.reserve(for: message, targets: targets) }
+            if !leases.endpointsReserved.isEmpty { leases.read(try await sendingEndpoints(leases.endpointsReserved), sealer: sealer) }
+            for (message, targets) in zip(batch, targets) {
                 let answer = try message.idempotentAnswer.map { try $0.response.sealed(with: sealer, key: $0.key) }
                 columns.append(message, targets: targets, sealedAnswer: answer) { endpointID in
-                    leases.lease(endpointID: endpointID, appID: message.appID, ordered: targets.ordered.contains(endpointID))
+                    leases.leases(messageID: message.id, endpointID: endpointID)
                 }
                 ordered.formUnion(targets.ordered)
             }
@@ -124,22 +123,22 @@ extension PostgresStore {
     /// The live, enabled endpoints of each application, read just before the insert: an endpoint created in between
     /// misses these messages as it would ones accepted a moment earlier; the insert itself skips one disabled, deleted
     /// or turned into a polling endpoint (or back) in between.
-    /// Also returns their rows by endpoint id (for `AcceptanceLeases`).
-    private func fanOutCandidates(
-        appIDs: Set<String>
-    ) async throws -> (candidates: [String: [EndpointMatching.Candidate]], rows: [String: PostgresRandomAccessRow]) {
+    private func fanOutCandidates(appIDs: Set<String>) async throws -> [String: [EndpointMatching.Candidate]] {
         var bindings = Bindings()
         bindings.add(Array(appIDs))
         let statement = bindings.statement(Statements.CandidateEndpoints.self)
         let rows = try await perform { client in try await client.rows(statement) }
         var candidates: [String: [EndpointMatching.Candidate]] = [:]
-        var byEndpoint: [String: PostgresRandomAccessRow] = [:]
-        for row in rows {
-            let candidate = try FanOutCandidates.candidate(row)
-            candidates[try row.value("app_id", as: String.self), default: []].append(candidate)
-            byEndpoint[candidate.id] = row
-        }
-        return (candidates, byEndpoint)
+        for row in rows { candidates[try row.value("app_id", as: String.self), default: []].append(try FanOutCandidates.candidate(row)) }
+        return candidates
+    }
+
+    /// What deliveries to these endpoints are sent with (`Statements.SendingEndpoints`).
+    private func sendingEndpoints(_ endpointIDs: [String]) async throws -> [PostgresRandomAccessRow] {
+        var bindings = Bindings()
+        bindings.add(endpointIDs)
+        let statement = bindings.statement(Statements.SendingEndpoints.self)
+        return try await perform { client in try await client.rows(statement) }
     }
 }
 

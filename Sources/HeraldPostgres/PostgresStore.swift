@@ -152,8 +152,14 @@ public final class PostgresStore: HeraldStore, Service {
     }
 
     /// Wakes this instance's dispatcher and, soon after, every other instance's.
-    public func leaseOnAcceptance(to taker: (any AcceptedDeliveryTaker)?) {
+    public func leaseOnAcceptance(to taker: any AcceptedDeliveryTaker) {
         acceptanceTaker.withLock { $0 = taker }
+    }
+
+    public func stopLeasingOnAcceptance(to taker: any AcceptedDeliveryTaker) {
+        acceptanceTaker.withLock { current in
+            if current === taker { current = nil }
+        }
     }
 
     func announceNewWork() {

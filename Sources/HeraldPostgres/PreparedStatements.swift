@@ -103,15 +103,23 @@ enum Statements {
     }
 
     /// The live, enabled endpoints of several applications (`$1`) with their filters, for `EndpointMatching` to choose
-    /// among (the columns of `FanOutCandidates`, and the application's id); with each, what a delivery leased on
-    /// acceptance is sent with (`EndpointSending`, decoded only for endpoints a delivery is leased to).
+    /// among (the columns of `FanOutCandidates`, and the application's id).
     enum CandidateEndpoints: StatementText {
         static let sql = """
-            SELECT e.app_id, e.id, e.url, e.event_types, e.channels, e.policy, e.uid, e.secret, e.previous_secrets, e.headers,
+            SELECT app_id, id, url, event_types, channels, policy FROM endpoints
+            WHERE app_id = ANY($1::text[]) AND deleted_at IS NULL AND NOT disabled
+            """
+    }
+
+    /// What deliveries to the endpoints `$1` are sent with (`EndpointSending`), read for those a batch leases on
+    /// acceptance (a few per batch, by primary key); an endpoint or application gone or disabled is left out.
+    enum SendingEndpoints: StatementText {
+        static let sql = """
+            SELECT e.app_id, e.id, e.url, e.uid, e.secret, e.previous_secrets, e.headers, e.policy,
                 e.throttle_rate IS NOT NULL OR a.throttle_rate IS NOT NULL AS throttled, a.org_id, a.uid AS app_uid,
                 CASE WHEN e.org_approved THEN a.allowed_subnets END AS allowed_subnets
             FROM endpoints e JOIN applications a ON a.id = e.app_id
-            WHERE e.app_id = ANY($1::text[]) AND e.deleted_at IS NULL AND NOT e.disabled
+            WHERE e.id = ANY($1::text[]) AND e.deleted_at IS NULL AND NOT e.disabled AND a.deleted_at IS NULL
             """
     }
 
@@ -193,15 +201,18 @@ enum Statements {
                 ) target
                 CROSS JOIN LATERAL (
                     SELECT target.fifo OR EXISTS (SELECT 1 FROM parked_endpoints p WHERE p.endpoint_id = target.id FOR KEY SHARE) AS parked
+                    OFFSET 0
                 ) place
-                -- Leased on acceptance (`AcceptedDeliveryTaker`) where asked, and only if a claim could take it now: not
-                -- parked, not throttled, its endpoint and application open with the breaker closed. The tests after
-                -- `chosen.lease` run only where it holds.
+                -- Leased on acceptance (`AcceptedDeliveryTaker`) where asked, and only if a claim could take it now and
+                -- send it as it is: not parked, not throttled, its application not deleted, its endpoint and application
+                -- open with the breaker closed. The tests after `chosen.lease` run only where it holds.
                 CROSS JOIN LATERAL (
                     SELECT chosen.lease AND NOT place.parked AND target.throttle_rate IS NULL
                         AND NOT EXISTS (SELECT 1 FROM delivery_gates g
                             WHERE g.key IN (target.id, chosen.app_id) AND (g.open_at > (SELECT $34::int8) OR g.breaker <> \(BreakerState.closed.rawValue)))
-                        AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = chosen.app_id AND a.throttle_rate IS NOT NULL) AS taken
+                        AND NOT EXISTS (SELECT 1 FROM applications a
+                            WHERE a.id = chosen.app_id AND (a.throttle_rate IS NOT NULL OR a.deleted_at IS NOT NULL)) AS taken
+                    OFFSET 0
                 ) lease
                 WHERE NOT chosen.has_event_id OR chosen.msg_id IN (SELECT msg_id FROM event_id_taken)
                 ORDER BY chosen.arrival

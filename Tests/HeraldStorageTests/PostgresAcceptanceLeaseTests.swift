@@ -11,7 +11,6 @@ struct PostgresAcceptanceLeaseTests {
     /// A dispatcher stand-in with `slots` free, recording what it is handed.
     final class RecordingTaker: AcceptedDeliveryTaker {
         let owner = "dispatcher-acceptance-test"
-        let leaseSeconds: Int64 = 60
         private struct State {
             var free: Int
             var reserved = 0
@@ -27,6 +26,10 @@ struct PostgresAcceptanceLeaseTests {
         var outstanding: Int { state.withLock { $0.reserved - $0.taken.count - $0.givenBack } }
         var reserved: Int { state.withLock { $0.reserved } }
 
+        func leaseTerms() -> (now: Timestamp, until: Timestamp) {
+            (StoreContractTests.now, StoreContractTests.now.adding(seconds: 60))
+        }
+
         func reserve(endpointID: String, appID: String) -> Bool {
             state.withLock { state in
                 guard state.free > 0 else { return false }
@@ -36,7 +39,7 @@ struct PostgresAcceptanceLeaseTests {
             }
         }
 
-        func takeOver(_ tasks: [DeliveryTask], unused: [(endpointID: String, appID: String)]) {
+        func takeOver(_ tasks: [DeliveryTask], leasedUntil: Timestamp, unused: [(endpointID: String, appID: String)]) {
             state.withLock { state in
                 state.taken += tasks
                 state.givenBack += unused.count
@@ -76,7 +79,7 @@ struct PostgresAcceptanceLeaseTests {
             let task = try #require(taker.taken.first)
             #expect(taker.taken.count == 1 && taker.outstanding == 0)
             // What a claim would have read.
-            store.leaseOnAcceptance(to: nil)
+            store.stopLeasingOnAcceptance(to: taker)
             #expect(try await Self.claim(store, at: StoreContractTests.now.adding(seconds: 1)).isEmpty)
             let claimed = try #require(try await Self.claim(store, at: StoreContractTests.now.adding(seconds: 61)).first)
             #expect(claimed == task)
@@ -108,7 +111,7 @@ struct PostgresAcceptanceLeaseTests {
             #expect(taker.taken.map(\.endpointID) == [open.id])
             #expect(taker.outstanding == 0)
             // The others wait for claims, as they did before.
-            store.leaseOnAcceptance(to: nil)
+            store.stopLeasingOnAcceptance(to: taker)
             let claimed = try await Self.claim(store, at: StoreContractTests.now.adding(seconds: 1)).map(\.endpointID)
             #expect(claimed.contains(throttled.id) && claimed.contains(ordered.id) && !claimed.contains(open.id))
         }
@@ -129,7 +132,7 @@ struct PostgresAcceptanceLeaseTests {
             store.leaseOnAcceptance(to: roomy)
             try await store.createMessage(StoreContractTests.message(appID: app.id, at: StoreContractTests.now.adding(milliseconds: 1)))
             #expect(roomy.taken.count == AcceptanceLeases.maxPerBatch && roomy.outstanding == 0)
-            store.leaseOnAcceptance(to: nil)
+            store.stopLeasingOnAcceptance(to: roomy)
             let claimed = try await Self.claim(store, at: StoreContractTests.now.adding(seconds: 1))
             #expect(claimed.count == endpoints.count + 4)
             #expect(Set(claimed.map(\.deliveryID)).isDisjoint(with: roomy.taken.map(\.deliveryID)))

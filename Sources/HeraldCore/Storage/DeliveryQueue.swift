@@ -59,13 +59,16 @@ public protocol DeliveryQueue: Sendable {
     func queueDepth(now: Timestamp) async throws -> QueueDepth
     /// Makes every delivery leased by `owner` due at once (called at start by a process that owns the database alone).
     func releaseLeases(owner: String?, now: Timestamp) async throws
-    /// Leases deliveries to `taker` as their messages are stored, from now on (nil: no longer). A backend whose claims
-    /// cost no round trip has nothing to gain and ignores it.
-    func leaseOnAcceptance(to taker: (any AcceptedDeliveryTaker)?)
+    /// Leases deliveries to `taker` as their messages are stored, from now on. A backend whose claims cost no round
+    /// trip has nothing to gain and ignores it.
+    func leaseOnAcceptance(to taker: any AcceptedDeliveryTaker)
+    /// No longer leases deliveries to `taker` as their messages are stored (if it still does).
+    func stopLeasingOnAcceptance(to taker: any AcceptedDeliveryTaker)
 }
 
 extension DeliveryQueue {
-    public func leaseOnAcceptance(to taker: (any AcceptedDeliveryTaker)?) {}
+    public func leaseOnAcceptance(to taker: any AcceptedDeliveryTaker) {}
+    public func stopLeasingOnAcceptance(to taker: any AcceptedDeliveryTaker) {}
 }
 
 /// How many more deliveries of each endpoint one dispatcher may claim: `cap` at a time, less those it holds already.
