@@ -96,8 +96,9 @@ extension PostgresStore {
                 logger.error("making an ordered endpoint's next delivery due failed", metadata: ["herald.error": "\(String(reflecting: error))"])
             }
         }
-        // What was leased here is being sent: only the rest is news for the dispatchers.
-        announce((queued.deliveries - Int64(leased.ids.count), queued.feedEntries))
+        // What was leased here is being sent: only the rest is news for the dispatchers. (Wrapping: a count the
+        // database got wrong costs at most a needless announcement, never a trap.)
+        announce((queued.deliveries &- Int64(leased.ids.count), queued.feedEntries))
         return batch.indices.map { !refused.contains(Int64($0) + 1) }
     }
 
