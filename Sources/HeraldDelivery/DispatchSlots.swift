@@ -32,6 +32,10 @@ struct DispatchSlots {
     private var reservedFor: [String: Int] = [:]
     /// The limit of the claim under way, until its deliveries are admitted: reservations meanwhile fit beside it.
     private var claimUnderWay = 0
+    /// Whether the last claim may have left due deliveries for lack of room (`noteClaim`): only then does a slot coming
+    /// free call for another claim. Otherwise every request ending in a steady flow cost a claim that found nothing
+    /// (planned and run by the database); new work is announced, and retries and hand-backs wake the loop themselves.
+    private(set) var roomMayHoldBackDue = true
 
     init(maxInFlight: Int, maxPerEndpoint: Int, maxPerApplication: Int = .max / 2) {
         self.maxInFlight = maxInFlight
@@ -58,6 +62,27 @@ struct DispatchSlots {
     mutating func admitClaimed(_ tasks: [DeliveryTask]) -> [DeliveryTask] {
         claimUnderWay = 0
         return admit(tasks)
+    }
+
+    /// What a claim of up to `limit`, made with `room`, took (`taken`, or nil when it failed): whether due deliveries
+    /// may have been left for lack of room — none was made, it took all it could, it passed over endpoints or
+    /// applications with no room, or one it took for reached its cap (the claim passes over the rest of theirs). An
+    /// endpoint whose backlog is parked here (`holdsParked`) is let back by a claim that finds its line run dry, so
+    /// while one is, every slot coming free calls for a claim as before.
+    mutating func noteClaim(limit: Int, room: EndpointRoom, taken: [DeliveryTask]?, holdsParked: Bool = false) {
+        guard let taken, limit > 0, taken.count < limit, room.full.isEmpty, room.fullApps.isEmpty, !holdsParked else {
+            roomMayHoldBackDue = true
+            return
+        }
+        var byEndpoint = room.claimed
+        var byApp = room.claimedByApp
+        for task in taken {
+            byEndpoint[task.endpointID, default: 0] += 1
+            byApp[task.appID, default: 0] += 1
+        }
+        roomMayHoldBackDue =
+            taken.contains { byEndpoint[$0.endpointID, default: 0] >= room.cap }
+            || taken.contains { byApp[$0.appID, default: 0] >= room.appCap }
     }
 
     /// How many more a claim may take per endpoint (a cap's worth being sent and a cap's worth waiting) and per
@@ -114,12 +139,12 @@ struct DispatchSlots {
     /// The request of `finished` ended. Returns the delivery that takes over its slot — the endpoint's next waiting
     /// one, else one of the same application waiting for an application slot — or nil when none waits (or
     /// `stopping`) and the slot is free; and whether the loop should claim more (a line fell to half a cap, or a slot
-    /// came free).
+    /// came free, while the last claim may have left due deliveries for lack of room).
     mutating func next(after finished: DeliveryTask, stopping: Bool) -> (task: DeliveryTask?, refill: Bool) {
         completions[finished.endpointID, default: 0] += 1
         Self.decrement(&claimedFor, finished.appID)
         if !stopping, let task = takeWaiting(for: finished.endpointID) {
-            return (task, (waiting[finished.endpointID]?.count ?? 0) == maxPerEndpoint / 2)
+            return (task, roomMayHoldBackDue && (waiting[finished.endpointID]?.count ?? 0) == maxPerEndpoint / 2)
         }
         Self.decrement(&sendingTo, finished.endpointID)
         if !stopping,
@@ -129,11 +154,11 @@ struct DispatchSlots {
             let task = takeWaiting(for: other)
         {
             sendingTo[other, default: 0] += 1
-            return (task, true)
+            return (task, roomMayHoldBackDue)
         }
         Self.decrement(&sendingFor, finished.appID)
         sending -= 1
-        return (nil, true)
+        return (nil, roomMayHoldBackDue)
     }
 
     /// Takes back every delivery waiting for the endpoint (to hand them back unsent).

@@ -106,10 +106,12 @@ public final class Dispatcher: Service {
                     }
                     var claimed: [DeliveryTask] = []
                     var failed = false
-                    if limit > 0 {
-                        (claimed, failed) = await claim(limit: limit, room: room)
-                        claimed = await throttle(claimed)
+                    if limit > 0 { (claimed, failed) = await claim(limit: limit, room: room) }
+                    let holdsParked = parking.withLock { !$0.parkedHere.isEmpty }
+                    slots.withLock { [claimed] in
+                        $0.noteClaim(limit: limit, room: room, taken: failed ? nil : claimed, holdsParked: holdsParked)
                     }
+                    if limit > 0 { claimed = await throttle(claimed) }
                     for task in slots.withLock({ $0.admitClaimed(claimed) }) {
                         idle.begin()
                         group.addTask { await self.send(startingWith: task) }
@@ -358,7 +360,8 @@ public final class Dispatcher: Service {
             )
             // An ordered endpoint's next delivery falls due only now that this result is recorded: claim it at once,
             // not at the next poll (one delivery a poll interval, otherwise, for an endpoint that is sent nothing else).
-            if task.policy.isOrdered { store.newWork.signal() }
+            // A retry's time is news too: the loop's sleep may have been measured before it existed.
+            if task.policy.isOrdered { store.newWork.signal() } else if case .retry = result.next { store.newWork.signal() }
             if effects.endpointDisabled != nil { metrics.endpointsDisabled.increment() }
             await report(task, result: result, effects: effects)
         } catch {
