@@ -46,8 +46,8 @@ struct DispatchSlots {
     /// Slots not taken by deliveries claimed, being sent or reserved.
     private var free: Int { maxInFlight - sending - waitingCount - reserved }
 
-    /// Slots a claim leaves free for deliveries leased on acceptance while it runs (a claim follows every request that
-    /// ends, so in a steady flow one is nearly always under way), unless that would leave the claim few.
+    /// Slots a claim leaves free for deliveries leased on acceptance while it runs (in a steady flow one is often under
+    /// way), unless that would leave the claim few.
     private var acceptanceShare: Int { free > 4 * AcceptanceShare.slots ? AcceptanceShare.slots : 0 }
 
     /// How many deliveries a claim may take now.

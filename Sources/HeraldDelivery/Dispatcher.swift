@@ -7,7 +7,8 @@ import Tracing
 
 /// The delivery loop, as a `Service`: claims due deliveries in batches with a lease, sends them concurrently up to
 /// a hard cap (and a cap per endpoint, see `DispatchSlots`), records every attempt and schedules retries. It is woken
-/// at once by new work and by freed capacity; a slow poll is only a safety net for retries falling due.
+/// at once by new work, by retries and hand-backs, and by freed capacity when its last claim may have left due
+/// deliveries for lack of room; a slow poll is only a safety net for retries falling due.
 ///
 /// On graceful shutdown it stops claiming and lets requests in flight finish (each is bounded by the request
 /// timeout); deliveries claimed but not started are handed back, and anything else unfinished becomes due again when

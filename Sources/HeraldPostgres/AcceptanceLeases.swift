@@ -18,6 +18,9 @@ struct AcceptanceLeases {
     let leaseUntil: Timestamp
     /// Every reservation made (message, endpoint, application), leased or not.
     private var reserved: [(messageID: String, endpointID: String, appID: String)] = []
+    /// Reservations refused: past `maxPerBatch` of them the batch asks no more (a dispatcher with no room refuses
+    /// every delivery of a wide fan-out alike, each refusal taking its lock).
+    private var refused = 0
     /// What each endpoint reserved for is sent with; an endpoint left out (gone, throttled, unreadable) leases nothing.
     private var sending: [String: EndpointSending] = [:]
 
@@ -35,8 +38,13 @@ struct AcceptanceLeases {
     mutating func reserve(for message: Message, targets: EndpointMatching.Targets) {
         guard let taker else { return }
         let ordered = Set(targets.ordered)
-        for endpointID in targets.deliveries where reserved.count < Self.maxPerBatch && !ordered.contains(endpointID) {
-            if taker.reserve(endpointID: endpointID, appID: message.appID) { reserved.append((message.id, endpointID, message.appID)) }
+        for endpointID in targets.deliveries where !ordered.contains(endpointID) {
+            guard reserved.count < Self.maxPerBatch, refused < Self.maxPerBatch else { return }
+            if taker.reserve(endpointID: endpointID, appID: message.appID) {
+                reserved.append((message.id, endpointID, message.appID))
+            } else {
+                refused += 1
+            }
         }
     }
 
@@ -55,10 +63,11 @@ struct AcceptanceLeases {
 
     /// After the commit: hands the deliveries the statement leased (`leased_*` of its answer) to the dispatcher, and
     /// gives back the reservations of those it did not lease.
-    func handOver(ids: [Int64], messageIDs: [String], endpointIDs: [String], batch: [String: Message]) {
+    func handOver(ids: [Int64], messageIDs: [String], endpointIDs: [String], batch: [Message]) {
         guard let taker else { return }
         var unused = reserved
         var tasks: [DeliveryTask] = []
+        let batch = ids.isEmpty ? [:] : Dictionary(batch.map { ($0.id, $0) }) { first, _ in first }
         for (index, id) in ids.enumerated() where messageIDs.indices.contains(index) && endpointIDs.indices.contains(index) {
             let (messageID, endpointID) = (messageIDs[index], endpointIDs[index])
             // Not in the batch or among the reservations (it cannot be): its lease runs out and a claim takes it.

@@ -83,8 +83,7 @@ extension PostgresStore {
             leases.giveBack()
             throw StorageError.unreadable("the answer of a committed message batch could not be read")
         }
-        let byID = Dictionary(batch.map { ($0.id, $0) }) { first, _ in first }
-        leases.handOver(ids: leased.ids, messageIDs: leased.messages, endpointIDs: leased.endpoints, batch: byID)
+        leases.handOver(ids: leased.ids, messageIDs: leased.messages, endpointIDs: leased.endpoints, batch: batch)
         // After the commit, in one transaction: the messages are stored whatever happens here (a failure is logged, not
         // answered: the clients must not send them again), and the parking sweep gives any ordered endpoint left without
         // a head its next delivery.

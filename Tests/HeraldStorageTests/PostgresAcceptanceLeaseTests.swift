@@ -16,6 +16,7 @@ struct PostgresAcceptanceLeaseTests {
             var reserved = 0
             var taken: [DeliveryTask] = []
             var givenBack = 0
+            var asked = 0
         }
         private let state: Mutex<State>
 
@@ -25,6 +26,8 @@ struct PostgresAcceptanceLeaseTests {
         /// Reservations not yet handed over or given back.
         var outstanding: Int { state.withLock { $0.reserved - $0.taken.count - $0.givenBack } }
         var reserved: Int { state.withLock { $0.reserved } }
+        /// Reservations asked for, granted or not.
+        var asked: Int { state.withLock { $0.asked } }
 
         func leaseTerms() -> (now: Timestamp, until: Timestamp) {
             (StoreContractTests.now, StoreContractTests.now.adding(seconds: 60))
@@ -32,6 +35,7 @@ struct PostgresAcceptanceLeaseTests {
 
         func reserve(endpointID: String, appID: String) -> Bool {
             state.withLock { state in
+                state.asked += 1
                 guard state.free > 0 else { return false }
                 state.free -= 1
                 state.reserved += 1
@@ -127,6 +131,8 @@ struct PostgresAcceptanceLeaseTests {
             store.leaseOnAcceptance(to: full)
             try await store.createMessage(StoreContractTests.message(appID: app.id))
             #expect(full.taken.isEmpty && full.reserved == 0)
+            // Refused a batch's share of times, it is asked no more for the rest of the fan-out.
+            #expect(full.asked == AcceptanceLeases.maxPerBatch)
 
             let roomy = RecordingTaker(slots: 1_000)
             store.leaseOnAcceptance(to: roomy)
