@@ -111,6 +111,8 @@ extension Dispatcher {
         let now = clock.now()
         do {
             if task.isProbe {
+                // Settled either way, it moves the endpoint's gate: news to the loop, whose sleep was measured before.
+                defer { store.newWork.signal() }
                 breakerFailures.withLock { $0[task.endpointID] = nil }
                 // A breaker turned off while open closes on its probe, whatever the answer.
                 if failed && breaker.enabled {

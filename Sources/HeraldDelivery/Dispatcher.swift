@@ -132,7 +132,10 @@ public final class Dispatcher: Service {
                     } else if claimed.count < limit || limit <= 0, !store.newWork.takePending() {
                         // (Work signalled during this pass goes to the next claim at once: asking the database how
                         // long to sleep would only delay it.)
-                        await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: !room.claimed.isEmpty))
+                        // Busy counts only while room may hold due deliveries back: only then does a request ending
+                        // wake the loop.
+                        let busy = !room.claimed.isEmpty && slots.withLock { $0.roomMayHoldBackDue }
+                        await store.newWork.wait(timeout: await idleWait(atCapacity: limit <= 0, busy: busy))
                     }
                 }
                 stopTakingOver()
@@ -295,8 +298,9 @@ public final class Dispatcher: Service {
     }
 
     /// How long to sleep when a claim found less than it could take: until the next delivery falls due, at most one
-    /// poll interval. A delivery due already, while endpoints are `busy`, is one the claim passed over for lack of
-    /// room; a request ending signals the loop, so it waits for that.
+    /// poll interval. A delivery due already, while endpoints are `busy` and room may have held it back, is one the
+    /// claim passed over for lack of room; a request ending signals the loop, so it waits for that. Otherwise it fell
+    /// due since the claim, which goes again at once.
     private func idleWait(atCapacity: Bool, busy: Bool) async -> Duration {
         let poll = Duration.milliseconds(settings.pollIntervalMilliseconds)
         guard !atCapacity, let due = try? await store.nextDueTime(now: clock.now()) else { return poll }
@@ -311,7 +315,10 @@ public final class Dispatcher: Service {
         guard !task.endpointInactive, let payload = task.payload, task.payloadExpiresAt > now else {
             metrics.countDelivery(.skipped)
             // A probe that sends nothing tests nothing: the next claim takes another.
-            if task.isProbe { _ = try? await store.openBreaker(endpointID: task.endpointID, until: now) }
+            if task.isProbe {
+                _ = try? await store.openBreaker(endpointID: task.endpointID, until: now)
+                store.newWork.signal()
+            }
             return DeliveryResult(attempt: nil, next: .failed)
         }
         // A child of the publishing request's fan-out span (when the message kept one), carried to the receiver in
