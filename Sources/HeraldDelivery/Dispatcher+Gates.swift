@@ -240,8 +240,6 @@ extension Dispatcher {
         guard !tasks.isEmpty else { return }
         do {
             try await store.deferDeliveries(tasks.map(\.deliveryID), owner: owner, at: at)
-            // Their new time is news to the loop, whose sleep was measured before it.
-            store.newWork.signal()
         } catch {
             logger.error("handing back deliveries failed", metadata: ["herald.error": "\(String(reflecting: error))"])
         }
