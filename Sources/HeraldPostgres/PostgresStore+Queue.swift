@@ -101,7 +101,7 @@ extension PostgresStore {
     ) async throws -> DeliveryEffects {
         let outcome = DeliveryOutcome(trigger: task.triggerType, result: result, ordered: task.policy.isOrdered)
         if outcome.isRoutine {
-            let entry = RoutineResult(task: task, result: result, outcome: outcome, owner: owner, now: now)
+            let entry = RoutineResult(deliveryID: task.deliveryID, result: result, outcome: outcome, owner: owner, now: now)
             try await results.submit(
                 entry,
                 splits: Self.causedByEntry,
@@ -188,9 +188,10 @@ extension PostgresStore {
     }
 }
 
-/// One scheduled delivery's routine result (see `Statements.RoutineResults`).
+/// One scheduled delivery's routine result (see `Statements.RoutineResults`): only what the statement writes, since a
+/// batch copies its entries several times (a whole `DeliveryTask` cost a retain and a release of each of its fields).
 struct RoutineResult: Sendable {
-    var task: DeliveryTask
+    var deliveryID: Int64
     var result: DeliveryResult
     var outcome: DeliveryOutcome
     var owner: String
@@ -243,7 +244,7 @@ struct RoutineResultColumns {
         self.attemptsAdded.append(attemptsAdded)
         owner.append(entry.owner)
         clearsFailures.append(entry.outcome.clearsFailureTracking)
-        deliveryID.append(entry.task.deliveryID)
+        deliveryID.append(entry.deliveryID)
         updatedAt.append(entry.now.milliseconds)
     }
 
