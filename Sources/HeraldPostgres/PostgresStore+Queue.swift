@@ -189,7 +189,8 @@ extension PostgresStore {
 }
 
 /// One scheduled delivery's routine result (see `Statements.RoutineResults`): only what the statement writes, since a
-/// batch copies its entries several times (a whole `DeliveryTask` cost a retain and a release of each of its fields).
+/// batch copies its entries several times (a whole `DeliveryTask` cost a retain and a release of each of its
+/// reference-counted fields).
 struct RoutineResult: Sendable {
     var deliveryID: Int64
     var result: DeliveryResult
