@@ -321,29 +321,35 @@ public final class Dispatcher: Service {
             }
             return DeliveryResult(attempt: nil, next: .failed)
         }
+        guard TraceRecording.isOn else { return await sendAttempt(task, payload: payload, now: now, span: nil) }
         // A child of the publishing request's fan-out span (when the message kept one), carried to the receiver in
         // `traceparent`.
         return await withSpan("herald.attempt", context: TraceParent.context(from: task.traceParent), ofKind: .client) { span in
-            span.attributes["herald.msg.id"] = task.messageID
-            span.attributes["herald.endpoint.id"] = task.endpointID
-            span.attributes["herald.attempt.number"] = task.attemptNumber + 1
-            var request = sender.request(for: task, payload: payload, now: now)
-            if let traceParent = TraceParent.of(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: traceParent) }
-            let outcome = await sender.send(
-                request,
-                timeoutSeconds: task.policy.requestTimeoutSeconds(server: settings.requestTimeoutSeconds),
-                granted: task.appAllowedSubnets
-            )
-            span.attributes["http.response.status_code"] = outcome.statusCode
-            span.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
-            if !outcome.succeeded { span.setStatus(SpanStatus(code: .error)) }
-            measure(task, outcome: outcome)
-            if SlowDown.asked(statusCode: outcome.statusCode) { await slowDown(task, retryAfterSeconds: outcome.retryAfter) }
-            if outcome.metricOutcome != .blocked { await noteBreaker(task, statusCode: outcome.statusCode, succeeded: outcome.succeeded) }
-            var result = decide(task, outcome: outcome, sentAt: now)
-            result.failedProbe = task.isProbe && !outcome.succeeded && CircuitBreakerPolicy.counts(statusCode: outcome.statusCode)
-            return result
+            await sendAttempt(task, payload: payload, now: now, span: span)
         }
+    }
+
+    /// Sends one delivery and decides what to record, within its span when traces are recorded.
+    private func sendAttempt(_ task: DeliveryTask, payload: [UInt8], now: Timestamp, span: (any Span)?) async -> DeliveryResult {
+        span?.attributes["herald.msg.id"] = task.messageID
+        span?.attributes["herald.endpoint.id"] = task.endpointID
+        span?.attributes["herald.attempt.number"] = task.attemptNumber + 1
+        var request = sender.request(for: task, payload: payload, now: now)
+        if let span, let traceParent = TraceParent.of(span.context) { request.headers.replaceOrAdd(name: "traceparent", value: traceParent) }
+        let outcome = await sender.send(
+            request,
+            timeoutSeconds: task.policy.requestTimeoutSeconds(server: settings.requestTimeoutSeconds),
+            granted: task.appAllowedSubnets
+        )
+        span?.attributes["http.response.status_code"] = outcome.statusCode
+        span?.attributes["herald.outcome"] = outcome.metricOutcome.rawValue
+        if !outcome.succeeded { span?.setStatus(SpanStatus(code: .error)) }
+        measure(task, outcome: outcome)
+        if SlowDown.asked(statusCode: outcome.statusCode) { await slowDown(task, retryAfterSeconds: outcome.retryAfter) }
+        if outcome.metricOutcome != .blocked { await noteBreaker(task, statusCode: outcome.statusCode, succeeded: outcome.succeeded) }
+        var result = decide(task, outcome: outcome, sentAt: now)
+        result.failedProbe = task.isProbe && !outcome.succeeded && CircuitBreakerPolicy.counts(statusCode: outcome.statusCode)
+        return result
     }
 
     /// Counts the attempt; times the request if one was made; on success, how long the message took to get there.

@@ -56,15 +56,20 @@ struct MessageRoutes {
         // between two commits would let a retry under the same key store the message twice).
         let answerBody = JSONResponse.bytes(MessageOut(message, withContent: withContent, now: now))
         let (response, answer) = context.createdResponse(body: answerBody, status: .accepted, now: now)
-        // The commit and fan-out as a span of the request's trace; the message keeps it, so that its attempts, made
-        // later, join the same trace.
-        try await withSpan("herald.fan_out") { span in
-            span.attributes["herald.msg.id"] = message.id
-            span.attributes["herald.app.id"] = application.id
-            var traced = message
-            traced.traceParent = TraceParent.of(span.context)
-            traced.idempotentAnswer = answer
-            try await environment.store.createMessage(traced)
+        let store = environment.store
+        var stored = message
+        stored.idempotentAnswer = answer
+        if TraceRecording.isOn {
+            // The commit and fan-out as a span of the request's trace; the message keeps it, so that its attempts, made
+            // later, join the same trace.
+            try await withSpan("herald.fan_out") { span in
+                span.attributes["herald.msg.id"] = message.id
+                span.attributes["herald.app.id"] = application.id
+                stored.traceParent = TraceParent.of(span.context)
+                try await store.createMessage(stored)
+            }
+        } else {
+            try await store.createMessage(stored)
         }
         environment.metrics.messagesAccepted.increment()
         context.createdResource?.record(message.id, answerKept: answer != nil)

@@ -1,5 +1,12 @@
 import Tracing
 
+/// Whether spans go anywhere. With no instrument bootstrapped (`herald serve` without `HERALD_OTEL_ENDPOINT`), a span's
+/// context, attributes and `traceparent` are built only to be dropped: skipping them took a fifth of Herald's CPU off
+/// each accepted message (BENCHMARKS.md, session 55).
+public enum TraceRecording {
+    public static var isOn: Bool { !(InstrumentationSystem.instrument is NoOpInstrument) }
+}
+
 /// A message's place in a trace, kept with it so that its delivery attempts — made later, maybe by another
 /// instance — join the trace of the request that published it. The W3C `traceparent` form, written and read by
 /// whatever tracer the process bootstrapped (`InstrumentationSystem`); with none, there is nothing to keep.
