@@ -10,8 +10,8 @@ public enum HeraldRouter {
         let router = Router(context: HeraldRequestContext.self, options: [.autoGenerateHeadEndpoints])
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
-        // A server span per request, joined to the caller's trace when it sends `traceparent` (a no-op tracer unless
-        // the process bootstrapped one: `herald serve` does with HERALD_OTEL_ENDPOINT).
+        // A server span per request, joined to the caller's trace when it sends `traceparent` — when the process
+        // bootstrapped a tracer (`herald serve` does with HERALD_OTEL_ENDPOINT); otherwise nothing (`TraceRecording`).
         router.add(middleware: IngestAwareTracingMiddleware())
         router.add(middleware: PermissiveCORSMiddleware())
         router.add(middleware: ErrorMiddleware())

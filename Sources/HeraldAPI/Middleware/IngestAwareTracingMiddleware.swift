@@ -5,6 +5,7 @@ import Tracing
 /// Hummingbird's tracing (a server span per request, joined to the caller's trace), except for sources' ingest URLs:
 /// their path holds the token — a credential — and a span records `url.path` for the trace collector to keep. Those
 /// requests get a span of their own, named without the path (`IngestRoute`).
+///
 /// With no instrument bootstrapped (`TraceRecording`), there is no trace to join and nothing to record: the request goes
 /// straight on.
 struct IngestAwareTracingMiddleware: RouterMiddleware {

@@ -1,8 +1,9 @@
 import Tracing
 
-/// Whether spans go anywhere. With no instrument bootstrapped (`herald serve` without `HERALD_OTEL_ENDPOINT`), a span's
-/// context, attributes and `traceparent` are built only to be dropped: skipping them took a fifth of Herald's CPU off
-/// each accepted message (BENCHMARKS.md, session 55).
+/// Whether an instrument is bootstrapped (a tracer, or anything that extracts and injects trace context). With none
+/// (`herald serve` without `HERALD_OTEL_ENDPOINT`), a span's context, attributes and `traceparent` are built only to be
+/// dropped, so Herald's hot paths skip them (BENCHMARKS.md, session 55). Read on each use, not cached: a process
+/// embedding Herald may bootstrap its tracer after Herald starts.
 public enum TraceRecording {
     public static var isOn: Bool { !(InstrumentationSystem.instrument is NoOpInstrument) }
 }
