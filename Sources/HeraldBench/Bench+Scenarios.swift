@@ -139,14 +139,14 @@ extension Bench {
         let herald = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
         try await herald.start(role: "api")
         let http = LoadGenerator.makeClient(connections: options.concurrency)
-        let load = LoadGenerator(http: http, base: herald.baseURL, token: try herald.token())
+        let load = LoadGenerator(http: http, host: herald.host, port: herald.port, token: try herald.token(), connections: options.concurrency)
         try await load.call(.POST, "/api/v1/app", body: Self.appBody)
         try await makeEndpoints(load, urls: paths.map { receiverURL + $0 })
         progress("\(label): queueing \(messages * paths.count) deliveries with the dispatcher off")
         let queueing = ContinuousClock.now
         try await load.send(count: messages, app: "bench", workers: options.concurrency)
         let queuedPerSecond = Double(messages) / (ContinuousClock.now - queueing).seconds
-        try await http.shutdown()
+        try await load.shutdown()
         herald.stop()
         let expected = messages * paths.count
         progress("\(label): draining \(expected) deliveries with \(options.instances) instance(s)")

@@ -120,8 +120,9 @@ public struct Bench: Sendable {
                 try await other.start(environment: environment)
                 others.append(other)
             }
-            let result = try await body(herald, LoadGenerator(http: http, base: herald.baseURL, token: try herald.token()))
-            try await http.shutdown()
+            let load = LoadGenerator(http: http, host: herald.host, port: herald.port, token: try herald.token(), connections: options.concurrency)
+            let result = try await body(herald, load)
+            try await load.shutdown()
             for child in [herald] + others { child.stop() }
             return result
         } catch {

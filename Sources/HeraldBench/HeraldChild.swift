@@ -15,7 +15,8 @@ final class HeraldChild: @unchecked Sendable {
     let baseEnvironment: [String: String]
     private var process: Process?
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var host: String { "127.0.0.1" }
+    var baseURL: String { "http://\(host):\(port)" }
 
     init(executable: String, port: Int, shared: SharedDatabase? = nil) throws {
         self.executable = executable
