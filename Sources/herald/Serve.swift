@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             switch logFormat {
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = TextLogHandler(label: label)
                 handler.logLevel = logLevel
                 return handler
             case .json:
