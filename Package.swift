@@ -284,7 +284,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldBenchTests",
-            dependencies: ["HeraldBench", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "HeraldBench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "HeraldClientTests",

@@ -114,19 +114,21 @@ public struct Bench: Sendable {
         try await herald.start(environment: environment)
         var others: [HeraldChild] = []
         let http = LoadGenerator.makeClient(connections: options.concurrency)
+        var load: LoadGenerator?
         do {
             for _ in 1..<max(options.instances, 1) {
                 let other = try HeraldChild(executable: options.executable, port: try freePort(), shared: shared)
                 try await other.start(environment: environment)
                 others.append(other)
             }
-            let load = LoadGenerator(http: http, host: herald.host, port: herald.port, token: try herald.token(), connections: options.concurrency)
-            let result = try await body(herald, load)
-            try await load.shutdown()
+            let started = LoadGenerator(http: http, host: herald.host, port: herald.port, token: try herald.token(), connections: options.concurrency)
+            load = started
+            let result = try await body(herald, started)
+            try await started.shutdown()
             for child in [herald] + others { child.stop() }
             return result
         } catch {
-            try? await http.shutdown()
+            if let load { try? await load.shutdown() } else { try? await http.shutdown() }
             for child in [herald] + others { child.stop() }
             throw error
         }

@@ -12,14 +12,15 @@ struct LoadGenerator: Sendable {
     let base: String
     let token: String
     private let messages: PlainHTTPClient
-    private let host: String
+    /// The `host` header's value.
+    private let authority: String
 
     /// A load for the Herald at `host:port`, with at most `connections` connections for messages.
     init(http: HTTPClient, host: String, port: Int, token: String, connections: Int) {
         self.http = http
         self.base = "http://\(host):\(port)"
         self.token = token
-        self.host = host
+        authority = "\(host):\(port)"
         messages = PlainHTTPClient(host: host, port: port, maxConnections: connections)
     }
 
@@ -79,7 +80,7 @@ struct LoadGenerator: Sendable {
         var request = ByteBuffer()
         request.reserveCapacity(body.readableBytes + 256 + token.utf8.count)
         request.writeString(
-            "POST /api/v1/app/\(app)/msg?with_content=false HTTP/1.1\r\nhost: \(host)\r\nauthorization: Bearer \(token)\r\n"
+            "POST /api/v1/app/\(app)/msg?with_content=false HTTP/1.1\r\nhost: \(authority)\r\nauthorization: Bearer \(token)\r\n"
                 + "content-type: application/json\r\ncontent-length: \(body.readableBytes)\r\n\r\n"
         )
         request.writeImmutableBuffer(body)

@@ -15,11 +15,11 @@ import Testing
     static let provider = Logger.MetadataProvider { ["herald.provided": "p", "herald.shadowed": "provider"] }
 
     /// The same calls through `TextLogHandler` and through a `StreamLogHandler` holding the metadata itself.
-    static func lines(_ log: (inout Logger) -> Void) -> (text: [String], stream: [String]) {
+    static func lines(provider: Logger.MetadataProvider?, _ log: (inout Logger) -> Void) -> (text: [String], stream: [String]) {
         let text = Lines()
         let stream = Lines()
         var textLogger = Logger(label: "herald.test") { label in
-            TextLogHandler(stream: StreamLogHandler(label: label, stream: text, metadataProvider: nil), metadataProvider: provider)
+            TextLogHandler(label: label, stream: text, metadataProvider: provider)
         }
         var streamLogger = Logger(label: "herald.test") { label in
             StreamLogHandler(label: label, stream: stream, metadataProvider: provider)
@@ -29,9 +29,26 @@ import Testing
         return (text.withoutTimestamps, stream.withoutTimestamps)
     }
 
+    struct Failure: Error {}
+
+    /// As `herald serve` runs: no metadata provider.
+    @Test func writesWhatStreamLogHandlerWritesWithoutAProvider() {
+        let (text, stream) = Self.lines(provider: nil) { logger in
+            logger.info("nothing at all")
+            logger.error("only an error", error: Failure())
+            logger[metadataKey: "herald.request_id"] = "req_1"
+            logger.info("only the logger's metadata")
+            logger.info("and the call's", metadata: ["herald.request_id": "req_2", "herald.extra": "x"])
+        }
+        #expect(text.count == 4)
+        #expect(text == stream)
+        #expect(text.first?.hasSuffix("nothing at all\n") == true && text.first?.contains("=") == false)
+        #expect(text.dropFirst(2).first?.contains(" herald.request_id=req_1 ") == true)
+        #expect(text.last?.contains(" herald.extra=x herald.request_id=req_2 ") == true)
+    }
+
     @Test func writesWhatStreamLogHandlerWrites() {
-        struct Failure: Error {}
-        let (text, stream) = Self.lines { logger in
+        let (text, stream) = Self.lines(provider: Self.provider) { logger in
             logger.logLevel = .debug
             logger.debug("no metadata yet")
             logger[metadataKey: "herald.request_id"] = "req_1"

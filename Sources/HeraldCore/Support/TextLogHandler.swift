@@ -1,9 +1,10 @@
 import Logging
 
-/// Text logs exactly as swift-log's `StreamLogHandler` writes them, with the logger's metadata kept as it is set and
-/// rendered only when a line is written. `StreamLogHandler` renders its whole metadata each time a key is set, and
-/// every request sets keys on its logger (the request id, Hummingbird's own) while almost none writes a line: at
-/// thousands of requests a second that rendering was 2–3 % of Herald's CPU for nothing.
+/// Text logs as swift-log's `StreamLogHandler` writes them, with the logger's metadata kept as it is set and rendered
+/// only when a line is written. `StreamLogHandler` renders its whole metadata each time a key is set, and every request
+/// sets keys on its logger (the request id, Hummingbird's own) while almost none writes a line: at thousands of requests
+/// a second that rendering was 2–3 % of Herald's CPU for nothing. (One difference: a `.stringConvertible` value shows
+/// as it is when the line is written, not when it was set; Herald sets none.)
 public struct TextLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
@@ -11,12 +12,13 @@ public struct TextLogHandler: LogHandler {
 
     /// A handler writing to standard error.
     public init(label: String) {
-        self.init(stream: .standardError(label: label, metadataProvider: nil), metadataProvider: LoggingSystem.metadataProvider)
+        self.stream = .standardError(label: label, metadataProvider: nil)
+        self.metadataProvider = LoggingSystem.metadataProvider
     }
 
-    /// A handler writing through `stream` (tests), which must have no metadata or provider of its own.
-    public init(stream: StreamLogHandler, metadataProvider: Logger.MetadataProvider?) {
-        self.stream = stream
+    /// A handler writing to `stream` (tests).
+    public init(label: String, stream: any TextOutputStream & Sendable, metadataProvider: Logger.MetadataProvider?) {
+        self.stream = StreamLogHandler(label: label, stream: stream, metadataProvider: nil)
         self.metadataProvider = metadataProvider
     }
 
